@@ -1,0 +1,45 @@
+# The two commands of the README: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Django 6 needs Python 3.12+. pyenv shims may exist but refuse to run, so every
+# candidate is tried with --version and the first that really runs wins.
+PYTHON_CANDIDATES := python3.13 python3.12 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3) $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3) $(wildcard /root/.pyenv/versions/3.13*/bin/python3) $(wildcard /root/.pyenv/versions/3.12*/bin/python3) /usr/bin/python3.13 /usr/bin/python3.12 python3
+PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then echo $$p; break; fi; done)
+
+.PHONY: demo test test-sqlite test-postgres install install-test browser lint bench clean
+
+$(BIN)/python:
+	@if [ -z "$(PYTHON)" ]; then echo "No Python 3.12+ found. Install one (e.g. 'apt-get install python3.12' or 'pyenv install 3.12') and retry." >&2; exit 1; fi
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian's chromium for the Playwright tests (Playwright's own browser download cannot work here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+	fi
+
+demo: install
+	$(BIN)/python -m telcost.demo_runner
+
+test: install browser
+	$(BIN)/python -m telcost.testing.run_suites
+
+lint: install
+	$(BIN)/ruff check telcost tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) var

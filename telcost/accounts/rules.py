@@ -1,0 +1,57 @@
+"""Object permissions of SPEC.md, as `rules` predicates behind Django's has_perm.
+
+Use the constants: `user.has_perm(VIEW, customer)`. Staff may do everything.
+A membership on a partner applies to each of its customers.
+"""
+
+import rules
+
+VIEW = "customers.view"
+RECALCULATE = "customers.recalculate"
+SYNC = "customers.sync"
+EXPORT = "customers.export"
+MANAGE_ADDONS = "customers.manage_addons"
+
+_RANK = {"viewer": 1, "manager": 2}
+
+
+def role_on(user, customer) -> str | None:
+    """The strongest role the user has on the customer, directly or through its partner."""
+    if customer is None or not getattr(user, "is_authenticated", False):
+        return None
+    from telcost.accounts.models import Membership
+
+    ids = [customer.pk] + ([customer.partner_id] if customer.partner_id else [])
+    roles = Membership.objects.filter(user=user, customer_id__in=ids).values_list("role", flat=True)
+    return max(roles, key=lambda r: _RANK.get(r, 0), default=None)
+
+
+@rules.predicate
+def is_staff(user) -> bool:
+    return bool(getattr(user, "is_staff", False) and user.is_active)
+
+
+@rules.predicate
+def is_viewer(user, customer) -> bool:
+    return role_on(user, customer) in _RANK
+
+
+@rules.predicate
+def is_manager(user, customer) -> bool:
+    return role_on(user, customer) == "manager"
+
+
+@rules.predicate
+def is_partner_manager(user, customer) -> bool:
+    if customer is None or not customer.partner_id or not getattr(user, "is_authenticated", False):
+        return False
+    from telcost.accounts.models import Membership
+
+    return Membership.objects.filter(user=user, customer_id=customer.partner_id, role="manager").exists()
+
+
+rules.add_perm(VIEW, is_staff | is_viewer)
+rules.add_perm(RECALCULATE, is_staff | is_manager)
+rules.add_perm(SYNC, is_staff | is_manager)
+rules.add_perm(EXPORT, is_staff | is_manager)
+rules.add_perm(MANAGE_ADDONS, is_staff | is_partner_manager)

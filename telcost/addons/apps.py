@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AddonsConfig(AppConfig):
+    name = "telcost.addons"
+    label = "addons"

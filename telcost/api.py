@@ -1,0 +1,97 @@
+"""The one Ninja API: every JSON endpoint of telcost, with one auth and one error shape.
+
+Mounted at the site root so the seed's paths (/usage/..., /simaction/...,
+/sync-profile/..., /download/...) and /api/... share auth and errors.
+OpenAPI at /api/docs.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token: str):
+        from telcost.accounts.models import ApiToken, hash_token
+
+        api_token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
+        if api_token is None or not api_token.user.is_active:
+            return None
+        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=timezone.now())
+        request.user = api_token.user
+        return api_token.user
+
+
+class Session(SessionAuth):
+    """Browser sessions; CSRF is enforced by SessionAuth for unsafe methods."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        return user if user is not None and user.is_active else None
+
+
+api = NinjaAPI(
+    title="telcost",
+    version="1",
+    auth=[BearerToken(), Session()],
+    docs_url="/api/docs",
+    openapi_url="/api/openapi.json",
+    urls_namespace="api",
+)
+
+
+def _error(request, message: str, status: int):
+    return api.create_response(request, {"error": message}, status=status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    parts = []
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "payload", "query", "path"))
+        parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
+    return _error(request, "; ".join(parts) or "Invalid input", 400)
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request, exc):
+    return _error(request, "Not logged in", 401)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc):
+    return _error(request, str(exc) or "Forbidden", 403)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, str(exc) or "Not found", 404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(request, str(exc.message), exc.status_code)
+
+
+def _register_routers() -> None:
+    from telcost.accounts.api import router as accounts_router
+    from telcost.addons.api import router as addons_router
+    from telcost.customers.api import router as customers_router
+    from telcost.exports.api import router as exports_router
+    from telcost.jobs.api import router as jobs_router
+    from telcost.syncs.api import router as syncs_router
+    from telcost.usage.api import router as usage_router
+
+    api.add_router("", accounts_router)
+    api.add_router("", customers_router)
+    api.add_router("", jobs_router)
+    api.add_router("", usage_router)
+    api.add_router("", addons_router)
+    api.add_router("", syncs_router)
+    api.add_router("", exports_router)
+
+
+_register_routers()

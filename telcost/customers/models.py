@@ -1,0 +1,98 @@
+"""Customers, their devices (SIMs), cost centers and rate plans."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+
+class RatePlan(models.Model):
+    """A rate plan as SPEC.md's JSON; `definition` keeps the whole document."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    monthly_fee = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0"))
+    definition = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Customer(models.Model):
+    class Kind(models.TextChoices):
+        STANDARD = "standard", "standard"
+        RATEPLAN = "rateplan", "rateplan"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STANDARD)
+    rate_plan = models.ForeignKey(RatePlan, null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
+    partner = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # The customer's reference at Routit / the Nina API.
+    external_ref = models.CharField(max_length=64, blank=True, default="")
+    calculate_totals = models.BooleanField(default=False)
+    # Status of the last totals calculation (SaveStatusCommand writes these).
+    totals_calculated_at = models.DateTimeField(null=True, blank=True)
+    totals_calculated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    totals_version = models.PositiveIntegerField(null=True, blank=True)
+    totals_outcome = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_rateplan(self) -> bool:
+        # The seed calls these "Datri customers".
+        return self.kind == self.Kind.RATEPLAN
+
+    @property
+    def is_partner(self) -> bool:
+        return self.children.exists()
+
+
+class Device(models.Model):
+    """A SIM card. msisdn is unique across the whole system."""
+
+    msisdn = models.CharField(max_length=20, unique=True)
+    iccid = models.CharField(max_length=22, blank=True, default="")
+    label = models.CharField(max_length=200, blank=True, default="")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="devices")
+    activated_on = models.DateField()
+    deactivated_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "activated_on"])]
+
+    def __str__(self) -> str:
+        return self.msisdn
+
+
+class CostCenter(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="cost_centers")
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "code"], name="cost_center_code_per_customer")]
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class CostCenterAssignment(models.Model):
+    """A device belongs to a cost center from valid_from on, until a later assignment."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="cost_center_assignments")
+    cost_center = models.ForeignKey(CostCenter, on_delete=models.CASCADE, related_name="assignments")
+    valid_from = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "valid_from"], name="one_assignment_per_device_day")]
+        indexes = [models.Index(fields=["device", "-valid_from"])]

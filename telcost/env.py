@@ -1,0 +1,102 @@
+"""Every setting that comes from the environment is parsed here, strictly.
+
+A bad value stops start-up with a message naming the variable, instead of a
+half-configured process failing later in a worker.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(SystemExit):
+    def __init__(self, name: str, value: str, why: str) -> None:
+        super().__init__(f"telcost: bad setting {name}={value!r}: {why}")
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(name, raw, "expected a whole number") from None
+    if minimum is not None and value < minimum:
+        raise SettingsError(name, raw, f"must be at least {minimum}")
+    return value
+
+
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(name, raw, "expected a number") from None
+    if value < minimum:
+        raise SettingsError(name, raw, f"must be at least {minimum}")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(name, raw, "expected true or false")
+
+
+def env_url(name: str, default: str = "") -> str:
+    raw = env_str(name, default)
+    if not raw:
+        return ""
+    parsed = urlparse(raw)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise SettingsError(name, raw, "expected an http(s) URL with a host")
+    return raw.rstrip("/")
+
+
+def database_config(var_dir: Path) -> dict:
+    """DATABASE_URL (dj-database-url forms) or the embedded SQLite file under var/."""
+    import dj_database_url
+
+    raw = env_str("DATABASE_URL")
+    if not raw:
+        raw = f"sqlite:///{var_dir / 'telcost.sqlite3'}"
+    try:
+        config = dj_database_url.parse(raw)
+    except Exception as exc:  # dj-database-url raises several types for bad URLs
+        raise SettingsError("DATABASE_URL", raw, str(exc)) from None
+    engine = config.get("ENGINE", "")
+    if engine == "django.db.backends.sqlite3":
+        name = str(config["NAME"])
+        if name != ":memory:":
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
+        # Measured: WAL + IMMEDIATE + a long busy timeout is what holds with a web
+        # process and workers writing at once (JOBS.md). Persistent connections keep
+        # the transaction mode, which a fresh connection per request would lose.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
+        }
+        config["CONN_MAX_AGE"] = None
+        config["TEST"] = {"NAME": str(Path(name).with_name("test_" + Path(name).name))}
+    elif engine == "django.db.backends.postgresql":
+        config["CONN_MAX_AGE"] = None
+        config["CONN_HEALTH_CHECKS"] = True
+    else:
+        raise SettingsError("DATABASE_URL", raw, "only sqlite and postgres URLs are supported")
+    return config

@@ -1,0 +1,5 @@
+"""JSON endpoints of the exports app (paths are absolute: the API is mounted at the root)."""
+
+from ninja import Router
+
+router = Router(tags=["exports"])

@@ -1,0 +1,46 @@
+"""Mutual exclusion per key (e.g. one customer-month) across processes and machines.
+
+PostgreSQL: a session advisory lock, released by the server if the worker dies.
+SQLite lives on one machine: an flock on a file beside the database, released by
+the kernel if the process dies. Either way a killed worker never leaves a lock.
+"""
+
+import fcntl
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+
+def _key_number(key: str) -> int:
+    # pg advisory locks take a signed 64-bit integer.
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@contextmanager
+def exclusive(key: str) -> Iterator[None]:
+    if not key:
+        yield
+        return
+    if connection.vendor == "postgresql":
+        number = _key_number(key)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [number])
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [number])
+        return
+    lock_dir = Path(settings.DATABASES["default"]["NAME"]).parent / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    path = lock_dir / (hashlib.sha1(key.encode()).hexdigest() + ".lock")
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,59 @@
+"""Reads of the jobs app: what the API and the live view show of a job."""
+
+from django.shortcuts import get_object_or_404
+
+from telcost.accounts.rules import VIEW
+from telcost.jobs.models import Job
+
+
+def job_visible_to(*, user, job: Job) -> bool:
+    if user.is_staff:
+        return True
+    if job.customer_id is not None:
+        return user.has_perm(VIEW, job.customer)
+    return job.created_by_id == user.pk
+
+
+def job_get_for_user(*, user, job_id: int) -> Job:
+    """The job, or 404 whether it does not exist or is not the user's to see (no id probing)."""
+    job = get_object_or_404(Job.objects.select_related("customer"), pk=job_id)
+    if not job_visible_to(user=user, job=job):
+        from django.http import Http404
+
+        raise Http404("Job not found")
+    return job
+
+
+def job_progress(job: Job) -> dict:
+    return {"done": job.progress_done, "failed": job.progress_failed, "total": job.progress_total}
+
+
+def job_as_dict(job: Job) -> dict:
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "customer_id": job.customer_id,
+        "status": job.status,
+        "progress": job_progress(job),
+        "steps": [
+            {
+                "name": s.name,
+                "status": s.status,
+                "attempts": s.attempts,
+                "error": s.error,
+                "progress": {"done": s.progress_done, "total": s.progress_total},
+            }
+            for s in job.steps.order_by("position")
+        ],
+        "children": [
+            {"id": c.pk, "kind": c.kind, "customer_id": c.customer_id, "params": c.params, "status": c.status, "error": c.error}
+            for c in job.children.order_by("pk")
+        ]
+        if job.progress_total and not job.steps.exists()
+        else [],
+        "error": job.error,
+        "result": job.result,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }

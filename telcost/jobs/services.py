@@ -1,0 +1,289 @@
+"""Writes of the jobs app: dispatch a chain, a fan-out, cancel, retry.
+
+These are the only functions the rest of telcost uses to queue work. Each runs in
+the caller's transaction (or its own): the Job, its Steps and the first task row
+commit together or not at all.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from telcost.jobs.models import Job, Step
+from telcost.jobs.registry import get_step
+
+
+@dataclass
+class StepSpec:
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ChildSpec:
+    """One child of a fan-out: a chain of its own, usually for one customer-month."""
+
+    kind: str
+    steps: list[StepSpec]
+    customer: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+    dedupe_key: str | None = None
+    lock_key: str = ""
+
+
+def enqueue_step(step: Step, *, run_after: datetime | None = None) -> None:
+    """Queue the task row for a step (inside the caller's transaction)."""
+    from telcost.jobs.tasks import execute_step
+
+    task = execute_step.using(run_after=run_after) if run_after else execute_step
+    result = task.enqueue(step_id=step.pk)
+    Step.objects.filter(pk=step.pk).update(status=Step.Status.QUEUED, run_after=run_after, task_id=str(result.id))
+    step.status, step.run_after, step.task_id = Step.Status.QUEUED, run_after, str(result.id)
+
+
+def _create_job(
+    *,
+    kind: str,
+    steps: list[StepSpec],
+    customer,
+    created_by,
+    params: dict,
+    dedupe_key: str | None,
+    lock_key: str,
+    parent: Job | None,
+) -> Job:
+    for spec in steps:
+        get_step(spec.name)  # an unknown step name is a programming error: fail before writing
+    job = Job.objects.create(
+        kind=kind,
+        customer=customer,
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+        params=params,
+        dedupe_key=dedupe_key,
+        lock_key=lock_key,
+        parent=parent,
+        progress_total=len(steps),
+    )
+    created = Step.objects.bulk_create(
+        [
+            Step(job=job, position=i, name=spec.name, params=spec.params, max_attempts=get_step(spec.name).max_attempts)
+            for i, spec in enumerate(steps)
+        ]
+    )
+    if created:
+        first = Step.objects.get(job=job, position=0)
+        enqueue_step(first)
+    else:
+        # A chain with no steps has nothing to do.
+        Job.objects.filter(pk=job.pk).update(status=Job.Status.COMPLETED, finished_at=timezone.now())
+        job.refresh_from_db()
+    job.joined = False
+    return job
+
+
+def job_dispatch(
+    *,
+    kind: str,
+    steps: list[StepSpec],
+    customer=None,
+    created_by=None,
+    params: dict | None = None,
+    dedupe_key: str | None = None,
+    lock_key: str = "",
+    parent: Job | None = None,
+) -> Job:
+    """Write a Job with its steps and queue the first one.
+
+    With a dedupe_key, a job with that key that is still pending or running is
+    returned instead (its attribute `joined` is True). The database's partial
+    unique index decides, so two concurrent requests cannot both create one.
+    """
+    params = params or {}
+    with transaction.atomic():
+        for _ in range(5):
+            if dedupe_key:
+                existing = Job.objects.filter(dedupe_key=dedupe_key, status__in=Job.ACTIVE).first()
+                if existing is not None:
+                    existing.joined = True
+                    return existing
+            try:
+                with transaction.atomic():
+                    return _create_job(
+                        kind=kind,
+                        steps=steps,
+                        customer=customer,
+                        created_by=created_by,
+                        params=params,
+                        dedupe_key=dedupe_key,
+                        lock_key=lock_key,
+                        parent=parent,
+                    )
+            except IntegrityError:
+                if not dedupe_key:
+                    raise
+                # Another request created the job between our read and our insert: go read it.
+        raise RuntimeError(f"could not dispatch or join a job for {dedupe_key!r}")
+
+
+def job_dispatch_fanout(
+    *,
+    kind: str,
+    children: list[ChildSpec],
+    customer=None,
+    created_by=None,
+    params: dict | None = None,
+    dedupe_key: str | None = None,
+) -> Job:
+    """One parent job and one child job per spec; the parent ends when the last child does.
+
+    A child whose dedupe_key is already held by an active job follows that job
+    instead of doing the work twice.
+    """
+    with transaction.atomic():
+        if dedupe_key:
+            existing = Job.objects.filter(dedupe_key=dedupe_key, status__in=Job.ACTIVE).first()
+            if existing is not None:
+                existing.joined = True
+                return existing
+        parent = Job.objects.create(
+            kind=kind,
+            customer=customer,
+            created_by=created_by if getattr(created_by, "pk", None) else None,
+            params=params or {},
+            dedupe_key=dedupe_key,
+            status=Job.Status.RUNNING,
+            started_at=timezone.now(),
+            progress_total=len(children),
+        )
+        for spec in children:
+            child = job_dispatch(
+                kind=spec.kind,
+                steps=spec.steps,
+                customer=spec.customer,
+                created_by=created_by,
+                params=spec.params,
+                dedupe_key=spec.dedupe_key,
+                lock_key=spec.lock_key,
+                parent=parent,
+            )
+            if child.joined and child.parent_id != parent.pk:
+                Job.objects.create(
+                    kind=spec.kind,
+                    customer=spec.customer,
+                    created_by=parent.created_by,
+                    params=spec.params,
+                    parent=parent,
+                    follows=child,
+                    status=Job.Status.RUNNING,
+                    started_at=timezone.now(),
+                )
+            elif child.status not in Job.ACTIVE:
+                job_finished(child)
+        if not children:
+            finish_parent_if_done(parent.pk)
+        parent.refresh_from_db()
+        parent.joined = False
+        return parent
+
+
+def job_finished(job: Job) -> None:
+    """Propagate the end of a job: to jobs following it, and to its parent's progress.
+
+    Call inside the transaction that set the job's final status.
+    """
+    for follower in Job.objects.filter(follows=job, status__in=Job.ACTIVE):
+        updated = Job.objects.filter(pk=follower.pk, status__in=Job.ACTIVE).update(
+            status=job.status, error=job.error, result=job.result, finished_at=timezone.now()
+        )
+        if updated:
+            follower.refresh_from_db()
+            job_finished(follower)
+    if job.parent_id:
+        failed = job.status in (Job.Status.FAILED, Job.Status.CANCELLED)
+        counter = "progress_failed" if failed else "progress_done"
+        Job.objects.filter(pk=job.parent_id, status=Job.Status.RUNNING).update(**{counter: F(counter) + 1})
+        finish_parent_if_done(job.parent_id)
+
+
+def finish_parent_if_done(parent_id: int) -> None:
+    parent = Job.objects.get(pk=parent_id)
+    if parent.status != Job.Status.RUNNING or parent.progress_done + parent.progress_failed < parent.progress_total:
+        return
+    status = Job.Status.COMPLETED_WITH_FAILURES if parent.progress_failed else Job.Status.COMPLETED
+    failures = [
+        {"job_id": c.pk, "kind": c.kind, "customer_id": c.customer_id, "params": c.params, "error": c.error}
+        for c in parent.children.filter(status__in=[Job.Status.FAILED, Job.Status.CANCELLED]).order_by("pk")
+    ]
+    error = "; ".join(f"job {f['job_id']}: {f['error']}" for f in failures)
+    result = {**(parent.result or {}), "failures": failures}
+    if Job.objects.filter(pk=parent_id, status=Job.Status.RUNNING).update(
+        status=status, finished_at=timezone.now(), error=error, result=result
+    ):
+        parent.refresh_from_db()
+        job_finished(parent)
+
+
+@transaction.atomic
+def job_cancel(*, job: Job) -> Job:
+    """Cancel a job: steps not yet started are skipped, a running handler stops at its next check.
+
+    For a fan-out parent, children not yet started are cancelled; running ones finish.
+    """
+    now = timezone.now()
+    if not Job.objects.filter(pk=job.pk, status__in=Job.ACTIVE).update(
+        status=Job.Status.CANCELLED, finished_at=now, error="Cancelled"
+    ):
+        job.refresh_from_db()
+        return job
+    Step.objects.filter(job=job, status__in=[Step.Status.WAITING, Step.Status.QUEUED]).update(
+        status=Step.Status.SKIPPED, finished_at=now
+    )
+    for child in job.children.filter(status=Job.Status.PENDING):
+        job_cancel(job=child)
+    job.refresh_from_db()
+    if job.parent_id:
+        job_finished(job)
+    return job
+
+
+@transaction.atomic
+def job_retry_failed(*, job: Job, created_by=None) -> list[Job]:
+    """Re-dispatch the failed children of a fan-out parent, under the same parent."""
+    retried = []
+    failed_children = list(job.children.filter(status__in=[Job.Status.FAILED, Job.Status.CANCELLED]))
+    if not failed_children:
+        return retried
+    for child in failed_children:
+        steps = [StepSpec(s.name, s.params) for s in child.steps.order_by("position")]
+        if child.follows_id:
+            source = Job.objects.get(pk=child.follows_id)
+            steps = [StepSpec(s.name, s.params) for s in source.steps.order_by("position")]
+        # Detach the old child so the parent's counters can be recomputed from scratch.
+        Job.objects.filter(pk=child.pk).update(parent=None)
+        new = job_dispatch(
+            kind=child.kind,
+            steps=steps,
+            customer=child.customer,
+            created_by=created_by or job.created_by,
+            params=child.params,
+            dedupe_key=child.dedupe_key or _dedupe_of(child),
+            lock_key=child.lock_key,
+            parent=job,
+        )
+        retried.append(new)
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING,
+        finished_at=None,
+        error="",
+        progress_failed=F("progress_failed") - len(failed_children),
+    )
+    return retried
+
+
+def _dedupe_of(child: Job) -> str | None:
+    source = Job.objects.filter(pk=child.follows_id).first() if child.follows_id else None
+    return source.dedupe_key if source else None

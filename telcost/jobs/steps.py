@@ -1,0 +1,44 @@
+"""Diagnostic steps of the jobs app itself: used by benchmarks and engine checks.
+
+`Noop` does nothing (it measures the engine's own overhead). `Probe` can sleep,
+fail transiently for its first attempts, fail permanently, and records each run
+in a file, which is how the engine's retry and recovery are observed from
+outside a worker process.
+"""
+
+import time
+from pathlib import Path
+
+from telcost.jobs.errors import PermanentError, TransientError
+from telcost.jobs.registry import step
+
+
+@step("Noop", max_attempts=1)
+def noop(ctx) -> dict:
+    return {}
+
+
+@step("Probe", max_attempts=4, backoff_base_s=0.05, backoff_max_s=0.2)
+def probe(ctx) -> dict:
+    params = ctx.params
+    if params.get("log"):
+        with open(params["log"], "a") as f:
+            f.write(f"start {ctx.step.name}#{ctx.step.position} attempt {ctx.attempt}\n")
+    for _ in range(int(float(params.get("sleep_s", 0)) * 20)):
+        time.sleep(0.05)
+        ctx.raise_if_cancelled()
+    if ctx.attempt <= int(params.get("transient_failures", 0)):
+        raise TransientError(f"transient failure on attempt {ctx.attempt}")
+    if params.get("permanent_error"):
+        raise PermanentError(params["permanent_error"])
+    if params.get("crash"):
+        raise ValueError(params["crash"])
+    if params.get("log"):
+        with open(params["log"], "a") as f:
+            f.write(f"done {ctx.step.name}#{ctx.step.position}\n")
+    return {f"probe_{ctx.step.position}": "ok"}
+
+
+def probe_log_lines(path: str) -> list[str]:
+    p = Path(path)
+    return p.read_text().splitlines() if p.exists() else []

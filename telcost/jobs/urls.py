@@ -1,0 +1,9 @@
+from django.urls import path
+
+from telcost.jobs import views
+
+app_name = "jobs"
+urlpatterns = [
+    path("jobs/<int:job_id>/", views.job_page, name="page"),
+    path("jobs/<int:job_id>/status", views.job_status_fragment, name="status"),
+]

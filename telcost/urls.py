@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from telcost.api import api
+
+urlpatterns = [
+    path("django-admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("telcost.web.urls")),
+    path("", include("telcost.jobs.urls")),
+    path("", include("telcost.usage.urls")),
+    path("", include("telcost.addons.urls")),
+    path("", include("telcost.syncs.urls")),
+    path("", include("telcost.exports.urls")),
+    path("", include("telcost.customers.urls")),
+    path("", api.urls),
+]

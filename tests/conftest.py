@@ -1,0 +1,164 @@
+"""Fixtures shared by every test: factories' users, API clients, and real workers.
+
+Worker processes are real `telcost worker` subprocesses on the test database
+(the SQLite file or the PostgreSQL test database), so tests that use them must
+be transactional (`@pytest.mark.django_db(transaction=True)`).
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tests.factories import CustomerFactory, MembershipFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(username="staff", is_staff=True)
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory(name="Acme BV")
+
+
+@pytest.fixture
+def manager(db, customer):
+    user = UserFactory(username="manager")
+    MembershipFactory(user=user, customer=customer, role="manager")
+    return user
+
+
+@pytest.fixture
+def viewer(db, customer):
+    user = UserFactory(username="viewer")
+    MembershipFactory(user=user, customer=customer, role="viewer")
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="outsider")
+
+
+class ApiClient(Client):
+    """A Django test client that speaks JSON and authenticates with a Bearer token."""
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.token = None
+        if user is not None:
+            from telcost.accounts.models import ApiToken
+
+            _, self.token = ApiToken.issue(user)
+
+    def _auth(self, extra):
+        if self.token:
+            extra.setdefault("HTTP_AUTHORIZATION", f"Bearer {self.token}")
+        return extra
+
+    def get(self, path, data=None, **extra):
+        return super().get(path, data, **self._auth(extra))
+
+    def post(self, path, data=None, content_type="application/json", **extra):
+        return super().post(path, data, content_type=content_type, **self._auth(extra))
+
+    def put(self, path, data=None, content_type="application/json", **extra):
+        return super().put(path, data, content_type=content_type, **self._auth(extra))
+
+    def delete(self, path, data=None, content_type="application/json", **extra):
+        return super().delete(path, data, content_type=content_type, **self._auth(extra))
+
+
+@pytest.fixture
+def api_client():
+    """api_client(user) -> a client whose requests carry that user's Bearer token."""
+    return lambda user=None: ApiClient(user)
+
+
+@pytest.fixture
+def drain_jobs(db):
+    """Run every ready step in this process until none is left (no subprocess, no threads to wait on)."""
+
+    def drain(max_tasks: int = 1000) -> None:
+        from telcost.jobs.management.commands.worker import SupervisedWorker
+
+        worker = SupervisedWorker(
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=max_tasks,
+            worker_id="pytest",
+            excluded_queue_names=[],
+        )
+        worker.manage_connections = False
+        worker.run()
+
+    return drain
+
+
+def database_url_of_test_db() -> str:
+    settings_dict = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict.get("USER") or "postgres"
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture
+def subprocess_env(transactional_db, tmp_path):
+    """Environment for telcost subprocesses (workers, servers) that share the test database."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url_of_test_db()
+    env.setdefault("TELCOST_VAR_DIR", str(tmp_path / "var"))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture
+def start_worker(subprocess_env, tmp_path):
+    """start_worker(**env_overrides) -> a running `telcost worker` Popen; all are killed at teardown."""
+    processes: list[subprocess.Popen] = []
+
+    def start(name: str = "w", **env_overrides) -> subprocess.Popen:
+        env = {**subprocess_env, **{k: str(v) for k, v in env_overrides.items()}}
+        log = open(tmp_path / f"worker-{name}-{len(processes)}.log", "w")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "telcost.manage", "worker", "--interval", "0.05", "--worker-id", f"{name}-{len(processes)}"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        proc.log_path = log.name
+        processes.append(proc)
+        return proc
+
+    yield start
+    for proc in processes:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05, message: str = "condition"):
+    """Poll until predicate() is truthy; fail the test with `message` after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {message}")

@@ -1,0 +1,98 @@
+"""The shared base of users, customers and devices every test builds on."""
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from telcost.accounts.models import Membership
+from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device, RatePlan
+
+RATE_PLAN_DEFINITION = {
+    "code": "biz-2026",
+    "name": "Business 2026",
+    "monthly_fee": "12.50",
+    "voice": {
+        "setup_fee": "0.05",
+        "initial_increment_s": 60,
+        "subsequent_increment_s": 1,
+        "per_minute": {"national": "0.10", "eu": "0.10", "international": "0.80"},
+    },
+    "sms": {"per_message": {"national": "0.08", "eu": "0.08", "international": "0.25"}},
+    "data": {"increment_kb": 100, "per_mb": {"national": "0.02", "eu": "0.02", "international": "5.00"}},
+    "bundle": {"voice_minutes": 300, "sms": 100, "data_mb": 5120, "zones": ["national", "eu"]},
+}
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
+    password = factory.PostGenerationMethodCall("set_password", "secret-pass-1")
+    is_staff = False
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class RatePlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RatePlan
+        django_get_or_create = ("code",)
+
+    code = "biz-2026"
+    name = "Business 2026"
+    monthly_fee = Decimal("12.50")
+    definition = factory.LazyFunction(lambda: dict(RATE_PLAN_DEFINITION))
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Customer {n}")
+    kind = Customer.Kind.STANDARD
+    external_ref = factory.Sequence(lambda n: f"RT{n:05d}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    role = Membership.Role.VIEWER
+
+
+class DeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Device
+
+    msisdn = factory.Sequence(lambda n: f"316{n:08d}")
+    iccid = factory.Sequence(lambda n: f"8931{n:015d}")
+    customer = factory.SubFactory(CustomerFactory)
+    activated_on = dt.date(2026, 1, 1)
+
+
+class CostCenterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CostCenter
+
+    customer = factory.SubFactory(CustomerFactory)
+    code = factory.Sequence(lambda n: f"CC{n:03d}")
+    name = factory.Sequence(lambda n: f"Cost center {n}")
+
+
+class CostCenterAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CostCenterAssignment
+
+    device = factory.SubFactory(DeviceFactory)
+    cost_center = factory.SubFactory(CostCenterFactory)
+    valid_from = dt.date(2026, 1, 1)
