@@ -1,0 +1,1 @@
+"""Step handler of CDR imports (ImportCdrsCommand)."""

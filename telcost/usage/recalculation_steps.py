@@ -1,0 +1,1 @@
+"""Step handlers of the totals recalculation chain (workflow 1)."""
