@@ -1,0 +1,126 @@
+"""Recovery: steps whose worker died are run again; the dead worker's task row tells the truth."""
+
+import datetime as dt
+import os
+import signal
+
+import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from telcost.jobs.models import Job, Step
+from telcost.jobs.recovery import recover_lost_steps
+from telcost.jobs.services import StepSpec, job_dispatch
+from telcost.jobs.steps import probe_log_lines
+from tests.conftest import wait_for
+
+FAST_RECOVERY = {
+    "TELCOST_JOBS_HEARTBEAT_SECONDS": "0.3",
+    "TELCOST_JOBS_STALE_AFTER_SECONDS": "2",
+    "TELCOST_JOBS_SWEEP_SECONDS": "0.5",
+}
+
+
+@pytest.mark.django_db
+def test_a_running_step_without_heartbeat_is_requeued(customer, settings):
+    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    step = job.steps.get()
+    old_task = step.task_id
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS + 5)
+    Step.objects.filter(pk=step.pk).update(status="running", attempts=1, heartbeat_at=long_ago, worker="dead:1")
+    DBTaskResult.objects.filter(id=old_task).update(status="RUNNING")
+    assert recover_lost_steps() == 1
+    step.refresh_from_db()
+    assert step.status == "queued" and step.task_id != old_task
+    assert DBTaskResult.objects.get(id=old_task).status == "FAILED"
+    assert DBTaskResult.objects.get(id=step.task_id).status == "READY"
+
+
+@pytest.mark.django_db
+def test_a_fresh_heartbeat_is_left_alone(customer):
+    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    Step.objects.filter(job=job).update(status="running", attempts=1, heartbeat_at=timezone.now())
+    assert recover_lost_steps() == 0
+    assert job.steps.get().status == "running"
+
+
+@pytest.mark.django_db
+def test_a_step_that_lost_its_worker_too_often_fails(customer, settings):
+    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS + 5)
+    Step.objects.filter(job=job).update(status="running", attempts=4, heartbeat_at=long_ago)
+    recover_lost_steps()
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and "worker lost 4 times" in job.error
+
+
+@pytest.mark.django_db
+def test_a_queued_step_whose_task_row_vanished_is_requeued(customer, settings):
+    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    step = job.steps.get()
+    DBTaskResult.objects.filter(id=step.task_id).delete()
+    assert recover_lost_steps() == 1
+    step.refresh_from_db()
+    assert DBTaskResult.objects.filter(id=step.task_id, status="READY").exists()
+
+
+@pytest.mark.django_db
+def test_a_second_delivery_of_a_finished_step_changes_nothing(customer, drain_jobs):
+    from telcost.jobs.runner import run_step
+
+    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    drain_jobs()
+    step = job.steps.get()
+    run_step(step.pk)
+    step.refresh_from_db()
+    assert step.attempts == 1 and step.status == "succeeded"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_chain_survives_a_worker_killed_mid_step(customer, start_worker, tmp_path):
+    log = str(tmp_path / "probe.log")
+    job = job_dispatch(
+        kind="probe",
+        customer=customer,
+        steps=[StepSpec("Probe", {"log": log}), StepSpec("Probe", {"log": log, "sleep_s": 4}), StepSpec("Probe", {"log": log})],
+    )
+    doomed = start_worker("doomed", **FAST_RECOVERY)
+    wait_for(lambda: "start Probe#1 attempt 1" in probe_log_lines(log), timeout=60, message="step 1 to start")
+    dead_task = Step.objects.get(job=job, position=1).task_id
+    os.kill(doomed.pid, signal.SIGKILL)
+    doomed.wait(timeout=10)
+    start_worker("rescuer", **FAST_RECOVERY)
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "completed", timeout=60, message="the chain to complete")
+    lines = probe_log_lines(log)
+    assert lines.count("done Probe#0") == 1 and lines.count("done Probe#1") == 1 and lines.count("done Probe#2") == 1
+    assert "start Probe#1 attempt 2" in lines, "the killed step ran again"
+    assert DBTaskResult.objects.get(id=dead_task).status == "FAILED"
+    assert Step.objects.get(job=job, position=1).attempts == 2
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_fifty_quick_dispatches_with_two_workers_all_complete(customer, start_worker):
+    """The web side dispatching while two workers write: no 'database is locked' failure anywhere."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    start_worker("a")
+    start_worker("b")
+
+    def dispatch_some(n):
+        try:
+            return [job_dispatch(kind="noop", steps=[StepSpec("Noop")] * 3, customer=customer).pk for _ in range(n)]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        ids = [pk for batch in pool.map(dispatch_some, [10] * 5) for pk in batch]
+    assert len(ids) == 50
+    wait_for(
+        lambda: not Job.objects.filter(pk__in=ids, status__in=Job.ACTIVE).exists(), timeout=120, message="50 chains to end"
+    )
+    statuses = set(Job.objects.filter(pk__in=ids).values_list("status", flat=True))
+    assert statuses == {"completed"}, Job.objects.filter(pk__in=ids).exclude(status="completed").values_list("error", flat=True)[:5]
