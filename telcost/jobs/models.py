@@ -32,7 +32,7 @@ class Job(models.Model):
     result = models.JSONField(null=True, blank=True)
     # Two dispatches with one key while the first is active give one job: a partial
     # unique index decides, not a read-then-write race.
-    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - NULL: no dedupe, never collides
     # Handlers of jobs with one lock key never run at the same time (e.g. a customer-month).
     lock_key = models.CharField(max_length=200, blank=True, default="")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")

@@ -5,7 +5,14 @@ from django.utils import timezone
 
 from telcost.jobs.models import Job, Step
 from telcost.jobs.registry import get_step
-from telcost.jobs.services import ChildSpec, StepSpec, job_cancel, job_dispatch, job_dispatch_fanout, job_retry_failed
+from telcost.jobs.services import (
+    ChildSpec,
+    StepSpec,
+    job_cancel,
+    job_dispatch,
+    job_dispatch_fanout,
+    job_retry_failed,
+)
 
 
 def run_due_backoffs():
