@@ -108,8 +108,9 @@ def _claim(step_id: int) -> Step | None:
     if step.job.status == Job.Status.CANCELLED:
         Step.objects.filter(pk=step_id).update(status=Step.Status.SKIPPED, finished_at=now)
         return None
-    Job.objects.filter(pk=step.job_id, status=Job.Status.PENDING).update(status=Job.Status.RUNNING, started_at=now)
-    step.job.refresh_from_db()
+    if step.job.status == Job.Status.PENDING:
+        Job.objects.filter(pk=step.job_id, status=Job.Status.PENDING).update(status=Job.Status.RUNNING, started_at=now)
+        step.job.status, step.job.started_at = Job.Status.RUNNING, now
     return step
 
 
@@ -143,9 +144,12 @@ def _still_ours(step: Step, attempt: int) -> bool:
 def _record_success(step: Step, attempt: int, result: dict | None) -> None:
     now = timezone.now()
     with transaction.atomic():
-        if not _still_ours(step, attempt):
+        # Conditional on the attempt: if recovery handed the step to another worker
+        # meanwhile, that worker's outcome counts, not ours.
+        if not Step.objects.filter(pk=step.pk, status=Step.Status.RUNNING, attempts=attempt).update(
+            status=Step.Status.SUCCEEDED, finished_at=now, result=result
+        ):
             return
-        Step.objects.filter(pk=step.pk).update(status=Step.Status.SUCCEEDED, finished_at=now, result=result)
         job = Job.objects.select_for_update().get(pk=step.job_id)
         merged = {**(job.result or {}), **result} if isinstance(result, dict) else job.result
         Job.objects.filter(pk=job.pk).update(progress_done=F("progress_done") + 1, result=merged)
