@@ -54,14 +54,14 @@ def measure(kind: str, n_jobs: int) -> dict:
             time.sleep(random.uniform(0, 0.1))  # noqa: S311
             t0 = time.time()
             job = job_dispatch(kind="bench", steps=[StepSpec("Noop")])
-            wait_until(lambda: Job.objects.filter(pk=job.pk, status="completed").exists(), interval=0.002)
+            wait_until(lambda job=job: Job.objects.filter(pk=job.pk, status="completed").exists(), interval=0.002)
             step = job.steps.get()
             latencies.append(step.started_at.timestamp() - t0)
         results["dispatch_to_first_step_ms"] = round(median(latencies) * 1000, 1)
         overheads = []
         for _ in range(5):
             job = job_dispatch(kind="bench", steps=[StepSpec("Noop")] * 10)
-            wait_until(lambda: Job.objects.filter(pk=job.pk, status="completed").exists(), interval=0.005)
+            wait_until(lambda job=job: Job.objects.filter(pk=job.pk, status="completed").exists(), interval=0.005)
             steps = list(job.steps.order_by("position"))
             gaps = [(b.started_at - a.finished_at).total_seconds() for a, b in zip(steps, steps[1:], strict=False)]
             overheads.append(median(gaps) + median([(s.finished_at - s.started_at).total_seconds() for s in steps]))
