@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rules.apps.AutodiscoverRulesConfig",
     "django_htmx",
+    "ninja",  # serves the Swagger UI assets itself: /api/docs works offline
     "django_tasks_db",
     "telcost.web",
     "telcost.accounts",
