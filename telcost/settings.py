@@ -102,6 +102,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from the finders; it only wants the folder to exist
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
