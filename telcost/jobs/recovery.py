@@ -45,14 +45,23 @@ def recover_lost_steps() -> int:
             recovered += 1
             logger.warning("recovered step %s %s from worker %s", step.pk, step.name, step.worker)
     # Queued steps whose task row is gone or already finished would wait forever.
+    # Two set-based reads, however long the backlog of a large fan-out is.
     grace = now - timedelta(seconds=max(settings.JOBS_SWEEP_SECONDS, 1.0))
-    queued = Step.objects.filter(status=Step.Status.QUEUED).exclude(run_after__gt=grace)
-    for step in queued.only("pk", "task_id", "name", "job_id", "status", "run_after"):
-        task = DBTaskResult.objects.filter(id=step.task_id).values_list("status", flat=True).first() if step.task_id else None
-        if task is not None and task not in _FINISHED_TASK_STATUSES:
+    queued = dict(
+        Step.objects.filter(status=Step.Status.QUEUED).exclude(run_after__gt=grace).values_list("pk", "task_id")
+    )
+    alive = set(
+        str(task_id)
+        for task_id in DBTaskResult.objects.filter(id__in=[t for t in queued.values() if t])
+        .exclude(status__in=_FINISHED_TASK_STATUSES)
+        .values_list("id", flat=True)
+    )
+    for step_id, task_id in queued.items():
+        if task_id in alive:
             continue
         with transaction.atomic():
-            if Step.objects.filter(pk=step.pk, status=Step.Status.QUEUED, task_id=step.task_id).exists():
+            step = Step.objects.filter(pk=step_id, status=Step.Status.QUEUED, task_id=task_id).first()
+            if step is not None:
                 enqueue_step(step)
                 recovered += 1
                 logger.warning("re-enqueued orphaned step %s %s", step.pk, step.name)

@@ -124,3 +124,12 @@ def test_fifty_quick_dispatches_with_two_workers_all_complete(customer, start_wo
     )
     statuses = set(Job.objects.filter(pk__in=ids).values_list("status", flat=True))
     assert statuses == {"completed"}, Job.objects.filter(pk__in=ids).exclude(status="completed").values_list("error", flat=True)[:5]
+
+
+@pytest.mark.django_db
+def test_a_queued_step_with_its_task_waiting_is_left_alone(customer):
+    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    task_id = job.steps.get().task_id
+    assert recover_lost_steps() == 0
+    assert job.steps.get().task_id == task_id
+    assert DBTaskResult.objects.count() == 1
