@@ -20,6 +20,12 @@ from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness costs seconds per user in tests and proves nothing there.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def staff_user(db):
     return UserFactory(username="staff", is_staff=True)

@@ -1,5 +1,73 @@
-"""JSON endpoints of the customers app (paths are absolute: the API is mounted at the root)."""
+"""Rate plans and customers: POST /api/rate-plans, POST /api/customers, GET /api/customers[/{id}]."""
 
-from ninja import Router
+from typing import Literal
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import Body, Field, Router, Schema
+from ninja.errors import HttpError
+
+from telcost.accounts.api import require_staff
+from telcost.accounts.rules import VIEW
+from telcost.customers.models import Customer, RatePlan
+from telcost.customers.selectors import customer_as_dict, customers_visible_to
+from telcost.customers.services import CustomerInputError, customer_create, rate_plan_create
 
 router = Router(tags=["customers"])
+
+
+class CustomerIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["standard", "rateplan"] = "standard"
+    rate_plan: str | None = Field(default=None, max_length=64)
+    partner_id: int | None = Field(default=None, ge=1, le=2**62)
+    external_ref: str = Field(default="", max_length=64)
+
+
+@router.post("/api/rate-plans", response={201: dict})
+def create_rate_plan(request, payload: dict = Body(...)):
+    require_staff(request)
+    try:
+        plan = rate_plan_create(definition=payload)
+    except CustomerInputError as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    return 201, {"code": plan.code}
+
+
+@router.get("/api/rate-plans/{code}")
+def get_rate_plan(request, code: str):
+    require_staff(request)
+    plan = RatePlan.objects.filter(code=code).first()
+    if plan is None:
+        raise Http404("Unknown rate plan")
+    return plan.definition
+
+
+@router.post("/api/customers", response={201: dict})
+def create_customer(request, payload: CustomerIn):
+    require_staff(request)
+    try:
+        customer = customer_create(**payload.dict())
+    except CustomerInputError as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    return 201, {"id": customer.pk}
+
+
+@router.get("/api/customers")
+def list_customers(request):
+    return [customer_as_dict(c) for c in customers_visible_to(request.user).select_related("rate_plan")]
+
+
+def customer_for(request, customer_id: int, perm: str = VIEW) -> Customer:
+    """The customer, 404 if unknown, 403 without `perm` (the rule every customer endpoint shares)."""
+    customer = Customer.objects.select_related("rate_plan", "totals_calculated_by").filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404("Customer not found")
+    if not request.user.has_perm(perm, customer):
+        raise PermissionDenied("Unauthorized")
+    return customer
+
+
+@router.get("/api/customers/{customer_id}")
+def get_customer(request, customer_id: int):
+    return customer_as_dict(customer_for(request, customer_id))
