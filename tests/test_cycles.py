@@ -2,7 +2,14 @@ import datetime as dt
 
 import pytest
 
-from telcost.usage.cycles import BadCycle, cycle_end_of, cycle_start_of, months_between, parse_cycle_date, parse_month
+from telcost.usage.cycles import (
+    BadCycle,
+    cycle_end_of,
+    cycle_start_of,
+    months_between,
+    parse_cycle_date,
+    parse_month,
+)
 
 
 def test_a_utc_timestamp_late_on_the_last_day_belongs_to_the_next_local_month():
