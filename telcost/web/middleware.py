@@ -26,3 +26,26 @@ class JsonErrorMiddleware:
                 json_response["Allow"] = response["Allow"]
             return json_response
         return response
+
+
+class DutchFirstLocaleMiddleware:
+    """Dutch unless the user chose otherwise (the language cookie), whatever the browser asks.
+
+    The product's labels are the seed's Dutch ones; a person who wants English
+    says so once with the language switch.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
