@@ -1,0 +1,96 @@
+"""`make demo`: migrate, load demo data, start web + worker (+ simulators) on 127.0.0.1.
+
+Ctrl-C (or SIGTERM) stops everything it started. Ports: TELCOST_PORT (8000),
+the Nina simulator 8101 and the provider simulator 8102 when those exist.
+"""
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _telcost(*args: str) -> list[str]:
+    return [sys.executable, "-m", "telcost.manage", *args]
+
+
+def _wait_for_http(url: str, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own loopback server
+                return True
+        except Exception:  # not up yet
+            time.sleep(0.3)
+    return False
+
+
+def main() -> int:
+    port = int(os.environ.get("TELCOST_PORT", "8000"))
+    base_url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    env.setdefault("TELCOST_BASE_URL", base_url)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    simulators = []
+    if importlib.util.find_spec("telcost.simulators.nina"):
+        env.setdefault("NINA_API_URL", "http://127.0.0.1:8101")
+        simulators.append(("Nina API simulator", [sys.executable, "-m", "telcost.simulators.nina", "--port", "8101"]))
+    if importlib.util.find_spec("telcost.simulators.provider"):
+        simulators.append(("provider simulator", [sys.executable, "-m", "telcost.simulators.provider", "--port", "8102"]))
+
+    subprocess.run(_telcost("migrate", "--noinput", "-v", "0"), check=True, env=env, cwd=ROOT)
+    demo = subprocess.run(_telcost("load_demo"), check=True, env=env, cwd=ROOT, capture_output=True, text=True)
+
+    processes: list[tuple[str, subprocess.Popen]] = []
+
+    def start(name: str, args: list[str]) -> None:
+        # Own process group per child, so a stop reaches whatever each one spawns.
+        processes.append((name, subprocess.Popen(args, env=env, cwd=ROOT, start_new_session=True)))
+
+    def stop(*_args) -> None:
+        for _, proc in processes:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for _, proc in processes:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        print("\ntelcost demo stopped.", flush=True)
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    for name, args in simulators:
+        start(name, args)
+    start("worker", _telcost("worker"))
+    start("web", _telcost("runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"))
+    if not _wait_for_http(f"{base_url}/login/"):
+        print("the web server did not come up", file=sys.stderr)
+        stop()
+    mail = f"SMTP {env['EMAIL_HOST']}:{env.get('EMAIL_PORT', '25')}" if env.get("EMAIL_HOST") else os.path.join(
+        env.get("TELCOST_VAR_DIR", os.path.join(ROOT, "var")), "mail")
+    print("\n" + "=" * 64)
+    print(f"telcost is running at {base_url}/")
+    print(demo.stdout.strip())
+    print(f"Mails (export links) go to: {mail}")
+    for name, _ in simulators:
+        print(f"Running: {name}")
+    print("Press Ctrl-C to stop everything.")
+    print("=" * 64, flush=True)
+    while True:
+        for name, proc in processes:
+            if proc.poll() is not None:
+                print(f"{name} exited with {proc.returncode}; stopping.", file=sys.stderr)
+                stop()
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
