@@ -37,7 +37,7 @@ def test_session_post_with_csrf_works(staff_user):
 
     client = Client(enforce_csrf_checks=True)
     client.force_login(staff_user)
-    client.get("/login/")
+    client.get("/")  # any page with a form sets the CSRF cookie
     token = client.cookies["csrftoken"].value
     response = client.post("/api/customers", {"name": "x"}, content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 201

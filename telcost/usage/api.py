@@ -1,5 +1,77 @@
-"""JSON endpoints of the usage app (paths are absolute: the API is mounted at the root)."""
+"""Workflow 1's endpoints: the seed's recalculate URL, and totals / insights / versions to read."""
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from ninja import Router
+from ninja.errors import HttpError
+
+from telcost.accounts.rules import RECALCULATE
+from telcost.customers.api import customer_for
+from telcost.customers.models import Customer
+from telcost.usage.cycles import BadCycle, parse_cycle_date, parse_month
+from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.selectors import (
+    insights_get,
+    totals_get,
+    totals_versions_diff,
+    totals_versions_list,
+)
 
 router = Router(tags=["usage"])
+
+
+def _month(month: str):
+    try:
+        return parse_month(month)
+    except BadCycle as exc:
+        raise HttpError(400, str(exc)) from None
+
+
+@router.post("/usage/recalculate_total_usage/{date}/{customer_id}", response={202: dict})
+def recalculate_total_usage(request, date: str, customer_id: str):
+    # The seed's message for an unknown customer; ids that are not numbers are unknown too.
+    customer = Customer.objects.filter(pk=int(customer_id)).first() if customer_id.isdigit() else None
+    if customer is None:
+        raise Http404("Invalid customer provided")
+    if not request.user.has_perm(RECALCULATE, customer):
+        raise PermissionDenied("Unauthorized")
+    try:
+        cycle_start = parse_cycle_date(date)
+    except BadCycle as exc:
+        raise HttpError(400, str(exc)) from None
+    job = recalculation_dispatch(customer=customer, cycle_start=cycle_start, user=request.user)
+    return 202, {"job_id": job.pk, "status_url": f"/api/jobs/{job.pk}", "joined": job.joined,
+                 "cycle_start": cycle_start.isoformat()}
+
+
+@router.get("/api/customers/{customer_id}/totals")
+def totals(request, customer_id: int, month: str):
+    customer = customer_for(request, customer_id)
+    answer = totals_get(customer=customer, cycle_start=_month(month))
+    if answer is None:
+        raise Http404("No totals calculated for this month")
+    return answer
+
+
+@router.get("/api/customers/{customer_id}/insights")
+def insights(request, customer_id: int, month: str):
+    customer = customer_for(request, customer_id)
+    answer = insights_get(customer=customer, cycle_start=_month(month))
+    if answer is None:
+        raise Http404("No insights calculated for this month")
+    return answer
+
+
+@router.get("/api/customers/{customer_id}/totals/versions")
+def versions(request, customer_id: int, month: str):
+    customer = customer_for(request, customer_id)
+    return totals_versions_list(customer=customer, cycle_start=_month(month))
+
+
+@router.get("/api/customers/{customer_id}/totals/diff")
+def versions_diff(request, customer_id: int, month: str, a: int, b: int):
+    customer = customer_for(request, customer_id)
+    changes = totals_versions_diff(customer=customer, cycle_start=_month(month), version_a=a, version_b=b)
+    if changes is None:
+        raise Http404("Unknown version")
+    return {"version_a": a, "version_b": b, "changes": changes}

@@ -1,5 +1,6 @@
 """Call detail records. Rating, totals, insights and backups add their tables here."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -33,4 +34,101 @@ class CDR(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["customer", "external_id"], name="cdr_unique_external_id")]
-        indexes = [models.Index(fields=["customer", "cycle_start", "device"], name="cdr_customer_cycle_device")]
+        indexes = [
+            models.Index(fields=["customer", "cycle_start", "device"], name="cdr_customer_cycle_device"),
+        ]
+
+
+class CycleTotals(models.Model):
+    """The header of a customer-month's current totals (CalculateTotalsCommand replaces it)."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="cycle_totals")
+    cycle_start = models.DateField()
+    version = models.PositiveIntegerField()
+    # The job run that produced this version: a retried step reuses the version instead of burning a new one.
+    run_key = models.CharField(max_length=64, blank=True, default="")
+    calculated_at = models.DateTimeField()
+    total_cost = models.DecimalField(max_digits=16, decimal_places=4)
+    subscription_cost = models.DecimalField(max_digits=16, decimal_places=4)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "cycle_start"], name="one_totals_per_cycle")]
+
+
+class UsageTotal(models.Model):
+    """Usage per (customer, cycle, device, record type, zone)."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    cycle_start = models.DateField()
+    device = models.ForeignKey("customers.Device", on_delete=models.CASCADE, related_name="+")
+    record_type = models.CharField(max_length=8, choices=RecordType.choices)
+    zone = models.CharField(max_length=16, choices=Zone.choices)
+    count = models.PositiveIntegerField()
+    duration_s = models.PositiveBigIntegerField()
+    volume_kb = models.PositiveBigIntegerField()
+    cost = models.DecimalField(max_digits=16, decimal_places=4)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "cycle_start"], name="usagetotal_customer_cycle")]
+
+
+class SubscriptionTotal(models.Model):
+    """The monthly fee of each device active in the cycle (rate-plan customers)."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    cycle_start = models.DateField()
+    device = models.ForeignKey("customers.Device", on_delete=models.CASCADE, related_name="+")
+    cost = models.DecimalField(max_digits=16, decimal_places=4)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "cycle_start"], name="subtotal_customer_cycle")]
+
+
+class BillingInsight(models.Model):
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    cycle_start = models.DateField()
+    calculated_at = models.DateTimeField()
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "cycle_start"], name="one_insight_per_cycle")]
+
+
+class ImmutableError(Exception):
+    pass
+
+
+class TotalsBackup(models.Model):
+    """An immutable, numbered snapshot of a cycle's totals (DispatchTotalsBackupCommand)."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    cycle_start = models.DateField()
+    version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=200, blank=True, default="")
+    total_cost = models.DecimalField(max_digits=16, decimal_places=4)
+    subscription_cost = models.DecimalField(max_digits=16, decimal_places=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "cycle_start", "version"], name="one_backup_per_version")
+        ]
+        ordering = ["-version"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableError("a totals backup is never changed")
+        super().save(*args, **kwargs)
+
+
+class TotalsBackupRow(models.Model):
+    backup = models.ForeignKey(TotalsBackup, on_delete=models.CASCADE, related_name="rows")
+    device_id = models.BigIntegerField()
+    msisdn = models.CharField(max_length=20)
+    record_type = models.CharField(max_length=16)  # a usage type, or "subscription" for the monthly fee
+    zone = models.CharField(max_length=16, blank=True, default="")
+    count = models.PositiveIntegerField()
+    duration_s = models.PositiveBigIntegerField()
+    volume_kb = models.PositiveBigIntegerField()
+    cost = models.DecimalField(max_digits=16, decimal_places=4)

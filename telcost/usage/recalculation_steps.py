@@ -1,1 +1,58 @@
-"""Step handlers of the totals recalculation chain (workflow 1)."""
+"""Step handlers of the totals recalculation chain (workflow 1): thin, the services do the work."""
+
+import datetime as dt
+
+from telcost.customers.models import Customer
+from telcost.jobs.registry import step
+from telcost.usage import services
+
+
+def _target(ctx) -> tuple[Customer, dt.date]:
+    params = ctx.params
+    customer = Customer.objects.select_related("rate_plan").get(pk=params["customer_id"])
+    return customer, dt.date.fromisoformat(params["cycle_start"])
+
+
+def _version(ctx) -> int:
+    # CalculateTotals put it in the job's result; this step's job is loaded fresh.
+    ctx.job.refresh_from_db(fields=["result"])
+    return int((ctx.job.result or {})["version"])
+
+
+@step("CalculateTotalsRateplanCommand")
+def calculate_totals_rateplan(ctx) -> dict:
+    customer, cycle_start = _target(ctx)
+    return services.cdrs_rate(customer=customer, cycle_start=cycle_start)
+
+
+@step("CalculateTotalsCommand")
+def calculate_totals(ctx) -> dict:
+    customer, cycle_start = _target(ctx)
+    # The job id as run key: a retry of this step keeps the version it already took.
+    return services.totals_calculate(customer=customer, cycle_start=cycle_start, run_key=f"job:{ctx.job.pk}")
+
+
+@step("BillingInsightTotalsCommand")
+def billing_insight_totals(ctx) -> dict:
+    customer, cycle_start = _target(ctx)
+    result = services.insights_calculate(customer=customer, cycle_start=cycle_start)
+    return {"anomalies": result["anomalies"], "idle_devices": result["idle_devices"]}
+
+
+@step("SaveStatusCommand")
+def save_status(ctx) -> dict:
+    customer, _ = _target(ctx)
+    services.customer_status_save(customer=customer, user=ctx.job.created_by, version=_version(ctx), outcome="ok")
+    return {}
+
+
+@step("DispatchTotalsBackupCommand")
+def dispatch_totals_backup(ctx) -> dict:
+    customer, cycle_start = _target(ctx)
+    return services.totals_backup_create(
+        customer=customer,
+        cycle_start=cycle_start,
+        version=_version(ctx),
+        user=ctx.job.created_by,
+        reason=ctx.params.get("reason", "manual"),
+    )

@@ -1,0 +1,43 @@
+"""POST /api/partners/{customer_id}/recalculate (workflow 6)."""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from telcost.accounts.rules import RECALCULATE
+from telcost.customers.models import Customer
+from telcost.usage.partner_recalculation import BadRange, partner_recalculation_dispatch
+
+router = Router(tags=["partner recalculation"])
+
+
+class RangeIn(Schema):
+    start_date: dt.date
+    end_date: dt.date
+
+
+class RangeOut(Schema):
+    status: str
+    months_processed: int
+    job_id: int
+    joined: bool
+
+
+@router.post("/api/partners/{customer_id}/recalculate", response={202: RangeOut})
+def partner_recalculate(request, customer_id: int, payload: RangeIn):
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404("Invalid customer provided")
+    # Staff, or a manager of that partner (managers of the partner hold RECALCULATE on it).
+    if not request.user.has_perm(RECALCULATE, customer):
+        raise PermissionDenied("Unauthorized")
+    try:
+        job = partner_recalculation_dispatch(
+            customer=customer, start_date=payload.start_date, end_date=payload.end_date, user=request.user
+        )
+    except BadRange as exc:
+        raise HttpError(400, str(exc)) from None
+    return 202, {"status": "success", "months_processed": job.params["months"], "job_id": job.pk, "joined": job.joined}

@@ -1,0 +1,135 @@
+"""CalculateTotalsRateplan: price every CDR of a customer's cycle by its rate plan, in one UPDATE.
+
+SPEC.md "Rating" is the contract. Per device and cycle the CDRs are taken in
+(started_at, external_id) order; window functions give each CDR the bundle
+allowance its predecessors used, so the whole month is priced set-based.
+"""
+
+import datetime as dt
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+
+from telcost.customers.models import Customer
+from telcost.customers.rate_plans import RatePlanModel, rate_plan_parse
+from telcost.jobs.errors import PermanentError
+from telcost.usage.models import CDR
+from telcost.usage.money_sql import half_up_div, money_from_e4, to_micro
+
+ZONES = ("national", "eu", "international")
+
+
+def _check_zones(plan: RatePlanModel, customer_id: int, cycle_start: dt.date) -> None:
+    used = set(
+        CDR.objects.filter(customer_id=customer_id, cycle_start=cycle_start)
+        .values_list("record_type", "zone")
+        .distinct()
+    )
+    missing = sorted((rt, zone) for rt, zone in used if plan.price_of(rt, zone) is None)
+    if missing:
+        names = ", ".join(f"{rt} in zone '{zone}'" for rt, zone in missing)
+        raise PermanentError(f"rate plan {plan.code} has no price for {names}")
+
+
+def _rate_case(plan: RatePlanModel, params: list) -> str:
+    parts = []
+    for record_type in ("voice", "sms", "data"):
+        for zone in ZONES:
+            price = plan.price_of(record_type, zone)
+            if price is not None:
+                parts.append(f"WHEN record_type = '{record_type}' AND zone = '{zone}' THEN CAST(%s AS BIGINT)")
+                params.append(to_micro(price))
+    return "CASE " + " ".join(parts) + " ELSE 0 END"
+
+
+def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, data_boost_mb: int) -> tuple[str, list]:
+    """The UPDATE that prices the cycle: (sql, params). Exact integer money (see money_sql)."""
+    init, sub = plan.voice.initial_increment_s, plan.voice.subsequent_increment_s
+    inc = plan.data.increment_kb
+    bundle_zones = plan.bundle.zones
+    zones_sql = ", ".join(f"'{z}'" for z in bundle_zones) or "NULL"
+    voice_allowance_s = plan.bundle.voice_minutes * 60
+    sms_allowance = plan.bundle.sms
+    data_allowance_kb = (plan.bundle.data_mb + data_boost_mb) * 1024
+    rate_params: list = []
+    rate_case = _rate_case(plan, rate_params)
+    setup_micro = to_micro(plan.voice.setup_fee)
+    cdr = CDR._meta.db_table
+    sql = f"""
+        WITH units AS (
+            SELECT id, device_id, started_at, external_id, record_type, zone, duration_s,
+                   CASE
+                     WHEN record_type = 'voice' THEN
+                       CASE WHEN duration_s = 0 THEN 0
+                            WHEN duration_s <= {init} THEN {init}
+                            ELSE {init} + ((duration_s - {init} + {sub} - 1) / {sub}) * {sub} END
+                     WHEN record_type = 'sms' THEN 1
+                     ELSE ((volume_kb + {inc} - 1) / {inc}) * {inc}
+                   END AS billable,
+                   CASE WHEN zone IN ({zones_sql}) THEN 1 ELSE 0 END AS in_bundle,
+                   {rate_case} AS rate_micro
+            FROM {cdr}
+            WHERE customer_id = %s AND cycle_start = %s
+        ),
+        used AS (
+            SELECT id, record_type, duration_s, billable, in_bundle, rate_micro,
+                   CASE WHEN in_bundle = 1 THEN
+                     SUM(billable) OVER (PARTITION BY device_id, record_type, in_bundle
+                                         ORDER BY started_at, external_id
+                                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - billable
+                   ELSE 0 END AS used_before,
+                   CASE record_type WHEN 'voice' THEN {voice_allowance_s}
+                                    WHEN 'sms' THEN {sms_allowance}
+                                    ELSE {data_allowance_kb} END AS allowance
+            FROM units
+        ),
+        covered AS (
+            SELECT id, record_type, duration_s, billable, rate_micro,
+                   CASE WHEN in_bundle = 0 OR allowance - used_before <= 0 THEN 0
+                        WHEN allowance - used_before >= billable THEN billable
+                        ELSE allowance - used_before END AS covered
+            FROM used
+        ),
+        priced AS (
+            SELECT id,
+                   CASE record_type
+                     WHEN 'voice' THEN {half_up_div(
+                         f"(CASE WHEN duration_s > 0 THEN {setup_micro} * 60 ELSE 0 END) + (billable - covered) * rate_micro",
+                         6000)}
+                     WHEN 'sms' THEN {half_up_div("(billable - covered) * rate_micro", 100)}
+                     ELSE {half_up_div("(billable - covered) * rate_micro", 102400)}
+                   END AS cost_e4
+            FROM covered
+        )
+        UPDATE {cdr} SET cost = {money_from_e4("priced.cost_e4")}
+        FROM priced WHERE {cdr}.id = priced.id
+    """
+    return sql, [*rate_params, customer_id, cycle_start]
+
+
+def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
+    """Price the cycle's CDRs of a rate-plan customer. Idempotent: re-rating gives the same costs."""
+    from telcost.addons.selectors import data_boost_mb_for_cycle
+
+    if customer.rate_plan_id is None:
+        raise PermanentError(f"customer {customer.name} has no rate plan")
+    try:
+        plan = rate_plan_parse(customer.rate_plan.definition)
+    except ValueError as exc:
+        raise PermanentError(f"rate plan {customer.rate_plan.code} is invalid: {exc}") from None
+    _check_zones(plan, customer.pk, cycle_start)
+    boost_mb = data_boost_mb_for_cycle(customer_id=customer.pk, cycle_start=cycle_start)
+    sql, params = rating_sql(plan, customer_id=customer.pk, cycle_start=cycle_start, data_boost_mb=boost_mb)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rated = cursor.rowcount
+    return {"rated": rated, "data_boost_mb": boost_mb}
+
+
+def cdrs_cost_from_provider(*, customer: Customer, cycle_start: dt.date) -> int:
+    """Standard customers: the cost is the provider's. Set-based; returns rows changed."""
+    return (
+        CDR.objects.filter(customer=customer, cycle_start=cycle_start)
+        .filter(Q(cost__isnull=True) | Q(cost__lt=F("provider_cost")) | Q(cost__gt=F("provider_cost")))
+        .update(cost=F("provider_cost"))
+    )

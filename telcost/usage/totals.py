@@ -1,0 +1,99 @@
+"""CalculateTotalsCommand: the cycle's usage totals and subscription costs, replaced atomically.
+
+One transaction deletes the old rows and inserts the new ones with INSERT …
+SELECT … GROUP BY, so a reader sees either the old totals or the new, never a
+mix. Costs are summed as exact e4 integers (see money_sql).
+"""
+
+import datetime as dt
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from telcost.customers.models import Customer, Device
+from telcost.usage.cycles import cycle_end_of
+from telcost.usage.models import CDR, CycleTotals, SubscriptionTotal, TotalsBackup, UsageTotal
+from telcost.usage.money_sql import e4_of, from_e4, money_from_e4, to_e4
+from telcost.usage.rating import cdrs_cost_from_provider
+
+
+def _next_version(customer_id: int, cycle_start: dt.date) -> int:
+    highest = [
+        CycleTotals.objects.filter(customer_id=customer_id, cycle_start=cycle_start).aggregate(v=Max("version"))["v"],
+        TotalsBackup.objects.filter(customer_id=customer_id, cycle_start=cycle_start).aggregate(v=Max("version"))["v"],
+    ]
+    return max(v or 0 for v in highest) + 1
+
+
+def _insert_usage_totals(customer_id: int, cycle_start: dt.date) -> None:
+    usage, cdr = UsageTotal._meta.db_table, CDR._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {usage} (customer_id, cycle_start, device_id, record_type, zone, count, duration_s, volume_kb, cost)
+            SELECT customer_id, cycle_start, device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb),
+                   {money_from_e4(f"SUM({e4_of('COALESCE(cost, 0)')})")}
+            FROM {cdr}
+            WHERE customer_id = %s AND cycle_start = %s
+            GROUP BY customer_id, cycle_start, device_id, record_type, zone
+            """,
+            [customer_id, cycle_start],
+        )
+
+
+def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
+    if not customer.is_rateplan or customer.rate_plan_id is None:
+        return
+    fee_e4 = to_e4(customer.rate_plan.monthly_fee)
+    subscription, device = SubscriptionTotal._meta.db_table, Device._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {subscription} (customer_id, cycle_start, device_id, cost)
+            SELECT customer_id, %s, id, {money_from_e4("%s")}
+            FROM {device}
+            WHERE customer_id = %s AND activated_on <= %s AND (deactivated_on IS NULL OR deactivated_on >= %s)
+            """,
+            [cycle_start, fee_e4, customer.pk, cycle_end_of(cycle_start), cycle_start],
+        )
+
+
+def _sum_e4(table: str, customer_id: int, cycle_start: dt.date) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(SUM({e4_of('cost')}), 0) FROM {table} WHERE customer_id = %s AND cycle_start = %s",
+            [customer_id, cycle_start],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def totals_calculate(*, customer: Customer, cycle_start: dt.date, run_key: str | None = None) -> dict:
+    """Replace the cycle's totals; returns {"version", "total_cost", "subscription_cost"}."""
+    if not customer.is_rateplan:
+        cdrs_cost_from_provider(customer=customer, cycle_start=cycle_start)
+    with transaction.atomic():
+        existing = CycleTotals.objects.select_for_update().filter(customer=customer, cycle_start=cycle_start).first()
+        if run_key and existing is not None and existing.run_key == run_key:
+            version = existing.version  # the same run again (a retried step): same version
+        else:
+            version = _next_version(customer.pk, cycle_start)
+        UsageTotal.objects.filter(customer=customer, cycle_start=cycle_start).delete()
+        SubscriptionTotal.objects.filter(customer=customer, cycle_start=cycle_start).delete()
+        _insert_usage_totals(customer.pk, cycle_start)
+        _insert_subscriptions(customer, cycle_start)
+        usage_e4 = _sum_e4(UsageTotal._meta.db_table, customer.pk, cycle_start)
+        subscription_e4 = _sum_e4(SubscriptionTotal._meta.db_table, customer.pk, cycle_start)
+        header = {
+            "version": version,
+            "run_key": run_key or "",
+            "calculated_at": timezone.now(),
+            "total_cost": from_e4(usage_e4 + subscription_e4),
+            "subscription_cost": from_e4(subscription_e4),
+        }
+        CycleTotals.objects.update_or_create(customer=customer, cycle_start=cycle_start, defaults=header)
+    return {
+        "version": version,
+        "total_cost": str(header["total_cost"]),
+        "subscription_cost": str(header["subscription_cost"]),
+    }
