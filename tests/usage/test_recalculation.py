@@ -1,0 +1,221 @@
+"""Workflow 1 end to end: the seed's endpoint, the chain, totals, insights, status, backups."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from telcost.customers.models import Customer
+from telcost.jobs.models import Job
+from telcost.usage.models import CDR, CycleTotals, TotalsBackup
+from tests.factories import CustomerFactory, DeviceFactory, MembershipFactory, UserFactory
+from tests.usage.conftest import NO_BUNDLE, SEPT, add_cdr, plan_with
+
+pytestmark = pytest.mark.django_db
+
+RATEPLAN_CHAIN = ["CalculateTotalsRateplanCommand", "CalculateTotalsCommand", "BillingInsightTotalsCommand",
+                  "SaveStatusCommand", "DispatchTotalsBackupCommand"]
+
+
+@pytest.fixture
+def datri(rated_customer):
+    customer = rated_customer(plan_with(bundle={**NO_BUNDLE, "voice_minutes": 1}), name="Datri")
+    device = DeviceFactory(customer=customer, msisdn="31612345678", activated_on=dt.date(2026, 1, 1))
+    DeviceFactory(customer=customer, msisdn="31699999999", activated_on=dt.date(2026, 1, 1))  # idle all month
+    add_cdr(customer, device, duration_s=60)  # covered: 0.05
+    add_cdr(customer, device, duration_s=90)  # 0.05 + 1.5 × 0.10 = 0.20
+    add_cdr(customer, device, record_type="sms", zone="eu")  # 0.08
+    add_cdr(customer, device, record_type="data", zone="international", volume_kb=1024)  # 1100 KB: 1100/1024 × 5.00 = 5.3711
+    return customer
+
+
+@pytest.fixture
+def datri_manager(datri):
+    user = UserFactory(username="datri-manager")
+    MembershipFactory(user=user, customer=datri, role="manager")
+    return user
+
+
+def recalc(client, customer_id, date="2026-09-17"):
+    return client.post(f"/usage/recalculate_total_usage/{date}/{customer_id}")
+
+
+def test_click_runs_the_rateplan_chain_and_the_totals_appear(api_client, datri, datri_manager, drain_jobs):
+    client = api_client(datri_manager)
+    response = recalc(client, datri.pk)
+    assert response.status_code == 202
+    job = Job.objects.get(pk=response.json()["job_id"])
+    assert response.json()["status_url"] == f"/api/jobs/{job.pk}"
+    assert [s.name for s in job.steps.order_by("position")] == RATEPLAN_CHAIN
+    assert Customer.objects.get(pk=datri.pk).calculate_totals is True
+    drain_jobs()
+    job.refresh_from_db()
+    assert job.status == "completed", job.error
+    totals = client.get(f"/api/customers/{datri.pk}/totals?month=2026-09").json()
+    # usage 0.05 + 0.20 + 0.08 + 5.3711 = 5.7011; two active devices × 12.50 = 25.00
+    assert totals["total_cost"] == "30.7011" and totals["subscription_cost"] == "25.0000"
+    assert totals["version"] == 1 and totals["cycle_start"] == "2026-09-01"
+    assert totals["by_type"] == {
+        "voice": {"count": 2, "duration_s": 150, "cost": "0.2500"},
+        "sms": {"count": 1, "cost": "0.0800"},
+        "data": {"count": 1, "volume_kb": 1024, "cost": "5.3711"},
+    }
+    assert {"msisdn": "31612345678", "record_type": "data", "zone": "international", "count": 1, "duration_s": 0,
+            "volume_kb": 1024, "cost": "5.3711"} in totals["devices"]
+    status = client.get(f"/api/customers/{datri.pk}").json()["status"]
+    assert status["calculate_totals"] is False and status["totals_version"] == 1
+    assert status["totals_calculated_by"] == "datri-manager" and status["totals_outcome"] == "ok"
+    insights = client.get(f"/api/customers/{datri.pk}/insights?month=2026-09").json()
+    assert insights["idle_devices"]["count"] == 1 and insights["idle_devices"]["fees_cost"] == "12.5000"
+    assert insights["idle_devices"]["devices"][0]["msisdn"] == "31699999999"
+    assert insights["roaming_cost"] == "5.4511"
+    assert insights["cost_by_type"] == {"voice": "0.2500", "sms": "0.0800", "data": "5.3711"}
+    assert insights["top_devices"][0] == {"msisdn": "31612345678", "cost": "18.2011"}
+    assert insights["out_of_bundle"]["count"] == 1 and insights["out_of_bundle"]["cost"] == "5.6011"
+    [backup] = client.get(f"/api/customers/{datri.pk}/totals/versions?month=2026-09").json()
+    assert backup["version"] == 1 and backup["created_by"] == "datri-manager" and backup["total_cost"] == "30.7011"
+
+
+def test_standard_customers_skip_rating_and_pay_provider_costs(api_client, staff_user, drain_jobs):
+    customer = CustomerFactory(kind="standard")
+    add_cdr(customer, duration_s=60, provider_cost="0.3333")
+    cdr = add_cdr(customer, record_type="sms", provider_cost="0.0700")
+    CDR.objects.filter(pk=cdr.pk).update(cost=Decimal("9"))  # stale: CalculateTotals puts the provider's back
+    response = recalc(api_client(staff_user), customer.pk)
+    job = Job.objects.get(pk=response.json()["job_id"])
+    assert [s.name for s in job.steps.order_by("position")] == RATEPLAN_CHAIN[1:]
+    drain_jobs()
+    totals = api_client(staff_user).get(f"/api/customers/{customer.pk}/totals?month=2026-09").json()
+    assert totals["total_cost"] == "0.4033" and totals["subscription_cost"] == "0.0000"
+
+
+def test_a_second_click_while_it_runs_returns_the_same_job(api_client, datri, datri_manager):
+    first = recalc(api_client(datri_manager), datri.pk, "2026-09-01").json()
+    second = recalc(api_client(datri_manager), datri.pk, "2026-09-30").json()
+    assert second["job_id"] == first["job_id"] and second["joined"] is True
+    assert Job.objects.count() == 1
+
+
+def test_each_recalculation_is_a_new_version_and_versions_can_be_compared(api_client, datri, datri_manager, drain_jobs):
+    client = api_client(datri_manager)
+    recalc(client, datri.pk)
+    drain_jobs()
+    device = datri.devices.get(msisdn="31612345678")
+    add_cdr(datri, device, duration_s=120)  # bundle already used: 0.05 + 0.20
+    recalc(client, datri.pk)
+    drain_jobs()
+    versions = client.get(f"/api/customers/{datri.pk}/totals/versions?month=2026-09").json()
+    assert [v["version"] for v in versions] == [2, 1]
+    assert [v["total_cost"] for v in versions] == ["30.9511", "30.7011"]
+    diff = client.get(f"/api/customers/{datri.pk}/totals/diff?month=2026-09&a=1&b=2").json()
+    assert diff["changes"] == [{"msisdn": "31612345678", "record_type": "voice", "count_a": 2, "count_b": 3,
+                                "cost_a": "0.2500", "cost_b": "0.5000", "cost_delta": "0.2500"}]
+    assert client.get(f"/api/customers/{datri.pk}/totals/diff?month=2026-09&a=1&b=7").status_code == 404
+
+
+def test_backups_are_immutable(api_client, datri, datri_manager, drain_jobs):
+    from telcost.usage.models import ImmutableError
+
+    recalc(api_client(datri_manager), datri.pk)
+    drain_jobs()
+    backup = TotalsBackup.objects.get()
+    backup.total_cost = Decimal("0")
+    with pytest.raises(ImmutableError):
+        backup.save()
+
+
+def test_a_retried_calculate_totals_keeps_its_version(datri):
+    from telcost.usage.services import totals_calculate
+
+    first = totals_calculate(customer=datri, cycle_start=SEPT, run_key="job:1")
+    again = totals_calculate(customer=datri, cycle_start=SEPT, run_key="job:1")
+    other = totals_calculate(customer=datri, cycle_start=SEPT, run_key="job:2")
+    assert (first["version"], again["version"], other["version"]) == (1, 1, 2)
+
+
+def test_an_empty_month_gives_zero_totals_and_idle_devices(api_client, staff_user, rated_customer, drain_jobs):
+    customer = rated_customer(plan_with())
+    DeviceFactory(customer=customer, activated_on=dt.date(2026, 1, 1))
+    DeviceFactory(customer=customer, activated_on=dt.date(2026, 10, 5))  # not yet active in September
+    DeviceFactory(customer=customer, activated_on=dt.date(2026, 1, 1), deactivated_on=dt.date(2026, 8, 31))
+    DeviceFactory(customer=customer, activated_on=dt.date(2026, 1, 1), deactivated_on=dt.date(2026, 9, 1))
+    job = Job.objects.get(pk=recalc(api_client(staff_user), customer.pk).json()["job_id"])
+    drain_jobs()
+    job.refresh_from_db()
+    assert job.status == "completed"
+    client = api_client(staff_user)
+    totals = client.get(f"/api/customers/{customer.pk}/totals?month=2026-09").json()
+    assert totals["subscription_cost"] == "25.0000" and totals["devices"] == []
+    assert totals["by_type"]["voice"] == {"count": 0, "duration_s": 0, "cost": "0.0000"}
+    assert client.get(f"/api/customers/{customer.pk}/insights?month=2026-09").json()["idle_devices"]["count"] == 2
+
+
+def test_a_missing_zone_fails_the_job_naming_it_and_keeps_the_old_totals(api_client, staff_user, datri, drain_jobs):
+    client = api_client(staff_user)
+    recalc(client, datri.pk)
+    drain_jobs()
+    plan = datri.rate_plan
+    del plan.definition["data"]["per_mb"]["international"]
+    plan.save()
+    job = Job.objects.get(pk=recalc(client, datri.pk).json()["job_id"])
+    drain_jobs()
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "CalculateTotalsRateplanCommand" in job.error and "data in zone 'international'" in job.error
+    assert client.get(f"/api/customers/{datri.pk}/totals?month=2026-09").json()["total_cost"] == "30.7011"
+    assert CycleTotals.objects.get(customer=datri).version == 1
+
+
+def test_anomalies_compare_a_device_with_its_last_three_months(rated_customer, drain_jobs):
+    from telcost.usage.recalculation import recalculation_dispatch
+    from telcost.usage.selectors import insights_get
+
+    customer = rated_customer(plan_with(bundle=NO_BUNDLE, monthly_fee="0"))
+    steady = DeviceFactory(customer=customer, msisdn="31600000001")
+    spiking = DeviceFactory(customer=customer, msisdn="31600000002")
+    for month in (6, 7, 8, 9):
+        for device, minutes in ((steady, 60), (spiking, 60 if month < 9 else 200)):
+            cdr = add_cdr(customer, device, zone="international", duration_s=minutes * 60)
+            CDR.objects.filter(pk=cdr.pk).update(cycle_start=dt.date(2026, month, 1),
+                                                 started_at=dt.datetime(2026, month, 10, tzinfo=dt.UTC))
+        recalculation_dispatch(customer=customer, cycle_start=dt.date(2026, month, 1))
+        drain_jobs()
+    insights = insights_get(customer=customer, cycle_start=SEPT)
+    # 200 min × 0.80 + 0.05 = 160.05 > 2 × 48.05 and > 10; the steady device is not an anomaly.
+    assert insights["anomalies"] == [{"msisdn": "31600000002", "cost": "160.0500", "average_previous": "48.0500"}]
+    assert insights["change"]["absolute"] == "112.0000"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error"),
+    [
+        ("post", "/usage/recalculate_total_usage/2026-09-01/987654", 404, "Invalid customer provided"),
+        ("post", "/usage/recalculate_total_usage/2026-09-01/abc", 404, "Invalid customer provided"),
+        ("post", "/usage/recalculate_total_usage/2026-13-01/{id}", 400, None),
+        ("post", "/usage/recalculate_total_usage/yesterday/{id}", 400, None),
+        ("get", "/usage/recalculate_total_usage/2026-09-01/{id}", 405, "Method not allowed"),
+    ],
+)
+def test_bad_recalculation_requests_queue_nothing(api_client, staff_user, datri, method, path, status, error):
+    response = getattr(api_client(staff_user), method)(path.format(id=datri.pk))
+    assert response.status_code == status
+    if error:
+        assert response.json() == {"error": error}
+    assert not Job.objects.exists()
+
+
+def test_viewers_and_outsiders_cannot_recalculate(api_client, datri, outsider):
+    viewer = UserFactory()
+    MembershipFactory(user=viewer, customer=datri, role="viewer")
+    assert recalc(api_client(viewer), datri.pk).status_code == 403
+    assert recalc(api_client(outsider), datri.pk).status_code == 403
+    assert recalc(api_client(), datri.pk).status_code == 401
+    assert not Job.objects.exists() and not Customer.objects.get(pk=datri.pk).calculate_totals
+
+
+def test_totals_reads_check_month_and_existence(api_client, datri, datri_manager, outsider):
+    client = api_client(datri_manager)
+    assert client.get(f"/api/customers/{datri.pk}/totals?month=2026-09").status_code == 404
+    assert client.get(f"/api/customers/{datri.pk}/totals?month=sept").status_code == 400
+    assert client.get(f"/api/customers/{datri.pk}/totals").status_code == 400
+    assert api_client(outsider).get(f"/api/customers/{datri.pk}/totals?month=2026-09").status_code == 403
