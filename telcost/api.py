@@ -85,12 +85,14 @@ def _register_routers() -> None:
     from telcost.syncs.api import router as syncs_router
     from telcost.usage.api import router as usage_router
     from telcost.usage.imports_api import router as imports_router
+    from telcost.usage.partner_api import router as partner_router
 
     api.add_router("", accounts_router)
     api.add_router("", customers_router)
     api.add_router("", jobs_router)
     api.add_router("", usage_router)
     api.add_router("", imports_router)
+    api.add_router("", partner_router)
     api.add_router("", addons_router)
     api.add_router("", syncs_router)
     api.add_router("", exports_router)

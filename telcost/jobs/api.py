@@ -3,8 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from ninja import Router
 
-from telcost.accounts.rules import RECALCULATE
-from telcost.jobs.selectors import job_as_dict, job_get_for_user
+from telcost.jobs.selectors import job_as_dict, job_get_for_user, job_may_operate
 from telcost.jobs.services import job_cancel, job_retry_failed
 
 router = Router(tags=["jobs"])
@@ -16,11 +15,8 @@ def job_detail(request, job_id: int):
 
 
 def _may_operate(request, job) -> None:
-    if request.user.is_staff or job.created_by_id == request.user.pk:
-        return
-    if job.customer_id and request.user.has_perm(RECALCULATE, job.customer):
-        return
-    raise PermissionDenied("Unauthorized")
+    if not job_may_operate(user=request.user, job=job):
+        raise PermissionDenied("Unauthorized")
 
 
 @router.post("/api/jobs/{job_id}/cancel")

@@ -24,6 +24,15 @@ def job_get_for_user(*, user, job_id: int) -> Job:
     return job
 
 
+def job_may_operate(*, user, job: Job) -> bool:
+    """Cancel or retry: staff, whoever started it, or whoever may recalculate its customer."""
+    from telcost.accounts.rules import RECALCULATE
+
+    if user.is_staff or job.created_by_id == user.pk:
+        return True
+    return bool(job.customer_id and user.has_perm(RECALCULATE, job.customer))
+
+
 def job_progress(job: Job) -> dict:
     return {"done": job.progress_done, "failed": job.progress_failed, "total": job.progress_total}
 
@@ -45,12 +54,12 @@ def job_as_dict(job: Job) -> dict:
             }
             for s in job.steps.order_by("position")
         ],
-        "children": [
-            {"id": c.pk, "kind": c.kind, "customer_id": c.customer_id, "params": c.params, "status": c.status, "error": c.error}
-            for c in job.children.order_by("pk")
-        ]
-        if job.progress_total and not job.steps.exists()
-        else [],
+        "failures": [
+            {"id": c.pk, "customer": c.customer.name if c.customer_id else None,
+             "month": (c.params or {}).get("cycle_start", "")[:7], "error": c.error}
+            for c in job.children.filter(status__in=[Job.Status.FAILED, Job.Status.CANCELLED])
+            .select_related("customer").order_by("pk")[:100]
+        ],
         "error": job.error,
         "result": job.result,
         "created_at": job.created_at,

@@ -1,0 +1,100 @@
+"""Workflow 1's pages: the customer's Usage page ("Product Specs" in the seed) and the admin page."""
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from telcost.accounts.rules import RECALCULATE, VIEW
+from telcost.customers.models import Customer
+from telcost.jobs.selectors import job_as_dict, job_get_for_user
+from telcost.usage.cycles import BadCycle, cycle_start_of, parse_cycle_date, parse_month
+from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.selectors import (
+    cycles_with_data,
+    insights_get,
+    totals_get,
+    totals_versions_diff,
+    totals_versions_list,
+)
+
+
+def _customer(request, customer_id: int, perm: str = VIEW) -> Customer:
+    customer = get_object_or_404(Customer.objects.select_related("rate_plan"), pk=customer_id)
+    if not request.user.has_perm(perm, customer):
+        raise PermissionDenied
+    return customer
+
+
+def _month(request, customer: Customer) -> dt.date:
+    try:
+        return parse_month(request.GET.get("month", ""))
+    except BadCycle:
+        months = cycles_with_data(customer=customer)
+        return months[0] if months else cycle_start_of(timezone.localdate())
+
+
+def _content_context(customer: Customer, month: dt.date) -> dict:
+    return {
+        "customer": customer,
+        "month": month,
+        "totals": totals_get(customer=customer, cycle_start=month),
+        "insights": insights_get(customer=customer, cycle_start=month),
+        "versions": totals_versions_list(customer=customer, cycle_start=month),
+    }
+
+
+@login_required
+def usage_page(request, customer_id: int):
+    customer = _customer(request, customer_id)
+    month = _month(request, customer)
+    months = cycles_with_data(customer=customer)
+    if month not in months:
+        months = sorted([*months, month], reverse=True)
+    context = _content_context(customer, month)
+    context.update(months=months, may_recalculate=request.user.has_perm(RECALCULATE, customer))
+    return render(request, "usage/usage_page.html", context)
+
+
+@login_required
+def usage_content(request, customer_id: int):
+    customer = _customer(request, customer_id)
+    return render(request, "usage/_usage_content.html", _content_context(customer, _month(request, customer)))
+
+
+@login_required
+@require_POST
+def usage_recalculate(request, customer_id: int):
+    customer = _customer(request, customer_id, RECALCULATE)
+    try:
+        month = parse_cycle_date(request.POST.get("month", ""))
+    except BadCycle as exc:
+        return render(request, "usage/_recalc_status.html", {"error": str(exc), "customer": customer}, status=400)
+    job = recalculation_dispatch(customer=customer, cycle_start=month, user=request.user)
+    return render(request, "usage/_recalc_status.html", {"job": job_as_dict(job), "customer": customer, "month": month})
+
+
+@login_required
+def usage_recalculate_status(request, customer_id: int, job_id: int):
+    customer = _customer(request, customer_id)
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    if job.customer_id != customer.pk:
+        raise Http404
+    month = dt.date.fromisoformat(job.params["cycle_start"])
+    return render(request, "usage/_recalc_status.html", {"job": job_as_dict(job), "customer": customer, "month": month})
+
+
+@login_required
+def usage_versions_diff(request, customer_id: int):
+    customer = _customer(request, customer_id)
+    month = _month(request, customer)
+    try:
+        a, b = int(request.GET.get("a", "")), int(request.GET.get("b", ""))
+    except ValueError:
+        return render(request, "usage/_versions_diff.html", {"error": "Choose two versions."})
+    changes = totals_versions_diff(customer=customer, cycle_start=month, version_a=a, version_b=b)
+    return render(request, "usage/_versions_diff.html", {"changes": changes, "a": a, "b": b})
