@@ -91,6 +91,23 @@ def api_client():
 
 
 @pytest.fixture
+def rated_customer(db):
+    """rated_customer(definition=None, **fields) -> a rate-plan customer on its own plan."""
+    from decimal import Decimal
+
+    from telcost.customers.models import RatePlan
+    from tests.usage.helpers import plan_with
+
+    def make(definition: dict | None = None, **kwargs):
+        definition = definition or plan_with()
+        plan = RatePlan.objects.create(code=definition["code"], name=definition["name"],
+                                       monthly_fee=Decimal(definition["monthly_fee"]), definition=definition)
+        return CustomerFactory(kind="rateplan", rate_plan=plan, **kwargs)
+
+    return make
+
+
+@pytest.fixture
 def drain_jobs(db):
     """Run every ready step in this process until none is left (no subprocess, no threads to wait on)."""
 

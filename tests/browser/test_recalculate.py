@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from telcost.usage.models import CDR
 from tests.factories import CustomerFactory, DeviceFactory, MembershipFactory, UserFactory
-from tests.usage.conftest import NO_BUNDLE, add_cdr, plan_with, rated_customer  # noqa: F401 - a fixture
+from tests.usage.helpers import NO_BUNDLE, add_cdr, plan_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

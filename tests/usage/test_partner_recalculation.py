@@ -8,7 +8,7 @@ from telcost.jobs.models import Job
 from telcost.jobs.services import job_cancel
 from telcost.usage.models import CycleTotals
 from tests.factories import CustomerFactory, DeviceFactory, MembershipFactory, UserFactory
-from tests.usage.conftest import add_cdr, plan_with
+from tests.usage.helpers import add_cdr, plan_with
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from telcost.jobs.errors import PermanentError
 from telcost.usage.models import CDR
 from telcost.usage.rating import cdrs_rate
 from tests.factories import DeviceFactory
-from tests.usage.conftest import NO_BUNDLE, SEPT, add_cdr, costs, plan_with
+from tests.usage.helpers import NO_BUNDLE, SEPT, add_cdr, costs, plan_with
 
 pytestmark = pytest.mark.django_db
 

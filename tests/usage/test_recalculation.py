@@ -9,7 +9,7 @@ from telcost.customers.models import Customer
 from telcost.jobs.models import Job
 from telcost.usage.models import CDR, CycleTotals, TotalsBackup
 from tests.factories import CustomerFactory, DeviceFactory, MembershipFactory, UserFactory
-from tests.usage.conftest import NO_BUNDLE, SEPT, add_cdr, plan_with
+from tests.usage.helpers import NO_BUNDLE, SEPT, add_cdr, plan_with
 
 pytestmark = pytest.mark.django_db
 

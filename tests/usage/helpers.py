@@ -1,13 +1,12 @@
+"""Builders for usage tests: rate plan variants and CDRs."""
+
 import copy
 import datetime as dt
 import itertools
 from decimal import Decimal
 
-import pytest
-
-from telcost.customers.models import RatePlan
 from telcost.usage.models import CDR
-from tests.factories import RATE_PLAN_DEFINITION, CustomerFactory, DeviceFactory
+from tests.factories import RATE_PLAN_DEFINITION, DeviceFactory
 
 SEPT = dt.date(2026, 9, 1)
 _ids = itertools.count()
@@ -26,17 +25,6 @@ def plan_with(**changes) -> dict:
 
 
 NO_BUNDLE = {"voice_minutes": 0, "sms": 0, "data_mb": 0, "zones": ["national", "eu"]}
-
-
-@pytest.fixture
-def rated_customer(db):
-    def make(definition: dict | None = None, **kwargs):
-        definition = definition or plan_with()
-        plan = RatePlan.objects.create(code=definition["code"], name=definition["name"],
-                                       monthly_fee=Decimal(definition["monthly_fee"]), definition=definition)
-        return CustomerFactory(kind="rateplan", rate_plan=plan, **kwargs)
-
-    return make
 
 
 def add_cdr(customer, device=None, *, record_type="voice", zone="national", duration_s=0, volume_kb=0,
