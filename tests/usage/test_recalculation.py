@@ -219,3 +219,24 @@ def test_totals_reads_check_month_and_existence(api_client, datri, datri_manager
     assert client.get(f"/api/customers/{datri.pk}/totals?month=sept").status_code == 400
     assert client.get(f"/api/customers/{datri.pk}/totals").status_code == 400
     assert api_client(outsider).get(f"/api/customers/{datri.pk}/totals?month=2026-09").status_code == 403
+
+
+def test_every_step_run_twice_leaves_the_same_result(datri, drain_jobs):
+    """What a worker killed mid-chain amounts to: some steps run again. The totals must not move."""
+    from telcost.jobs.registry import get_step
+    from telcost.jobs.runner import StepContext
+    from telcost.usage.recalculation import recalculation_dispatch
+    from telcost.usage.selectors import insights_get, totals_get, totals_versions_list
+
+    job = recalculation_dispatch(customer=datri, cycle_start=SEPT)
+    drain_jobs()
+    before = (totals_get(customer=datri, cycle_start=SEPT), insights_get(customer=datri, cycle_start=SEPT))
+    job.refresh_from_db()
+    for step in job.steps.order_by("position"):
+        get_step(step.name).handler(StepContext(job=job, step=step, attempt=2))
+    after = (totals_get(customer=datri, cycle_start=SEPT), insights_get(customer=datri, cycle_start=SEPT))
+    for answer in (before, after):
+        answer[0].pop("calculated_at")
+        answer[1].pop("calculated_at")
+    assert after == before
+    assert [v["version"] for v in totals_versions_list(customer=datri, cycle_start=SEPT)] == [1]
