@@ -1,0 +1,109 @@
+"""Workflow 1 benchmark: one customer-month of N CDRs over D devices, rated and totalled.
+
+    .venv/bin/python benchmarks/bench_recalculation.py [--database sqlite|postgres|both] [--cdrs 1000000] [--devices 2000]
+
+Prints, for a rate-plan and a standard customer, the median of 3 runs of the
+whole chain (as the worker runs it: rate → totals → insights → status → backup),
+beside a plain GROUP BY device, record_type, zone over the same rows measured in
+the same run, and the ratio between the two.
+"""
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+
+from _harness import ROOT, median, scratch_database_url, setup_django
+
+CYCLE = dt.date(2026, 9, 1)
+
+
+def build(kind: str, n_cdrs: int, n_devices: int):
+    from django.db import connection
+
+    from telcost.customers.models import Customer, Device, RatePlan
+    from telcost.demo.generator import DEMO_RATE_PLAN, generate_cdrs
+
+    plan, _ = RatePlan.objects.get_or_create(code="bench", defaults={"name": "bench", "monthly_fee": "12.50", "definition": {**DEMO_RATE_PLAN, "code": "bench"}})
+    customer = Customer.objects.create(name=f"bench {kind}", kind=kind, rate_plan=plan if kind == "rateplan" else None)
+    base = 31600000000 if kind == "rateplan" else 31700000000
+    Device.objects.bulk_create(
+        [Device(msisdn=str(base + i), customer=customer, activated_on=dt.date(2026, 1, 1)) for i in range(n_devices)]
+    )
+    devices = list(Device.objects.filter(customer=customer))
+    t0 = time.perf_counter()
+    generate_cdrs(customer=customer, devices=devices, cycle_start=CYCLE, count=n_cdrs, seed=1, prefix=kind)
+    if connection.vendor == "sqlite":
+        connection.cursor().execute("ANALYZE")
+    else:
+        connection.cursor().execute("ANALYZE usage_cdr")
+    return customer, time.perf_counter() - t0
+
+
+def chain_once(customer) -> float:
+    from telcost.usage import services
+
+    t0 = time.perf_counter()
+    if customer.is_rateplan:
+        services.cdrs_rate(customer=customer, cycle_start=CYCLE)
+    result = services.totals_calculate(customer=customer, cycle_start=CYCLE)
+    services.insights_calculate(customer=customer, cycle_start=CYCLE)
+    services.customer_status_save(customer=customer, version=result["version"])
+    services.totals_backup_create(customer=customer, cycle_start=CYCLE, version=result["version"], reason="bench")
+    return time.perf_counter() - t0
+
+
+def group_by_once(customer) -> float:
+    from django.db import connection
+
+    t0 = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), SUM(provider_cost) "
+            "FROM usage_cdr WHERE customer_id = %s AND cycle_start = %s GROUP BY device_id, record_type, zone",
+            [customer.pk, CYCLE],
+        )
+        cursor.fetchall()
+    return time.perf_counter() - t0
+
+
+def measure(database: str, n_cdrs: int, n_devices: int) -> dict:
+    out = {"database": database}
+    for kind in ("rateplan", "standard"):
+        customer, generation = build(kind, n_cdrs, n_devices)
+        chains = [chain_once(customer) for _ in range(3)]
+        groups = [group_by_once(customer) for _ in range(3)]
+        out[kind] = {"generate_s": round(generation, 1), "chain_s": round(median(chains), 2),
+                     "group_by_s": round(median(groups), 3), "ratio": round(median(chains) / median(groups), 1)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--cdrs", type=int, default=1_000_000)
+    parser.add_argument("--devices", type=int, default=2000)
+    parser.add_argument("--_child", default="")
+    args = parser.parse_args()
+    if args._child:
+        setup_django(scratch_database_url(args._child, "recalc"), f"/tmp/telcost-bench-var-{args._child}")
+        print(json.dumps(measure(args._child, args.cdrs, args.devices)))
+        return
+    print(f"# recalculation benchmark: one customer-month, {args.cdrs:,} CDRs over {args.devices:,} devices; medians of 3")
+    for database in (["sqlite", "postgres"] if args.database == "both" else [args.database]):
+        run = subprocess.run([sys.executable, __file__, "--_child", database, "--cdrs", str(args.cdrs),
+                              "--devices", str(args.devices)], capture_output=True, text=True, cwd=ROOT)
+        if run.returncode:
+            print(run.stderr[-3000:])
+            raise SystemExit(run.returncode)
+        r = json.loads(run.stdout.strip().splitlines()[-1])
+        for kind in ("rateplan", "standard"):
+            k = r[kind]
+            print(f"{database:9s} {kind:9s} whole chain {k['chain_s']:6.2f} s | plain GROUP BY {k['group_by_s']:6.3f} s "
+                  f"| ratio {k['ratio']:5.1f} | (data generated in {k['generate_s']} s)")
+
+
+if __name__ == "__main__":
+    main()
