@@ -138,6 +138,7 @@ DEFAULT_FROM_EMAIL = env.env_str("TELCOST_FROM_EMAIL", "telcost@localhost")
 
 NINA_API_URL = env.env_url("NINA_API_URL", "http://127.0.0.1:8101")
 NINA_API_KEY = env.env_str("NINA_API_KEY", "nina-demo-key")
+NINA_API_TIMEOUT = env.env_float("NINA_API_TIMEOUT", 10.0, minimum=0.1)
 
 LOGGING = {
     "version": 1,

@@ -23,3 +23,20 @@ def data_boost_mb_for_cycle(*, customer_id: int, cycle_start: dt.date) -> int:
         .aggregate(mb=Sum("data_mb"))["mb"]
     )
     return int(total or 0)
+
+
+def addons_of_customer(*, customer_id: int) -> dict:
+    from telcost.addons.models import AddonLog
+
+    return {
+        "addons": [
+            {"id": a.pk, "addon_type": a.addon_type, "status": a.status, "data_mb": a.data_mb,
+             "activated_at": a.activated_at, "cancelled_at": a.cancelled_at, "provider_reference": a.provider_reference}
+            for a in CustomerAddon.objects.filter(customer_id=customer_id).order_by("-created_at", "-pk")
+        ],
+        "history": [
+            {"action": entry.action, "addon_type": entry.addon_type, "outcome": entry.outcome, "error": entry.error,
+             "user": entry.user.username if entry.user_id else None, "created_at": entry.created_at}
+            for entry in AddonLog.objects.filter(customer_id=customer_id).select_related("user")[:100]
+        ],
+    }

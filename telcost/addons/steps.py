@@ -1,0 +1,14 @@
+"""Step handlers of the addon workflows: thin, the service does the work."""
+
+from telcost.addons.services import addon_change_run
+from telcost.jobs.registry import step
+
+
+@step("ActivateRoutitAddonsCommand", max_attempts=3, backoff_base_s=1.0)
+def activate_routit_addons(ctx) -> dict:
+    return addon_change_run(job=ctx.job, attempt=ctx.attempt, max_attempts=ctx.step.max_attempts)
+
+
+@step("CancelRoutitAddonsCommand", max_attempts=3, backoff_base_s=1.0)
+def cancel_routit_addons(ctx) -> dict:
+    return addon_change_run(job=ctx.job, attempt=ctx.attempt, max_attempts=ctx.step.max_attempts)
