@@ -1,0 +1,70 @@
+"""Admin → SIM Cards → Simacties: the addons action, its result as soon as the job ends."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from telcost.accounts.rules import MANAGE_ADDONS
+from telcost.addons.models import ADDON_CATALOGUE, AddonType
+from telcost.addons.selectors import addons_of_customer
+from telcost.addons.services import AddonRequestError, addon_change_dispatch
+from telcost.customers.models import Customer
+from telcost.customers.selectors import customers_visible_to
+from telcost.jobs.selectors import job_as_dict, job_get_for_user
+from telcost.web.context_processors import may_see_admin_menu
+
+
+def _manageable(user) -> list[Customer]:
+    return [c for c in customers_visible_to(user).order_by("name", "pk") if user.has_perm(MANAGE_ADDONS, c)]
+
+
+@login_required
+def simacties(request):
+    if not may_see_admin_menu(request.user):
+        raise PermissionDenied
+    customers = _manageable(request.user)
+    selected = next((c for c in customers if str(c.pk) == request.GET.get("customer_id")), customers[0] if customers else None)
+    return render(request, "addons/simacties.html", {
+        "customers": customers,
+        "selected": selected,
+        "addon_types": [(t.value, ADDON_CATALOGUE[t]["label"]) for t in AddonType],
+        "overview": addons_of_customer(customer_id=selected.pk) if selected else None,
+    })
+
+
+@login_required
+def simacties_submit(request):
+    if request.method != "POST":
+        raise PermissionDenied
+    customer = Customer.objects.filter(pk=request.POST.get("customer_id") or 0).first() if (
+        request.POST.get("customer_id", "").isdigit()) else None
+    if request.POST.get("action_type") != "addons":
+        return render(request, "addons/_result.html", {"error": "Choose the action type 'addons'."}, status=400)
+    if customer is None or not request.user.has_perm(MANAGE_ADDONS, customer):
+        return render(request, "addons/_result.html", {"error": "Access denied"}, status=403)
+    try:
+        job = addon_change_dispatch(customer=customer, user=request.user, action=request.POST.get("addonsAction", ""),
+                                    addon_type=request.POST.get("addon_type", ""))
+    except AddonRequestError as exc:
+        return render(request, "addons/_result.html", {"error": str(exc)}, status=exc.status)
+    return render(request, "addons/_result.html", {"job": job_as_dict(job), "customer": customer})
+
+
+@login_required
+def simacties_overview(request, customer_id: int):
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None or not request.user.has_perm(MANAGE_ADDONS, customer):
+        raise PermissionDenied
+    return render(request, "addons/_overview.html", {"overview": addons_of_customer(customer_id=customer.pk)})
+
+
+@login_required
+def simacties_result(request, job_id: int):
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    data = job_as_dict(job)
+    # The step name is for the log; the person wants the seed's message.
+    message = data["error"].split(": ", 1)[1] if ": " in data["error"] else data["error"]
+    response = render(request, "addons/_result.html", {"job": data, "message": message})
+    if not job.is_active:
+        response["HX-Trigger"] = "addons-changed"
+    return response

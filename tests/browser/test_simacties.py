@@ -1,0 +1,41 @@
+"""Simacties: activate, cancel and the rate-limit message, in a real browser with a real worker."""
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from telcost.addons.models import NinaRequestLimit
+from tests.addons.conftest import nina, reseller_world  # noqa: F401 - fixtures
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_activate_cancel_and_too_many_requests(page, live_url, login, nina, reseller_world, start_worker):  # noqa: F811
+    _, customer, _ = reseller_world
+    start_worker(NINA_API_URL=nina.base_url, NINA_API_KEY="test-nina-key")
+    login(page, "reseller")
+    page.goto(f"{live_url}/admin/sim-cards/simacties/?customer_id={customer.pk}")
+    expect(page.locator("h1")).to_contain_text("Simacties")
+    page.select_option("#addon-type", "data_boost")
+    page.select_option("#addon-action", "activate")
+    page.click("#addon-submit")
+    expect(page.locator(".addon-success")).to_be_visible(timeout=20_000)
+    expect(page.locator("#addons-table .addon-active")).to_have_count(1)
+    page.select_option("#addon-action", "cancel")
+    page.click("#addon-submit")
+    expect(page.locator(".addon-success")).to_contain_text("cancelled", timeout=20_000)
+    expect(page.locator("#addons-table .addon-cancelled")).to_have_count(1)
+    NinaRequestLimit.objects.bulk_create([NinaRequestLimit(customer=customer, request_time=timezone.now()) for _ in range(10)])
+    page.select_option("#addon-action", "activate")
+    page.click("#addon-submit")
+    expect(page.locator(".addon-result.error")).to_have_text("Too many requests")
+
+
+def test_api_failure_is_shown(page, live_url, login, nina, reseller_world, start_worker):  # noqa: F811
+    _, customer, _ = reseller_world
+    nina.misbehave("garbage")
+    start_worker(NINA_API_URL=nina.base_url, NINA_API_KEY="test-nina-key")
+    login(page, "reseller")
+    page.goto(f"{live_url}/admin/sim-cards/simacties/?customer_id={customer.pk}")
+    page.click("#addon-submit")
+    expect(page.locator(".addon-failed")).to_contain_text("API failure", timeout=20_000)
