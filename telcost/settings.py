@@ -136,6 +136,9 @@ else:
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.env_str("TELCOST_FROM_EMAIL", "telcost@localhost")
 
+# How long an export's download link works; the worker removes the file after that.
+TELCOST_EXPORT_TTL_DAYS = env.env_int("TELCOST_EXPORT_TTL_DAYS", 7, minimum=1)
+
 NINA_API_URL = env.env_url("NINA_API_URL", "http://127.0.0.1:8101")
 NINA_API_KEY = env.env_str("NINA_API_KEY", "nina-demo-key")
 NINA_API_TIMEOUT = env.env_float("NINA_API_TIMEOUT", 10.0, minimum=0.1)

@@ -1,5 +1,79 @@
-"""JSON endpoints of the exports app (paths are absolute: the API is mounted at the root)."""
+"""POST /api/exports and GET /download/export/{id}."""
 
-from ninja import Router
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from telcost.accounts.rules import EXPORT, VIEW
+from telcost.customers.models import Customer
+from telcost.exports.models import ExportJob
+from telcost.exports.services import ExportRequestError, export_request
 
 router = Router(tags=["exports"])
+
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+class ExportIn(Schema):
+    customer_id: int
+    cycle_start_date: dt.date
+    kind: str
+    format: str = "xlsx"
+
+
+@router.post("/api/exports", response={202: dict})
+def create_export(request, payload: ExportIn):
+    customer = Customer.objects.filter(pk=payload.customer_id).first()
+    if customer is None or not request.user.has_perm(VIEW, customer):
+        raise Http404("Customer not found")
+    if not request.user.has_perm(EXPORT, customer):
+        raise PermissionDenied("Unauthorized")
+    try:
+        export = export_request(customer=customer, user=request.user, cycle_start_date=payload.cycle_start_date,
+                                kind=payload.kind, fmt=payload.format)
+    except ExportRequestError as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    return 202, {"export_id": export.pk, "job_id": export.job_id, "status_url": f"/api/jobs/{export.job_id}",
+                 "download_url": f"/download/export/{export.pk}"}
+
+
+def export_for(request, export_id: int) -> ExportJob:
+    """The requester's export, or one of a customer they may export; 404 for anyone else (no probing)."""
+    export = ExportJob.objects.select_related("customer").filter(pk=export_id).first()
+    if export is None:
+        raise Http404("Export not found")
+    if export.requested_by_id != request.user.pk and not request.user.has_perm(EXPORT, export.customer):
+        raise Http404("Export not found")
+    return export
+
+
+@router.get("/api/exports/{export_id}")
+def export_detail(request, export_id: int):
+    export = export_for(request, export_id)
+    return {"id": export.pk, "status": export.status, "kind": export.kind, "format": export.format, "job_id": export.job_id,
+            "rows": export.rows, "error": export.error, "mail_error": export.mail_error, "expires_at": export.expires_at}
+
+
+@router.get("/download/export/{export_id}")
+def download_export(request, export_id: int):
+    export = export_for(request, export_id)
+    if export.status == ExportJob.Status.EXPIRED or (export.expires_at and export.expires_at <= timezone.now()):
+        raise HttpError(410, "This export has expired")
+    if export.status == ExportJob.Status.FAILED:
+        raise HttpError(409, f"This export failed: {export.error}")
+    if export.status != ExportJob.Status.COMPLETED or not export.file_name:
+        raise HttpError(409, "This export is not ready yet")
+    try:
+        handle = default_storage.open(export.file_name, "rb")
+    except FileNotFoundError:
+        raise HttpError(410, "This export's file is gone") from None
+    return FileResponse(handle, as_attachment=True, filename=export.download_name,
+                        content_type=CONTENT_TYPES[export.format])

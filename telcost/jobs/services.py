@@ -11,10 +11,15 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
 from telcost.jobs.models import Job, Step
 from telcost.jobs.registry import get_step
+
+# Sent inside the transaction that ended a job: apps keep their own records in step
+# with it (an export's status follows its job) without the jobs app knowing them.
+job_ended = Signal()
 
 
 @dataclass
@@ -191,10 +196,11 @@ def job_dispatch_fanout(
 
 
 def job_finished(job: Job) -> None:
-    """Propagate the end of a job: to jobs following it, and to its parent's progress.
+    """Propagate the end of a job: to jobs following it, to its parent's progress, to listeners.
 
     Call inside the transaction that set the job's final status.
     """
+    job_ended.send(sender=Job, job=job)
     for follower in Job.objects.filter(follows=job, status__in=Job.ACTIVE):
         updated = Job.objects.filter(pk=follower.pk, status__in=Job.ACTIVE).update(
             status=job.status, error=job.error, result=job.result, finished_at=timezone.now()

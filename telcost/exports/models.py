@@ -1,0 +1,46 @@
+"""Export jobs (the seed's ExportJob): what was asked, by whom, and where the file is."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ExportJob(models.Model):
+    class Kind(models.TextChoices):
+        CDRS = "cdrs"
+        COST_CENTERS = "cost_centers"
+        TOTALS = "totals"
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx"
+        CSV = "csv"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        EXPIRED = "expired"
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="exports")
+    cycle_start_date = models.DateField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    format = models.CharField(max_length=8, choices=Format.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    file_name = models.CharField(max_length=300, blank=True, default="")
+    rows = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    mail_error = models.TextField(blank=True, default="")
+    mailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "export_job"
+        ordering = ["-id"]
+
+    @property
+    def download_name(self) -> str:
+        return f"{self.kind}-{self.customer_id}-{self.cycle_start_date:%Y-%m-%d}.{self.format}"
