@@ -136,6 +136,9 @@ else:
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.env_str("TELCOST_FROM_EMAIL", "telcost@localhost")
 
+# Provider credentials are encrypted with this (TELCOST_SECRET_KEY when empty).
+TELCOST_CREDENTIALS_KEY = env.env_str("TELCOST_CREDENTIALS_KEY")
+
 # How long an export's download link works; the worker removes the file after that.
 TELCOST_EXPORT_TTL_DAYS = env.env_int("TELCOST_EXPORT_TTL_DAYS", 7, minimum=1)
 

@@ -10,8 +10,10 @@ import os
 import threading
 import time
 import uuid
+from urllib.parse import parse_qs, urlparse
 
 from telcost.simulators.base import JsonHandler, serve_main, start_in_thread
+from telcost.simulators.cdr_feed import feed_page
 
 EXPECTED_KEY = os.environ.get("NINA_API_KEY", "nina-demo-key")
 
@@ -47,7 +49,25 @@ class NinaHandler(JsonHandler):
     state = STATE
     api_key = EXPECTED_KEY
 
+    cdr_records = 120
+
+    def _cdrs(self, ref: str) -> None:
+        """Routit's CDRs of a customer: the same paged format as the provider simulator."""
+        if self.headers.get("X-Api-Key") != self.api_key:
+            self.send_json(401, {"error": "invalid api key"})
+            return
+        query = parse_qs(urlparse(self.path).query)
+        month, page = (query.get("month") or [""])[0], (query.get("page") or ["1"])[0]
+        if len(month) != 7 or not page.isdigit() or int(page) < 1:
+            self.send_json(400, {"error": "month=YYYY-MM and page>=1 required"})
+            return
+        self.send_json(200, feed_page(f"routit-{ref}", month, self.cdr_records, int(page), 50))
+
     def do_GET(self) -> None:
+        parts = self.path.split("?")[0].strip("/").split("/")
+        if len(parts) == 3 and parts[0] == "customers" and parts[2] == "cdrs":
+            self._cdrs(parts[1])
+            return
         if self.path == "/_control":
             self.send_json(200, {"calls": self.state.calls, "call_times": self.state.call_times,
                                  "addons": self.state.addons, "mode": self.state.mode})

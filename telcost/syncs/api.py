@@ -1,5 +1,82 @@
-"""JSON endpoints of the syncs app (paths are absolute: the API is mounted at the root)."""
+"""Sync profiles and manual syncs: POST /api/sync-profiles, POST /sync-profile/manual-sync,
+GET /api/sync-task/{id}/status."""
 
-from ninja import Router
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from telcost.accounts.api import require_staff
+from telcost.accounts.rules import SYNC, VIEW
+from telcost.customers.models import Customer
+from telcost.syncs.models import SyncProfile, SyncTask
+from telcost.syncs.selectors import sync_profile_as_dict, sync_task_status
+from telcost.syncs.services import SyncInputError, sync_manual_dispatch, sync_profile_create
+from telcost.usage.cycles import BadCycle, parse_cycle_date
 
 router = Router(tags=["syncs"])
+
+
+class SyncProfileIn(Schema):
+    customer_id: int
+    name: str = ""
+    provider: str
+    settings: dict = {}
+    credentials: dict = {}
+    schedule: str = ""
+    active: bool = True
+
+
+class ManualSyncIn(Schema):
+    sync_profile_id: int
+    date: str
+
+
+@router.post("/api/sync-profiles", response={201: dict})
+def create_sync_profile(request, payload: SyncProfileIn):
+    require_staff(request)
+    customer = Customer.objects.filter(pk=payload.customer_id).first()
+    if customer is None:
+        raise HttpError(400, f"customer_id: unknown customer {payload.customer_id}")
+    try:
+        profile = sync_profile_create(customer=customer, name=payload.name, provider=payload.provider,
+                                      settings=payload.settings, credentials=payload.credentials,
+                                      schedule=payload.schedule, active=payload.active)
+    except SyncInputError as exc:
+        raise HttpError(400, str(exc)) from None
+    return 201, {"id": profile.pk}
+
+
+@router.get("/api/customers/{customer_id}/sync-profiles")
+def list_sync_profiles(request, customer_id: int):
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404("Customer not found")
+    if not request.user.has_perm(VIEW, customer):
+        raise PermissionDenied("Unauthorized")
+    return [sync_profile_as_dict(p) for p in customer.sync_profiles.all()]
+
+
+@router.post("/sync-profile/manual-sync", response={202: dict})
+def manual_sync(request, payload: ManualSyncIn):
+    profile = SyncProfile.objects.select_related("customer").filter(pk=payload.sync_profile_id).first()
+    if profile is None:
+        raise Http404("Sync profile not found")
+    if not request.user.has_perm(SYNC, profile.customer):
+        raise PermissionDenied("Unauthorized")
+    try:
+        cycle_start = parse_cycle_date(payload.date)
+        task = sync_manual_dispatch(profile=profile, cycle_start=cycle_start, user=request.user)
+    except (BadCycle, SyncInputError) as exc:
+        raise HttpError(400, str(exc)) from None
+    return 202, {"status": "dispatched", "task_id": task.pk, "job_id": task.job_id}
+
+
+@router.get("/api/sync-task/{task_id}/status")
+def sync_task_status_endpoint(request, task_id: int):
+    task = SyncTask.objects.select_related("profile__customer", "job").filter(pk=task_id).first()
+    if task is None or not request.user.has_perm(VIEW, task.profile.customer):
+        raise Http404("Sync task not found")
+    if not request.user.has_perm(SYNC, task.profile.customer):
+        raise PermissionDenied("Unauthorized")
+    return sync_task_status(task)

@@ -1,0 +1,43 @@
+"""The interface every CDR provider speaks, and the choice of one for a sync profile."""
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+class ProviderError(Exception):
+    """The provider cannot deliver; `transient` says whether a later try may succeed."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+@dataclass
+class Page:
+    """Records ready for the import service, and where to resume once they are imported."""
+
+    rows: list[tuple[int, dict[str, str]]]
+    checkpoint: dict
+    errors: list[dict] = field(default_factory=list)
+
+
+class Provider:
+    def pages(self, *, cycle_start: dt.date, checkpoint: dict) -> Iterator[Page]:
+        raise NotImplementedError
+
+
+def provider_for(profile) -> Provider:
+    from telcost.integrations.providers.file_drop import FileDropProvider
+    from telcost.integrations.providers.http_api import HttpApiProvider
+    from telcost.integrations.providers.routit import RoutitProvider
+    from telcost.syncs.credentials import credentials_decrypt
+
+    credentials = credentials_decrypt(profile.credentials_encrypted)
+    if profile.provider == "file_drop":
+        return FileDropProvider(path=profile.settings["path"])
+    if profile.provider == "http_api":
+        return HttpApiProvider(base_url=profile.settings["base_url"], api_key=credentials.get("api_key", ""))
+    if profile.provider == "routit":
+        return RoutitProvider(customer_ref=profile.customer.external_ref or str(profile.customer_id))
+    raise ProviderError(f"unknown provider {profile.provider!r}", transient=False)

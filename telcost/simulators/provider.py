@@ -1,0 +1,96 @@
+"""A stand-in for a provider's paged JSON CDR API (the http_api sync provider), for the demo and tests.
+
+GET /cdrs?month=YYYY-MM&page=N with "Authorization: Bearer <key>": keys starting
+with "key-" are accounts, anything else is refused (401). POST /_control
+{"mode": "ok"|"500"|"429"|"slow"|"malformed"|"refuse", "times": n, "records": N, "page_size": P}.
+"""
+
+import os
+import threading
+import time
+from urllib.parse import parse_qs, urlparse
+
+from telcost.simulators.base import JsonHandler, serve_main, start_in_thread
+from telcost.simulators.cdr_feed import feed_page
+
+
+class ProviderState:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.mode, self.times, self.calls = "ok", None, 0
+        self.records, self.page_size = int(os.environ.get("PROVIDER_SIMULATOR_RECORDS", "250")), 100
+
+    def next_mode(self) -> str:
+        with self.lock:
+            self.calls += 1
+            mode = self.mode
+            if self.times is not None:
+                self.times -= 1
+                if self.times <= 0:
+                    self.mode, self.times = "ok", None
+            return mode
+
+
+STATE = ProviderState()
+
+
+class ProviderHandler(JsonHandler):
+    state = STATE
+
+    def do_POST(self) -> None:
+        if self.path != "/_control":
+            self.send_json(404, {"error": "not found"})
+            return
+        body = self.read_json() or {}
+        with self.state.lock:
+            if body.get("reset"):
+                self.state.reset()
+            self.state.mode, self.state.times = body.get("mode", "ok"), body.get("times")
+            self.state.records = int(body.get("records", self.state.records))
+            self.state.page_size = int(body.get("page_size", self.state.page_size))
+        self.send_json(200, {"mode": self.state.mode})
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        if url.path == "/_control":
+            self.send_json(200, {"calls": self.state.calls, "mode": self.state.mode})
+            return
+        if url.path != "/cdrs":
+            self.send_json(404, {"error": "not found"})
+            return
+        key = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+        mode = self.state.next_mode()
+        if mode == "refuse" or not key.startswith("key-"):
+            self.send_json(401, {"error": "invalid credentials"})
+            return
+        if mode in ("500", "429"):
+            self.send_json(int(mode), {"error": "try again later"})
+            return
+        if mode == "slow":
+            time.sleep(float(os.environ.get("PROVIDER_SIMULATOR_SLOW_SECONDS", "20")))
+        query = parse_qs(url.query)
+        month = (query.get("month") or [""])[0]
+        try:
+            page = int((query.get("page") or ["1"])[0])
+            if len(month) != 7 or page < 1:
+                raise ValueError
+        except ValueError:
+            self.send_json(400, {"error": "month=YYYY-MM and page>=1 required"})
+            return
+        self.send_json(200, feed_page(key, month, self.state.records, page, self.state.page_size,
+                                      malformed=(mode == "malformed")))
+
+
+def start_provider_simulator():
+    """(base_url, state, stop) of a fresh simulator on an ephemeral port."""
+    state = ProviderState()
+    handler = type("ProviderTestHandler", (ProviderHandler,), {"state": state})
+    base_url, stop = start_in_thread(handler)
+    return base_url, state, stop
+
+
+if __name__ == "__main__":
+    serve_main(ProviderHandler, "CDR provider simulator")

@@ -1,0 +1,57 @@
+"""Sync profiles (where a customer's CDRs come from) and sync tasks (one run of a profile for a month)."""
+
+from django.db import models
+
+
+class SyncProfile(models.Model):
+    class Provider(models.TextChoices):
+        FILE_DROP = "file_drop"
+        HTTP_API = "http_api"
+        ROUTIT = "routit"
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="sync_profiles")
+    name = models.CharField(max_length=200)
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    settings = models.JSONField(default=dict, blank=True)
+    # Fernet-encrypted JSON; see telcost.syncs.credentials. Never shown back.
+    credentials_encrypted = models.TextField(blank=True, default="")
+    schedule = models.CharField(max_length=100, blank=True, default="")  # cron, e.g. "0 3 * * *"
+    active = models.BooleanField(default=True)
+    last_scheduled_run_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "sync_profile"
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SyncTask(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    profile = models.ForeignKey(SyncProfile, on_delete=models.CASCADE, related_name="tasks")
+    cycle_start = models.DateField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    manual_trigger = models.BooleanField(default=False)
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    fetched = models.PositiveBigIntegerField(default=0)
+    imported = models.PositiveBigIntegerField(default=0)
+    duplicates = models.PositiveBigIntegerField(default=0)
+    rejected = models.PositiveBigIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    # Where a retried run resumes: the pages/files already imported and counted are not read again.
+    checkpoint = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "sync_task"
+        ordering = ["-id"]

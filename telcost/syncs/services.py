@@ -1,0 +1,150 @@
+"""Workflow 4: sync a provider's CDRs of a month into telcost, then recalculate that month.
+
+The seed's SyncProfileController::manualSync (a SyncTask and SyncProfileCommand),
+the provider adapters behind one interface, and DispatchTotalsCommand (the
+recalculation chain of workflow 1). Pages are imported and counted in one
+transaction with the checkpoint that says where to resume, so a retried or
+resumed run never imports or counts a page twice.
+"""
+
+import datetime as dt
+
+from croniter import croniter
+from django.db import transaction
+from django.utils import timezone
+
+from telcost.customers.models import Customer
+from telcost.integrations.providers import ProviderError, provider_for
+from telcost.jobs.errors import PermanentError, TransientError
+from telcost.jobs.models import Job
+from telcost.jobs.services import StepSpec, job_dispatch
+from telcost.syncs.credentials import credentials_encrypt
+from telcost.syncs.models import SyncProfile, SyncTask
+from telcost.usage.cycles import cycle_start_of, previous_cycle
+from telcost.usage.imports import cdrs_import_rows
+from telcost.usage.recalculation import recalculation_dispatch
+
+MAX_TASK_ERRORS = 200
+
+
+class SyncInputError(ValueError):
+    pass
+
+
+def sync_profile_create(*, customer: Customer, name: str, provider: str, settings: dict, credentials: dict,
+                        schedule: str = "", active: bool = True) -> SyncProfile:
+    if provider not in SyncProfile.Provider.values:
+        raise SyncInputError(f"provider must be one of {', '.join(SyncProfile.Provider.values)}")
+    if provider == "file_drop" and not str(settings.get("path", "")).strip():
+        raise SyncInputError("settings.path: file_drop needs the folder to read")
+    if provider == "http_api":
+        if not str(settings.get("base_url", "")).startswith(("http://", "https://")):
+            raise SyncInputError("settings.base_url: http_api needs an http(s) URL")
+        if not credentials.get("api_key"):
+            raise SyncInputError("credentials.api_key: http_api needs an API key")
+    if schedule and not croniter.is_valid(schedule):
+        raise SyncInputError(f"schedule: not a cron expression: {schedule!r}")
+    return SyncProfile.objects.create(customer=customer, name=name or f"{provider} sync", provider=provider,
+                                      settings=settings, credentials_encrypted=credentials_encrypt(credentials),
+                                      schedule=schedule, active=active)
+
+
+def _dispatch(*, profile: SyncProfile, cycle_start: dt.date, user, manual: bool, dedupe_key: str) -> SyncTask:
+    task = SyncTask.objects.create(profile=profile, cycle_start=cycle_start, manual_trigger=manual)
+    job = job_dispatch(
+        kind="sync",
+        customer=profile.customer,
+        created_by=user,
+        params={"sync_task_id": task.pk, "customer_id": profile.customer_id, "cycle_start": cycle_start.isoformat()},
+        steps=[StepSpec("SyncProfileCommand"), StepSpec("DispatchTotalsCommand")],
+        dedupe_key=dedupe_key,
+        lock_key=f"sync:{profile.pk}",  # one run of a profile at a time, manual or scheduled
+    )
+    if job.joined:
+        task.delete()
+        return SyncTask.objects.get(job=job)
+    SyncTask.objects.filter(pk=task.pk).update(job=job)
+    task.job = job
+    return task
+
+
+@transaction.atomic
+def sync_manual_dispatch(*, profile: SyncProfile, cycle_start: dt.date, user) -> SyncTask:
+    """A second manual sync of the profile while one runs returns the running task."""
+    if not profile.active:
+        raise SyncInputError("this sync profile is not active")
+    running = SyncTask.objects.filter(profile=profile, manual_trigger=True,
+                                      status__in=[SyncTask.Status.PENDING, SyncTask.Status.RUNNING]).first()
+    if running is not None:
+        return running
+    return _dispatch(profile=profile, cycle_start=cycle_start, user=user, manual=True, dedupe_key=f"sync:{profile.pk}")
+
+
+def sync_run(*, task: SyncTask, progress=None) -> dict:
+    """SyncProfileCommand: fetch page by page, import with dedupe, count, checkpoint."""
+    SyncTask.objects.filter(pk=task.pk).update(status=SyncTask.Status.RUNNING, started_at=timezone.now())
+    profile = task.profile
+    try:
+        provider = provider_for(profile)
+        for page in provider.pages(cycle_start=task.cycle_start, checkpoint=task.checkpoint):
+            with transaction.atomic():
+                result = cdrs_import_rows(customer=profile.customer, rows=page.rows, cycle_start=task.cycle_start)
+                task.refresh_from_db()
+                task.fetched += len(page.rows) - result.skipped_other_months
+                task.imported += result.imported
+                task.duplicates += result.duplicates
+                task.rejected += result.rejected
+                task.errors = (task.errors + page.errors + result.errors)[:MAX_TASK_ERRORS]
+                task.checkpoint = page.checkpoint
+                task.save(update_fields=["fetched", "imported", "duplicates", "rejected", "errors", "checkpoint"])
+            if progress is not None:
+                progress(task.fetched)
+    except ProviderError as exc:
+        if exc.transient:
+            raise TransientError(str(exc)) from None
+        raise PermanentError(str(exc)) from None
+    except KeyError as exc:
+        raise PermanentError(f"the sync profile's settings lack {exc}") from None
+    return sync_counts(task)
+
+
+def sync_counts(task: SyncTask) -> dict:
+    return {"fetched": task.fetched, "imported": task.imported, "duplicates": task.duplicates, "rejected": task.rejected}
+
+
+def sync_dispatch_totals(*, task: SyncTask, user) -> dict:
+    """DispatchTotalsCommand: the month's recalculation chain (joined if one runs), then the task is done."""
+    recalculation = recalculation_dispatch(customer=task.profile.customer, cycle_start=task.cycle_start, user=user,
+                                           reason="sync")
+    SyncTask.objects.filter(pk=task.pk).update(status=SyncTask.Status.COMPLETED, finished_at=timezone.now())
+    return {"recalculation_job_id": recalculation.pk}
+
+
+def sync_task_follow_job(*, job: Job) -> None:
+    SyncTask.objects.filter(job=job).exclude(status=SyncTask.Status.COMPLETED).update(
+        status=SyncTask.Status.FAILED, error=job.error, finished_at=timezone.now()
+    )
+
+
+def syncs_run_scheduled(*, now: dt.datetime | None = None) -> int:
+    """Profiles whose cron schedule came due: sync the previous and the current month.
+
+    Claimed with a conditional UPDATE, so two workers never both start one.
+    """
+    now = now or timezone.now()
+    started = 0
+    for profile in SyncProfile.objects.filter(active=True).exclude(schedule=""):
+        last = profile.last_scheduled_run_at or profile.created_at
+        if croniter(profile.schedule, timezone.localtime(last)).get_next(dt.datetime) > now:
+            continue
+        with transaction.atomic():
+            if not SyncProfile.objects.filter(pk=profile.pk, last_scheduled_run_at=profile.last_scheduled_run_at).update(
+                last_scheduled_run_at=now
+            ):
+                continue
+            current = cycle_start_of(now)
+            for month in (previous_cycle(current), current):
+                _dispatch(profile=profile, cycle_start=month, user=None, manual=False,
+                          dedupe_key=f"sync:{profile.pk}:{month:%Y-%m}")
+            started += 1
+    return started

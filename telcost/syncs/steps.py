@@ -1,0 +1,19 @@
+"""Step handlers of a sync: thin, the services do the work."""
+
+from telcost.jobs.registry import step
+from telcost.syncs.models import SyncTask
+from telcost.syncs.services import sync_dispatch_totals, sync_run
+
+
+def _task(ctx) -> SyncTask:
+    return SyncTask.objects.select_related("profile", "profile__customer").get(pk=ctx.params["sync_task_id"])
+
+
+@step("SyncProfileCommand", max_attempts=3, backoff_base_s=2.0)
+def sync_profile(ctx) -> dict:
+    return sync_run(task=_task(ctx), progress=lambda fetched: ctx.progress(fetched))
+
+
+@step("DispatchTotalsCommand")
+def dispatch_totals(ctx) -> dict:
+    return sync_dispatch_totals(task=_task(ctx), user=ctx.job.created_by)
