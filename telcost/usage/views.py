@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from telcost.accounts.rules import RECALCULATE, VIEW
+from telcost.accounts.rules import EXPORT, RECALCULATE, VIEW
 from telcost.customers.models import Customer
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
 from telcost.usage.cycles import BadCycle, cycle_start_of, parse_cycle_date, parse_month
@@ -56,7 +56,8 @@ def usage_page(request, customer_id: int):
     if month not in months:
         months = sorted([*months, month], reverse=True)
     context = _content_context(customer, month)
-    context.update(months=months, may_recalculate=request.user.has_perm(RECALCULATE, customer))
+    context.update(months=months, may_recalculate=request.user.has_perm(RECALCULATE, customer),
+                   may_export=request.user.has_perm(EXPORT, customer))
     return render(request, "usage/usage_page.html", context)
 
 

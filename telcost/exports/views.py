@@ -1,0 +1,74 @@
+"""Admin → Cost Centers (→ Details → Export), and the export buttons' request-and-download flow."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from telcost.accounts.rules import EXPORT, VIEW
+from telcost.customers.models import CostCenterAssignment, Customer
+from telcost.customers.selectors import customers_visible_to
+from telcost.exports.models import ExportJob
+from telcost.exports.services import ExportRequestError, export_request
+from telcost.usage.cycles import BadCycle, cycle_start_of, parse_cycle_date, previous_cycle
+
+
+def _months(count: int = 13) -> list:
+    months, current = [], cycle_start_of(timezone.localdate())
+    for _ in range(count):
+        months.append(current)
+        current = previous_cycle(current)
+    return months
+
+
+@login_required
+def cost_centers(request):
+    customers = [c for c in customers_visible_to(request.user).annotate(n=Count("cost_centers")).order_by("name")
+                 if request.user.has_perm(EXPORT, c)]
+    if not customers and not request.user.is_staff:
+        raise PermissionDenied
+    return render(request, "exports/cost_centers.html", {"customers": customers})
+
+
+@login_required
+def cost_center_details(request, customer_id: int):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if not request.user.has_perm(EXPORT, customer):
+        raise PermissionDenied
+    today = timezone.localdate()
+    current = {}
+    for a in (CostCenterAssignment.objects.filter(device__customer=customer, valid_from__lte=today)
+              .select_related("device", "cost_center").order_by("device_id", "valid_from")):
+        current[a.device_id] = a
+    return render(request, "exports/cost_center_details.html", {
+        "customer": customer, "cost_centers": customer.cost_centers.annotate(n=Count("assignments")),
+        "assignments": sorted(current.values(), key=lambda a: a.device.msisdn), "months": _months(),
+    })
+
+
+@login_required
+@require_POST
+def export_start(request, customer_id: int):
+    customer = get_object_or_404(Customer, pk=customer_id)
+    if not request.user.has_perm(EXPORT, customer):
+        return render(request, "exports/_export_status.html", {"error": "Access denied"}, status=403)
+    try:
+        export = export_request(customer=customer, user=request.user,
+                                cycle_start_date=parse_cycle_date(request.POST.get("date", "")),
+                                kind=request.POST.get("kind", ""), fmt=request.POST.get("format", "xlsx"))
+    except (BadCycle, ExportRequestError) as exc:
+        return render(request, "exports/_export_status.html", {"error": str(exc)}, status=400)
+    return render(request, "exports/_export_status.html", {"export": export})
+
+
+@login_required
+def export_status(request, export_id: int):
+    export = ExportJob.objects.select_related("customer").filter(pk=export_id).first()
+    if export is None or (export.requested_by_id != request.user.pk and not request.user.has_perm(EXPORT, export.customer)):
+        raise Http404
+    if not request.user.has_perm(VIEW, export.customer) and export.requested_by_id != request.user.pk:
+        raise Http404
+    return render(request, "exports/_export_status.html", {"export": export})
