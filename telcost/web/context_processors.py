@@ -1,17 +1,11 @@
 """What every page's layout needs: the menus, the switcher's customers, the current customer."""
 
-from telcost.accounts.models import Membership
 from telcost.customers.selectors import customers_visible_to
 from telcost.web.current import current_customer
+from telcost.web.selectors import admin_menu_visible
 
-
-def may_see_admin_menu(user) -> bool:
-    """Staff, and managers of partners (they recalculate and manage addons for their customers)."""
-    if not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return True
-    return Membership.objects.filter(user=user, role="manager", customer__children__isnull=False).exists()
+# A staff switcher lists at most this many customers; the overview lists them all.
+SWITCHER_LIMIT = 500
 
 
 def navigation(request) -> dict:
@@ -20,6 +14,6 @@ def navigation(request) -> dict:
         return {}
     return {
         "current_customer": current_customer(request),
-        "switchable_customers": customers_visible_to(user).order_by("name", "pk")[:500],
-        "show_admin_menu": may_see_admin_menu(user),
+        "switchable_customers": customers_visible_to(user).order_by("name", "pk")[:SWITCHER_LIMIT],
+        "show_admin_menu": admin_menu_visible(user),
     }

@@ -1,24 +1,68 @@
-"""The customer a user is looking at, kept in the session, always re-checked against VIEW."""
+"""The customer a user is looking at, kept in the session, always re-checked against VIEW.
+
+Which customer is "current", strongest first:
+1. the customer of the page itself (a URL with a `customer_id`), when the user may view it:
+   following a link to another customer's page makes that one current;
+2. the one stored in the session by the switcher (or by 1.), when still viewable;
+3. the first customer the user may view (not stored: it is a default, not a choice).
+
+The result is cached on the request: the menu, the page and the switcher agree.
+"""
 
 from telcost.accounts.rules import VIEW
 from telcost.customers.models import Customer
 from telcost.customers.selectors import customers_visible_to
 
 SESSION_KEY = "telcost_customer_id"
+_CACHE_ATTR = "_telcost_current_customer"
 
 
-def current_customer(request) -> Customer | None:
+def _viewable(user, customer_id) -> Customer | None:
+    try:
+        customer_id = int(customer_id)
+    except (TypeError, ValueError):
+        return None
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is not None and user.has_perm(VIEW, customer):
+        return customer
+    return None
+
+
+def _customer_of_url(request) -> Customer | None:
+    match = getattr(request, "resolver_match", None)
+    if match is None or "customer_id" not in match.kwargs:
+        return None
+    return _viewable(request.user, match.kwargs["customer_id"])
+
+
+def chosen_customer(request) -> Customer | None:
+    """The customer the user chose (or the only one they may view); None when there is no clear choice."""
     user = request.user
     if not user.is_authenticated:
         return None
-    customer_id = request.session.get(SESSION_KEY)
-    customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
-    if customer is not None and user.has_perm(VIEW, customer):
-        return customer
-    # No (longer a) valid choice: fall back to the first customer the user may see.
-    customer = customers_visible_to(user).order_by("name", "pk").first()
+    customer = _customer_of_url(request) or _viewable(user, request.session.get(SESSION_KEY))
     if customer is not None:
-        request.session[SESSION_KEY] = customer.pk
+        return customer
+    only_two = list(customers_visible_to(user).order_by("pk")[:2])
+    return only_two[0] if len(only_two) == 1 else None
+
+
+def current_customer(request) -> Customer | None:
+    """A customer the user may VIEW (see the module's order), or None when they may view none."""
+    if hasattr(request, _CACHE_ATTR):
+        return getattr(request, _CACHE_ATTR)
+    user = request.user
+    customer = None
+    if user.is_authenticated:
+        customer = _customer_of_url(request)
+        if customer is not None:
+            if request.session.get(SESSION_KEY) != customer.pk:  # no session write per page view
+                request.session[SESSION_KEY] = customer.pk
+        else:
+            customer = _viewable(user, request.session.get(SESSION_KEY))
+        if customer is None:
+            customer = customers_visible_to(user).order_by("name", "pk").first()
+    setattr(request, _CACHE_ATTR, customer)
     return customer
 
 
@@ -27,4 +71,5 @@ def set_current_customer(request, customer: Customer) -> bool:
     if not request.user.has_perm(VIEW, customer):
         return False
     request.session[SESSION_KEY] = customer.pk
+    setattr(request, _CACHE_ATTR, customer)
     return True

@@ -1,39 +1,78 @@
-"""The shell's pages: home, and the customer switcher."""
+"""The shell's pages: home, the overview, and the customer switcher."""
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from telcost.customers.models import Customer
-from telcost.customers.selectors import customers_visible_to
-from telcost.web.current import set_current_customer
+from telcost.web.current import chosen_customer, set_current_customer
+from telcost.web.selectors import admin_menu_visible, overview_customers, recent_jobs
 
 
 @login_required
+@require_GET
 def home(request):
-    return render(
-        request,
-        "web/home.html",
-        {"customers": customers_visible_to(request.user).select_related("partner").order_by("name")},
-    )
+    """The chosen customer's usage; the overview when there is no clear choice yet."""
+    customer = chosen_customer(request)
+    if customer is not None:
+        return redirect("usage:page", customer_id=customer.pk)
+    return overview(request)
+
+
+@login_required
+@require_GET
+def overview(request):
+    user = request.user
+    return render(request, "web/home.html", {
+        "customers": overview_customers(user=user),
+        "jobs": recent_jobs(user=user),
+        "show_admin_links": admin_menu_visible(user),
+    })
+
+
+def _same_page_for(target: str, customer: Customer) -> str:
+    """The page `target` names, but for `customer`: switching keeps the kind of page the user was on.
+
+    A page addressed only by its customer (/customers/<id>/usage/?month=...) is shown
+    for the new customer; a page that names other objects of the old customer
+    (a job, a version) has no counterpart, so the user goes home.
+    """
+    parts = urlsplit(target)
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return "/"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key == "customer_id" for key, _value in query):  # e.g. Simacties' ?customer_id=
+        query = [(k, str(customer.pk) if k == "customer_id" else v) for k, v in query]
+    if "customer_id" in match.kwargs:
+        if set(match.kwargs) != {"customer_id"}:
+            return "/"
+        try:
+            path = reverse(match.view_name, kwargs={"customer_id": customer.pk})
+        except NoReverseMatch:
+            return "/"
+        return urlunsplit(("", "", path, urlencode(query), ""))
+    return urlunsplit(("", "", parts.path, urlencode(query), ""))
 
 
 @login_required
 @require_POST
 def switch_customer(request):
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
         target = "/"
     try:
         customer = Customer.objects.filter(pk=int(request.POST.get("customer_id", ""))).first()
     except ValueError:
         customer = None
     if customer is None or not set_current_customer(request, customer):
-        return render(request, "web/forbidden.html", {"message": "You may not view that customer."}, status=403)
-    # Pages of a customer are addressed by id: follow the switch on the same kind of page.
-    parts = target.split("/")
-    if len(parts) > 3 and parts[1] == "customers" and parts[2].isdigit():
-        parts[2] = str(customer.pk)
-        target = "/".join(parts)
-    return redirect(target)
+        # The same answer for "does not exist" and "not yours": no probing of ids.
+        return render(request, "web/forbidden.html", {"message": _("You may not view that customer.")}, status=403)
+    return redirect(_same_page_for(target, customer))

@@ -1,0 +1,61 @@
+"""Read the project's .po catalogues and the strings its templates ask to translate (for tests)."""
+
+import ast
+import re
+from pathlib import Path
+
+from django.utils.translation.template import templatize
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCALE = ROOT / "telcost" / "locale"
+
+_FIELD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?) "(.*)"$')
+
+
+def _unescape(quoted: str) -> str:
+    return ast.literal_eval(f'"{quoted}"')
+
+
+def read_po(path: Path) -> dict:
+    """{msgid: msgstr} and {(msgid, n): msgstr[n]} for plurals, as gettext's catalogue keys them.
+
+    Obsolete (#~) entries are left out; fuzzy entries are reported under the key "__fuzzy__".
+    """
+    catalogue: dict = {"__fuzzy__": []}
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        lines = [ln for ln in block.strip().splitlines() if not ln.startswith("#~")]
+        fuzzy = any(ln.startswith("#,") and "fuzzy" in ln for ln in lines)
+        fields: dict[str, str] = {}
+        current = None
+        for line in lines:
+            match = _FIELD.match(line)
+            if match:
+                current = match.group(1)
+                fields[current] = _unescape(match.group(3))
+            elif line.startswith('"') and current:
+                fields[current] += _unescape(line[1:-1])
+        if "msgid" not in fields or fields["msgid"] == "":
+            continue
+        msgid = fields["msgid"]
+        if fuzzy:
+            catalogue["__fuzzy__"].append(msgid)
+        if "msgid_plural" in fields:
+            for key, value in fields.items():
+                if key.startswith("msgstr["):
+                    catalogue[(msgid, int(key[7:-1]))] = value
+        else:
+            catalogue[msgid] = fields.get("msgstr", "")
+    return catalogue
+
+
+_GETTEXT = re.compile(r"\b(n?gettext)\(u('(?:[^'\\]|\\.)*')")
+
+
+def template_msgids() -> dict[str, list[str]]:
+    """{msgid: [template paths]} of every {% translate %} / {% blocktranslate %} in telcost's templates."""
+    found: dict[str, list[str]] = {}
+    for template in sorted((ROOT / "telcost").glob("**/templates/**/*.html")):
+        code = templatize(template.read_text(encoding="utf-8"), origin=str(template))
+        for _func, literal in _GETTEXT.findall(code):
+            found.setdefault(ast.literal_eval(literal), []).append(str(template.relative_to(ROOT)))
+    return found
