@@ -11,7 +11,7 @@ from telcost.addons.services import AddonRequestError, addon_change_dispatch
 from telcost.customers.models import Customer
 from telcost.customers.selectors import customers_visible_to
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
-from telcost.web.context_processors import may_see_admin_menu
+from telcost.web.selectors import admin_menu_visible
 
 
 def _manageable(user) -> list[Customer]:
@@ -20,7 +20,7 @@ def _manageable(user) -> list[Customer]:
 
 @login_required
 def simacties(request):
-    if not may_see_admin_menu(request.user):
+    if not admin_menu_visible(request.user):
         raise PermissionDenied
     customers = _manageable(request.user)
     selected = next((c for c in customers if str(c.pk) == request.GET.get("customer_id")), customers[0] if customers else None)

@@ -14,7 +14,7 @@ from telcost.jobs.selectors import job_as_dict
 from telcost.usage.cycles import BadCycle, cycle_start_of, parse_cycle_date
 from telcost.usage.partner_recalculation import BadRange, partner_recalculation_dispatch
 from telcost.usage.recalculation import recalculation_dispatch
-from telcost.web.context_processors import may_see_admin_menu
+from telcost.web.selectors import admin_menu_visible
 
 
 def recalculable_customers(user) -> list[Customer]:
@@ -44,7 +44,7 @@ def _dispatch(request, customers: list[Customer]):
 
 @login_required
 def admin_recalculate(request):
-    if not may_see_admin_menu(request.user):
+    if not admin_menu_visible(request.user):
         raise PermissionDenied
     customers = recalculable_customers(request.user)
     if request.method == "POST":
