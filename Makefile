@@ -22,12 +22,16 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 install: $(VENV)/.installed
 
 # Debian's chromium for the Playwright tests (Playwright's own browser download cannot work here).
+# Idempotent: does nothing when /usr/bin/chromium is there; otherwise apt-get as root or through sudo.
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "Installing Debian's chromium for the browser tests"; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+		else echo "chromium is missing and neither root nor sudo is available: install the 'chromium' package" >&2; exit 1; fi; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null || exit 1; \
 	fi
+	@/usr/bin/chromium --headless --no-sandbox --disable-gpu --version >/dev/null 2>&1 \
+		|| { echo "/usr/bin/chromium does not run" >&2; exit 1; }
 
 demo: install
 	$(BIN)/python -m telcost.demo_runner
