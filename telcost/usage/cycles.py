@@ -11,6 +11,8 @@ import re
 from django.utils import timezone
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# Cycles need a next month and a local time that datetime can hold; nothing real is outside this.
+MIN_YEAR, MAX_YEAR = 1900, 9998
 
 
 class BadCycle(ValueError):
@@ -52,7 +54,7 @@ def parse_month(text: str) -> dt.date:
     if not match:
         raise BadCycle(f"month must be YYYY-MM, got {text!r}")
     year, month = int(match.group(1)), int(match.group(2))
-    if not 1 <= month <= 12 or year < 1900:
+    if not 1 <= month <= 12 or not MIN_YEAR <= year <= MAX_YEAR:
         raise BadCycle(f"no such month: {text!r}")
     return dt.date(year, month, 1)
 
@@ -67,10 +69,14 @@ def parse_cycle_date(text: str) -> dt.date:
             parsed = dt.datetime.fromisoformat(text)
             if timezone.is_naive(parsed):
                 parsed = timezone.make_aware(parsed)
-            return cycle_start_of(parsed)
-        return cycle_start_of(dt.date.fromisoformat(text))
-    except ValueError:
+            cycle_start = cycle_start_of(parsed)
+        else:
+            cycle_start = cycle_start_of(dt.date.fromisoformat(text))
+    except (ValueError, OverflowError):
         raise BadCycle(f"not a valid date: {text!r}") from None
+    if not MIN_YEAR <= cycle_start.year <= MAX_YEAR:
+        raise BadCycle(f"no such month: {text!r}")
+    return cycle_start
 
 
 def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
