@@ -9,7 +9,7 @@ from telcost.accounts.rules import RECALCULATE
 from telcost.customers.api import customer_for
 from telcost.customers.models import Customer
 from telcost.usage.cycles import BadCycle, parse_cycle_date, parse_month
-from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.recalculation import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
     insights_get,
     totals_get,
@@ -71,6 +71,8 @@ def versions(request, customer_id: int, month: str):
 @router.get("/api/customers/{customer_id}/totals/diff")
 def versions_diff(request, customer_id: int, month: str, a: int, b: int):
     customer = customer_for(request, customer_id)
+    if not (valid_version(a) and valid_version(b)):
+        raise Http404("Unknown version")
     changes = totals_versions_diff(customer=customer, cycle_start=_month(month), version_a=a, version_b=b)
     if changes is None:
         raise Http404("Unknown version")

@@ -14,6 +14,13 @@ from telcost.customers.models import Customer
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
 
+# Versions are positive and stored in a 32-bit column; anything else names no version.
+MAX_VERSION = 2**31 - 1
+
+
+def valid_version(number: int) -> bool:
+    return 0 < number <= MAX_VERSION
+
 
 def recalculation_keys(*, customer_id: int, cycle_start: dt.date) -> tuple[str, str]:
     key = f"totals:{customer_id}:{cycle_start:%Y-%m}"

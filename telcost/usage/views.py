@@ -13,7 +13,7 @@ from telcost.accounts.rules import EXPORT, RECALCULATE, VIEW
 from telcost.customers.models import Customer
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
 from telcost.usage.cycles import BadCycle, cycle_start_of, parse_cycle_date, parse_month
-from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.recalculation import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
     cycles_with_data,
     insights_get,
@@ -76,17 +76,29 @@ def usage_recalculate(request, customer_id: int):
     except BadCycle as exc:
         return render(request, "usage/_recalc_status.html", {"error": str(exc), "customer": customer}, status=400)
     job = recalculation_dispatch(customer=customer, cycle_start=month, user=request.user)
-    return render(request, "usage/_recalc_status.html", {"job": job_as_dict(job), "customer": customer, "month": month})
+    return _status(request, customer, job, month, request.POST.get("shown", ""))
 
 
 @login_required
 def usage_recalculate_status(request, customer_id: int, job_id: int):
     customer = _customer(request, customer_id)
     job = job_get_for_user(user=request.user, job_id=job_id)
-    if job.customer_id != customer.pk:
+    # Only this customer's recalculations have a month to show; any other job is not this page's.
+    if job.customer_id != customer.pk or job.kind != "recalculate_totals":
         raise Http404
     month = dt.date.fromisoformat(job.params["cycle_start"])
-    return render(request, "usage/_recalc_status.html", {"job": job_as_dict(job), "customer": customer, "month": month})
+    return _status(request, customer, job, month, request.GET.get("shown", ""))
+
+
+def _status(request, customer: Customer, job, month: dt.date, shown: str):
+    """The live status; when done it refreshes the totals only if they are the month on screen."""
+    try:
+        shown_month = parse_month(shown)
+    except BadCycle:
+        shown_month = month
+    context = {"job": job_as_dict(job), "customer": customer, "month": month, "shown": shown_month,
+               "refresh": shown_month == month}
+    return render(request, "usage/_recalc_status.html", context)
 
 
 @login_required
@@ -97,5 +109,7 @@ def usage_versions_diff(request, customer_id: int):
         a, b = int(request.GET.get("a", "")), int(request.GET.get("b", ""))
     except ValueError:
         return render(request, "usage/_versions_diff.html", {"error": "Choose two versions."})
+    if not (valid_version(a) and valid_version(b)):
+        return render(request, "usage/_versions_diff.html", {"changes": None})
     changes = totals_versions_diff(customer=customer, cycle_start=month, version_a=a, version_b=b)
     return render(request, "usage/_versions_diff.html", {"changes": changes, "a": a, "b": b})
