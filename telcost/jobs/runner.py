@@ -92,7 +92,9 @@ class Heartbeat:
             connection.close()
 
 
+@transaction.atomic
 def _claim(step_id: int) -> Step | None:
+    """Take the step and mark its job running, together: nobody sees one without the other."""
     now = timezone.now()
     claimed = Step.objects.filter(pk=step_id, status=Step.Status.QUEUED).update(
         status=Step.Status.RUNNING,
