@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from telcost.customers.models import Customer
 from telcost.web.current import chosen_customer, set_current_customer
@@ -15,7 +15,7 @@ from telcost.web.selectors import admin_menu_visible, overview_customers, recent
 
 
 @login_required
-@require_GET
+@require_safe
 def home(request):
     """The chosen customer's usage; the overview when there is no clear choice yet."""
     customer = chosen_customer(request)
@@ -25,7 +25,7 @@ def home(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def overview(request):
     user = request.user
     return render(request, "web/home.html", {
