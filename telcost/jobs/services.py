@@ -251,8 +251,8 @@ def job_cancel(*, job: Job) -> Job:
     for child in job.children.filter(status=Job.Status.PENDING):
         job_cancel(job=child)
     job.refresh_from_db()
-    if job.parent_id:
-        job_finished(job)
+    # Every cancelled job has ended: its parent, its followers and the apps listening must hear it.
+    job_finished(job)
     return job
 
 

@@ -47,3 +47,21 @@ def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=Non
         dedupe_key=dedupe_key,
         lock_key=lock_key,
     )
+
+
+def recalculation_ended(*, job: Job) -> None:
+    """A recalculation chain ended without SaveStatus having the last word: say so in the status.
+
+    Called when a job of kind recalculate_totals ends, inside the transaction that ended it.
+    The totals in place (and their version) are untouched; the outcome tells what went wrong,
+    and calculate_totals comes down unless another recalculation of this customer is still under way.
+    """
+    if job.kind != "recalculate_totals" or job.status == Job.Status.COMPLETED or job.customer_id is None:
+        return
+    outcome = "cancelled" if job.status == Job.Status.CANCELLED else f"failed: {job.error}"
+    others = Job.objects.filter(kind="recalculate_totals", customer_id=job.customer_id,
+                                status__in=Job.ACTIVE).exclude(pk=job.pk)
+    changes: dict = {"totals_outcome": outcome[:200]}
+    if not others.exists():
+        changes["calculate_totals"] = False
+    Customer.objects.filter(pk=job.customer_id).update(**changes)

@@ -240,3 +240,33 @@ def test_every_step_run_twice_leaves_the_same_result(datri, drain_jobs):
         answer[1].pop("calculated_at")
     assert after == before
     assert [v["version"] for v in totals_versions_list(customer=datri, cycle_start=SEPT)] == [1]
+
+
+def test_a_failed_recalculation_says_so_in_the_customers_status(api_client, staff_user, datri, drain_jobs):
+    """calculate_totals must not stay raised ("recalculation pending") for a chain that has ended."""
+    client = api_client(staff_user)
+    recalc(client, datri.pk)
+    drain_jobs()
+    plan = datri.rate_plan
+    del plan.definition["voice"]["per_minute"]["national"]
+    plan.save()
+    recalc(client, datri.pk)
+    recalc(client, datri.pk, "2026-10-01")  # another month of this customer, still queued
+    drain_jobs(max_tasks=1)  # September's first step fails; October's has not run
+    status = client.get(f"/api/customers/{datri.pk}").json()["status"]
+    assert status["totals_outcome"].startswith("failed: CalculateTotalsRateplanCommand")
+    assert "voice in zone 'national'" in status["totals_outcome"]
+    assert status["totals_version"] == 1  # the totals in place are still version 1
+    assert status["calculate_totals"] is True  # October is still to come
+    drain_jobs()
+    status = client.get(f"/api/customers/{datri.pk}").json()["status"]
+    assert status["calculate_totals"] is False
+
+
+def test_a_cancelled_recalculation_lowers_the_flag(api_client, staff_user, datri):
+    from telcost.jobs.services import job_cancel
+
+    job = Job.objects.get(pk=recalc(api_client(staff_user), datri.pk).json()["job_id"])
+    job_cancel(job=job)
+    datri.refresh_from_db()
+    assert datri.calculate_totals is False and datri.totals_outcome == "cancelled"
