@@ -1,0 +1,102 @@
+"""Workflow 4 benchmark: import N CDRs through file_drop and through http_api (simulator on loopback),
+dedupe included, and the re-sync of the same month (everything a duplicate).
+
+    .venv/bin/python benchmarks/bench_sync.py [--cdrs 1000000] [--database postgres|sqlite]
+
+Baseline measured in the same run: reading the same CSV with the csv module alone.
+"""
+
+import argparse
+import csv
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import time
+
+from _harness import ROOT, scratch_database_url, setup_django
+
+MONTH = dt.date(2026, 9, 1)
+
+
+def write_csv(path: str, n: int) -> None:
+    from telcost.simulators.cdr_feed import feed_records
+    from telcost.usage.imports import CSV_COLUMNS
+
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        step = 50_000
+        for start in range(0, n, step):
+            for record in feed_records(f"drop{start}", "2026-09", min(step, n - start)):
+                record["external_id"] = f"{start}-{record['external_id']}"
+                writer.writerow(record)
+
+
+def run(kind: str, n: int, folder: str) -> dict:
+    from telcost.customers.models import Customer
+    from telcost.simulators.provider import start_provider_simulator
+    from telcost.syncs.models import SyncTask
+    from telcost.syncs.services import sync_profile_create, sync_run
+
+    customer = Customer.objects.create(name=f"bench {kind}")
+    if kind == "file_drop":
+        profile = sync_profile_create(customer=customer, name="drop", provider="file_drop", settings={"path": folder}, credentials={})
+    else:
+        base_url, state, _stop = start_provider_simulator()
+        state.records, state.page_size = n, 5000
+        profile = sync_profile_create(customer=customer, name="api", provider="http_api", settings={"base_url": base_url},
+                                      credentials={"api_key": "key-bench"})
+    timings = []
+    for _ in range(2):  # the second run is the re-sync: all duplicates
+        task = SyncTask.objects.create(profile=profile, cycle_start=MONTH)
+        t0 = time.perf_counter()
+        counts = sync_run(task=task)
+        timings.append((round(time.perf_counter() - t0, 1), counts))
+    return {"kind": kind, "first": timings[0], "again": timings[1],
+            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cdrs", type=int, default=1_000_000)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--_child", default="")
+    parser.add_argument("--_url", default="")
+    args = parser.parse_args()
+    folder = "/tmp/telcost-bench-drop"
+    if args._child:
+        setup_django(args._url, "/tmp/telcost-bench-var-sync")
+        if args._child == "prepare":
+            import pathlib
+
+            pathlib.Path(folder).mkdir(exist_ok=True)
+            for old in pathlib.Path(folder).glob("*.csv"):
+                old.unlink()
+            write_csv(f"{folder}/cdrs.csv", args.cdrs)
+            t0 = time.perf_counter()
+            with open(f"{folder}/cdrs.csv") as f:
+                rows = sum(1 for _ in csv.reader(f))
+            print(json.dumps({"csv_read_s": round(time.perf_counter() - t0, 2), "rows": rows - 1}))
+        else:
+            print(json.dumps(run(args._child, args.cdrs, folder)))
+        return
+    url = scratch_database_url(args.database, "sync")
+    child = [sys.executable, __file__, "--_url", url, "--cdrs", str(args.cdrs), "--_child"]
+    prep = json.loads(subprocess.run([*child, "prepare"], capture_output=True, text=True, check=True, cwd=ROOT).stdout.splitlines()[-1])
+    print(f"# sync benchmark: {args.cdrs:,} CDRs on {args.database}; baseline: csv module alone reads the file in {prep['csv_read_s']} s")
+    for kind in ("file_drop", "http_api"):
+        out = subprocess.run([*child, kind], capture_output=True, text=True, cwd=ROOT)
+        if out.returncode:
+            print(out.stderr[-2000:])
+            raise SystemExit(1)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        (first_s, first), (again_s, again) = r["first"], r["again"]
+        print(f"{kind:9s} import {first_s:6.1f} s ({first['imported']:,} new, {args.cdrs / max(first_s, 0.01):,.0f} rows/s, "
+              f"ratio to csv read {first_s / max(prep['csv_read_s'], 0.01):.0f}) | re-sync {again_s:5.1f} s "
+              f"({again['imported']} new, {again['duplicates']:,} duplicates) | peak {r['max_rss_mb']} MB")
+
+
+if __name__ == "__main__":
+    main()
