@@ -94,3 +94,24 @@ def test_partner_range_progress_bar_runs_to_the_end(page, live_url, login, start
     start_worker("b")
     expect(page.locator(".job-status")).to_have_attribute("data-status", "completed", timeout=60_000)
     expect(page.locator(".job-progress-text")).to_have_text("6 / 6")
+
+
+def test_recalculating_another_month_offers_it_and_keeps_the_month_on_screen(page, live_url, login, datri,
+                                                                              start_worker, staff_user):
+    add_cdr(datri, datri.devices.get(), duration_s=120, at=dt.datetime(2026, 8, 12, tzinfo=dt.UTC))
+    CDR.objects.filter(started_at__month=8).update(cycle_start=dt.date(2026, 8, 1))
+    login(page, "staff")
+    page.goto(f"{live_url}/customers/{datri.pk}/usage/?month=2026-09")
+    page.click("text=Herbereken data")
+    expect(page.locator("#recalculate-month")).to_have_value("2026-09")  # the shown month by default
+    page.click("#recalculate-submit")
+    start_worker()
+    expect(page.locator("#total-cost")).to_have_text("€ 0.1500", timeout=30_000)
+    page.click("text=Herbereken data")
+    page.select_option("#recalculate-month", "2026-08")
+    page.click("#recalculate-submit")
+    link = page.locator(f'.recalc-done + p a[href="/customers/{datri.pk}/usage/?month=2026-08"]')
+    expect(link).to_be_visible(timeout=30_000)
+    expect(page.locator("#total-cost")).to_have_text("€ 0.1500")  # still September's
+    link.click()
+    expect(page.locator("#total-cost")).to_have_text("€ 0.2500")
