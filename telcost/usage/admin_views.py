@@ -4,10 +4,10 @@ import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import render
 from django.utils import timezone
 
-from telcost.accounts.rules import RECALCULATE
 from telcost.customers.models import Customer
 from telcost.customers.selectors import customers_visible_to
 from telcost.jobs.selectors import job_as_dict
@@ -18,8 +18,17 @@ from telcost.web.selectors import admin_menu_visible
 
 
 def recalculable_customers(user) -> list[Customer]:
-    customers = customers_visible_to(user).select_related("partner").order_by("name", "pk")
-    return [c for c in customers if user.has_perm(RECALCULATE, c)]
+    """Customers the user may RECALCULATE, each with `has_children`, in a fixed number of queries.
+
+    The same answer as has_perm(RECALCULATE, c) for each visible customer (a test holds them
+    together), without a membership query and a children query per customer in the dropdown.
+    """
+    customers = customers_visible_to(user)
+    if not user.is_staff:
+        managed = list(user.memberships.filter(role="manager").values_list("customer_id", flat=True))
+        customers = customers.filter(Q(pk__in=managed) | Q(partner_id__in=managed))
+    children = Customer.objects.filter(partner_id=OuterRef("pk"))
+    return list(customers.annotate(has_children=Exists(children)).order_by("name", "pk"))
 
 
 def _dispatch(request, customers: list[Customer]):
@@ -34,7 +43,7 @@ def _dispatch(request, customers: list[Customer]):
         end = parse_cycle_date(end_text) if end_text else start
     except BadCycle as exc:
         return None, str(exc)
-    if start == end and not customer.children.exists():
+    if start == end and not customer.has_children:
         return recalculation_dispatch(customer=customer, cycle_start=start, user=request.user, reason="admin"), None
     try:
         return partner_recalculation_dispatch(customer=customer, start_date=start, end_date=end, user=request.user), None

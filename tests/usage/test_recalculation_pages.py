@@ -173,3 +173,39 @@ class TestAdminPage:
         response = logged_in(client, staff_user).post(self.url, form)
         assert response.status_code == 400 and b'class="error"' in response.content
         assert not Job.objects.exists() and not Customer.objects.get(pk=shop.pk).calculate_totals
+
+
+def test_the_admin_dropdown_agrees_with_the_permission_rule():
+    from telcost.accounts.rules import RECALCULATE
+    from telcost.customers.models import Customer
+    from telcost.usage.admin_views import recalculable_customers
+
+    partner, other_partner = CustomerFactory(name="P1"), CustomerFactory(name="P2")
+    kids = [CustomerFactory(partner=partner), CustomerFactory(partner=partner), CustomerFactory(partner=other_partner)]
+    loner = CustomerFactory()
+    users = [UserFactory(is_staff=True), UserFactory(is_staff=True, is_active=False), UserFactory(), member(partner, "manager"),
+             member(partner, "viewer"), member(kids[2], "manager"), member(loner, "viewer")]
+    MembershipFactory(user=users[4], customer=kids[0], role="manager")  # viewer of the partner, manager of one kid
+    for user in users:
+        expected = sorted(c.pk for c in Customer.objects.all() if user.has_perm(RECALCULATE, c))
+        got = recalculable_customers(user)
+        assert sorted(c.pk for c in got) == expected, user
+        assert all(c.has_children == c.children.exists() for c in got)
+
+
+def test_the_admin_page_costs_the_same_queries_for_many_customers(client, staff_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    partner = CustomerFactory()
+    client.force_login(staff_user)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(TestAdminPage.url).status_code == 200
+        return len(captured.captured_queries)
+
+    few = queries()
+    for i in range(30):
+        CustomerFactory(partner=partner if i % 2 else None)
+    assert queries() == few
