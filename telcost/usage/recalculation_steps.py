@@ -2,9 +2,16 @@
 
 import datetime as dt
 
+from django.db import InterfaceError, OperationalError
+
 from telcost.customers.models import Customer
 from telcost.jobs.registry import step
 from telcost.usage import services
+
+# Every step only reads and replaces its own rows, so trouble with the database itself (a lost
+# connection, a deadlock or lock timeout on PostgreSQL, a locked SQLite) is worth a retry with
+# backoff; a domain error (a rate plan without a zone) is a PermanentError and fails at once.
+RETRY = {"max_attempts": 4, "transient": (OperationalError, InterfaceError), "backoff_base_s": 1.0}
 
 
 def _target(ctx) -> tuple[Customer, dt.date]:
@@ -19,34 +26,34 @@ def _version(ctx) -> int:
     return int((ctx.job.result or {})["version"])
 
 
-@step("CalculateTotalsRateplanCommand")
+@step("CalculateTotalsRateplanCommand", **RETRY)
 def calculate_totals_rateplan(ctx) -> dict:
     customer, cycle_start = _target(ctx)
     return services.cdrs_rate(customer=customer, cycle_start=cycle_start)
 
 
-@step("CalculateTotalsCommand")
+@step("CalculateTotalsCommand", **RETRY)
 def calculate_totals(ctx) -> dict:
     customer, cycle_start = _target(ctx)
     # The job id as run key: a retry of this step keeps the version it already took.
     return services.totals_calculate(customer=customer, cycle_start=cycle_start, run_key=f"job:{ctx.job.pk}")
 
 
-@step("BillingInsightTotalsCommand")
+@step("BillingInsightTotalsCommand", **RETRY)
 def billing_insight_totals(ctx) -> dict:
     customer, cycle_start = _target(ctx)
     result = services.insights_calculate(customer=customer, cycle_start=cycle_start)
     return {"anomalies": result["anomalies"], "idle_devices": result["idle_devices"]}
 
 
-@step("SaveStatusCommand")
+@step("SaveStatusCommand", **RETRY)
 def save_status(ctx) -> dict:
     customer, _ = _target(ctx)
     services.customer_status_save(customer=customer, user=ctx.job.created_by, version=_version(ctx), outcome="ok")
     return {}
 
 
-@step("DispatchTotalsBackupCommand")
+@step("DispatchTotalsBackupCommand", **RETRY)
 def dispatch_totals_backup(ctx) -> dict:
     customer, cycle_start = _target(ctx)
     return services.totals_backup_create(

@@ -270,3 +270,18 @@ def test_a_cancelled_recalculation_lowers_the_flag(api_client, staff_user, datri
     job_cancel(job=job)
     datri.refresh_from_db()
     assert datri.calculate_totals is False and datri.totals_outcome == "cancelled"
+
+
+def test_database_trouble_is_retried_and_domain_errors_are_not():
+    from django.db import InterfaceError, OperationalError
+
+    from telcost.jobs.errors import PermanentError
+    from telcost.jobs.registry import get_step
+
+    for name in RATEPLAN_CHAIN:
+        definition = get_step(name)
+        assert definition.max_attempts > 1
+        assert definition.is_transient(OperationalError("deadlock detected"))
+        assert definition.is_transient(InterfaceError("connection already closed"))
+        assert not definition.is_transient(PermanentError("no price for voice in zone 'eu'"))
+        assert not definition.is_transient(KeyError("version"))
