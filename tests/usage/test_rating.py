@@ -154,3 +154,13 @@ def test_other_months_and_customers_are_untouched(rated_customer):
     theirs = add_cdr(other, duration_s=60)
     cdrs_rate(customer=c, cycle_start=SEPT)
     assert costs(october, theirs) == ["None", "None"]
+
+
+def test_cdr_pages_leave_room_for_rating_updates_on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("fillfactor is a PostgreSQL storage setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'usage_cdr'")
+        assert "fillfactor=50" in (cursor.fetchone()[0] or [])
