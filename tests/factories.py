@@ -1,5 +1,6 @@
 """The shared base of users, customers and devices every test builds on."""
 
+import copy
 import datetime as dt
 from decimal import Decimal
 
@@ -8,21 +9,10 @@ from django.contrib.auth import get_user_model
 
 from telcost.accounts.models import Membership
 from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device, RatePlan
+from telcost.demo.generator import DEMO_RATE_PLAN
 
-RATE_PLAN_DEFINITION = {
-    "code": "biz-2026",
-    "name": "Business 2026",
-    "monthly_fee": "12.50",
-    "voice": {
-        "setup_fee": "0.05",
-        "initial_increment_s": 60,
-        "subsequent_increment_s": 1,
-        "per_minute": {"national": "0.10", "eu": "0.10", "international": "0.80"},
-    },
-    "sms": {"per_message": {"national": "0.08", "eu": "0.08", "international": "0.25"}},
-    "data": {"increment_kb": 100, "per_mb": {"national": "0.02", "eu": "0.02", "international": "5.00"}},
-    "bundle": {"voice_minutes": 300, "sms": 100, "data_mb": 5120, "zones": ["national", "eu"]},
-}
+# SPEC's rate plan, the same document the demo loads.
+RATE_PLAN_DEFINITION = DEMO_RATE_PLAN
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -49,7 +39,7 @@ class RatePlanFactory(factory.django.DjangoModelFactory):
     code = "biz-2026"
     name = "Business 2026"
     monthly_fee = Decimal("12.50")
-    definition = factory.LazyFunction(lambda: dict(RATE_PLAN_DEFINITION))
+    definition = factory.LazyFunction(lambda: copy.deepcopy(RATE_PLAN_DEFINITION))
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):

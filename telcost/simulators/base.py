@@ -7,8 +7,33 @@ Each simulator is runnable as `python -m telcost.simulators.<name> --port P`
 import argparse
 import json
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class MisbehaviourState:
+    """What a simulator has been told to do: a mode ("ok", "500", …) for the next `times` calls."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.mode, self.times, self.calls = "ok", None, 0
+        self.call_times: list[float] = []
+
+    def next_mode(self) -> str:
+        """Count a call and say how to answer it; the mode returns to "ok" once its times are used."""
+        with self.lock:
+            self.calls += 1
+            self.call_times.append(time.time())
+            mode = self.mode
+            if self.times is not None:
+                self.times -= 1
+                if self.times <= 0:
+                    self.mode, self.times = "ok", None
+            return mode
 
 
 class JsonHandler(BaseHTTPRequestHandler):

@@ -7,39 +7,20 @@ GET /_control answers {"calls": n, "addons": {...}}.
 """
 
 import os
-import threading
 import time
 import uuid
 from urllib.parse import parse_qs, urlparse
 
-from telcost.simulators.base import JsonHandler, serve_main, start_in_thread
+from telcost.simulators.base import JsonHandler, MisbehaviourState, serve_main, start_in_thread
 from telcost.simulators.cdr_feed import feed_page
 
 EXPECTED_KEY = os.environ.get("NINA_API_KEY", "nina-demo-key")
 
 
-class NinaState:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.reset()
-
+class NinaState(MisbehaviourState):
     def reset(self) -> None:
-        self.calls = 0
-        self.call_times: list[float] = []
-        self.mode = "ok"
-        self.times: int | None = None
+        super().reset()
         self.addons: dict[str, list[dict]] = {}
-
-    def next_mode(self) -> str:
-        with self.lock:
-            self.calls += 1
-            self.call_times.append(time.time())
-            mode = self.mode
-            if self.times is not None:
-                self.times -= 1
-                if self.times <= 0:
-                    self.mode, self.times = "ok", None
-            return mode
 
 
 STATE = NinaState()

@@ -6,32 +6,17 @@ with "key-" are accounts, anything else is refused (401). POST /_control
 """
 
 import os
-import threading
 import time
 from urllib.parse import parse_qs, urlparse
 
-from telcost.simulators.base import JsonHandler, serve_main, start_in_thread
+from telcost.simulators.base import JsonHandler, MisbehaviourState, serve_main, start_in_thread
 from telcost.simulators.cdr_feed import feed_page
 
 
-class ProviderState:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.reset()
-
+class ProviderState(MisbehaviourState):
     def reset(self) -> None:
-        self.mode, self.times, self.calls = "ok", None, 0
+        super().reset()
         self.records, self.page_size = int(os.environ.get("PROVIDER_SIMULATOR_RECORDS", "250")), 100
-
-    def next_mode(self) -> str:
-        with self.lock:
-            self.calls += 1
-            mode = self.mode
-            if self.times is not None:
-                self.times -= 1
-                if self.times <= 0:
-                    self.mode, self.times = "ok", None
-            return mode
 
 
 STATE = ProviderState()
