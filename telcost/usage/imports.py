@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from telcost.customers.models import Customer, Device
@@ -196,41 +196,71 @@ def _import_batch(*, customer: Customer, batch: list, cycle_start: dt.date | Non
         return
     with transaction.atomic():
         devices = _devices_for(customer=customer, rows=parsed, result=result)
-        existing = set(
-            CDR.objects.filter(customer=customer, external_id__in={r.external_id for r in parsed}).values_list(
-                "external_id", flat=True
-            )
-        )
-        new: dict[str, CDR] = {}
+        new: dict[str, tuple] = {}
         for row in parsed:
             device = devices.get(row.msisdn)
             if device is None:
                 continue  # rejected by _devices_for
-            if row.external_id in existing or row.external_id in new:
+            if row.external_id in new:
                 result.duplicates += 1
                 continue
-            new[row.external_id] = CDR(
-                customer=customer,
-                device=device,
-                external_id=row.external_id,
-                started_at=row.started_at,
-                record_type=row.record_type,
-                zone=row.zone,
-                destination=row.destination,
-                duration_s=row.duration_s,
-                volume_kb=row.volume_kb,
-                provider_cost=row.provider_cost,
+            new[row.external_id] = (
+                customer.pk, device.pk, row.external_id, row.started_at, row.record_type, row.zone, row.destination,
+                row.duration_s, row.volume_kb, row.provider_cost,
                 # Standard customers pay the provider's price; rate-plan customers' cost is rated later.
-                cost=None if customer.is_rateplan else row.provider_cost,
-                cycle_start=row.cycle_start,
+                None if customer.is_rateplan else row.provider_cost,
+                row.cycle_start,
             )
-        before = CDR.objects.filter(customer=customer, external_id__in=list(new)).count() if new else 0
-        CDR.objects.bulk_create(new.values(), batch_size=1000, ignore_conflicts=True)
-        # A concurrent import of the same rows may have won the race: count what is really ours.
-        after = CDR.objects.filter(customer=customer, external_id__in=list(new)).count() if new else 0
-        inserted = after - before
+        # The database decides what is new: rows already there (from an earlier or a concurrent
+        # import) are skipped by the unique (customer, external_id) and counted as duplicates.
+        inserted = _insert_new(list(new.values()))
         result.imported += inserted
         result.duplicates += len(new) - inserted
+
+
+_COLUMNS = ("customer_id", "device_id", "external_id", "started_at", "record_type", "zone", "destination",
+            "duration_s", "volume_kb", "provider_cost", "cost", "cycle_start")
+
+
+def _insert_new(rows: list[tuple]) -> int:
+    """Insert, skipping (customer, external_id) already present; returns how many were inserted.
+
+    PostgreSQL: COPY into a session-private staging table, then one INSERT … SELECT
+    … ON CONFLICT DO NOTHING. SQLite: INSERT OR IGNORE. Both several times faster
+    than ORM objects; values are adapted exactly as the ORM would store them.
+    """
+    if not rows:
+        return 0
+    ops = connection.ops
+    adapted = [
+        (c, d, e, ops.adapt_datetimefield_value(started), rt, z, dest, dur, vol,
+         ops.adapt_decimalfield_value(pc, 14, 4), None if cost is None else ops.adapt_decimalfield_value(cost, 14, 4),
+         ops.adapt_datefield_value(cycle))
+        for c, d, e, started, rt, z, dest, dur, vol, pc, cost, cycle in rows
+    ]
+    table, columns = CDR._meta.db_table, ", ".join(_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS cdr_import_stage ("
+                "customer_id bigint, device_id bigint, external_id varchar(100), started_at timestamptz, "
+                "record_type varchar(8), zone varchar(16), destination varchar(64), duration_s integer, "
+                "volume_kb bigint, provider_cost numeric(14,4), cost numeric(14,4), cycle_start date"
+                ") ON COMMIT DELETE ROWS"
+            )
+            with cursor.cursor.copy(f"COPY cdr_import_stage ({columns}) FROM STDIN") as copy:
+                for row in adapted:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM cdr_import_stage "
+                "ON CONFLICT (customer_id, external_id) DO NOTHING"
+            )
+            inserted = cursor.rowcount
+            cursor.execute("DELETE FROM cdr_import_stage")
+            return inserted
+        placeholders = ", ".join(["%s"] * len(_COLUMNS))
+        cursor.executemany(f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({placeholders})", adapted)
+        return cursor.rowcount
 
 
 def _devices_for(*, customer: Customer, rows: list[_Row], result: ImportResult) -> dict[str, Device]:

@@ -35,6 +35,9 @@ def test_good_rows_are_imported_with_devices_created_on_first_sight(customer):
     cdr = CDR.objects.get(external_id="c1")
     assert cdr.duration_s == 61 and cdr.provider_cost == Decimal("0.1234") and cdr.cost == Decimal("0.1234")
     assert cdr.cycle_start == dt.date(2026, 9, 1)
+    # Stored the way the ORM stores it: it reads back as the same instant and sorts with the rest.
+    assert cdr.started_at == dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
+    assert CDR.objects.filter(started_at__lt=dt.datetime(2026, 9, 1, 8, 0, 1, tzinfo=dt.UTC)).count() == 1
 
 
 @pytest.mark.django_db
