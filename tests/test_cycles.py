@@ -46,3 +46,9 @@ def test_dates_at_the_ends_of_the_calendar_are_refused_not_crashed_on(bad):
     # these once escaped as OverflowError (a 500) or queued a chain that could only fail.
     with pytest.raises(BadCycle):
         parse_cycle_date(bad)
+
+
+def test_recent_cycles_are_newest_first_across_a_year_end():
+    from telcost.usage.cycles import recent_cycles
+
+    assert recent_cycles(3, today=dt.date(2026, 2, 14)) == [dt.date(2026, 2, 1), dt.date(2026, 1, 1), dt.date(2025, 12, 1)]

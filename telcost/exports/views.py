@@ -13,15 +13,7 @@ from telcost.customers.models import CostCenterAssignment, Customer
 from telcost.customers.selectors import customers_visible_to
 from telcost.exports.models import ExportJob
 from telcost.exports.services import ExportRequestError, export_request
-from telcost.usage.cycles import BadCycle, cycle_start_of, parse_cycle_date, previous_cycle
-
-
-def _months(count: int = 13) -> list:
-    months, current = [], cycle_start_of(timezone.localdate())
-    for _ in range(count):
-        months.append(current)
-        current = previous_cycle(current)
-    return months
+from telcost.usage.cycles import BadCycle, parse_cycle_date, recent_cycles
 
 
 @login_required
@@ -45,7 +37,7 @@ def cost_center_details(request, customer_id: int):
         current[a.device_id] = a
     return render(request, "exports/cost_center_details.html", {
         "customer": customer, "cost_centers": customer.cost_centers.annotate(n=Count("assignments")),
-        "assignments": sorted(current.values(), key=lambda a: a.device.msisdn), "months": _months(),
+        "assignments": sorted(current.values(), key=lambda a: a.device.msisdn), "months": recent_cycles(13),
     })
 
 

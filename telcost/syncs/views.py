@@ -4,7 +4,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from telcost.accounts.rules import SYNC, VIEW
@@ -12,15 +11,7 @@ from telcost.customers.models import Customer
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.selectors import sync_task_status
 from telcost.syncs.services import SyncInputError, sync_manual_dispatch
-from telcost.usage.cycles import BadCycle, cycle_start_of, parse_cycle_date, previous_cycle
-
-
-def _recent_months(count: int = 12) -> list:
-    months, current = [], cycle_start_of(timezone.localdate())
-    for _ in range(count):
-        months.append(current)
-        current = previous_cycle(current)
-    return months
+from telcost.usage.cycles import BadCycle, parse_cycle_date, recent_cycles
 
 
 @login_required
@@ -37,7 +28,7 @@ def profiles_page(request, customer_id: int):
         running = next((t for t in tasks if t.status in (SyncTask.Status.PENDING, SyncTask.Status.RUNNING)), None)
     return render(request, "syncs/profiles.html", {
         "customer": customer, "profiles": profiles, "selected": selected, "tasks": tasks, "running": running,
-        "may_sync": request.user.has_perm(SYNC, customer), "months": _recent_months(),
+        "may_sync": request.user.has_perm(SYNC, customer), "months": recent_cycles(12),
         "running_status": sync_task_status(running) if running else None,
     })
 

@@ -86,3 +86,12 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
         months.append(current)
         current = next_cycle(current)
     return months
+
+
+def recent_cycles(count: int, today: dt.date | None = None) -> list[dt.date]:
+    """The current cycle and the `count - 1` before it, newest first (month pickers)."""
+    months, current = [], cycle_start_of(today or timezone.localdate())
+    for _ in range(count):
+        months.append(current)
+        current = previous_cycle(current)
+    return months
