@@ -2,7 +2,12 @@
 
 GET /cdrs?month=YYYY-MM&page=N with "Authorization: Bearer <key>": keys starting
 with "key-" are accounts, anything else is refused (401). POST /_control
-{"mode": "ok"|"500"|"429"|"slow"|"malformed"|"refuse", "times": n, "records": N, "page_size": P}.
+{"mode": "ok"|"500"|"429"|"slow"|"malformed"|"refuse"|"loop", "times": n, "records": N, "page_size": P,
+"delay_s": D, "slow_s": S}: the mode holds for the next n calls (n omitted: until told otherwise);
+every page waits delay_s (a sync that takes a while), "slow" waits slow_s (longer than a client's
+timeout); "malformed" spoils the first records of the page in every way a provider has been seen to:
+wrong values, a record that is not an object, a missing field, a nested value; "loop" answers
+a page whose next_page points at itself.
 """
 
 import os
@@ -17,6 +22,25 @@ class ProviderState(MisbehaviourState):
     def reset(self) -> None:
         super().reset()
         self.records, self.page_size = int(os.environ.get("PROVIDER_SIMULATOR_RECORDS", "250")), 100
+        self.delay_s = 0.0
+        self.slow_s = float(os.environ.get("PROVIDER_SIMULATOR_SLOW_SECONDS", "20"))
+
+
+MALFORMED_RECORDS = 4
+
+
+def spoil(records: list) -> list:
+    """The first records of a page made unusable, each in its own way (see the module's docstring)."""
+    spoiled = list(records)
+    kinds = [
+        lambda r: {**r, "started_at": "not a time", "record_type": "fax"},
+        lambda r: "<record lost>",
+        lambda r: {k: v for k, v in r.items() if k != "external_id"},
+        lambda r: {**r, "duration_s": [1, 2]},
+    ]
+    for i, kind in enumerate(kinds[: len(spoiled)]):
+        spoiled[i] = kind(spoiled[i])
+    return spoiled
 
 
 STATE = ProviderState()
@@ -36,6 +60,8 @@ class ProviderHandler(JsonHandler):
             self.state.mode, self.state.times = body.get("mode", "ok"), body.get("times")
             self.state.records = int(body.get("records", self.state.records))
             self.state.page_size = int(body.get("page_size", self.state.page_size))
+            self.state.delay_s = float(body.get("delay_s", self.state.delay_s))
+            self.state.slow_s = float(body.get("slow_s", self.state.slow_s))
         self.send_json(200, {"mode": self.state.mode})
 
     def do_GET(self) -> None:
@@ -55,7 +81,9 @@ class ProviderHandler(JsonHandler):
             self.send_json(int(mode), {"error": "try again later"})
             return
         if mode == "slow":
-            time.sleep(float(os.environ.get("PROVIDER_SIMULATOR_SLOW_SECONDS", "20")))
+            time.sleep(self.state.slow_s)
+        elif self.state.delay_s:
+            time.sleep(self.state.delay_s)
         query = parse_qs(url.query)
         month = (query.get("month") or [""])[0]
         try:
@@ -65,8 +93,12 @@ class ProviderHandler(JsonHandler):
         except ValueError:
             self.send_json(400, {"error": "month=YYYY-MM and page>=1 required"})
             return
-        self.send_json(200, feed_page(key, month, self.state.records, page, self.state.page_size,
-                                      malformed=(mode == "malformed")))
+        body = feed_page(key, month, self.state.records, page, self.state.page_size)
+        if mode == "malformed":
+            body["records"] = spoil(body["records"])
+        if mode == "loop":
+            body["next_page"] = page
+        self.send_json(200, body)
 
 
 def start_provider_simulator():

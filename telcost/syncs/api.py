@@ -57,6 +57,17 @@ def list_sync_profiles(request, customer_id: int):
     return [sync_profile_as_dict(p) for p in customer.sync_profiles.all()]
 
 
+@router.get("/api/sync-profiles/{profile_id}")
+def get_sync_profile(request, profile_id: int):
+    profile = SyncProfile.objects.select_related("customer").filter(pk=profile_id).first()
+    if profile is None or not request.user.has_perm(VIEW, profile.customer):
+        raise Http404("Sync profile not found")
+    tasks = profile.tasks.select_related("job")[:10]
+    return {**sync_profile_as_dict(profile), "customer_id": profile.customer_id,
+            "last_scheduled_run_at": profile.last_scheduled_run_at,
+            "tasks": [sync_task_status(task) for task in tasks]}
+
+
 @router.post("/sync-profile/manual-sync", response={202: dict})
 def manual_sync(request, payload: ManualSyncIn):
     profile = SyncProfile.objects.select_related("customer").filter(pk=payload.sync_profile_id).first()

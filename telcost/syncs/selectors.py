@@ -8,11 +8,26 @@ def sync_profile_as_dict(profile: SyncProfile) -> dict:
             "schedule": profile.schedule, "active": profile.active, "has_credentials": bool(profile.credentials_encrypted)}
 
 
+def sync_task_effective_status(task: SyncTask) -> str:
+    """The task's status as its job tells it.
+
+    The handlers and the job's end keep SyncTask.status in step; where they could not
+    (a worker lost for good, a job cancelled or failed by the recovery sweep), the job decides.
+    """
+    job = task.job
+    if job is None or task.status in (SyncTask.Status.COMPLETED, SyncTask.Status.FAILED):
+        return task.status
+    if job.status in ("failed", "cancelled"):
+        return SyncTask.Status.FAILED
+    if job.status in ("completed", "completed_with_failures"):
+        return SyncTask.Status.COMPLETED
+    if job.status == "running":
+        return SyncTask.Status.RUNNING
+    return task.status
+
+
 def sync_task_status(task: SyncTask) -> dict:
-    status = task.status
-    # A job that ended without its handler saying so (a worker lost for good) still shows truthfully.
-    if task.job is not None and task.job.status in ("failed", "cancelled") and status != SyncTask.Status.COMPLETED:
-        status = SyncTask.Status.FAILED
+    status = sync_task_effective_status(task)
     return {
         "id": task.pk,
         "status": status,

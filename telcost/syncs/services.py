@@ -42,6 +42,9 @@ def sync_profile_create(*, customer: Customer, name: str, provider: str, setting
             raise SyncInputError("settings.base_url: http_api needs an http(s) URL")
         if not credentials.get("api_key"):
             raise SyncInputError("credentials.api_key: http_api needs an API key")
+        timeout_s = settings.get("timeout_s", 15)
+        if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not 0 < timeout_s <= 300:
+            raise SyncInputError("settings.timeout_s: seconds to wait for a page, more than 0 and at most 300")
     if schedule and not croniter.is_valid(schedule):
         raise SyncInputError(f"schedule: not a cron expression: {schedule!r}")
     return SyncProfile.objects.create(customer=customer, name=name or f"{provider} sync", provider=provider,
@@ -73,8 +76,9 @@ def sync_manual_dispatch(*, profile: SyncProfile, cycle_start: dt.date, user) ->
     """A second manual sync of the profile while one runs returns the running task."""
     if not profile.active:
         raise SyncInputError("this sync profile is not active")
-    running = SyncTask.objects.filter(profile=profile, manual_trigger=True,
-                                      status__in=[SyncTask.Status.PENDING, SyncTask.Status.RUNNING]).first()
+    # Asked of the job, not of the task's own status: a task whose job ended without saying so
+    # (a listener that never ran) must not hold the profile's button forever.
+    running = SyncTask.objects.filter(profile=profile, manual_trigger=True, job__status__in=Job.ACTIVE).first()
     if running is not None:
         return running
     return _dispatch(profile=profile, cycle_start=cycle_start, user=user, manual=True, dedupe_key=f"sync:{profile.pk}")

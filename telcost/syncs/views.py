@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from telcost.accounts.rules import SYNC, VIEW
 from telcost.customers.models import Customer
 from telcost.syncs.models import SyncProfile, SyncTask
-from telcost.syncs.selectors import sync_task_status
+from telcost.syncs.selectors import sync_task_effective_status, sync_task_status
 from telcost.syncs.services import SyncInputError, sync_manual_dispatch
 from telcost.usage.cycles import BadCycle, parse_cycle_date, recent_cycles
 
@@ -25,7 +25,10 @@ def profiles_page(request, customer_id: int):
     tasks = []
     if selected is not None:
         tasks = list(selected.tasks.select_related("job")[:10])
-        running = next((t for t in tasks if t.status in (SyncTask.Status.PENDING, SyncTask.Status.RUNNING)), None)
+        for t in tasks:
+            t.effective_status = sync_task_effective_status(t)
+        running = next((t for t in tasks if t.effective_status in (SyncTask.Status.PENDING, SyncTask.Status.RUNNING)),
+                       None)
     return render(request, "syncs/profiles.html", {
         "customer": customer, "profiles": profiles, "selected": selected, "tasks": tasks, "running": running,
         "may_sync": request.user.has_perm(SYNC, customer), "months": recent_cycles(12),

@@ -71,8 +71,14 @@ def test_malformed_records_are_rejected_with_reasons_and_the_rest_imported(api_c
     run_all(drain_jobs)
     answer = status(api_client(manager), task_id)
     assert answer["status"] == "completed"
-    assert answer["counts"] == {"fetched": 250, "imported": 249, "duplicates": 0, "rejected": 1}
-    assert "started_at" in answer["errors"][0]["reason"]
+    assert answer["counts"] == {"fetched": 250, "imported": 246, "duplicates": 0, "rejected": 4}
+    reasons = [e["reason"] for e in answer["errors"]]
+    assert [e["line"] for e in answer["errors"]] == [1, 2, 3, 4]
+    assert "started_at" in reasons[0]
+    assert reasons[1].startswith("the record is not a JSON object")
+    assert reasons[2] == "external_id is missing"
+    assert reasons[3] == "duration_s has an unusable value [1, 2]"
+    assert CDR.objects.count() == 246
 
 
 def test_refused_credentials_fail_at_once_saying_so(api_client, customer, manager, drain_jobs, provider_sim):

@@ -29,7 +29,7 @@ class Provider:
 
 def provider_for(profile) -> Provider:
     from telcost.integrations.providers.file_drop import FileDropProvider
-    from telcost.integrations.providers.http_api import HttpApiProvider
+    from telcost.integrations.providers.http_api import DEFAULT_TIMEOUT_S, HttpApiProvider
     from telcost.integrations.providers.routit import RoutitProvider
     from telcost.syncs.credentials import credentials_decrypt
 
@@ -37,7 +37,8 @@ def provider_for(profile) -> Provider:
     if profile.provider == "file_drop":
         return FileDropProvider(path=profile.settings["path"])
     if profile.provider == "http_api":
-        return HttpApiProvider(base_url=profile.settings["base_url"], api_key=credentials.get("api_key", ""))
+        return HttpApiProvider(base_url=profile.settings["base_url"], api_key=credentials.get("api_key", ""),
+                               timeout_s=float(profile.settings.get("timeout_s", DEFAULT_TIMEOUT_S)))
     if profile.provider == "routit":
         return RoutitProvider(customer_ref=profile.customer.external_ref or str(profile.customer_id))
     raise ProviderError(f"unknown provider {profile.provider!r}", transient=False)

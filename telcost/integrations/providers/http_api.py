@@ -1,39 +1,83 @@
 """http_api: a provider's paged JSON CDR API (base_url, api_key).
 
 GET {base_url}/cdrs?month=YYYY-MM&page=N with a Bearer key answers
-{"records": [...], "next_page": N | null}. Every answer is validated; transient
-failures are retried here with backoff, then handed to the job engine's retry.
+{"records": [...], "next_page": N | null}. Every answer is validated: the page
+into CdrPage, each record into CdrRecord. A record that does not fit is handed
+on as a rejected row with its reason (the rest of the page is imported); a page
+that does not fit fails the sync. Transient failures are retried here with
+backoff, then handed to the job engine's retry.
 """
 
 import datetime as dt
+import json
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
 from telcost.integrations.http import OutboundError, send
 from telcost.integrations.providers.base import Page, Provider, ProviderError
 
 RETRIES = 4
 BACKOFF_S = 0.25
+DEFAULT_TIMEOUT_S = 15.0
 
 
 class CdrPage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    records: list[dict[str, Any]]
-    next_page: int | None = None
+    records: list[Any]
+    next_page: StrictInt | None = None
 
 
-def _as_text(record: dict[str, Any]) -> dict[str, str]:
-    return {key: "" if value is None else str(value) for key, value in record.items()}
+class CdrRecord(BaseModel):
+    """One CDR as a provider sends it; the import service checks the values themselves."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    external_id: StrictStr | StrictInt
+    msisdn: StrictStr | StrictInt
+    started_at: StrictStr
+    record_type: StrictStr
+    zone: StrictStr
+    destination: StrictStr | StrictInt | None = None
+    duration_s: StrictInt | StrictStr
+    volume_kb: StrictInt | StrictStr
+    # JSON numbers are read as Decimal (parse_float), so money never passes through a float.
+    provider_cost: StrictStr | StrictInt | Decimal
+
+    def as_row(self) -> dict[str, str]:
+        return {key: "" if value is None else str(value) for key, value in self.model_dump().items()}
+
+
+def _rejection(record: Any, exc: ValidationError) -> str:
+    """One line a person can act on, naming the fields (pydantic lists a union's members separately)."""
+    if not isinstance(record, dict):
+        return f"the record is not a JSON object: {json.dumps(record, default=str)[:60]}"
+    reasons: dict[str, str] = {}
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "record"
+        if error["type"] == "missing":
+            reasons.setdefault(field, f"{field} is missing")
+        else:
+            reasons.setdefault(field, f"{field} has an unusable value {json.dumps(record.get(field), default=str)[:60]}")
+    return "; ".join(reasons.values())
+
+
+def record_row(record: Any) -> dict[str, str]:
+    """The import service's row of one record; a record that does not fit becomes a rejected row."""
+    try:
+        return CdrRecord.model_validate(record).as_row()
+    except ValidationError as exc:
+        return {"__bad__": _rejection(record, exc)}
 
 
 class PagedJsonProvider(Provider):
     """Shared by http_api and routit: only the address and the key header differ."""
 
-    timeout = 15.0
+    timeout = DEFAULT_TIMEOUT_S
 
     def url(self) -> str:
         raise NotImplementedError
@@ -48,7 +92,8 @@ class PagedJsonProvider(Provider):
                 response = send("GET", self.url(), params=params, headers=self.headers(), timeout=self.timeout)
             except OutboundError as exc:
                 if exc.status in (401, 403):
-                    raise ProviderError(f"the provider refused the credentials (HTTP {exc.status})", transient=False) from None
+                    raise ProviderError(f"the provider refused the credentials (HTTP {exc.status})",
+                                        transient=False) from None
                 if not exc.transient:
                     raise ProviderError(f"the provider answered {exc}", transient=False) from None
                 if attempt == RETRIES:
@@ -57,7 +102,7 @@ class PagedJsonProvider(Provider):
                 delay *= 2
                 continue
             try:
-                return CdrPage.model_validate(response.json())
+                return CdrPage.model_validate(json.loads(response.content, parse_float=Decimal))
             except (ValueError, ValidationError):
                 raise ProviderError("the provider's answer was not a page of records", transient=False) from None
         raise AssertionError("unreachable")
@@ -67,17 +112,21 @@ class PagedJsonProvider(Provider):
         line = checkpoint.get("line", 0)
         while page_number is not None:
             page = self._get({"month": f"{cycle_start:%Y-%m}", "page": page_number})
+            if page.next_page is not None and page.next_page <= page_number:
+                # A provider that points back would have us read the same pages forever.
+                raise ProviderError(f"the provider's page {page_number} points back to page {page.next_page}",
+                                    transient=False)
             rows = []
             for record in page.records:
                 line += 1
-                rows.append((line, _as_text(record)))
+                rows.append((line, record_row(record)))
             page_number = page.next_page
             yield Page(rows=rows, checkpoint={"next_page": page_number, "line": line})
 
 
 class HttpApiProvider(PagedJsonProvider):
-    def __init__(self, *, base_url: str, api_key: str) -> None:
-        self.base_url, self.api_key = base_url.rstrip("/"), api_key
+    def __init__(self, *, base_url: str, api_key: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.base_url, self.api_key, self.timeout = base_url.rstrip("/"), api_key, timeout_s
 
     def url(self) -> str:
         return f"{self.base_url}/cdrs"
