@@ -1,0 +1,60 @@
+"""Workflow 4 with real `telcost worker` processes: a worker killed mid-sync, and the schedule's timer."""
+
+import os
+import signal
+
+import pytest
+from django.utils import timezone
+
+from telcost.jobs.models import Job
+from telcost.syncs.models import SyncProfile, SyncTask
+from telcost.syncs.services import sync_manual_dispatch
+from telcost.usage.cycles import cycle_start_of
+from telcost.usage.models import CDR
+from tests.conftest import wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+FAST_RECOVERY = {"TELCOST_JOBS_HEARTBEAT_SECONDS": "0.3", "TELCOST_JOBS_STALE_AFTER_SECONDS": "2",
+                 "TELCOST_JOBS_SWEEP_SECONDS": "0.5"}
+SEPT = timezone.datetime(2026, 9, 1).date()
+
+
+def test_a_sync_whose_worker_is_killed_ends_with_exactly_the_providers_cdrs(api_profile, manager, provider_sim,
+                                                                            start_worker):
+    provider_sim.control(records=2000, page_size=100, delay_s=0.15)
+    task = sync_manual_dispatch(profile=api_profile, cycle_start=SEPT, user=manager)
+    doomed = start_worker("doomed", **FAST_RECOVERY)
+    wait_for(lambda: SyncTask.objects.get(pk=task.pk).imported >= 300, timeout=60, message="some pages imported")
+    os.kill(doomed.pid, signal.SIGKILL)
+    doomed.wait(timeout=10)
+    interrupted = SyncTask.objects.get(pk=task.pk)
+    assert interrupted.status == "running" and interrupted.imported < 2000
+    start_worker("rescuer", **FAST_RECOVERY)
+    wait_for(lambda: SyncTask.objects.get(pk=task.pk).status in ("completed", "failed"), timeout=90,
+             message="the sync to end")
+    task.refresh_from_db()
+    assert task.status == "completed", task.error
+    # Resumed at its checkpoint: every page imported and counted once, none read twice into the counts.
+    assert (task.fetched, task.imported, task.duplicates, task.rejected) == (2000, 2000, 0, 0)
+    assert CDR.objects.filter(customer=api_profile.customer, cycle_start=SEPT).count() == 2000
+    assert Job.objects.get(pk=task.job_id).steps.get(name="SyncProfileCommand").attempts == 2
+
+
+def test_the_workers_timer_syncs_a_due_profile_once_for_two_workers(api_profile, provider_sim, start_worker):
+    SyncProfile.objects.filter(pk=api_profile.pk).update(
+        schedule="0 3 * * *", last_scheduled_run_at=timezone.now() - timezone.timedelta(days=2))
+    start_worker("a")
+    start_worker("b")
+    wait_for(lambda: SyncTask.objects.filter(profile=api_profile).count() == 2
+             and all(t.status == "completed" for t in SyncTask.objects.filter(profile=api_profile)),
+             timeout=90, message="the scheduled syncs of two months")
+    current = cycle_start_of(timezone.now())
+    tasks = list(SyncTask.objects.filter(profile=api_profile).order_by("cycle_start"))
+    assert [t.cycle_start for t in tasks][1] == current and tasks[0].cycle_start < current
+    assert not any(t.manual_trigger for t in tasks)
+    assert all(t.imported == 250 for t in tasks)
+    # Each month's recalculation was dispatched after its import, for nobody in particular.
+    wait_for(lambda: Job.objects.filter(kind="recalculate_totals", status="completed").count() == 2,
+             timeout=60, message="the months' recalculations")
+    assert SyncProfile.objects.get(pk=api_profile.pk).last_scheduled_run_at > timezone.now() - timezone.timedelta(minutes=5)
