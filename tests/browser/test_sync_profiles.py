@@ -19,13 +19,21 @@ def test_start_a_sync_and_watch_it_complete(page, live_url, login, customer, man
     expect(page.locator("#start-sync-button")).to_have_count(0)
     page.click("#sync-profile-list >> text=Provider X")
     page.click("#start-sync-button")
+    expect(page.locator("dialog#start-sync-dialog")).to_be_visible()
     page.select_option("#sync-month", index=1)
     page.click("#start-sync-submit")
     expect(page.locator(".sync-task")).to_have_attribute("data-status", "pending")
     expect(page.locator("#start-sync-button")).to_be_hidden()
+    page.reload()  # the server, too, knows a sync is waiting: no button, the live status instead
+    expect(page.locator("#start-sync-button")).to_have_count(0)
+    expect(page.locator(".sync-task")).to_have_attribute("data-status", "pending")
     start_worker()
     expect(page.locator(".sync-task")).to_have_attribute("data-status", "completed", timeout=30_000)
     expect(page.locator(".count-imported")).to_have_text("250")
+    expect(page.locator(".sync-task [data-status-code]")).to_have_text("voltooid")  # Dutch by default
+    page.reload()
+    expect(page.locator("#sync-tasks tbody tr")).to_have_count(1)
+    expect(page.locator("#start-sync-button")).to_be_visible()  # nothing runs any more
     assert profile.tasks.get().imported == 250
 
 
