@@ -7,14 +7,17 @@ Baseline measured in the same run: reading the same CSV with the csv module alon
 """
 
 import argparse
+import atexit
 import csv
 import datetime as dt
 import json
 import resource
+import socket
 import subprocess
 import sys
 import time
 
+import httpx
 from _harness import ROOT, scratch_database_url, setup_django
 
 MONTH = dt.date(2026, 9, 1)
@@ -34,9 +37,25 @@ def write_csv(path: str, n: int) -> None:
                 writer.writerow(record)
 
 
+def start_simulator_process() -> str:
+    with socket.socket() as probe:  # an ephemeral port, handed to the simulator's --port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "telcost.simulators.provider", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    atexit.register(proc.terminate)
+    base_url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{base_url}/_control")
+            return base_url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit("the provider simulator did not start")
+
+
 def run(kind: str, n: int, folder: str) -> dict:
     from telcost.customers.models import Customer
-    from telcost.simulators.provider import start_provider_simulator
     from telcost.syncs.models import SyncTask
     from telcost.syncs.services import sync_profile_create, sync_run
 
@@ -44,8 +63,10 @@ def run(kind: str, n: int, folder: str) -> dict:
     if kind == "file_drop":
         profile = sync_profile_create(customer=customer, name="drop", provider="file_drop", settings={"path": folder}, credentials={})
     else:
-        base_url, state, _stop = start_provider_simulator()
-        state.records, state.page_size = n, 5000
+        # The provider runs in a process of its own, as a real one would: in this process its
+        # record generation would compete with the import for the interpreter lock.
+        base_url = start_simulator_process()
+        httpx.post(f"{base_url}/_control", json={"records": n, "page_size": 5000}).raise_for_status()
         profile = sync_profile_create(customer=customer, name="api", provider="http_api", settings={"base_url": base_url},
                                       credentials={"api_key": "key-bench"})
     timings = []
