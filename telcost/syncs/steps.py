@@ -1,19 +1,26 @@
 """Step handlers of a sync: thin, the services do the work."""
 
+from django.db import InterfaceError, OperationalError
+
 from telcost.jobs.registry import step
 from telcost.syncs.models import SyncTask
 from telcost.syncs.services import sync_dispatch_totals, sync_run
+
+# A page is imported and checkpointed in one transaction, so a retry after trouble with the
+# database itself (a lost connection, a deadlock, a locked SQLite) resumes where it stopped.
+# A provider's transient trouble arrives as TransientError; refused credentials as PermanentError.
+DATABASE_TROUBLE = (OperationalError, InterfaceError)
 
 
 def _task(ctx) -> SyncTask:
     return SyncTask.objects.select_related("profile", "profile__customer").get(pk=ctx.params["sync_task_id"])
 
 
-@step("SyncProfileCommand", max_attempts=3, backoff_base_s=2.0)
+@step("SyncProfileCommand", max_attempts=3, backoff_base_s=2.0, transient=DATABASE_TROUBLE)
 def sync_profile(ctx) -> dict:
     return sync_run(task=_task(ctx), progress=lambda fetched: ctx.progress(fetched))
 
 
-@step("DispatchTotalsCommand")
+@step("DispatchTotalsCommand", max_attempts=3, transient=DATABASE_TROUBLE)
 def dispatch_totals(ctx) -> dict:
     return sync_dispatch_totals(task=_task(ctx), user=ctx.job.created_by)

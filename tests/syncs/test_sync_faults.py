@@ -133,3 +133,28 @@ def test_manual_sync_bad_bodies_are_400_and_queue_nothing(api_client, api_profil
     response = api_client(manager).post("/sync-profile/manual-sync", body)
     assert response.status_code == 400, response.content
     assert not SyncTask.objects.exists() and not Job.objects.exists()
+
+
+def test_database_trouble_is_retried_and_refused_credentials_are_not():
+    from django.db import InterfaceError, OperationalError
+
+    from telcost.jobs.errors import PermanentError, TransientError
+    from telcost.jobs.registry import get_step
+
+    for name in ("SyncProfileCommand", "DispatchTotalsCommand"):
+        definition = get_step(name)
+        assert definition.max_attempts > 1
+        assert definition.is_transient(OperationalError("server closed the connection unexpectedly"))
+        assert definition.is_transient(InterfaceError("connection already closed"))
+        assert definition.is_transient(TransientError("the provider is unavailable: HTTP 503"))
+        assert not definition.is_transient(PermanentError("the provider refused the credentials (HTTP 401)"))
+
+
+def test_credentials_sealed_with_another_key_fail_the_sync_saying_so(api_client, api_profile, manager, drain_jobs,
+                                                                       settings):
+    settings.TELCOST_CREDENTIALS_KEY = "a key rotated without re-encrypting"
+    task_id = sync(api_client(manager), api_profile.pk).json()["task_id"]
+    run_all(drain_jobs)
+    answer = status(api_client(manager), task_id)
+    assert answer["status"] == "failed" and "cannot be decrypted with this key" in answer["error"]
+    assert "key-acme" not in answer["error"]
