@@ -1,6 +1,6 @@
 """Workflow 1 benchmark: one customer-month of N CDRs over D devices, rated and totalled.
 
-    .venv/bin/python benchmarks/bench_recalculation.py [--database sqlite|postgres|both] [--cdrs 1000000] [--devices 2000]
+    .venv/bin/python benchmarks/bench_recalculation.py [--database sqlite|postgres|both] [--cdrs 1000000] [--devices 2000] [--kinds rateplan,standard]
 
 Prints, for a rate-plan and a standard customer, the median of 3 runs of the
 whole chain (as the worker runs it: rate → totals → insights → status → backup),
@@ -42,16 +42,26 @@ def build(kind: str, n_cdrs: int, n_devices: int):
     return customer, time.perf_counter() - t0
 
 
-def chain_once(customer) -> float:
+def chain_once(customer, steps: dict | None = None) -> float:
+    """The chain's services in the worker's order; `steps` collects each one's seconds."""
     from telcost.usage import services
 
+    steps = {} if steps is None else steps
     t0 = time.perf_counter()
+
+    def timed(name, call):
+        start = time.perf_counter()
+        result = call()
+        steps[name] = round(time.perf_counter() - start, 2)
+        return result
+
     if customer.is_rateplan:
-        services.cdrs_rate(customer=customer, cycle_start=CYCLE)
-    result = services.totals_calculate(customer=customer, cycle_start=CYCLE)
-    services.insights_calculate(customer=customer, cycle_start=CYCLE)
-    services.customer_status_save(customer=customer, version=result["version"])
-    services.totals_backup_create(customer=customer, cycle_start=CYCLE, version=result["version"], reason="bench")
+        timed("rate", lambda: services.cdrs_rate(customer=customer, cycle_start=CYCLE))
+    result = timed("totals", lambda: services.totals_calculate(customer=customer, cycle_start=CYCLE))
+    timed("insights", lambda: services.insights_calculate(customer=customer, cycle_start=CYCLE))
+    timed("status", lambda: services.customer_status_save(customer=customer, version=result["version"]))
+    timed("backup", lambda: services.totals_backup_create(customer=customer, cycle_start=CYCLE,
+                                                          version=result["version"], reason="bench"))
     return time.perf_counter() - t0
 
 
@@ -69,17 +79,19 @@ def group_by_once(customer) -> float:
     return time.perf_counter() - t0
 
 
-def measure(database: str, n_cdrs: int, n_devices: int) -> dict:
+def measure(database: str, n_cdrs: int, n_devices: int, kinds: list[str]) -> dict:
     out = {"database": database}
-    for kind in ("rateplan", "standard"):
+    for kind in kinds:
         customer, generation = build(kind, n_cdrs, n_devices)
         # The first run prices every CDR (all costs change); later runs find most costs unchanged,
         # which is the usual recalculation after a few new records.
-        first = chain_once(customer)
-        again = [chain_once(customer) for _ in range(3)]
+        first_steps, again_steps = {}, {}
+        first = chain_once(customer, first_steps)
+        again = [chain_once(customer, again_steps) for _ in range(3)]
         groups = [group_by_once(customer) for _ in range(3)]
         out[kind] = {"generate_s": round(generation, 1), "first_s": round(first, 2), "chain_s": round(median(again), 2),
-                     "group_by_s": round(median(groups), 3), "ratio": round(first / median(groups), 1)}
+                     "group_by_s": round(median(groups), 3), "ratio": round(first / median(groups), 1),
+                     "first_steps": first_steps, "again_steps": again_steps}
     return out
 
 
@@ -88,25 +100,27 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--cdrs", type=int, default=1_000_000)
     parser.add_argument("--devices", type=int, default=2000)
+    parser.add_argument("--kinds", default="rateplan,standard", help="which customers: rateplan,standard")
     parser.add_argument("--_child", default="")
     args = parser.parse_args()
     if args._child:
         setup_django(scratch_database_url(args._child, "recalc"), f"/tmp/telcost-bench-var-{args._child}")
-        print(json.dumps(measure(args._child, args.cdrs, args.devices)))
+        print(json.dumps(measure(args._child, args.cdrs, args.devices, args.kinds.split(","))))
         return
     print(f"# recalculation benchmark: one customer-month, {args.cdrs:,} CDRs over {args.devices:,} devices; first run, then the median of 3 more")
     for database in (["sqlite", "postgres"] if args.database == "both" else [args.database]):
         run = subprocess.run([sys.executable, __file__, "--_child", database, "--cdrs", str(args.cdrs),
-                              "--devices", str(args.devices)], capture_output=True, text=True, cwd=ROOT)
+                              "--devices", str(args.devices), "--kinds", args.kinds], capture_output=True, text=True, cwd=ROOT)
         if run.returncode:
             print(run.stderr[-3000:])
             raise SystemExit(run.returncode)
         r = json.loads(run.stdout.strip().splitlines()[-1])
-        for kind in ("rateplan", "standard"):
+        for kind in args.kinds.split(","):
             k = r[kind]
             print(f"{database:9s} {kind:9s} whole chain, first {k['first_s']:6.2f} s, again {k['chain_s']:6.2f} s "
                   f"| plain GROUP BY {k['group_by_s']:6.3f} s | ratio first/GROUP BY {k['ratio']:5.1f} "
                   f"| (data generated in {k['generate_s']} s)")
+            print(f"{'':19s} steps, first {k['first_steps']}; last of again {k['again_steps']}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """BillingInsightTotalsCommand: what a person wants to know about a cycle's bill.
 
-Computed from the totals tables (a few rows per device) with SQL aggregates;
+Computed from the totals tables (a few rows per device, never the CDRs) with SQL aggregates;
 stored as one JSON document per customer-month, replacing the previous one.
 """
 
@@ -14,7 +14,7 @@ from telcost.customers.models import Customer, Device
 from telcost.customers.rate_plans import rate_plan_parse
 from telcost.jobs.errors import PermanentError
 from telcost.usage.cycles import cycle_end_of, previous_cycle
-from telcost.usage.models import CDR, BillingInsight, CycleTotals, SubscriptionTotal, UsageTotal
+from telcost.usage.models import BillingInsight, CycleTotals, SubscriptionTotal, UsageTotal
 from telcost.usage.money_sql import e4_of, from_e4, to_e4
 
 ANOMALY_FLOOR = Decimal("10.00")
@@ -68,10 +68,8 @@ def _out_of_bundle_e4(customer: Customer, cycle_start: dt.date) -> dict[int, int
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT device_id,
-                   SUM({e4_of('COALESCE(cost, 0)')})
-                   - %s * SUM(CASE WHEN record_type = 'voice' AND duration_s > 0 THEN 1 ELSE 0 END)
-            FROM {CDR._meta.db_table}
+            SELECT device_id, SUM({e4_of('cost')}) - %s * SUM(answered_count)
+            FROM {UsageTotal._meta.db_table}
             WHERE customer_id = %s AND cycle_start = %s
             GROUP BY device_id
             """,

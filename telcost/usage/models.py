@@ -67,6 +67,9 @@ class UsageTotal(models.Model):
     duration_s = models.PositiveBigIntegerField()
     volume_kb = models.PositiveBigIntegerField()
     cost = models.DecimalField(max_digits=16, decimal_places=4)
+    # Voice CDRs longer than 0 s: each carries the setup fee, so insights can tell the
+    # out-of-bundle cost from the totals without reading the CDRs again.
+    answered_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["customer", "cycle_start"], name="usagetotal_customer_cycle")]

@@ -1,11 +1,13 @@
 """CalculateTotalsCommand: the cycle's usage totals and subscription costs, replaced atomically.
 
-One transaction deletes the old rows and inserts the new ones with INSERT …
-SELECT … GROUP BY, so a reader sees either the old totals or the new, never a
-mix. Costs are summed as exact e4 integers (see money_sql).
+One transaction deletes the old rows and inserts the new ones, grouped from the
+CDRs in one scan, so a reader sees either the old totals or the new, never a
+mix. Costs are summed exactly: numeric on PostgreSQL, e4 integers on SQLite
+(see money_sql).
 """
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -14,7 +16,7 @@ from django.utils import timezone
 from telcost.customers.models import Customer, Device
 from telcost.usage.cycles import cycle_end_of
 from telcost.usage.models import CDR, CycleTotals, SubscriptionTotal, TotalsBackup, UsageTotal
-from telcost.usage.money_sql import e4_of, from_e4, money_from_e4, to_e4
+from telcost.usage.money_sql import E4, e4_of, from_e4, money_from_e4, to_e4
 from telcost.usage.rating import cdrs_cost_from_provider
 
 
@@ -26,20 +28,46 @@ def _next_version(customer_id: int, cycle_start: dt.date) -> int:
     return max(v or 0 for v in highest) + 1
 
 
-def _insert_usage_totals(customer_id: int, cycle_start: dt.date) -> None:
-    usage, cdr = UsageTotal._meta.db_table, CDR._meta.db_table
+def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
+    """Insert the cycle's usage per device, type and zone; returns how many CDRs hold a stale cost.
+
+    One scan of the cycle's CDRs. A standard customer's cost is the provider's, so its
+    totals sum provider_cost and the same scan counts the CDRs whose stored cost is not
+    that yet (CDRs rated while the customer had a rate plan); only then are they rewritten.
+    """
+    standard = not customer.is_rateplan
+    cost = "provider_cost" if standard else "COALESCE(cost, 0)"
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        cost_sum = f"SUM({cost})"  # numeric: exact as it is, and cheaper than the e4 integers
+        stale = "cost IS NULL OR cost <> provider_cost"
+    else:
+        cost_sum = f"SUM({e4_of(cost)})"
+        stale = f"cost IS NULL OR {e4_of('cost')} <> {e4_of('provider_cost')}"
+    money = (lambda total: Decimal(total).quantize(E4)) if postgres else from_e4
+    stale_count = f"SUM(CASE WHEN {stale} THEN 1 ELSE 0 END)" if standard else "0"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {usage} (customer_id, cycle_start, device_id, record_type, zone, count, duration_s, volume_kb, cost)
-            SELECT customer_id, cycle_start, device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb),
-                   {money_from_e4(f"SUM({e4_of('COALESCE(cost, 0)')})")}
-            FROM {cdr}
+            SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), {cost_sum},
+                   SUM(CASE WHEN record_type = 'voice' AND duration_s > 0 THEN 1 ELSE 0 END), {stale_count}
+            FROM {CDR._meta.db_table}
             WHERE customer_id = %s AND cycle_start = %s
-            GROUP BY customer_id, cycle_start, device_id, record_type, zone
+            GROUP BY device_id, record_type, zone
             """,
-            [customer_id, cycle_start],
+            [customer.pk, cycle_start],
         )
+        groups = cursor.fetchall()
+    UsageTotal.objects.bulk_create(
+        [
+            UsageTotal(customer_id=customer.pk, cycle_start=cycle_start, device_id=device_id, record_type=record_type,
+                       zone=zone, count=count, duration_s=duration_s, volume_kb=volume_kb,
+                       cost=money(cost_total), answered_count=answered)
+            for device_id, record_type, zone, count, duration_s, volume_kb, cost_total, answered, _ in groups
+        ],
+        batch_size=2000,
+    )
+    return sum(int(group[-1]) for group in groups)
 
 
 def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
@@ -70,8 +98,6 @@ def _sum_e4(table: str, customer_id: int, cycle_start: dt.date) -> int:
 
 def totals_calculate(*, customer: Customer, cycle_start: dt.date, run_key: str | None = None) -> dict:
     """Replace the cycle's totals; returns {"version", "total_cost", "subscription_cost"}."""
-    if not customer.is_rateplan:
-        cdrs_cost_from_provider(customer=customer, cycle_start=cycle_start)
     with transaction.atomic():
         existing = CycleTotals.objects.select_for_update().filter(customer=customer, cycle_start=cycle_start).first()
         if run_key and existing is not None and existing.run_key == run_key:
@@ -80,7 +106,8 @@ def totals_calculate(*, customer: Customer, cycle_start: dt.date, run_key: str |
             version = _next_version(customer.pk, cycle_start)
         UsageTotal.objects.filter(customer=customer, cycle_start=cycle_start).delete()
         SubscriptionTotal.objects.filter(customer=customer, cycle_start=cycle_start).delete()
-        _insert_usage_totals(customer.pk, cycle_start)
+        if _usage_totals_insert(customer, cycle_start):
+            cdrs_cost_from_provider(customer=customer, cycle_start=cycle_start)
         _insert_subscriptions(customer, cycle_start)
         usage_e4 = _sum_e4(UsageTotal._meta.db_table, customer.pk, cycle_start)
         subscription_e4 = _sum_e4(SubscriptionTotal._meta.db_table, customer.pk, cycle_start)

@@ -90,6 +90,28 @@ def test_data_straddling_the_allowance(rated_customer):
     assert costs(inside, straddle) == ["0.0000", "0.0054"]
 
 
+def test_a_record_bigger_than_the_whole_allowance_leaves_nothing_for_later_ones(rated_customer):
+    # Rating caps what one CDR takes from the bundle at allowance + 1 (an INTEGER running sum):
+    # the CDRs after a huge one must still find the bundle empty, in any size.
+    c = rated_customer(plan_with(bundle={**NO_BUNDLE, "data_mb": 1}, data={"increment_kb": 1}))
+    device = DeviceFactory(customer=c)
+    small = add_cdr(c, device, record_type="data", volume_kb=24)
+    huge = add_cdr(c, device, record_type="data", volume_kb=3_000_000_000)  # ~3 TB: beyond any INTEGER
+    after = [add_cdr(c, device, record_type="data", volume_kb=1024) for _ in range(3)]
+    cdrs_rate(customer=c, cycle_start=SEPT)
+    # 1000 KB of the huge one covered; (3e9 - 1000) / 1024 × 0.02
+    assert costs(small, huge, *after) == ["0.0000", "58593.7305", "0.0200", "0.0200", "0.0200"]
+
+
+def test_a_bundle_too_big_for_an_integer_sum_still_rates_exactly(rated_customer):
+    c = rated_customer(plan_with(bundle={**NO_BUNDLE, "data_mb": 3_000_000}, data={"increment_kb": 1}))
+    device = DeviceFactory(customer=c)
+    first = add_cdr(c, device, record_type="data", volume_kb=3_000_000_000)  # 3,072,000,000 KB allowance
+    straddle = add_cdr(c, device, record_type="data", volume_kb=72_001_024)  # 72,000,000 covered
+    cdrs_rate(customer=c, cycle_start=SEPT)
+    assert costs(first, straddle) == ["0.0000", "0.0200"]
+
+
 def test_a_data_boost_active_in_the_cycle_raises_the_allowance(rated_customer):
     c = rated_customer(plan_with(bundle={**NO_BUNDLE, "data_mb": 0}, data={"increment_kb": 1}))
     device = DeviceFactory(customer=c)

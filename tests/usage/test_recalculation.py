@@ -87,6 +87,7 @@ def test_standard_customers_skip_rating_and_pay_provider_costs(api_client, staff
     drain_jobs()
     totals = api_client(staff_user).get(f"/api/customers/{customer.pk}/totals?month=2026-09").json()
     assert totals["total_cost"] == "0.4033" and totals["subscription_cost"] == "0.0000"
+    assert CDR.objects.get(pk=cdr.pk).cost == Decimal("0.0700")  # the stored cost is the provider's again
 
 
 def test_a_second_click_while_it_runs_returns_the_same_job(api_client, datri, datri_manager):
