@@ -15,17 +15,28 @@ from telcost.customers.rate_plans import RatePlanModel, rate_plan_parse
 from telcost.jobs.errors import PermanentError
 from telcost.usage.models import CDR
 from telcost.usage.money_sql import e4_of, half_up_div, money_from_e4, to_micro
+from telcost.usage.sql_tuning import big_statement_settings
 
 ZONES = ("national", "eu", "international")
 
 
 def _check_zones(plan: RatePlanModel, customer_id: int, cycle_start: dt.date) -> None:
+    """Fail, naming them, if the cycle has CDRs of a type and zone the plan has no price for.
+
+    Only the unpriced pairs are looked for, so a plan that prices every zone costs no scan.
+    """
+    unpriced = [(rt, zone) for rt in ("voice", "sms", "data") for zone in ZONES if plan.price_of(rt, zone) is None]
+    if not unpriced:
+        return
+    wanted = Q()
+    for rt, zone in unpriced:
+        wanted |= Q(record_type=rt, zone=zone)
     used = set(
-        CDR.objects.filter(customer_id=customer_id, cycle_start=cycle_start)
+        CDR.objects.filter(wanted, customer_id=customer_id, cycle_start=cycle_start)
         .values_list("record_type", "zone")
         .distinct()
     )
-    missing = sorted((rt, zone) for rt, zone in used if plan.price_of(rt, zone) is None)
+    missing = sorted(used)
     if missing:
         names = ", ".join(f"{rt} in zone '{zone}'" for rt, zone in missing)
         raise PermanentError(f"rate plan {plan.code} has no price for {names}")
@@ -152,11 +163,8 @@ def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
     boost_mb = data_boost_mb_for_cycle(customer_id=customer.pk, cycle_start=cycle_start)
     sql, params = rating_sql(plan, customer_id=customer.pk, cycle_start=cycle_start, data_boost_mb=boost_mb)
     with transaction.atomic(), connection.cursor() as cursor:
+        big_statement_settings(cursor)
         if connection.vendor == "postgresql":
-            # The window sort of a big month fits in memory instead of spilling to disk;
-            # JIT compilation costs more than it saves on this one statement.
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute("SET LOCAL jit = off")
             # The changed rows are found by ctid: a TID lookup each, whether one row changed or all.
             # A hash join would read the whole table to build its table, whatever few rows changed.
             cursor.execute("SET LOCAL enable_hashjoin = off")

@@ -14,10 +14,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from telcost.customers.models import Customer, Device
+from telcost.usage.bulk_insert import rows_insert
 from telcost.usage.cycles import cycle_end_of
 from telcost.usage.models import CDR, CycleTotals, SubscriptionTotal, TotalsBackup, UsageTotal
 from telcost.usage.money_sql import E4, e4_of, from_e4, money_from_e4, to_e4
 from telcost.usage.rating import cdrs_cost_from_provider
+from telcost.usage.sql_tuning import big_statement_settings
 
 
 def _next_version(customer_id: int, cycle_start: dt.date) -> int:
@@ -47,6 +49,7 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
     money = (lambda total: Decimal(total).quantize(E4)) if postgres else from_e4
     stale_count = f"SUM(CASE WHEN {stale} THEN 1 ELSE 0 END)" if standard else "0"
     with connection.cursor() as cursor:
+        big_statement_settings(cursor, work_mem="64MB")
         cursor.execute(
             f"""
             SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), {cost_sum},
@@ -58,14 +61,15 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
             [customer.pk, cycle_start],
         )
         groups = cursor.fetchall()
-    UsageTotal.objects.bulk_create(
-        [
-            UsageTotal(customer_id=customer.pk, cycle_start=cycle_start, device_id=device_id, record_type=record_type,
-                       zone=zone, count=count, duration_s=duration_s, volume_kb=volume_kb,
-                       cost=money(cost_total), answered_count=answered)
-            for device_id, record_type, zone, count, duration_s, volume_kb, cost_total, answered, _ in groups
-        ],
-        batch_size=2000,
+    ops = connection.ops
+    cycle = ops.adapt_datefield_value(cycle_start)
+    rows_insert(
+        UsageTotal._meta.db_table,
+        ("customer_id", "cycle_start", "device_id", "record_type", "zone", "count", "duration_s", "volume_kb", "cost",
+         "answered_count"),
+        [(customer.pk, cycle, device_id, record_type, zone, count, duration_s, volume_kb,
+          ops.adapt_decimalfield_value(money(cost_total), 16, 4), answered)
+         for device_id, record_type, zone, count, duration_s, volume_kb, cost_total, answered, _ in groups],
     )
     return sum(int(group[-1]) for group in groups)
 
