@@ -20,7 +20,8 @@ from django.utils import timezone
 from telcost.customers.models import Customer
 from telcost.exports import reports
 from telcost.exports.models import ExportJob
-from telcost.exports.writers import XLSX_MAX_ROWS, write_csv, write_xlsx
+from telcost.exports.writers import write_csv
+from telcost.exports.xlsx import XLSX_MAX_ROWS, write_xlsx
 from telcost.jobs.errors import PermanentError
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
@@ -62,7 +63,9 @@ def export_generate(*, export: ExportJob, max_rows: int = XLSX_MAX_ROWS) -> dict
     ExportJob.objects.filter(pk=export.pk).update(status=ExportJob.Status.RUNNING)
     customer = export.customer
     if export.kind == ExportJob.Kind.CDRS:
-        sheets = [("CDRs", reports.CDR_COLUMNS, reports.cdr_rows(customer, cycle_start_of(export.cycle_start_date)))]
+        cdrs = reports.cdr_rows(customer, cycle_start_of(export.cycle_start_date),
+                                for_xlsx=export.format == ExportJob.Format.XLSX)
+        sheets = [("CDRs", reports.CDR_COLUMNS, cdrs)]
     elif export.kind == ExportJob.Kind.COST_CENTERS:
         sheets = [("Cost centers", reports.COST_CENTER_COLUMNS, reports.cost_center_rows(customer, export.cycle_start_date))]
     else:
