@@ -28,6 +28,7 @@ _NEEDS_CARE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x|^\s|\s$")
 # What the generated loop refers to by name.
 _NAMESPACE = {
     "EMPTY": "<c/>",
+    "NOTHING": "",
     "ROW_OPEN": '<row r="',
     "ROW_MID": '">',
     "ROW_CLOSE": "</row>",
@@ -80,7 +81,7 @@ def _refuse_float(value):
 def _cell_expression(kind: str, v: str, index: int) -> str:
     if kind == "text":
         return f"{{text{index}[{v}]}}"
-    empty = f"EMPTY if {v} is None or {v} == '' else "
+    empty = f"EMPTY if {v} is None or {v} == NOTHING else "
     if kind == "int":
         return f'{{{empty}f"{{INT_OPEN}}{{{v}}}{{NUMBER_CLOSE}}"}}'
     if kind == "money":
