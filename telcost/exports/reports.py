@@ -1,15 +1,14 @@
 """What each kind of export contains: columns and a stream of rows from the database."""
 
-import bisect
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterator
+from typing import BinaryIO
 
-from django.utils import timezone
+from django.db import connection
 
 from telcost.customers.models import CostCenterAssignment, Customer, Device
-from telcost.exports.writers import Column
-from telcost.usage.models import CDR
+from telcost.exports.cdr_query import cdr_export_rows, postgres_cdr_csv
+from telcost.exports.writers import Column, write_csv
 from telcost.usage.selectors import insights_get, totals_get
 
 CDR_COLUMNS = [
@@ -32,42 +31,16 @@ class NothingToExport(Exception):
     pass
 
 
-def _assignments_by_device(customer: Customer) -> dict[int, tuple[list[dt.date], list[str]]]:
-    by_device: dict[int, list] = defaultdict(list)
-    for device_id, valid_from, code in (
-        CostCenterAssignment.objects.filter(device__customer=customer)
-        .order_by("device_id", "valid_from")
-        .values_list("device_id", "valid_from", "cost_center__code")
-    ):
-        by_device[device_id].append((valid_from, code))
-    return {d: ([v for v, _ in rows], [c for _, c in rows]) for d, rows in by_device.items()}
+def cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
+    """The cycle's CDRs in time order, each with the cost center valid on its local date (see cdr_query)."""
+    return cdr_export_rows(customer, cycle_start, for_xlsx=for_xlsx)
 
 
-def cdr_rows(customer: Customer, cycle_start: dt.date) -> Iterator[tuple]:
-    """The cycle's CDRs in time order, each with the cost center valid on its (local) date."""
-    assignments = _assignments_by_device(customer)
-    msisdn = dict(Device.objects.filter(customer=customer).values_list("id", "msisdn"))
-    tz = timezone.get_default_timezone()
-    rows = (
-        CDR.objects.filter(customer=customer, cycle_start=cycle_start)
-        .order_by("started_at", "id")
-        .values_list("started_at", "device_id", "duration_s", "cost", "record_type", "zone", "destination", "volume_kb",
-                     "provider_cost")
-        .iterator(chunk_size=5000)
-    )
-    # A standard customer's cost is the provider's, even before a recalculation wrote it down.
-    fallback = not customer.is_rateplan
-    for started_at, device_id, duration, cost, record_type, zone, destination, volume, provider_cost in rows:
-        if cost is None and fallback:
-            cost = provider_cost
-        local = started_at.astimezone(tz)
-        cost_center = ""
-        if device_id in assignments:
-            dates, codes = assignments[device_id]
-            index = bisect.bisect_right(dates, local.date()) - 1
-            cost_center = codes[index] if index >= 0 else ""
-        yield (local.replace(tzinfo=None), msisdn.get(device_id, ""), duration, cost, record_type, zone, destination,
-               volume, cost_center)
+def write_cdr_csv(stream: BinaryIO, customer: Customer, cycle_start: dt.date) -> int:
+    """The CDRs as csv: through PostgreSQL's COPY there, through the csv module from the rows on SQLite."""
+    if connection.vendor == "postgresql":
+        return postgres_cdr_csv(customer, cycle_start, stream, [c.title for c in CDR_COLUMNS])
+    return write_csv(stream, CDR_COLUMNS, cdr_rows(customer, cycle_start, for_xlsx=False))
 
 
 def cost_center_rows(customer: Customer, as_of: dt.date) -> Iterator[tuple]:

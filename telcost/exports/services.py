@@ -20,7 +20,8 @@ from django.utils import timezone
 from telcost.customers.models import Customer
 from telcost.exports import reports
 from telcost.exports.models import ExportJob
-from telcost.exports.writers import XLSX_MAX_ROWS, write_csv, write_xlsx
+from telcost.exports.writers import write_csv
+from telcost.exports.xlsx import XLSX_MAX_ROWS, write_xlsx
 from telcost.jobs.errors import PermanentError
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
@@ -60,26 +61,12 @@ def export_generate(*, export: ExportJob, max_rows: int = XLSX_MAX_ROWS) -> dict
     if export.status == ExportJob.Status.COMPLETED and export.file_name:
         return {"file": export.file_name, "rows": export.rows}
     ExportJob.objects.filter(pk=export.pk).update(status=ExportJob.Status.RUNNING)
-    customer = export.customer
-    if export.kind == ExportJob.Kind.CDRS:
-        sheets = [("CDRs", reports.CDR_COLUMNS, reports.cdr_rows(customer, cycle_start_of(export.cycle_start_date)))]
-    elif export.kind == ExportJob.Kind.COST_CENTERS:
-        sheets = [("Cost centers", reports.COST_CENTER_COLUMNS, reports.cost_center_rows(customer, export.cycle_start_date))]
-    else:
-        try:
-            sheets = reports.totals_sheets(customer, cycle_start_of(export.cycle_start_date))
-        except reports.NothingToExport as exc:
-            raise PermanentError(str(exc)) from None
     tmp_dir = Path(settings.VAR_DIR) / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
     handle, tmp_path = tempfile.mkstemp(dir=tmp_dir, suffix=f".{export.format}")
     os.close(handle)
     try:
-        if export.format == ExportJob.Format.XLSX:
-            rows = write_xlsx(tmp_path, sheets, max_rows=max_rows)
-        else:
-            with open(tmp_path, "wb") as stream:
-                rows = write_csv(stream, sheets[0][1], sheets[0][2])
+        rows = _write_file(export, tmp_path, max_rows=max_rows)
         with open(tmp_path, "rb") as complete:
             name = default_storage.save(f"exports/{export.pk}/{export.download_name}", File(complete))
     finally:
@@ -90,6 +77,28 @@ def export_generate(*, export: ExportJob, max_rows: int = XLSX_MAX_ROWS) -> dict
         expires_at=now + dt.timedelta(days=settings.TELCOST_EXPORT_TTL_DAYS),
     )
     return {"file": name, "rows": rows}
+
+
+def _write_file(export: ExportJob, path: str, *, max_rows: int) -> int:
+    """Write the export's rows to path in its format; returns the number of rows."""
+    customer, csv_format = export.customer, export.format == ExportJob.Format.CSV
+    if export.kind == ExportJob.Kind.CDRS:
+        cycle_start = cycle_start_of(export.cycle_start_date)
+        if csv_format:
+            with open(path, "wb") as stream:
+                return reports.write_cdr_csv(stream, customer, cycle_start)
+        sheets = [("CDRs", reports.CDR_COLUMNS, reports.cdr_rows(customer, cycle_start, for_xlsx=True))]
+    elif export.kind == ExportJob.Kind.COST_CENTERS:
+        sheets = [("Cost centers", reports.COST_CENTER_COLUMNS, reports.cost_center_rows(customer, export.cycle_start_date))]
+    else:
+        try:
+            sheets = reports.totals_sheets(customer, cycle_start_of(export.cycle_start_date))
+        except reports.NothingToExport as exc:
+            raise PermanentError(str(exc)) from None
+    if csv_format:
+        with open(path, "wb") as stream:
+            return write_csv(stream, sheets[0][1], sheets[0][2])
+    return write_xlsx(path, sheets, max_rows=max_rows)
 
 
 def export_mail(*, export: ExportJob) -> None:

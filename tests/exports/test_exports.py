@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from telcost.exports.models import ExportJob
-from telcost.exports.writers import Column, write_xlsx
+from telcost.exports.writers import Column
+from telcost.exports.xlsx import write_xlsx
 from telcost.jobs.models import Job
 from telcost.usage.recalculation import recalculation_dispatch
 from tests.factories import (

@@ -1,0 +1,121 @@
+"""The CDR export's rows on SQLite: the database fetches and sorts, Python shapes through small caches.
+
+Measured on 1,000,000 CDRs (loaded machine): SQLite's date functions cost about
+3.5 µs a call (they parse the text each time), and the export needs two per CDR
+(local time, local date for the cost center): 7 s of the csv's 11 s. The same
+conversion here is a lookup per CDR in caches that hold one entry per minute of
+the month, per device and local day, per distinct cost: a few hundred
+nanoseconds. SQLite keeps started_at as UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]",
+so a minute's prefix names the minute.
+"""
+
+import bisect
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+from django.utils import timezone
+
+from telcost.customers.models import CostCenterAssignment, Customer, Device
+from telcost.usage.models import CDR
+
+_FETCH_ROWS = 5000
+# The customer-month's rows are reached through the (customer, cycle, device) index, which visits
+# them device by device all over the table; with SQLite's default 2 MB page cache every device
+# reread the same pages from the file (3.2 s of reading for 1M CDRs, 1.0 s with 20 MB; 16 MB measured worse, see the log).
+_EXPORT_CACHE_KIB = 32 * 1024
+_MONEY_CACHE_LIMIT = 20_000
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+class _LocalMinutes(dict):
+    """UTC minute text "YYYY-MM-DD HH:MM" -> (local minute text, local date text, local minute as Excel serial)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tz = timezone.get_default_timezone()
+
+    def __missing__(self, minute: str) -> tuple[str, str, float]:
+        local = dt.datetime.fromisoformat(minute).replace(tzinfo=dt.UTC).astimezone(self.tz).replace(tzinfo=None)
+        if local.second or local.microsecond:
+            raise ValueError(f"the time zone's offset at {minute} UTC is not whole minutes")
+        text = local.isoformat(sep=" ", timespec="minutes")
+        serial = (local - _EXCEL_EPOCH).total_seconds() / 86400
+        self[minute] = value = (text, text[:10], serial)
+        return value
+
+
+class _CostCenterDays(dict):
+    """(device id, local date text) -> the code of the assignment with the latest valid_from on or before it."""
+
+    def __init__(self, customer: Customer) -> None:
+        super().__init__()
+        self.periods: dict[int, tuple[list[str], list[str]]] = {}
+        for device_id, valid_from, code in (CostCenterAssignment.objects.filter(device__customer=customer)
+                                            .order_by("device_id", "valid_from")
+                                            .values_list("device_id", "valid_from", "cost_center__code")):
+            dates, codes = self.periods.setdefault(device_id, ([], []))
+            dates.append(valid_from.isoformat())
+            codes.append(code)
+
+    def __missing__(self, key: tuple[int, str]) -> str | None:
+        code = None
+        if key[0] in self.periods:
+            dates, codes = self.periods[key[0]]
+            index = bisect.bisect_right(dates, key[1]) - 1
+            code = codes[index] if index >= 0 else None
+        self[key] = code
+        return code
+
+
+class _MoneyText(dict):
+    """A cost as SQLite returns it (a REAL, or an INTEGER for whole amounts) -> its text with four decimals.
+
+    The stored value is a 4-decimal amount of at most 14 digits, which a double holds to well within
+    half a unit of the fourth decimal, so rounding to four places gives back exactly that amount.
+    """
+
+    def __missing__(self, value: float | int | None) -> str | None:
+        text = None if value is None else f"{value:.4f}"
+        if len(self) < _MONEY_CACHE_LIMIT:  # data costs can all differ: memory stays bounded
+            self[value] = text
+        return text
+
+
+@contextmanager
+def _page_cache(kib: int):
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{int(kib)}")
+        try:
+            yield
+        finally:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+def sqlite_cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
+    """See cdr_query.cdr_export_rows."""
+    msisdns = dict(Device.objects.filter(customer=customer).values_list("id", "msisdn"))
+    minutes, centers, money = _LocalMinutes(), _CostCenterDays(customer), _MoneyText()
+    cost = "c.cost" if customer.is_rateplan else "COALESCE(c.cost, c.provider_cost)"
+    # CAST: a column declared datetime would go through sqlite3's converter to a datetime object.
+    sql = (f"SELECT CAST(c.started_at AS TEXT), c.device_id, c.duration_s, {cost}, c.record_type, c.zone, c.destination, "
+           f"c.volume_kb FROM {CDR._meta.db_table} c WHERE c.customer_id = %s AND c.cycle_start = %s "
+           f"ORDER BY c.started_at, c.id")
+    with _page_cache(_EXPORT_CACHE_KIB), connection.cursor() as cursor:
+        cursor.execute(sql, [customer.pk, cycle_start.isoformat()])
+        while batch := cursor.fetchmany(_FETCH_ROWS):
+            if for_xlsx:
+                # The serial keeps the fraction of a second, as a datetime written to Excel would.
+                for started, device, duration, amount, record_type, zone, destination, volume in batch:
+                    _, day, serial = minutes[started[:16]]
+                    yield (repr(serial + float(started[17:]) / 86400), msisdns.get(device), duration, money[amount],
+                           record_type, zone, destination, volume, centers[device, day])
+            else:
+                # Seconds as they are, the fraction cut off as isoformat(timespec="seconds") does.
+                for started, device, duration, amount, record_type, zone, destination, volume in batch:
+                    local, day, _ = minutes[started[:16]]
+                    yield (local + started[16:19], msisdns.get(device), duration, money[amount], record_type, zone,
+                           destination, volume, centers[device, day])
