@@ -150,3 +150,20 @@ def test_provider_records_no_database_can_hold_are_rejected_alone(customer):
     assert (result.imported, result.rejected) == (1, 2)
     assert [e["line"] for e in result.errors] == [2, 3]
     assert "not valid Unicode" in result.errors[0]["reason"] and "NUL" in result.errors[1]["reason"]
+
+
+def test_a_provider_number_with_a_fraction_is_read_as_the_decimal_it_says():
+    from telcost.integrations.providers.http_api import page_of_values
+
+    def record(n: int, cost: str) -> str:
+        return (f'{{"external_id": "n{n}", "msisdn": "31600000001", "started_at": "2026-09-01T10:00:00+02:00", '
+                f'"record_type": "sms", "zone": "eu", "duration_s": 0, "volume_kb": 0, "provider_cost": {cost}}}')
+
+    body = f'{{"records": [{record(1, "0.1234")}, {record(2, "0.123400000000000000001")}], "next_page": null}}'
+    page, values = page_of_values(body.encode())
+    assert page.next_page is None
+    # As a float the second would be 0.1234 and import; as the Decimal it is, it has too many decimals.
+    assert [v[8] for v in values] == ["0.1234", "0.123400000000000000001"]
+    with pytest.raises(ValueError, match="4 decimals"):
+        parse_row(3, values[1])
+    assert canonical_text(values[0]) is not None and values[0][6] == "0"

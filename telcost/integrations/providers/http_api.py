@@ -16,6 +16,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any, NotRequired, TypedDict
 
+import orjson
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, TypeAdapter, ValidationError
 
 from telcost.integrations.http import OutboundError, send
@@ -99,6 +100,26 @@ def records_values(records: list[Any]) -> list[tuple[str, ...] | str]:
         return [record_values(record) for record in records]
 
 
+def page_of_values(content: bytes) -> tuple[CdrPage, list[tuple[str, ...] | str]]:
+    """A provider's answer as a page and its records' values; ValueError if it is not a page of records.
+
+    Fast path: orjson and one strict validation of the whole page. orjson reads a number
+    with a fraction as a float, which strict validation refuses (no Decimal from a float);
+    a page with such a number, or any record that does not fit, is read again the exact
+    way: numbers as Decimal, each record on its own with its reason.
+    """
+    try:
+        page = CdrPage.model_validate(orjson.loads(content))
+        return page, [_as_values(record) for record in _RECORDS.validate_python(page.records, strict=True)]
+    except (ValueError, ValidationError):  # orjson.JSONDecodeError is a ValueError
+        pass
+    try:
+        page = CdrPage.model_validate(json.loads(content, parse_float=Decimal))
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from None
+    return page, records_values(page.records)
+
+
 class PagedJsonProvider(Provider):
     """Shared by http_api and routit: only the address and the key header differ."""
 
@@ -110,7 +131,7 @@ class PagedJsonProvider(Provider):
     def headers(self) -> dict[str, str]:
         raise NotImplementedError
 
-    def _get(self, params: dict) -> CdrPage:
+    def _get(self, params: dict) -> tuple[CdrPage, list[tuple[str, ...] | str]]:
         delay = BACKOFF_S
         for attempt in range(1, RETRIES + 1):
             try:
@@ -127,8 +148,8 @@ class PagedJsonProvider(Provider):
                 delay *= 2
                 continue
             try:
-                return CdrPage.model_validate(json.loads(response.content, parse_float=Decimal))
-            except (ValueError, ValidationError):
+                return page_of_values(response.content)
+            except ValueError:
                 raise ProviderError("the provider's answer was not a page of records", transient=False) from None
         raise AssertionError("unreachable")
 
@@ -138,13 +159,13 @@ class PagedJsonProvider(Provider):
         line = checkpoint.get("line", 0)
         month = f"{cycle_start:%Y-%m}"
         while page_number is not None:
-            page = self._get({"month": month, "page": page_number})
+            page, values = self._get({"month": month, "page": page_number})
             if page.next_page is not None and page.next_page <= page_number:
                 # A provider that points back would have us read the same pages forever.
                 raise ProviderError(f"the provider's page {page_number} points back to page {page.next_page}",
                                     transient=False)
             page_number = page.next_page
-            rows = list(enumerate(records_values(page.records), start=line + 1))
+            rows = list(enumerate(values, start=line + 1))
             line += len(rows)
             yield Page(rows=rows, checkpoint={"next_page": page_number, "line": line})
 
