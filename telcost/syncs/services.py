@@ -101,7 +101,7 @@ def sync_run(*, task: SyncTask, progress=None) -> dict:
                     _count_unchanged_file(task, known[page.file.sha256])
                     task.checkpoint = page.checkpoint
                 else:
-                    _import_page(task, page)
+                    _import_page(task, page, profile.customer)
                 task.save(update_fields=["fetched", "imported", "duplicates", "rejected", "errors", "checkpoint"])
             if progress is not None:
                 progress(task.fetched)
@@ -114,9 +114,9 @@ def sync_run(*, task: SyncTask, progress=None) -> dict:
     return sync_counts(task)
 
 
-def _import_page(task: SyncTask, page) -> None:
+def _import_page(task: SyncTask, page, customer: Customer) -> None:
     """One page imported and counted, in the caller's transaction with its checkpoint."""
-    result = cdrs_import_rows(customer=task.profile.customer, rows=page.rows, cycle_start=task.cycle_start)
+    result = cdrs_import_rows(customer=customer, rows=page.rows, cycle_start=task.cycle_start)
     fetched = len(page.rows) - result.skipped_other_months
     task.fetched += fetched
     task.imported += result.imported
