@@ -55,3 +55,28 @@ class SyncTask(models.Model):
     class Meta:
         db_table = "sync_task"
         ordering = ["-id"]
+
+
+class SyncedFile(models.Model):
+    """A drop file's content that a sync read in full for a profile and month.
+
+    The same content is not read again for that month: every record it imported then
+    is a duplicate now, and its bad records are as bad, so a re-sync reports these
+    counts without reading it. A changed file has another digest and is read.
+    """
+
+    profile = models.ForeignKey(SyncProfile, on_delete=models.CASCADE, related_name="+")
+    cycle_start = models.DateField()
+    sha256 = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    task = models.ForeignKey(SyncTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    fetched = models.PositiveBigIntegerField()
+    stored = models.PositiveBigIntegerField()  # imported or already there: duplicates when read again
+    rejected = models.PositiveBigIntegerField()
+    read_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "sync_synced_file"
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "cycle_start", "sha256"], name="synced_file_once_a_month")
+        ]

@@ -15,10 +15,12 @@ from django.utils import timezone
 
 from telcost.customers.models import Customer
 from telcost.integrations.providers import ProviderError, provider_for
+from telcost.integrations.providers.read_ahead import read_ahead
 from telcost.jobs.errors import PermanentError, TransientError
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.syncs.credentials import credentials_encrypt
+from telcost.syncs.drop_files import drop_file_progress, skipped_file_note, synced_files
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.usage.cycles import cycle_start_of, previous_cycle
 from telcost.usage.imports import cdrs_import_rows
@@ -88,18 +90,18 @@ def sync_run(*, task: SyncTask, progress=None) -> dict:
     """SyncProfileCommand: fetch page by page, import with dedupe, count, checkpoint."""
     SyncTask.objects.filter(pk=task.pk).update(status=SyncTask.Status.RUNNING, started_at=timezone.now())
     profile = task.profile
+    known = synced_files(task=task)
     try:
         provider = provider_for(profile)
-        for page in provider.pages(cycle_start=task.cycle_start, checkpoint=task.checkpoint):
+        pages = provider.pages(cycle_start=task.cycle_start, checkpoint=task.checkpoint, known_files=frozenset(known))
+        for page in read_ahead(pages):
             with transaction.atomic():
-                result = cdrs_import_rows(customer=profile.customer, rows=page.rows, cycle_start=task.cycle_start)
                 task.refresh_from_db()
-                task.fetched += len(page.rows) - result.skipped_other_months
-                task.imported += result.imported
-                task.duplicates += result.duplicates
-                task.rejected += result.rejected
-                task.errors = (task.errors + page.errors + result.errors)[:MAX_TASK_ERRORS]
-                task.checkpoint = page.checkpoint
+                if page.file is not None and page.file.skipped:
+                    _count_unchanged_file(task, known[page.file.sha256])
+                    task.checkpoint = page.checkpoint
+                else:
+                    _import_page(task, page, profile.customer)
                 task.save(update_fields=["fetched", "imported", "duplicates", "rejected", "errors", "checkpoint"])
             if progress is not None:
                 progress(task.fetched)
@@ -110,6 +112,30 @@ def sync_run(*, task: SyncTask, progress=None) -> dict:
     except KeyError as exc:
         raise PermanentError(f"the sync profile's settings lack {exc}") from None
     return sync_counts(task)
+
+
+def _import_page(task: SyncTask, page, customer: Customer) -> None:
+    """One page imported and counted, in the caller's transaction with its checkpoint."""
+    result = cdrs_import_rows(customer=customer, rows=page.rows, cycle_start=task.cycle_start)
+    fetched = len(page.rows) - result.skipped_other_months
+    task.fetched += fetched
+    task.imported += result.imported
+    task.duplicates += result.duplicates
+    task.rejected += result.rejected
+    task.errors = (task.errors + page.errors + result.errors)[:MAX_TASK_ERRORS]
+    if page.file is None:
+        task.checkpoint = page.checkpoint
+    else:  # reads the file's counts so far from the task's checkpoint before it moves on
+        task.checkpoint = drop_file_progress(task=task, file=page.file, checkpoint=page.checkpoint, fetched=fetched,
+                                             result=result)
+
+
+def _count_unchanged_file(task: SyncTask, synced) -> None:
+    """What reading it again would count: its stored records as duplicates, its bad ones rejected."""
+    task.fetched += synced.fetched
+    task.duplicates += synced.stored
+    task.rejected += synced.rejected
+    task.errors = (task.errors + skipped_file_note(synced))[:MAX_TASK_ERRORS]
 
 
 def sync_counts(task: SyncTask) -> dict:

@@ -13,17 +13,42 @@ class ProviderError(Exception):
         self.transient = transient
 
 
+@dataclass(frozen=True)
+class FileRead:
+    """Which drop file a page's rows come from.
+
+    complete: this is its last page; sha256 then names the bytes read, or is None when
+    they changed while being read. skipped: its content was read in full before, the
+    page has no rows.
+    """
+
+    name: str
+    sha256: str | None
+    complete: bool = False
+    skipped: bool = False
+
+
 @dataclass
 class Page:
-    """Records ready for the import service, and where to resume once they are imported."""
+    """Records ready for the import service, and where to resume once they are imported.
 
-    rows: list[tuple[int, dict[str, str]]]
+    rows: (line, the nine texts in CSV_COLUMNS order, or the reason the record could not be read).
+    """
+
+    rows: list[tuple[int, tuple[str, ...] | str]]
     checkpoint: dict
     errors: list[dict] = field(default_factory=list)
+    file: FileRead | None = None
 
 
 class Provider:
-    def pages(self, *, cycle_start: dt.date, checkpoint: dict) -> Iterator[Page]:
+    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset()
+              ) -> Iterator[Page]:
+        """The month's records page by page, from checkpoint on.
+
+        known_files: sha256 digests of files read in full for this month before; a provider
+        that reads files skips those (the others have no files and ignore it).
+        """
         raise NotImplementedError
 
 

@@ -1,42 +1,87 @@
-"""file_drop: every *.csv in a folder, through the CDR CSV reader of the import service."""
+"""file_drop: every *.csv in a folder, through the CDR CSV reader of the import service.
+
+A file is known by the SHA-256 of its content. One read in full for the month before
+(known_files) is skipped without parsing; a changed file has another digest and is
+read. A file resumed after a crash continues at its checkpoint's line only if its
+content is still the one the checkpoint was made from.
+"""
 
 import datetime as dt
+import hashlib
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
-from telcost.integrations.providers.base import Page, Provider, ProviderError
+from telcost.integrations.providers.base import FileRead, Page, Provider, ProviderError
 from telcost.usage.imports import ImportRefused, csv_rows
 
-PAGE_ROWS = 5000
+PAGE_ROWS = 20_000
+_CHUNK = 1 << 20
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _HashingReader(io.RawIOBase):
+    """A file's bytes on their way to the CSV reader, hashed as they pass: the digest of what was parsed."""
+
+    def __init__(self, raw) -> None:
+        self.raw, self.digest = raw, hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.raw.readinto(buffer)
+        self.digest.update(memoryview(buffer)[:count])
+        return count
 
 
 class FileDropProvider(Provider):
     def __init__(self, *, path: str) -> None:
         self.path = Path(path)
 
-    def pages(self, *, cycle_start: dt.date, checkpoint: dict) -> Iterator[Page]:
+    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset()
+              ) -> Iterator[Page]:
         if not self.path.is_dir():
             raise ProviderError(f"the drop folder {self.path} does not exist", transient=False)
         done_files = set(checkpoint.get("done_files", []))
         for file in sorted(self.path.glob("*.csv")):
             if file.name in done_files:
                 continue
-            skip_to = checkpoint.get("line", 0) if checkpoint.get("file") == file.name else 0
-            rows: list = []
-            try:
-                with open(file, "rb") as stream:
-                    for line, record in csv_rows(stream):
-                        if line <= skip_to:
-                            continue
-                        rows.append((line, record))
-                        if len(rows) >= PAGE_ROWS:
-                            yield Page(rows=rows, checkpoint={"done_files": sorted(done_files), "file": file.name,
-                                                              "line": line})
-                            rows = []
-            except ImportRefused as exc:
-                yield Page(rows=rows, checkpoint={"done_files": sorted(done_files | {file.name})},
-                           errors=[{"file": file.name, "reason": str(exc)}])
-                done_files.add(file.name)
-                continue
+            digest = file_digest(file)
             done_files.add(file.name)
-            yield Page(rows=rows, checkpoint={"done_files": sorted(done_files)})
+            if digest in known_files:
+                yield Page(rows=[], checkpoint={"done_files": sorted(done_files)},
+                           file=FileRead(file.name, digest, complete=True, skipped=True))
+                continue
+            yield from self._file_pages(file, digest, checkpoint, sorted(done_files - {file.name}))
+
+    def _file_pages(self, file: Path, digest: str, checkpoint: dict, done_before: list[str]) -> Iterator[Page]:
+        resumed = checkpoint.get("file") == file.name and checkpoint.get("sha256") == digest
+        skip_to = checkpoint.get("line", 0) if resumed else 0
+        position = {"done_files": done_before, "file": file.name, "sha256": digest}
+        done = {"done_files": sorted([*done_before, file.name])}
+        rows: list = []
+        with open(file, "rb", buffering=0) as raw:
+            reader = _HashingReader(raw)
+            try:
+                for line, values in csv_rows(io.BufferedReader(reader, _CHUNK)):
+                    if line <= skip_to:
+                        continue
+                    rows.append((line, values))
+                    if len(rows) >= PAGE_ROWS:
+                        yield Page(rows=rows, checkpoint={**position, "line": line}, file=FileRead(file.name, digest))
+                        rows = []
+            except ImportRefused as exc:
+                # Refused whole: not recorded as read, so it is tried again (and refused again) next time.
+                yield Page(rows=rows, checkpoint=done, errors=[{"file": file.name, "reason": str(exc)}],
+                           file=FileRead(file.name, None, complete=True))
+                return
+        read = reader.digest.hexdigest()
+        yield Page(rows=rows, checkpoint=done, file=FileRead(file.name, read if read == digest else None, complete=True))

@@ -12,10 +12,11 @@ import datetime as dt
 import json
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NotRequired, TypedDict
 
+import orjson
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, TypeAdapter, ValidationError
 
 from telcost.integrations.http import OutboundError, send
@@ -54,11 +55,19 @@ class CdrRecord(TypedDict):
 
 _RECORD = TypeAdapter(CdrRecord)
 _RECORDS = TypeAdapter(list[CdrRecord])
-_FIELDS = tuple(CdrRecord.__annotations__)
+_FIELDS = tuple(CdrRecord.__annotations__)  # the order of the import's CSV_COLUMNS
+_in_order = itemgetter(*_FIELDS)
 
 
-def _as_row(record: dict) -> dict[str, str]:
-    return {key: "" if (value := record.get(key)) is None else str(value) for key in _FIELDS}
+def _as_values(record: dict) -> tuple[str, ...]:
+    """The import service's texts of a validated record, in CSV_COLUMNS order."""
+    try:
+        values = _in_order(record)
+    except KeyError:  # destination may be left out
+        values = tuple(record.get(key) for key in _FIELDS)
+    if None in values:
+        values = tuple("" if value is None else value for value in values)
+    return tuple(map(str, values))
 
 
 def _rejection(record: Any, exc: ValidationError) -> str:
@@ -75,20 +84,40 @@ def _rejection(record: Any, exc: ValidationError) -> str:
     return "; ".join(reasons.values())
 
 
-def record_row(record: Any) -> dict[str, str]:
-    """The import service's row of one record; a record that does not fit becomes a rejected row."""
+def record_values(record: Any) -> tuple[str, ...] | str:
+    """The import service's values of one record, or the reason it does not fit (a rejected row)."""
     try:
-        return _as_row(_RECORD.validate_python(record))
+        return _as_values(_RECORD.validate_python(record))
     except ValidationError as exc:
-        return {"__bad__": _rejection(record, exc)}
+        return _rejection(record, exc)
 
 
-def records_rows(records: list[Any]) -> list[dict[str, str]]:
-    """Rows of a page: validated in one call, record by record only when some record does not fit."""
+def records_values(records: list[Any]) -> list[tuple[str, ...] | str]:
+    """Values of a page: validated in one call, record by record only when some record does not fit."""
     try:
-        return [_as_row(record) for record in _RECORDS.validate_python(records)]
+        return [_as_values(record) for record in _RECORDS.validate_python(records)]
     except ValidationError:
-        return [record_row(record) for record in records]
+        return [record_values(record) for record in records]
+
+
+def page_of_values(content: bytes) -> tuple[CdrPage, list[tuple[str, ...] | str]]:
+    """A provider's answer as a page and its records' values; ValueError if it is not a page of records.
+
+    Fast path: orjson and one strict validation of the whole page. orjson reads a number
+    with a fraction as a float, which strict validation refuses (no Decimal from a float);
+    a page with such a number, or any record that does not fit, is read again the exact
+    way: numbers as Decimal, each record on its own with its reason.
+    """
+    try:
+        page = CdrPage.model_validate(orjson.loads(content))
+        return page, [_as_values(record) for record in _RECORDS.validate_python(page.records, strict=True)]
+    except (ValueError, ValidationError):  # orjson.JSONDecodeError is a ValueError
+        pass
+    try:
+        page = CdrPage.model_validate(json.loads(content, parse_float=Decimal))
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from None
+    return page, records_values(page.records)
 
 
 class PagedJsonProvider(Provider):
@@ -102,7 +131,7 @@ class PagedJsonProvider(Provider):
     def headers(self) -> dict[str, str]:
         raise NotImplementedError
 
-    def _get(self, params: dict) -> CdrPage:
+    def _get(self, params: dict) -> tuple[CdrPage, list[tuple[str, ...] | str]]:
         delay = BACKOFF_S
         for attempt in range(1, RETRIES + 1):
             try:
@@ -119,35 +148,26 @@ class PagedJsonProvider(Provider):
                 delay *= 2
                 continue
             try:
-                return CdrPage.model_validate(json.loads(response.content, parse_float=Decimal))
-            except (ValueError, ValidationError):
+                return page_of_values(response.content)
+            except ValueError:
                 raise ProviderError("the provider's answer was not a page of records", transient=False) from None
         raise AssertionError("unreachable")
 
-    def pages(self, *, cycle_start: dt.date, checkpoint: dict) -> Iterator[Page]:
+    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset()
+              ) -> Iterator[Page]:
         page_number = checkpoint.get("next_page", 1)
         line = checkpoint.get("line", 0)
-        if page_number is None:
-            return
         month = f"{cycle_start:%Y-%m}"
-        # The next page is fetched while this one is imported: the provider's time and ours overlap.
-        # Only the order of work changes; a page is still yielded (and checkpointed) one at a time.
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="provider-prefetch")
-        try:
-            pending = pool.submit(self._get, {"month": month, "page": page_number})
-            while pending is not None:
-                page = pending.result()
-                if page.next_page is not None and page.next_page <= page_number:
-                    # A provider that points back would have us read the same pages forever.
-                    raise ProviderError(f"the provider's page {page_number} points back to page {page.next_page}",
-                                        transient=False)
-                page_number = page.next_page
-                pending = None if page_number is None else pool.submit(self._get, {"month": month, "page": page_number})
-                rows = list(enumerate(records_rows(page.records), start=line + 1))
-                line += len(rows)
-                yield Page(rows=rows, checkpoint={"next_page": page_number, "line": line})
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        while page_number is not None:
+            page, values = self._get({"month": month, "page": page_number})
+            if page.next_page is not None and page.next_page <= page_number:
+                # A provider that points back would have us read the same pages forever.
+                raise ProviderError(f"the provider's page {page_number} points back to page {page.next_page}",
+                                    transient=False)
+            page_number = page.next_page
+            rows = list(enumerate(values, start=line + 1))
+            line += len(rows)
+            yield Page(rows=rows, checkpoint={"next_page": page_number, "line": line})
 
 
 class HttpApiProvider(PagedJsonProvider):

@@ -1,0 +1,37 @@
+"""The devices of a batch of imported CDRs: existing ones, new ones created, other customers' refused."""
+
+import datetime as dt
+
+from telcost.customers.models import Customer, Device
+
+REFUSED_DEVICE = "msisdn belongs to another customer"
+
+
+def devices_for_batch(*, customer: Customer, first_seen: dict[str, dt.date]) -> tuple[dict[str, int], set[str]]:
+    """({msisdn: device id} usable for the customer, msisdns of other customers' devices).
+
+    first_seen is the earliest local day of each msisdn's records in the batch: a new
+    device is activated on it, and an existing one active only later is moved back to it
+    (the SIM was in use then). A few hundred devices a batch at most: the ORM is fine.
+    """
+    devices = dict(Device.objects.filter(msisdn__in=list(first_seen)).values_list("msisdn", "customer_id"))
+    missing = [m for m in first_seen if m not in devices]
+    if missing:
+        Device.objects.bulk_create(
+            [Device(msisdn=m, customer=customer, activated_on=first_seen[m]) for m in missing],
+            ignore_conflicts=True,  # a concurrent import may create the same device
+        )
+    usable: dict[str, int] = {}
+    refused: set[str] = set()
+    for msisdn, device_id, owner_id, activated_on in Device.objects.filter(msisdn__in=list(first_seen)).values_list(
+        "msisdn", "pk", "customer_id", "activated_on"
+    ):
+        if owner_id != customer.pk:
+            refused.add(msisdn)
+            continue
+        usable[msisdn] = device_id
+        if first_seen[msisdn] < activated_on:
+            Device.objects.filter(pk=device_id, activated_on__gt=first_seen[msisdn]).update(
+                activated_on=first_seen[msisdn]
+            )
+    return usable, refused
