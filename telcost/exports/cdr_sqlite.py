@@ -162,7 +162,13 @@ class _Shapes:
 
 
 def _month_batches(customer: Customer, cycle_start: dt.date) -> Iterator[list[tuple]]:
-    """The cycle's CDRs in time order as the query returns them, a batch at a time."""
+    """The cycle's CDRs in time order as the query returns them, a batch at a time.
+
+    Measured and left out (1M CDRs stored in random time order, as the generator and the simulators
+    write them): an index on (customer, cycle_start, started_at) spares the sort but its row
+    lookups land all over the table: 5.3-6.5 s against 5.1 s for this query, same load; a
+    rowid-ordered scan of the table saves about 0.3 s but reads every customer's rows in range.
+    """
     cost = "c.cost" if customer.is_rateplan else "COALESCE(c.cost, c.provider_cost)"
     # CAST: a column declared datetime would go through sqlite3's converter to a datetime object.
     sql = (f"SELECT CAST(c.started_at AS TEXT), c.device_id, c.duration_s, {cost}, c.record_type, c.zone, c.destination, "
