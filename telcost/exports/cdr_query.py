@@ -12,9 +12,7 @@ computed here with zoneinfo: the same rules as the Python conversion everywhere
 else in telcost (and on SQLite).
 """
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -23,6 +21,7 @@ from django.utils import timezone
 
 from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device
 from telcost.exports.cdr_sqlite import sqlite_cdr_rows
+from telcost.exports.writers import csv_line
 from telcost.usage.cycles import cycle_bounds
 from telcost.usage.models import CDR
 
@@ -137,9 +136,7 @@ def postgres_cdr_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO,
     csv module's CRLF (COPY hands over one record at a time; newlines inside a quoted value stay).
     """
     sql, params = _postgres_select(customer, cycle_start, for_xlsx=False, for_copy=True)
-    text = io.StringIO(newline="")
-    csv.writer(text).writerow(header)
-    stream.write(text.getvalue().encode())
+    stream.write(csv_line(header).encode())
     count = 0
     write = stream.write
     with transaction.atomic(), connection.cursor() as cursor:

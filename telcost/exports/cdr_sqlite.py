@@ -10,14 +10,18 @@ so a minute's prefix names the minute.
 """
 
 import bisect
+import csv
 import datetime as dt
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import BinaryIO
 
 from django.db import connection
 from django.utils import timezone
 
 from telcost.customers.models import CostCenterAssignment, Customer, Device
+from telcost.exports.writers import csv_line
 from telcost.usage.models import CDR
 
 _FETCH_ROWS = 5000
@@ -47,10 +51,14 @@ class _LocalMinutes(dict):
 
 
 class _CostCenterDays(dict):
-    """(device id, local date text) -> the code of the assignment with the latest valid_from on or before it."""
+    """(device id, local date text) -> the code of the assignment with the latest valid_from on or before it.
 
-    def __init__(self, customer: Customer) -> None:
+    `missing` stands for no cost center: None in rows, "" where the csv lines are written directly.
+    """
+
+    def __init__(self, customer: Customer, missing: str | None = None) -> None:
         super().__init__()
+        self.missing = missing
         self.periods: dict[int, tuple[list[str], list[str]]] = {}
         for device_id, valid_from, code in (CostCenterAssignment.objects.filter(device__customer=customer)
                                             .order_by("device_id", "valid_from")
@@ -60,11 +68,11 @@ class _CostCenterDays(dict):
             codes.append(code)
 
     def __missing__(self, key: tuple[int, str]) -> str | None:
-        code = None
+        code = self.missing
         if key[0] in self.periods:
             dates, codes = self.periods[key[0]]
             index = bisect.bisect_right(dates, key[1]) - 1
-            code = codes[index] if index >= 0 else None
+            code = codes[index] if index >= 0 else self.missing
         self[key] = code
         return code
 
@@ -74,10 +82,15 @@ class _MoneyText(dict):
 
     The stored value is a 4-decimal amount of at most 14 digits, which a double holds to well within
     half a unit of the fourth decimal, so rounding to four places gives back exactly that amount.
+    No cost is `missing`: None in rows, "" in csv lines.
     """
 
+    def __init__(self, missing: str | None = None) -> None:
+        super().__init__()
+        self.missing = missing
+
     def __missing__(self, value: float | int | None) -> str | None:
-        text = None if value is None else f"{value:.4f}"
+        text = self.missing if value is None else f"{value:.4f}"
         if len(self) < _MONEY_CACHE_LIMIT:  # data costs can all differ: memory stays bounded
             self[value] = text
         return text
@@ -95,10 +108,67 @@ def _page_cache(kib: int):
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
-def sqlite_cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
-    """See cdr_query.cdr_export_rows."""
-    msisdns = dict(Device.objects.filter(customer=customer).values_list("id", "msisdn"))
-    minutes, centers, money = _LocalMinutes(), _CostCenterDays(customer), _MoneyText()
+class _Shapes:
+    """The caches that turn the query's values into a row's; missing is what stands for "nothing" (see above)."""
+
+    def __init__(self, customer: Customer, missing: str | None) -> None:
+        self.msisdns = dict(Device.objects.filter(customer=customer).values_list("id", "msisdn"))
+        self.missing = missing
+        self.minutes, self.centers, self.money = _LocalMinutes(), _CostCenterDays(customer, missing), _MoneyText(missing)
+
+    def csv_rows(self, batch: list[tuple]) -> list[tuple]:
+        minutes, msisdns, money, centers, missing = self.minutes, self.msisdns, self.money, self.centers, self.missing
+        rows = []
+        append = rows.append
+        # Seconds as they are, the fraction cut off as isoformat(timespec="seconds") does.
+        for started, device, duration, amount, record_type, zone, destination, volume in batch:
+            local, day, _ = minutes[started[:16]]
+            append((local + started[16:19], msisdns.get(device, missing), duration, money[amount], record_type, zone,
+                    destination, volume, centers[device, day]))
+        return rows
+
+    def xlsx_rows(self, batch: list[tuple]) -> list[tuple]:
+        minutes, msisdns, money, centers, missing = self.minutes, self.msisdns, self.money, self.centers, self.missing
+        rows = []
+        append = rows.append
+        # The serial keeps the fraction of a second, as a datetime written to Excel would.
+        for started, device, duration, amount, record_type, zone, destination, volume in batch:
+            _, day, serial = minutes[started[:16]]
+            append((repr(serial + float(started[17:]) / 86400), msisdns.get(device, missing), duration, money[amount],
+                    record_type, zone, destination, volume, centers[device, day]))
+        return rows
+
+    def csv_text(self, batch: list[tuple]) -> str:
+        """The batch's csv lines, each one f-string (the csv module costs a call per value); missing must be "".
+
+        Exactly what the csv module writes as long as no value holds a comma, quote, CR or LF: then
+        it quotes nothing. Counting those over the batch's text tells; a batch where some value
+        holds one goes through the csv module instead.
+        """
+        minutes, msisdns, money, centers = self.minutes, self.msisdns, self.money, self.centers
+        lines = []
+        append = lines.append
+        for started, device, duration, amount, record_type, zone, destination, volume in batch:
+            local, day, _ = minutes[started[:16]]
+            append(f"{local}{started[16:19]},{msisdns.get(device, '')},{duration},{money[amount]},{record_type},"
+                   f"{zone},{destination},{volume},{centers[device, day]}\r\n")
+        text = "".join(lines)
+        count = len(lines)
+        if text.count(",") == 8 * count and text.count("\n") == count and text.count("\r") == count and '"' not in text:
+            return text
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer).writerows(self.csv_rows(batch))
+        return buffer.getvalue()
+
+
+def _month_batches(customer: Customer, cycle_start: dt.date) -> Iterator[list[tuple]]:
+    """The cycle's CDRs in time order as the query returns them, a batch at a time.
+
+    Measured and left out (1M CDRs stored in random time order, as the generator and the simulators
+    write them): an index on (customer, cycle_start, started_at) spares the sort but its row
+    lookups land all over the table: 5.3-6.5 s against 5.1 s for this query, same load; a
+    rowid-ordered scan of the table saves about 0.3 s but reads every customer's rows in range.
+    """
     cost = "c.cost" if customer.is_rateplan else "COALESCE(c.cost, c.provider_cost)"
     # CAST: a column declared datetime would go through sqlite3's converter to a datetime object.
     sql = (f"SELECT CAST(c.started_at AS TEXT), c.device_id, c.duration_s, {cost}, c.record_type, c.zone, c.destination, "
@@ -107,15 +177,23 @@ def sqlite_cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool)
     with _page_cache(_EXPORT_CACHE_KIB), connection.cursor() as cursor:
         cursor.execute(sql, [customer.pk, cycle_start.isoformat()])
         while batch := cursor.fetchmany(_FETCH_ROWS):
-            if for_xlsx:
-                # The serial keeps the fraction of a second, as a datetime written to Excel would.
-                for started, device, duration, amount, record_type, zone, destination, volume in batch:
-                    _, day, serial = minutes[started[:16]]
-                    yield (repr(serial + float(started[17:]) / 86400), msisdns.get(device), duration, money[amount],
-                           record_type, zone, destination, volume, centers[device, day])
-            else:
-                # Seconds as they are, the fraction cut off as isoformat(timespec="seconds") does.
-                for started, device, duration, amount, record_type, zone, destination, volume in batch:
-                    local, day, _ = minutes[started[:16]]
-                    yield (local + started[16:19], msisdns.get(device), duration, money[amount], record_type, zone,
-                           destination, volume, centers[device, day])
+            yield batch
+
+
+def sqlite_cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
+    """See cdr_query.cdr_export_rows."""
+    shapes = _Shapes(customer, None)
+    shape = shapes.xlsx_rows if for_xlsx else shapes.csv_rows
+    for batch in _month_batches(customer, cycle_start):
+        yield from shape(batch)
+
+
+def sqlite_cdr_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO, header: list[str]) -> int:
+    """Write the csv export: the bytes the csv module writes of sqlite_cdr_rows, "nothing" as an empty field."""
+    stream.write(csv_line(header).encode())
+    shapes = _Shapes(customer, "")  # the csv module writes None and "" alike
+    count = 0
+    for batch in _month_batches(customer, cycle_start):
+        stream.write(shapes.csv_text(batch).encode())
+        count += len(batch)
+    return count

@@ -8,7 +8,8 @@ from django.db import connection
 
 from telcost.customers.models import CostCenterAssignment, Customer, Device
 from telcost.exports.cdr_query import cdr_export_rows, postgres_cdr_csv
-from telcost.exports.writers import Column, write_csv
+from telcost.exports.cdr_sqlite import sqlite_cdr_csv
+from telcost.exports.writers import Column
 from telcost.usage.selectors import insights_get, totals_get
 
 CDR_COLUMNS = [
@@ -37,10 +38,11 @@ def cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Ite
 
 
 def write_cdr_csv(stream: BinaryIO, customer: Customer, cycle_start: dt.date) -> int:
-    """The CDRs as csv: through PostgreSQL's COPY there, through the csv module from the rows on SQLite."""
+    """The CDRs as csv: through PostgreSQL's COPY there, as lines Python writes directly on SQLite."""
+    header = [c.title for c in CDR_COLUMNS]
     if connection.vendor == "postgresql":
-        return postgres_cdr_csv(customer, cycle_start, stream, [c.title for c in CDR_COLUMNS])
-    return write_csv(stream, CDR_COLUMNS, cdr_rows(customer, cycle_start, for_xlsx=False))
+        return postgres_cdr_csv(customer, cycle_start, stream, header)
+    return sqlite_cdr_csv(customer, cycle_start, stream, header)
 
 
 def cost_center_rows(customer: Customer, as_of: dt.date) -> Iterator[tuple]:

@@ -21,6 +21,13 @@ class Column:
         self.title, self.kind, self.width = title, kind, width
 
 
+def csv_line(values: list) -> str:
+    """One row as the csv module writes it (the header of a file written by other means)."""
+    text = io.StringIO(newline="")
+    csv.writer(text).writerow(values)
+    return text.getvalue()
+
+
 def write_csv(stream: BinaryIO, columns: list[Column], rows: Iterable[tuple]) -> int:
     """Header, then the rows as the csv module writes them: str() of each value, None as an empty field.
 

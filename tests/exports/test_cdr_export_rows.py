@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 
 from telcost.customers.models import CostCenterAssignment, Device
+from telcost.exports import cdr_sqlite
 from telcost.exports.cdr_query import cdr_export_rows, offset_changes
 from telcost.exports.models import ExportJob
 from telcost.exports.services import export_generate
@@ -137,14 +138,18 @@ def generate(customer, fmt: str) -> bytes:
         return f.read()
 
 
-def test_the_csv_file_is_what_the_csv_module_writes_of_the_python_rows(october):
-    content = generate(october, "csv")
+def csv_of_reference_rows(customer) -> str:
     expected = io.StringIO(newline="")
     writer = csv.writer(expected)
     writer.writerow(["Date", "Device", "Duration", "Cost", "Record type", "Zone", "Destination", "Volume (KB)",
                      "Cost center"])
-    writer.writerows(reference_rows(october))
-    assert content.decode() == expected.getvalue()
+    writer.writerows(reference_rows(customer))
+    return expected.getvalue()
+
+
+def test_the_csv_file_is_what_the_csv_module_writes_of_the_python_rows(october):
+    content = generate(october, "csv")
+    assert content.decode() == csv_of_reference_rows(october)
     parsed = list(csv.reader(io.StringIO(content.decode(), newline="")))
     assert parsed[3][6] == 'Paris, "Gare"\nquai 3' and parsed[3][8] == 'NEW, "B"'
 
@@ -172,3 +177,16 @@ def test_devices_of_other_customers_and_other_months_stay_out(october):
     moved = Device.objects.get(msisdn="31622222222")
     CDR.objects.filter(device=moved).update(cycle_start=dt.date(2026, 11, 1))
     assert len(list(cdr_export_rows(october, OCT, for_xlsx=False))) == 5
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 5000])
+def test_sqlite_csv_lines_quote_as_the_csv_module_in_every_batch(october, monkeypatch, batch_rows):
+    """SQLite writes a batch's lines itself unless a value needs quoting: a lone CR, a lone quote, a comma,
+    a newline each send their batch through the csv module; empty cost centers and money stay empty.
+    The mover's cost center is OLD on the 10th: nothing else in those rows needs quoting."""
+    monkeypatch.setattr(cdr_sqlite, "_FETCH_ROWS", batch_rows)
+    mover = Device.objects.get(msisdn="31611111111")
+    cdr(october, mover, dt.datetime(2026, 10, 10, 8, tzinfo=UTC), destination="carriage\rreturn")
+    cdr(october, mover, dt.datetime(2026, 10, 10, 9, tzinfo=UTC), destination='one " quote')
+    cdr(october, mover, dt.datetime(2026, 10, 10, 10, tzinfo=UTC), destination=" spaced ")
+    assert generate(october, "csv").decode() == csv_of_reference_rows(october)
