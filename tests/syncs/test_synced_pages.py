@@ -3,46 +3,23 @@
 Real HTTP to the provider simulator on loopback (3 pages of 100, 100 and 50 records by default).
 """
 
-import datetime as dt
-
 import pytest
 
+from telcost.integrations.providers import http_api
 from telcost.syncs import services
 from telcost.syncs.models import SyncedPage, SyncTask
 from telcost.syncs.services import sync_run
 from telcost.usage.models import CDR
 from tests.factories import CustomerFactory, DeviceFactory
+from tests.syncs.test_file_drop import SEPT, calls_of, counts, run
 
 pytestmark = pytest.mark.django_db
-
-SEPT = dt.date(2026, 9, 1)
-
-
-def run(profile, task=None) -> SyncTask:
-    task = task or SyncTask.objects.create(profile=profile, cycle_start=SEPT)
-    sync_run(task=task)
-    task.refresh_from_db()
-    return task
-
-
-def counts(task):
-    return task.fetched, task.imported, task.duplicates, task.rejected
 
 
 @pytest.fixture
 def decoded(monkeypatch):
     """How many provider answers were decoded into records."""
-    from telcost.integrations.providers import http_api
-
-    calls = []
-    original = http_api.page_of_values
-
-    def counting(content):
-        calls.append(1)
-        return original(content)
-
-    monkeypatch.setattr(http_api, "page_of_values", counting)
-    return calls
+    return calls_of(monkeypatch, http_api, "page_of_values")
 
 
 def test_an_unchanged_month_is_fetched_but_not_decoded_and_counts_as_importing_it_would(api_profile, provider_sim,
@@ -122,7 +99,7 @@ def test_a_page_whose_import_failed_leaves_no_claim_and_is_imported_on_resume(ap
     task.refresh_from_db()
     assert task.checkpoint == {"next_page": 2, "line": 100}
     monkeypatch.setattr(services, "synced_page_record", original)
-    resumed = run(api_profile, task)
+    resumed = run(api_profile, task=task)
     assert counts(resumed) == (250, 250, 0, 0) and CDR.objects.count() == 250
     assert sorted(SyncedPage.objects.values_list("position", flat=True)) == [1, 2, 3]
     assert counts(run(api_profile)) == (250, 0, 250, 0)
