@@ -4,7 +4,9 @@ the file after a change (one record added: 1,000,000 deduplicated against the st
 
     .venv/bin/python benchmarks/bench_sync.py [--cdrs 1000000] [--database postgres|sqlite]
 
-Baseline measured in the same run: reading the same CSV with the csv module alone.
+Baselines measured in the same run: reading the same CSV with the csv module alone, and for
+http_api fetching every page of the month from the simulator alone (the floor of a re-sync,
+which must still ask the provider for each page to know it is unchanged).
 """
 
 import argparse
@@ -55,6 +57,18 @@ def start_simulator_process() -> str:
     raise SystemExit("the provider simulator did not start")
 
 
+def fetch_alone(base_url: str) -> float:
+    """Every page of the month fetched one after another, nothing else: the provider's and the wire's time."""
+    from telcost.integrations.http import send
+
+    t0, page = time.perf_counter(), 1
+    while page is not None:
+        answer = send("GET", f"{base_url}/cdrs", params={"month": f"{MONTH:%Y-%m}", "page": page},
+                      headers={"Authorization": "Bearer key-bench"}, timeout=15)
+        page = json.loads(answer.content)["next_page"]
+    return round(time.perf_counter() - t0, 1)
+
+
 def run(kind: str, n: int, folder: str) -> dict:
     from telcost.customers.models import Customer
     from telcost.syncs.models import SyncTask
@@ -80,6 +94,8 @@ def run(kind: str, n: int, folder: str) -> dict:
     first = timed_sync()
     again = timed_sync()  # the re-sync of the same month: nothing new
     result = {"kind": kind, "first": first, "again": again}
+    if kind == "http_api":
+        result["fetch_alone_s"] = fetch_alone(base_url)
     if kind == "file_drop":
         # An unchanged file is skipped by its digest; a changed one (here one record added at the end)
         # is read whole, and its 1,000,000 known records are deduplicated against the stored ones.
@@ -129,6 +145,8 @@ def main() -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         (first_s, first), (again_s, again) = r["first"], r["again"]
         changed = ""
+        if "fetch_alone_s" in r:
+            changed = f" | provider fetch alone {r['fetch_alone_s']:5.1f} s"
         if "changed" in r:
             changed_s, counts = r["changed"]
             changed = (f" | changed file re-read {changed_s:5.1f} s ({counts['imported']} new, "

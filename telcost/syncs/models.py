@@ -80,3 +80,32 @@ class SyncedFile(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["profile", "cycle_start", "sha256"], name="synced_file_once_a_month")
         ]
+
+
+class SyncedPage(models.Model):
+    """A paged provider's answer that a sync imported for a profile and month, known by its body.
+
+    The same body at the same position is not decoded again for that month: every record
+    it stored then is a duplicate now. Only pages without rejected records are recorded
+    (see telcost.syncs.synced_pages), so a re-sync counts these as reading them would.
+    A changed page has another digest and is imported.
+    """
+
+    profile = models.ForeignKey(SyncProfile, on_delete=models.CASCADE, related_name="+")
+    cycle_start = models.DateField()
+    position = models.PositiveIntegerField()  # the page number asked for
+    sha256 = models.CharField(max_length=64)
+    next_page = models.PositiveIntegerField(null=True, blank=True)  # what the body points to
+    records = models.PositiveIntegerField()  # records in the body, this month's or not: the lines it takes
+    task = models.ForeignKey(SyncTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Of the records, those of the month: all imported or already there (none rejected), so
+    # all duplicates when read again.
+    fetched = models.PositiveIntegerField()
+    read_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "sync_synced_page"
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "cycle_start", "position", "sha256"],
+                                    name="synced_page_once_a_month")
+        ]

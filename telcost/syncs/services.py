@@ -21,7 +21,8 @@ from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.syncs.credentials import credentials_encrypt
 from telcost.syncs.drop_files import drop_file_progress, skipped_file_note, synced_files
-from telcost.syncs.models import SyncProfile, SyncTask
+from telcost.syncs.models import SyncedPage, SyncProfile, SyncTask
+from telcost.syncs.synced_pages import synced_page_record, synced_pages
 from telcost.usage.cycles import cycle_start_of, previous_cycle
 from telcost.usage.imports import cdrs_import_rows
 from telcost.usage.recalculation import recalculation_dispatch
@@ -91,14 +92,19 @@ def sync_run(*, task: SyncTask, progress=None) -> dict:
     SyncTask.objects.filter(pk=task.pk).update(status=SyncTask.Status.RUNNING, started_at=timezone.now())
     profile = task.profile
     known = synced_files(task=task)
+    known_pages = synced_pages(task=task)
     try:
         provider = provider_for(profile)
-        pages = provider.pages(cycle_start=task.cycle_start, checkpoint=task.checkpoint, known_files=frozenset(known))
+        pages = provider.pages(cycle_start=task.cycle_start, checkpoint=task.checkpoint, known_files=frozenset(known),
+                               known_pages=known_pages)
         for page in read_ahead(pages):
             with transaction.atomic():
                 task.refresh_from_db()
                 if page.file is not None and page.file.skipped:
                     _count_unchanged_file(task, known[page.file.sha256])
+                    task.checkpoint = page.checkpoint
+                elif page.body is not None and page.body.skipped:
+                    _count_unchanged_page(task, known_pages[page.body.position, page.body.sha256])
                     task.checkpoint = page.checkpoint
                 else:
                     _import_page(task, page, profile.customer)
@@ -123,6 +129,7 @@ def _import_page(task: SyncTask, page, customer: Customer) -> None:
     task.duplicates += result.duplicates
     task.rejected += result.rejected
     task.errors = (task.errors + page.errors + result.errors)[:MAX_TASK_ERRORS]
+    synced_page_record(task=task, page=page, fetched=fetched, result=result)
     if page.file is None:
         task.checkpoint = page.checkpoint
     else:  # reads the file's counts so far from the task's checkpoint before it moves on
@@ -136,6 +143,12 @@ def _count_unchanged_file(task: SyncTask, synced) -> None:
     task.duplicates += synced.stored
     task.rejected += synced.rejected
     task.errors = (task.errors + skipped_file_note(synced))[:MAX_TASK_ERRORS]
+
+
+def _count_unchanged_page(task: SyncTask, synced: SyncedPage) -> None:
+    """What importing it again would count: its records of the month, all duplicates (none was rejected)."""
+    task.fetched += synced.fetched
+    task.duplicates += synced.fetched
 
 
 def sync_counts(task: SyncTask) -> dict:

@@ -28,8 +28,9 @@ def drop(customer, tmp_path):
     return profile, tmp_path
 
 
-def run(profile, month=SEPT) -> SyncTask:
-    task = SyncTask.objects.create(profile=profile, cycle_start=month)
+def run(profile, month=SEPT, task=None) -> SyncTask:
+    """A sync of the month run to its end (or task, resumed from its checkpoint)."""
+    task = task or SyncTask.objects.create(profile=profile, cycle_start=month)
     sync_run(task=task)
     task.refresh_from_db()
     return task
@@ -39,20 +40,25 @@ def counts(task):
     return task.fetched, task.imported, task.duplicates, task.rejected
 
 
+def calls_of(monkeypatch, module, name: str) -> list:
+    """A list that grows by one at each call of module.name (which still does its work)."""
+    calls = []
+    original = getattr(module, name)
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
 @pytest.fixture
 def csv_reads(monkeypatch):
     """How many times a drop file was parsed."""
     from telcost.integrations.providers import file_drop
 
-    reads = []
-    original = file_drop.csv_rows
-
-    def counting(stream):
-        reads.append(1)
-        return original(stream)
-
-    monkeypatch.setattr(file_drop, "csv_rows", counting)
-    return reads
+    return calls_of(monkeypatch, file_drop, "csv_rows")
 
 
 def test_an_unchanged_file_is_not_read_again_and_counts_as_reading_it_would(drop, csv_reads):

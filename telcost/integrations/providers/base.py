@@ -1,7 +1,7 @@
 """The interface every CDR provider speaks, and the choice of one for a sync profile."""
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 
@@ -28,6 +28,18 @@ class FileRead:
     skipped: bool = False
 
 
+@dataclass(frozen=True)
+class PageRead:
+    """Which answer of a paged provider a page is: its position (the page number asked
+    for) and the SHA-256 of the body as received. skipped: the same body at the same
+    position was imported before (see known_pages), the page has no rows.
+    """
+
+    position: int
+    sha256: str
+    skipped: bool = False
+
+
 @dataclass
 class Page:
     """Records ready for the import service, and where to resume once they are imported.
@@ -39,15 +51,19 @@ class Page:
     checkpoint: dict
     errors: list[dict] = field(default_factory=list)
     file: FileRead | None = None
+    body: PageRead | None = None
 
 
 class Provider:
-    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset()
-              ) -> Iterator[Page]:
+    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset(),
+              known_pages: Mapping[tuple[int, str], object] | None = None) -> Iterator[Page]:
         """The month's records page by page, from checkpoint on.
 
         known_files: sha256 digests of files read in full for this month before; a provider
         that reads files skips those (the others have no files and ignore it).
+        known_pages: (position, sha256) of pages imported for this month before, each with
+        the .next_page and .records its body held; a paged provider skips decoding those
+        (the others ignore it).
         """
         raise NotImplementedError
 

@@ -9,7 +9,7 @@ content is still the one the checkpoint was made from.
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from telcost.integrations.providers.base import FileRead, Page, Provider, ProviderError
@@ -46,8 +46,8 @@ class FileDropProvider(Provider):
     def __init__(self, *, path: str) -> None:
         self.path = Path(path)
 
-    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset()
-              ) -> Iterator[Page]:
+    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset(),
+              known_pages: Mapping[tuple[int, str], object] | None = None) -> Iterator[Page]:
         if not self.path.is_dir():
             raise ProviderError(f"the drop folder {self.path} does not exist", transient=False)
         done_files = set(checkpoint.get("done_files", []))

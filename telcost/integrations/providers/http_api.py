@@ -6,12 +6,17 @@ into CdrPage, each record into CdrRecord. A record that does not fit is handed
 on as a rejected row with its reason (the rest of the page is imported); a page
 that does not fit fails the sync. Transient failures are retried here with
 backoff, then handed to the job engine's retry.
+
+An answer is known by the SHA-256 of its body. One whose body is the one imported
+before at the same page position for the month (known_pages) is not decoded: the
+stored record says where it points next and how many records it held.
 """
 
 import datetime as dt
+import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any, NotRequired, TypedDict
@@ -20,7 +25,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, TypeAdapter, ValidationError
 
 from telcost.integrations.http import OutboundError, send
-from telcost.integrations.providers.base import Page, Provider, ProviderError
+from telcost.integrations.providers.base import Page, PageRead, Provider, ProviderError
 
 RETRIES = 4
 BACKOFF_S = 0.25
@@ -131,7 +136,8 @@ class PagedJsonProvider(Provider):
     def headers(self) -> dict[str, str]:
         raise NotImplementedError
 
-    def _get(self, params: dict) -> tuple[CdrPage, list[tuple[str, ...] | str]]:
+    def _get(self, params: dict) -> bytes:
+        """The body of the provider's answer, transient failures retried with backoff."""
         delay = BACKOFF_S
         for attempt in range(1, RETRIES + 1):
             try:
@@ -147,27 +153,38 @@ class PagedJsonProvider(Provider):
                 time.sleep(delay)
                 delay *= 2
                 continue
-            try:
-                return page_of_values(response.content)
-            except ValueError:
-                raise ProviderError("the provider's answer was not a page of records", transient=False) from None
+            return response.content
         raise AssertionError("unreachable")
 
-    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset()
-              ) -> Iterator[Page]:
+    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset(),
+              known_pages: Mapping[tuple[int, str], object] | None = None) -> Iterator[Page]:
+        known_pages = known_pages or {}
         page_number = checkpoint.get("next_page", 1)
         line = checkpoint.get("line", 0)
         month = f"{cycle_start:%Y-%m}"
         while page_number is not None:
-            page, values = self._get({"month": month, "page": page_number})
+            content = self._get({"month": month, "page": page_number})
+            digest = hashlib.sha256(content).hexdigest()
+            known = known_pages.get((page_number, digest))
+            if known is not None:
+                # The same bytes at the same position: decoding them would give the same records
+                # and the same next page, both recorded when they were imported.
+                position, page_number, line = page_number, known.next_page, line + known.records
+                yield Page(rows=[], checkpoint={"next_page": page_number, "line": line},
+                           body=PageRead(position, digest, skipped=True))
+                continue
+            try:
+                page, values = page_of_values(content)
+            except ValueError:
+                raise ProviderError("the provider's answer was not a page of records", transient=False) from None
             if page.next_page is not None and page.next_page <= page_number:
                 # A provider that points back would have us read the same pages forever.
                 raise ProviderError(f"the provider's page {page_number} points back to page {page.next_page}",
                                     transient=False)
-            page_number = page.next_page
+            position, page_number = page_number, page.next_page
             rows = list(enumerate(values, start=line + 1))
             line += len(rows)
-            yield Page(rows=rows, checkpoint={"next_page": page_number, "line": line})
+            yield Page(rows=rows, checkpoint={"next_page": page_number, "line": line}, body=PageRead(position, digest))
 
 
 class HttpApiProvider(PagedJsonProvider):
