@@ -14,6 +14,8 @@ import os
 import time
 from urllib.parse import parse_qs, urlparse
 
+import orjson
+
 from telcost.simulators.base import JsonHandler, MisbehaviourState, serve_main, start_in_thread
 from telcost.simulators.cdr_feed import feed_page
 
@@ -24,6 +26,24 @@ class ProviderState(MisbehaviourState):
         self.records, self.page_size = int(os.environ.get("PROVIDER_SIMULATOR_RECORDS", "250")), 100
         self.delay_s = 0.0
         self.slow_s = float(os.environ.get("PROVIDER_SIMULATOR_SLOW_SECONDS", "20"))
+        # A provider serves records it has stored; making them is the simulator's own cost (about
+        # 100 ms a page of 5,000), not a provider's. So a page is made once and then kept, up to a budget.
+        self.store_limit_bytes = int(os.environ.get("PROVIDER_SIMULATOR_STORE_MB", "512")) * 2**20
+        self.pages: dict[tuple, bytes] = {}
+        self.pages_bytes = 0
+
+    def stored_page(self, account: str, month: str, page: int) -> bytes:
+        """The page's JSON as served before (same account, month, size of the month and page size), else made now."""
+        with self.lock:
+            ident = (account, month, self.records, self.page_size, page)
+            data = self.pages.get(ident)
+        if data is None:
+            data = orjson.dumps(feed_page(account, month, ident[2], page, ident[3]))
+            with self.lock:
+                if self.pages_bytes + len(data) <= self.store_limit_bytes and ident not in self.pages:
+                    self.pages[ident] = data
+                    self.pages_bytes += len(data)
+        return data
 
 
 MALFORMED_RECORDS = 4
@@ -92,6 +112,9 @@ class ProviderHandler(JsonHandler):
                 raise ValueError
         except ValueError:
             self.send_json(400, {"error": "month=YYYY-MM and page>=1 required"})
+            return
+        if mode not in ("malformed", "loop"):
+            self.send_json(200, None, raw=self.state.stored_page(key, month, page))
             return
         body = feed_page(key, month, self.state.records, page, self.state.page_size)
         if mode == "malformed":
