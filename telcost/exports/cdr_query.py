@@ -24,6 +24,7 @@ from telcost.exports.cdr_sqlite import sqlite_cdr_rows
 from telcost.exports.writers import csv_line
 from telcost.usage.cycles import cycle_bounds
 from telcost.usage.models import CDR
+from telcost.usage.sql_tuning import big_statement_settings
 
 _FETCH_ROWS = 5000
 
@@ -125,7 +126,7 @@ def _postgres_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) 
 def _sort_in_memory() -> None:
     """For the rest of the transaction: the sort of a million CDRs spilled 110 MB to disk with the default 4 MB."""
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '256MB'")
+        big_statement_settings(cursor)
 
 
 def postgres_cdr_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO, header: list[str]) -> int:
