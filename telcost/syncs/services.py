@@ -24,7 +24,7 @@ from telcost.syncs.drop_files import drop_file_progress, skipped_file_note, sync
 from telcost.syncs.models import SyncedPage, SyncProfile, SyncTask
 from telcost.syncs.synced_pages import synced_page_record, synced_pages
 from telcost.usage.cycles import cycle_start_of, previous_cycle
-from telcost.usage.imports import cdrs_import_rows
+from telcost.usage.imports import cdrs_import_rows, cdrs_rows_prepare
 from telcost.usage.recalculation import recalculation_dispatch
 
 MAX_TASK_ERRORS = 200
@@ -97,7 +97,7 @@ def sync_run(*, task: SyncTask, progress=None) -> dict:
         provider = provider_for(profile)
         pages = provider.pages(cycle_start=task.cycle_start, checkpoint=task.checkpoint, known_files=frozenset(known),
                                known_pages=known_pages)
-        for page in read_ahead(pages):
+        for page in read_ahead(pages, prepare=_prepared):
             with transaction.atomic():
                 task.refresh_from_db()
                 if page.file is not None and page.file.skipped:
@@ -120,9 +120,15 @@ def sync_run(*, task: SyncTask, progress=None) -> dict:
     return sync_counts(task)
 
 
+def _prepared(page):
+    """The page with its rows made ready for the import: in the read-ahead thread, overlapping this page's import."""
+    page.prepared = cdrs_rows_prepare(page.rows)
+    return page
+
+
 def _import_page(task: SyncTask, page, customer: Customer) -> None:
     """One page imported and counted, in the caller's transaction with its checkpoint."""
-    result = cdrs_import_rows(customer=customer, rows=page.rows, cycle_start=task.cycle_start)
+    result = cdrs_import_rows(customer=customer, rows=page.rows, cycle_start=task.cycle_start, prepared=page.prepared)
     fetched = len(page.rows) - result.skipped_other_months
     task.fetched += fetched
     task.imported += result.imported

@@ -9,6 +9,7 @@ a form COPY reads.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import connection
 
@@ -37,17 +38,55 @@ _CREATE_STAGE = (
 _COPY = f"COPY {_STAGE} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN (DELIMITER E'\\x1f')"
 
 
-def import_batch_postgres(*, customer: Customer, batch: list, cycle_start: dt.date | None, result) -> None:
-    """Import one batch of (line, values) into the customer's CDRs, counting into result."""
-    lines = _copy_lines(batch, result)
-    if not lines:
+@dataclass(slots=True)
+class CopyBatch:
+    """A batch made ready for COPY without the database (copy_batch), so a thread reading ahead can make it.
+
+    text: COPY input of the records that can be imported; rejected: (line, reason) of the others.
+    """
+
+    text: str
+    staged: int
+    rejected: list[tuple[int, str]]
+    size: int  # records in the batch, rejected ones included
+
+    def __len__(self) -> int:
+        return self.size
+
+
+def copy_batch(batch: list) -> CopyBatch:
+    """COPY text of a batch of (line, values); records that cannot be imported are rejected with their reason."""
+    lines, rejected = [], []
+    zone = billing_zone()
+    for line, values in batch:
+        if isinstance(values, str):  # the provider could not read it into values
+            rejected.append((line, values))
+            continue
+        text = canonical_text(values)
+        if text is None:
+            try:
+                text = parsed_text(parse_row(line, values, zone))
+            except ValueError as exc:
+                rejected.append((line, str(exc)))
+                continue
+        lines.append(f"{line}{SEPARATOR}{text}\n")
+    return CopyBatch(text="".join(lines), staged=len(lines), rejected=rejected, size=len(batch))
+
+
+def import_batch_postgres(*, customer: Customer, batch: list | CopyBatch, cycle_start: dt.date | None, result) -> None:
+    """Import one batch of (line, values), or one made ready by copy_batch, into the customer's CDRs, counting
+    into result."""
+    ready = batch if isinstance(batch, CopyBatch) else copy_batch(batch)
+    for line, reason in ready.rejected:
+        result.reject(line, reason)
+    if not ready.staged:
         return
     zone_name = billing_zone().key
     with connection.cursor() as cursor:
         cursor.execute(_CREATE_STAGE)
         with cursor.cursor.copy(_COPY) as copy:
-            copy.write("".join(lines))
-        staged = len(lines)
+            copy.write(ready.text)
+        staged = ready.staged
         if cycle_start is not None:
             start, end = cycle_bounds(cycle_start)
             cursor.execute(f"DELETE FROM {_STAGE} WHERE NOT (started_at >= %s AND started_at < %s)", [start, end])
@@ -66,25 +105,6 @@ def import_batch_postgres(*, customer: Customer, batch: list, cycle_start: dt.da
         cursor.execute(f"DELETE FROM {_STAGE}")  # the next batch may come in the same transaction
     result.imported += inserted
     result.duplicates += staged - inserted
-
-
-def _copy_lines(batch: list, result) -> list[str]:
-    """COPY text of the batch's records; those that cannot be imported are rejected with their reason."""
-    lines = []
-    zone = billing_zone()
-    for line, values in batch:
-        if isinstance(values, str):  # the provider could not read it into values
-            result.reject(line, values)
-            continue
-        text = canonical_text(values)
-        if text is None:
-            try:
-                text = parsed_text(parse_row(line, values, zone))
-            except ValueError as exc:
-                result.reject(line, str(exc))
-                continue
-        lines.append(f"{line}{SEPARATOR}{text}\n")
-    return lines
 
 
 def _insert_staged(cursor, *, customer: Customer, cycle_start: dt.date | None, zone_name: str) -> int:

@@ -20,11 +20,12 @@ from django.db import connection, transaction
 
 from telcost.customers.models import Customer
 from telcost.usage.import_devices import REFUSED_DEVICE, devices_for_batch
-from telcost.usage.import_postgres import import_batch_postgres
+from telcost.usage.import_postgres import copy_batch, import_batch_postgres
 from telcost.usage.import_rows import CSV_COLUMNS, ParsedRow, RawValues, billing_zone, parse_row
 from telcost.usage.models import CDR
 
-__all__ = ["CSV_COLUMNS", "ImportRefused", "ImportResult", "cdrs_import_csv", "cdrs_import_rows", "csv_rows"]
+__all__ = ["CSV_COLUMNS", "ImportRefused", "ImportResult", "cdrs_import_csv", "cdrs_import_rows", "cdrs_rows_prepare",
+           "csv_rows"]
 
 BATCH_SIZE = 20_000
 MAX_REPORTED_ERRORS = 1000
@@ -81,18 +82,34 @@ def cdrs_import_rows(
     rows: Iterable[Row],
     cycle_start: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
+    prepared: list | None = None,
 ) -> ImportResult:
-    """Import (line, values) records. Rows outside cycle_start's month are skipped."""
+    """Import (line, values) records. Rows outside cycle_start's month are skipped.
+
+    prepared: what cdrs_rows_prepare made of the same rows, if it was called; used instead of them.
+    """
     result = ImportResult()
     seen = 0
     import_batch = import_batch_postgres if connection.vendor == "postgresql" else _import_batch_sqlite
-    for batch in _batches(rows, BATCH_SIZE):
+    for batch in _batches(rows, BATCH_SIZE) if prepared is None else prepared:
         with transaction.atomic():
             import_batch(customer=customer, batch=batch, cycle_start=cycle_start, result=result)
         seen += len(batch)
         if progress is not None:
             progress(seen)
     return result
+
+
+def cdrs_rows_prepare(rows: list[Row]) -> list | None:
+    """The part of importing `rows` that needs no database, batch by batch, for cdrs_import_rows(prepared=...).
+
+    Pure Python with no connection, so a thread that reads the next page can do it while this
+    thread's import waits on the database. On PostgreSQL that is turning the records into COPY
+    text (about a fifth of an import); SQLite's import has nothing to make ahead (None).
+    """
+    if connection.vendor != "postgresql":
+        return None
+    return [copy_batch(batch) for batch in _batches(rows, BATCH_SIZE)]
 
 
 def _import_batch_sqlite(*, customer: Customer, batch: list[Row], cycle_start: dt.date | None,

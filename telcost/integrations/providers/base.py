@@ -52,6 +52,8 @@ class Page:
     errors: list[dict] = field(default_factory=list)
     file: FileRead | None = None
     body: PageRead | None = None
+    # The import service's database-free preparation of rows (cdrs_rows_prepare), made while reading ahead.
+    prepared: list | None = None
 
 
 class Provider:
