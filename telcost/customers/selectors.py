@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from telcost.customers.models import Customer
+from telcost.customers.models import CostCenterAssignment, Customer
 
 
 def customers_visible_to(user) -> QuerySet[Customer]:
@@ -33,3 +33,9 @@ def customer_as_dict(customer: Customer) -> dict:
             "totals_outcome": customer.totals_outcome,
         },
     }
+
+
+def cost_center_assignments(customer: Customer) -> list[tuple]:
+    """(device id, valid_from, cost center code) of the customer's devices, by device and valid_from."""
+    return list(CostCenterAssignment.objects.filter(device__customer=customer).order_by("device_id", "valid_from")
+                .values_list("device_id", "valid_from", "cost_center__code"))

@@ -14,12 +14,14 @@ else in telcost (and on SQLite).
 
 import datetime as dt
 from collections.abc import Iterator
+from itertools import islice
 from typing import BinaryIO
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device
+from telcost.customers.models import Customer, Device
+from telcost.customers.selectors import cost_center_assignments
 from telcost.exports.cdr_sqlite import sqlite_cdr_rows
 from telcost.exports.writers import csv_line
 from telcost.usage.cycles import cycle_bounds
@@ -27,6 +29,7 @@ from telcost.usage.models import CDR
 from telcost.usage.sql_tuning import big_statement_settings
 
 _FETCH_ROWS = 5000
+_COPY_CHUNK_ROWS = 10_000
 
 
 def offset_changes(cycle_start: dt.date) -> list[tuple[dt.datetime, int]]:
@@ -67,6 +70,32 @@ def _offset_case(changes: list[tuple[dt.datetime, int]]) -> tuple[str, dict]:
     return f"CASE {' '.join(whens)} ELSE {changes[-1][1]} END", params
 
 
+def _day_start(day: dt.date, tz) -> dt.datetime:
+    """The UTC instant the local day begins (offsets never change at local midnight here)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+
+
+def _cost_center_periods(customer: Customer, params: dict) -> str:
+    """The customer's cost center periods as a relation (device_id, valid_from, valid_until, code).
+
+    Each period runs from the instant its valid_from's local day begins until the next one's,
+    so a CDR is matched by its started_at alone: no local date computed per CDR, and the
+    periods travel as array parameters, which parallel workers can read (a subquery with a
+    window function would keep the join in the leader).
+    """
+    tz = timezone.get_default_timezone()
+    assignments = cost_center_assignments(customer)
+    devices, starts, untils, codes = [], [], [], []
+    for (device_id, valid_from, code), following in zip(assignments, [*assignments[1:], None], strict=True):
+        devices.append(device_id)
+        starts.append(_day_start(valid_from, tz))
+        untils.append(_day_start(following[1], tz) if following and following[0] == device_id else None)
+        codes.append(code)
+    params.update(period_device=devices, period_from=starts, period_until=untils, period_code=codes)
+    return ("(SELECT * FROM unnest(%(period_device)s::bigint[], %(period_from)s::timestamptz[], "
+            "%(period_until)s::timestamptz[], %(period_code)s::text[]) AS u(device_id, valid_from, valid_until, code))")
+
+
 def _postgres_select(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool, for_copy: bool = False
                      ) -> tuple[str, dict]:
     offset, params = _offset_case(offset_changes(cycle_start))
@@ -74,15 +103,11 @@ def _postgres_select(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool
     # A standard customer's cost is the provider's, even before a recalculation wrote it down.
     cost = "c.cost" if customer.is_rateplan else "COALESCE(c.cost, c.provider_cost)"
     local = f"((c.started_at + ({offset}) * interval '1 second') AT TIME ZONE 'UTC')"
-    local_date = f"{local}::date"
+    # The timestamp's own text (ISO datestyle, see _export_settings) is what to_char would give at a
+    # third of the cost; date_trunc cuts the fraction off as isoformat(timespec="seconds") does.
     shown = (f"(extract(epoch FROM {local}) / 86400 + 25569)::float8::text" if for_xlsx
-             else f"to_char({local}, 'YYYY-MM-DD HH24:MI:SS')")
-    # The customer's cost center periods, one valid_from to the next, hashed once and joined.
-    periods = (f"SELECT a.device_id, a.valid_from, cc.code, "
-               f"LEAD(a.valid_from) OVER (PARTITION BY a.device_id ORDER BY a.valid_from) AS valid_until "
-               f"FROM {CostCenterAssignment._meta.db_table} a "
-               f"JOIN {CostCenter._meta.db_table} cc ON cc.id = a.cost_center_id "
-               f"JOIN {Device._meta.db_table} pd ON pd.id = a.device_id WHERE pd.customer_id = %(customer)s")
+             else f"date_trunc('second', {local})::text")
+    periods = _cost_center_periods(customer, params)
     # COPY's csv quotes an empty string ("") where the csv module writes nothing: empty text goes out as NULL.
     destination, code = ("NULLIF(c.destination, '')", "NULLIF(p.code, '')") if for_copy else ("c.destination", "p.code")
     sql = (
@@ -90,8 +115,8 @@ def _postgres_select(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool
         f"{code} "
         f"FROM {CDR._meta.db_table} c "
         f"LEFT JOIN {Device._meta.db_table} d ON d.id = c.device_id AND d.customer_id = c.customer_id "
-        f"LEFT JOIN ({periods}) p ON p.device_id = d.id AND p.valid_from <= {local_date} "
-        f"AND (p.valid_until IS NULL OR {local_date} < p.valid_until) "
+        f"LEFT JOIN {periods} p ON p.device_id = c.device_id AND c.started_at >= p.valid_from "
+        f"AND (p.valid_until IS NULL OR c.started_at < p.valid_until) "
         f"WHERE c.customer_id = %(customer)s AND c.cycle_start = %(cycle)s "
         f"ORDER BY c.started_at, c.id"
     )
@@ -117,16 +142,22 @@ def _postgres_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) 
     # A server-side cursor streams only inside a transaction; outside one it is declared WITH HOLD
     # and PostgreSQL first materialises the whole result.
     with transaction.atomic(), connection.chunked_cursor() as cursor:
-        _sort_in_memory()
+        _export_settings()
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(_FETCH_ROWS):
             yield from batch
 
 
-def _sort_in_memory() -> None:
-    """For the rest of the transaction: the sort of a million CDRs spilled 110 MB to disk with the default 4 MB."""
+def _export_settings() -> None:
+    """For the rest of the transaction: the sort of a million CDRs in memory (it spilled 110 MB to disk with
+    the default 4 MB), timestamps as ISO text, and parallel workers for COPY's query (a server-side
+    cursor never gets them): with their start-up costed at nothing the planner scans, joins and sorts
+    the month in two workers and merges, 4.0 s -> 2.9 s for 1M CDRs."""
     with connection.cursor() as cursor:
         big_statement_settings(cursor)
+        cursor.execute("SET LOCAL datestyle = 'ISO, YMD'")
+        cursor.execute("SET LOCAL parallel_setup_cost = 0")
+        cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")
 
 
 def postgres_cdr_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO, header: list[str]) -> int:
@@ -134,17 +165,24 @@ def postgres_cdr_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO,
 
     The bytes are what the csv module writes of cdr_export_rows: COPY's csv quotes the same
     characters (comma, quote, CR, LF), empty text is sent as NULL, and each record's LF becomes the
-    csv module's CRLF (COPY hands over one record at a time; newlines inside a quoted value stay).
+    csv module's CRLF. COPY hands over one record at a time; they are joined _COPY_CHUNK_ROWS at a
+    time, and where a chunk holds no quote no value holds a newline, so every LF in it ends a record.
     """
     sql, params = _postgres_select(customer, cycle_start, for_xlsx=False, for_copy=True)
     stream.write(csv_line(header).encode())
     count = 0
-    write = stream.write
     with transaction.atomic(), connection.cursor() as cursor:
-        _sort_in_memory()
+        _export_settings()
         with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-            for record in copy:
-                write(record[:-1])
-                write(b"\r\n")
-                count += 1
+            records = iter(copy)
+            while chunk := list(islice(records, _COPY_CHUNK_ROWS)):
+                data = b"".join(chunk)
+                if b'"' in data:  # a quoted value may hold a newline of its own: record by record
+                    parts = []
+                    for record in chunk:
+                        parts += (record[:-1], b"\r\n")
+                    stream.write(b"".join(parts))
+                else:
+                    stream.write(data.replace(b"\n", b"\r\n"))
+                count += len(chunk)
     return count

@@ -20,7 +20,8 @@ from typing import BinaryIO
 from django.db import connection
 from django.utils import timezone
 
-from telcost.customers.models import CostCenterAssignment, Customer, Device
+from telcost.customers.models import Customer, Device
+from telcost.customers.selectors import cost_center_assignments
 from telcost.exports.writers import csv_line
 from telcost.usage.models import CDR
 
@@ -60,9 +61,7 @@ class _CostCenterDays(dict):
         super().__init__()
         self.missing = missing
         self.periods: dict[int, tuple[list[str], list[str]]] = {}
-        for device_id, valid_from, code in (CostCenterAssignment.objects.filter(device__customer=customer)
-                                            .order_by("device_id", "valid_from")
-                                            .values_list("device_id", "valid_from", "cost_center__code")):
+        for device_id, valid_from, code in cost_center_assignments(customer):
             dates, codes = self.periods.setdefault(device_id, ([], []))
             dates.append(valid_from.isoformat())
             codes.append(code)

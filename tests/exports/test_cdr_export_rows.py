@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 
 from telcost.customers.models import CostCenterAssignment, Device
-from telcost.exports import cdr_sqlite
+from telcost.exports import cdr_query, cdr_sqlite
 from telcost.exports.cdr_query import cdr_export_rows, offset_changes
 from telcost.exports.models import ExportJob
 from telcost.exports.services import export_generate
@@ -180,11 +180,13 @@ def test_devices_of_other_customers_and_other_months_stay_out(october):
 
 
 @pytest.mark.parametrize("batch_rows", [1, 2, 5000])
-def test_sqlite_csv_lines_quote_as_the_csv_module_in_every_batch(october, monkeypatch, batch_rows):
+def test_csv_lines_quote_as_the_csv_module_in_every_batch(october, monkeypatch, batch_rows):
     """SQLite writes a batch's lines itself unless a value needs quoting: a lone CR, a lone quote, a comma,
     a newline each send their batch through the csv module; empty cost centers and money stay empty.
-    The mover's cost center is OLD on the 10th: nothing else in those rows needs quoting."""
+    PostgreSQL turns a chunk's LFs into CRLFs at once unless it holds a quote (a quoted value may hold
+    an LF of its own). The mover's cost center is OLD on the 10th: nothing else in those rows needs quoting."""
     monkeypatch.setattr(cdr_sqlite, "_FETCH_ROWS", batch_rows)
+    monkeypatch.setattr(cdr_query, "_COPY_CHUNK_ROWS", batch_rows)
     mover = Device.objects.get(msisdn="31611111111")
     cdr(october, mover, dt.datetime(2026, 10, 10, 8, tzinfo=UTC), destination="carriage\rreturn")
     cdr(october, mover, dt.datetime(2026, 10, 10, 9, tzinfo=UTC), destination='one " quote')
