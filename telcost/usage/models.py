@@ -68,12 +68,18 @@ class CycleTotals(models.Model):
         constraints = [models.UniqueConstraint(fields=["customer", "cycle_start"], name="one_totals_per_cycle")]
 
 
+# The per-device rows of totals and backups are written only set-based by their services, from rows
+# that exist in the same transaction, so they have no database-level foreign keys: PostgreSQL checks
+# Django's (deferred) ones row by row at COMMIT, 0.4 s of writing a month's 18,000 usage totals.
+# Deleting a customer, device or backup still removes them (Django's CASCADE).
+
+
 class UsageTotal(models.Model):
     """Usage per (customer, cycle, device, record type, zone)."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     cycle_start = models.DateField()
-    device = models.ForeignKey("customers.Device", on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey("customers.Device", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     record_type = models.CharField(max_length=8, choices=RecordType.choices)
     zone = models.CharField(max_length=16, choices=Zone.choices)
     count = models.PositiveIntegerField()
@@ -91,9 +97,9 @@ class UsageTotal(models.Model):
 class SubscriptionTotal(models.Model):
     """The monthly fee of each device active in the cycle (rate-plan customers)."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     cycle_start = models.DateField()
-    device = models.ForeignKey("customers.Device", on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey("customers.Device", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     cost = models.DecimalField(max_digits=16, decimal_places=4)
 
     class Meta:
@@ -139,7 +145,7 @@ class TotalsBackup(models.Model):
 
 
 class TotalsBackupRow(models.Model):
-    backup = models.ForeignKey(TotalsBackup, on_delete=models.CASCADE, related_name="rows")
+    backup = models.ForeignKey(TotalsBackup, on_delete=models.CASCADE, related_name="rows", db_constraint=False)
     device_id = models.BigIntegerField()
     msisdn = models.CharField(max_length=20)
     record_type = models.CharField(max_length=16)  # a usage type, or "subscription" for the monthly fee

@@ -68,6 +68,10 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
     priced, and only the rows whose cost changes are written (a rewritten row costs
     a new tuple on PostgreSQL). The rows are found again by their physical address
     (ctid) on PostgreSQL and by rowid (the id) on SQLite, without an index probe.
+
+    On PostgreSQL each step ends in OFFSET 0, which keeps the planner from folding it into the
+    next: folded, every use of a computed column repeats its whole expression (billable appears
+    five times in covered and priced), 0.8 s of 4.7 s for 1M CDRs.
     """
     init, sub = plan.voice.initial_increment_s, plan.voice.subsequent_increment_s
     inc = plan.data.increment_kb
@@ -84,6 +88,7 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
     # The sort compares integers where it can, and external_ids byte by byte (SQLite's own
     # order, and the same as C.UTF-8's) instead of through the locale, which costs seconds.
     byte_order = ' COLLATE "C"' if postgres else ""
+    fence = "OFFSET 0" if postgres else ""
     sql = f"""
         WITH units AS (
             SELECT {locator} AS locator, device_id, started_at, external_id, record_type, duration_s,
@@ -105,26 +110,27 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
                    {rate_case} AS rate_micro
             FROM {cdr}
             WHERE customer_id = %s AND cycle_start = %s
+            {fence}
         ),
         taking AS (
             SELECT *, CAST(CASE WHEN allowance = 0 THEN 0
                                 WHEN billable > allowance THEN allowance + 1
                                 ELSE billable END AS {sum_type}) AS take
-            FROM units
+            FROM units {fence}
         ),
         used AS (
             SELECT locator, record_type, duration_s, old_cost, billable, allowance, rate_micro,
                    -- What the device's earlier CDRs of this type took from the bundle.
                    SUM(take) OVER (PARTITION BY device_id, type_code ORDER BY started_at, external_id{byte_order}
                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - take AS used_before
-            FROM taking
+            FROM taking {fence}
         ),
         covered AS (
             SELECT locator, record_type, duration_s, old_cost, billable, rate_micro,
                    CASE WHEN allowance - used_before <= 0 THEN 0
                         WHEN allowance - used_before >= billable THEN billable
                         ELSE allowance - used_before END AS covered
-            FROM used
+            FROM used {fence}
         ),
         priced AS (
             SELECT locator, old_cost,
@@ -135,7 +141,7 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
                      WHEN 'sms' THEN {half_up_div("(billable - covered) * rate_micro", 100)}
                      ELSE {half_up_div("(billable - covered) * rate_micro", 102400)}
                    END AS cost_e4
-            FROM covered
+            FROM covered {fence}
         ),
         changed AS MATERIALIZED (
             SELECT locator, cost_e4 FROM priced
