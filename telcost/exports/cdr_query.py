@@ -86,7 +86,8 @@ def _cost_center_periods(customer: Customer, params: dict) -> str:
     tz = timezone.get_default_timezone()
     assignments = cost_center_assignments(customer)
     devices, starts, untils, codes = [], [], [], []
-    for (device_id, valid_from, code), following in zip(assignments, [*assignments[1:], None], strict=True):
+    for index, (device_id, valid_from, code) in enumerate(assignments):
+        following = assignments[index + 1] if index + 1 < len(assignments) else None
         devices.append(device_id)
         starts.append(_day_start(valid_from, tz))
         untils.append(_day_start(following[1], tz) if following and following[0] == device_id else None)

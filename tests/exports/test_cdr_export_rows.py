@@ -179,6 +179,15 @@ def test_devices_of_other_customers_and_other_months_stay_out(october):
     assert len(list(cdr_export_rows(october, OCT, for_xlsx=False))) == 5
 
 
+def test_a_customer_without_cost_centers_exports_empty_cost_center_cells():
+    customer = CustomerFactory(name="No centers BV")
+    device = DeviceFactory(customer=customer, msisdn="31644444444")
+    cdr(customer, device, dt.datetime(2026, 10, 3, 12, tzinfo=UTC))
+    cdr(customer, device, dt.datetime(2026, 10, 4, 12, tzinfo=UTC))
+    assert [row[8] for row in cdr_export_rows(customer, OCT, for_xlsx=False)] == [None, None]
+    assert generate(customer, "csv").decode() == csv_of_reference_rows(customer)
+
+
 @pytest.mark.parametrize("batch_rows", [1, 2, 5000])
 def test_csv_lines_quote_as_the_csv_module_in_every_batch(october, monkeypatch, batch_rows):
     """SQLite writes a batch's lines itself unless a value needs quoting: a lone CR, a lone quote, a comma,
