@@ -91,9 +91,10 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
     fence = "OFFSET 0" if postgres else ""
     sql = f"""
         WITH units AS (
-            SELECT {locator} AS locator, device_id, started_at, external_id, record_type, duration_s,
+            SELECT {locator} AS locator, device_id, started_at, external_id, duration_s,
                    CASE record_type WHEN 'voice' THEN 1 WHEN 'sms' THEN 2 ELSE 3 END AS type_code,
-                   cost AS old_cost,
+                   -- Only integers and the sort keys go on: every byte of a row is carried through the sort.
+                   {e4_of('cost')} AS old_e4,
                    CASE
                      WHEN record_type = 'voice' THEN
                        CASE WHEN duration_s = 0 THEN 0
@@ -113,39 +114,40 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
             {fence}
         ),
         taking AS (
-            SELECT *, CAST(CASE WHEN allowance = 0 THEN 0
+            SELECT locator, device_id, started_at, external_id, type_code, duration_s, old_e4, billable, allowance,
+                   rate_micro, CAST(CASE WHEN allowance = 0 THEN 0
                                 WHEN billable > allowance THEN allowance + 1
                                 ELSE billable END AS {sum_type}) AS take
             FROM units {fence}
         ),
         used AS (
-            SELECT locator, record_type, duration_s, old_cost, billable, allowance, rate_micro,
+            SELECT locator, type_code, duration_s, old_e4, billable, allowance, rate_micro,
                    -- What the device's earlier CDRs of this type took from the bundle.
                    SUM(take) OVER (PARTITION BY device_id, type_code ORDER BY started_at, external_id{byte_order}
                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - take AS used_before
             FROM taking {fence}
         ),
         covered AS (
-            SELECT locator, record_type, duration_s, old_cost, billable, rate_micro,
+            SELECT locator, type_code, duration_s, old_e4, billable, rate_micro,
                    CASE WHEN allowance - used_before <= 0 THEN 0
                         WHEN allowance - used_before >= billable THEN billable
                         ELSE allowance - used_before END AS covered
             FROM used {fence}
         ),
         priced AS (
-            SELECT locator, old_cost,
-                   CASE record_type
-                     WHEN 'voice' THEN {half_up_div(
+            SELECT locator, old_e4,
+                   CASE type_code
+                     WHEN 1 THEN {half_up_div(
                          f"(CASE WHEN duration_s > 0 THEN {setup_micro} * 60 ELSE 0 END) + (billable - covered) * rate_micro",
                          6000)}
-                     WHEN 'sms' THEN {half_up_div("(billable - covered) * rate_micro", 100)}
+                     WHEN 2 THEN {half_up_div("(billable - covered) * rate_micro", 100)}
                      ELSE {half_up_div("(billable - covered) * rate_micro", 102400)}
                    END AS cost_e4
             FROM covered {fence}
         ),
         changed AS MATERIALIZED (
             SELECT locator, cost_e4 FROM priced
-            WHERE old_cost IS NULL OR {e4_of("old_cost")} <> cost_e4
+            WHERE old_e4 IS NULL OR old_e4 <> cost_e4
             -- In storage order: each page is read and written once, not once per device on it.
             ORDER BY locator
         )
