@@ -167,3 +167,25 @@ def test_a_provider_number_with_a_fraction_is_read_as_the_decimal_it_says():
     with pytest.raises(ValueError, match="4 decimals"):
         parse_row(3, values[1])
     assert canonical_text(values[0]) is not None and values[0][6] == "0"
+
+
+@pytest.mark.parametrize("bad_at", [None, 0, 599])
+def test_a_long_page_is_validated_in_slices_and_keeps_every_record_in_order(bad_at):
+    """600 records: the fast path validates them 250 at a time; one bad record anywhere sends the page
+    the exact way, where only that record is refused."""
+    import json
+
+    from telcost.integrations.providers.http_api import page_of_values
+
+    records = [{"external_id": f"s{n}", "msisdn": "31600000001", "started_at": "2026-09-01T10:00:00+02:00",
+                "record_type": "sms", "zone": "eu", "duration_s": 0, "volume_kb": 0, "provider_cost": n}
+               for n in range(600)]
+    if bad_at is not None:
+        records[bad_at]["record_type"] = 7
+    _, values = page_of_values(json.dumps({"records": records, "next_page": None}).encode())
+    assert len(values) == 600
+    for n, value in enumerate(values):
+        if n == bad_at:
+            assert isinstance(value, str)
+        else:
+            assert value[0] == f"s{n}" and value[8] == str(n)

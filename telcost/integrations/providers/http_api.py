@@ -60,6 +60,7 @@ class CdrRecord(TypedDict):
 
 _RECORD = TypeAdapter(CdrRecord)
 _RECORDS = TypeAdapter(list[CdrRecord])
+_VALIDATE_SLICE = 250
 _FIELDS = tuple(CdrRecord.__annotations__)  # the order of the import's CSV_COLUMNS
 _in_order = itemgetter(*_FIELDS)
 
@@ -115,7 +116,11 @@ def page_of_values(content: bytes) -> tuple[CdrPage, list[tuple[str, ...] | str]
     """
     try:
         page = CdrPage.model_validate(orjson.loads(content))
-        return page, [_as_values(record) for record in _RECORDS.validate_python(page.records, strict=True)]
+        records = page.records
+        # In slices: one call holds the interpreter throughout, and the importing thread waits for it
+        # at each database answer (this runs in the read-ahead thread).
+        return page, [_as_values(record) for start in range(0, len(records), _VALIDATE_SLICE)
+                      for record in _RECORDS.validate_python(records[start:start + _VALIDATE_SLICE], strict=True)]
     except (ValueError, ValidationError):  # orjson.JSONDecodeError is a ValueError
         pass
     try:
