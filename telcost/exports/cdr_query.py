@@ -24,7 +24,7 @@ from telcost.customers.models import Customer, Device
 from telcost.customers.selectors import cost_center_assignments
 from telcost.exports.cdr_sqlite import sqlite_cdr_rows
 from telcost.exports.writers import csv_line
-from telcost.usage.cycles import cycle_bounds
+from telcost.usage.cycles import cycle_bounds, day_start
 from telcost.usage.models import CDR
 from telcost.usage.sql_tuning import big_statement_settings
 
@@ -70,27 +70,22 @@ def _offset_case(changes: list[tuple[dt.datetime, int]]) -> tuple[str, dict]:
     return f"CASE {' '.join(whens)} ELSE {changes[-1][1]} END", params
 
 
-def _day_start(day: dt.date, tz) -> dt.datetime:
-    """The UTC instant the local day begins (offsets never change at local midnight here)."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
-
-
 def _cost_center_periods(customer: Customer, params: dict) -> str:
     """The customer's cost center periods as a relation (device_id, valid_from, valid_until, code).
 
-    Each period runs from the instant its valid_from's local day begins until the next one's,
-    so a CDR is matched by its started_at alone: no local date computed per CDR, and the
+    Each period runs from the instant its valid_from's local day begins until the next one's
+    (a CDR's local date only grows with its started_at: Europe/Amsterdam's offset never changes
+    across local midnight), so a CDR is matched by its started_at alone: no local date computed per CDR, and the
     periods travel as array parameters, which parallel workers can read (a subquery with a
     window function would keep the join in the leader).
     """
-    tz = timezone.get_default_timezone()
     assignments = cost_center_assignments(customer)
     devices, starts, untils, codes = [], [], [], []
     for index, (device_id, valid_from, code) in enumerate(assignments):
         following = assignments[index + 1] if index + 1 < len(assignments) else None
         devices.append(device_id)
-        starts.append(_day_start(valid_from, tz))
-        untils.append(_day_start(following[1], tz) if following and following[0] == device_id else None)
+        starts.append(day_start(valid_from))
+        untils.append(day_start(following[1]) if following and following[0] == device_id else None)
         codes.append(code)
     params.update(period_device=devices, period_from=starts, period_until=untils, period_code=codes)
     return ("(SELECT * FROM unnest(%(period_device)s::bigint[], %(period_from)s::timestamptz[], "

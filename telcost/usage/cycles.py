@@ -40,12 +40,14 @@ def previous_cycle(cycle_start: dt.date) -> dt.date:
     return (cycle_start.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
+def day_start(day: dt.date) -> dt.datetime:
+    """The instant the local day begins, as an aware datetime in the local time zone."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
+
+
 def cycle_bounds(cycle_start: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of the cycle as aware datetimes in the local time zone."""
-    tz = timezone.get_default_timezone()
-    start = dt.datetime.combine(cycle_start, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(next_cycle(cycle_start), dt.time.min, tzinfo=tz)
-    return start, end
+    return day_start(cycle_start), day_start(next_cycle(cycle_start))
 
 
 def parse_month(text: str) -> dt.date:
