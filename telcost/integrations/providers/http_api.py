@@ -109,10 +109,10 @@ def records_values(records: list[Any]) -> list[tuple[str, ...] | str]:
 def page_of_values(content: bytes) -> tuple[CdrPage, list[tuple[str, ...] | str]]:
     """A provider's answer as a page and its records' values; ValueError if it is not a page of records.
 
-    Fast path: orjson and one strict validation of the whole page. orjson reads a number
-    with a fraction as a float, which strict validation refuses (no Decimal from a float);
-    a page with such a number, or any record that does not fit, is read again the exact
-    way: numbers as Decimal, each record on its own with its reason.
+    Fast path: orjson and a strict validation of the records, a slice at a time. orjson reads
+    a number with a fraction as a float, which strict validation refuses (no Decimal from a
+    float); a page with such a number, or any record that does not fit, is read again the
+    exact way: numbers as Decimal, each record on its own with its reason.
     """
     try:
         page = CdrPage.model_validate(orjson.loads(content))
