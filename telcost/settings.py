@@ -101,6 +101,10 @@ JOBS_STALE_AFTER_SECONDS = env.env_float("TELCOST_JOBS_STALE_AFTER_SECONDS", 60.
 JOBS_SWEEP_SECONDS = env.env_float("TELCOST_JOBS_SWEEP_SECONDS", 5.0, minimum=0.05)
 JOBS_WORKER_INTERVAL = env.env_float("TELCOST_JOBS_WORKER_INTERVAL", 0.1, minimum=0.0)
 
+# Rating on PostgreSQL: a month's devices are rated in this many parts at once, each in its own
+# connection (a PostgreSQL statement runs on one core; see usage.rating). 1 rates in one statement.
+RATING_PARALLEL_PARTS = env.env_int("TELCOST_RATING_PARALLEL_PARTS", 2, minimum=1)
+
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "telcost" / "locale"]

