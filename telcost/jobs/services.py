@@ -5,6 +5,7 @@ the caller's transaction (or its own): the Job, its Steps and the first task row
 commit together or not at all.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -100,19 +101,25 @@ def job_dispatch(
     dedupe_key: str | None = None,
     lock_key: str = "",
     parent: Job | None = None,
+    joinable: Callable[[Job], bool] | None = None,
 ) -> Job:
     """Write a Job with its steps and queue the first one.
 
     With a dedupe_key, a job with that key that is still pending or running is
     returned instead (its attribute `joined` is True). The database's partial
     unique index decides, so two concurrent requests cannot both create one.
+    If `joinable` says that job cannot do this request's work (it is too far along),
+    the new job is written without the key: it takes turns with that one through the
+    lock key, and later requests still join the keyed job.
     """
     params = params or {}
     with transaction.atomic():
         for _ in range(5):
             if dedupe_key:
                 existing = Job.objects.filter(dedupe_key=dedupe_key, status__in=Job.ACTIVE).first()
-                if existing is not None:
+                if existing is not None and joinable is not None and not joinable(existing):
+                    dedupe_key = None
+                elif existing is not None:
                     existing.joined = True
                     return existing
             try:

@@ -162,9 +162,12 @@ def sync_counts(task: SyncTask) -> dict:
 
 
 def sync_dispatch_totals(*, task: SyncTask, user) -> dict:
-    """DispatchTotalsCommand: the month's recalculation chain (joined if one runs), then the task is done."""
+    """DispatchTotalsCommand: the month's recalculation chain (joined if one runs), then the task is done.
+
+    A running chain is joined only if it will still read the CDRs this sync imported.
+    """
     recalculation = recalculation_dispatch(customer=task.profile.customer, cycle_start=task.cycle_start, user=user,
-                                           reason="sync")
+                                           reason="sync", new_cdrs=task.imported > 0)
     SyncTask.objects.filter(pk=task.pk).update(status=SyncTask.Status.COMPLETED, finished_at=timezone.now())
     return {"recalculation_job_id": recalculation.pk}
 

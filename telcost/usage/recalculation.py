@@ -11,7 +11,7 @@ import datetime as dt
 from django.db import transaction
 
 from telcost.customers.models import Customer
-from telcost.jobs.models import Job
+from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
 
 # Versions are positive and stored in a 32-bit column; anything else names no version.
@@ -34,8 +34,26 @@ def recalculation_steps(*, customer: Customer, cycle_start: dt.date, user=None) 
     return [StepSpec(name) for name in chain]
 
 
+def _has_not_read_the_cdrs_yet(job: Job) -> bool:
+    """The chain's first step (rating, or the totals for a standard customer) has not started.
+
+    It reads the month's CDRs when it starts, so it will see CDRs committed before now. Once it
+    has started it may have read the month without them (a retried first step is queued again
+    and reads it anew).
+    """
+    first = job.steps.filter(position=0).first()
+    return first is None or first.status in (Step.Status.WAITING, Step.Status.QUEUED)
+
+
 @transaction.atomic
-def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=None, reason: str = "manual") -> Job:
+def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=None, reason: str = "manual",
+                           new_cdrs: bool = False) -> Job:
+    """Dispatch the chain, or join the one of this customer-month that is pending or running.
+
+    A repeated click joins it whatever its progress (the seed's behaviour). After an import of
+    new CDRs (`new_cdrs`), a chain that has already read the month would leave them out of the
+    totals, so then a chain of its own follows it instead.
+    """
     dedupe_key, lock_key = recalculation_keys(customer_id=customer.pk, cycle_start=cycle_start)
     Customer.objects.filter(pk=customer.pk).update(calculate_totals=True)
     return job_dispatch(
@@ -46,6 +64,7 @@ def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=Non
         steps=recalculation_steps(customer=customer, cycle_start=cycle_start, user=user),
         dedupe_key=dedupe_key,
         lock_key=lock_key,
+        joinable=_has_not_read_the_cdrs_yet if new_cdrs else None,
     )
 
 

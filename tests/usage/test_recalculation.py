@@ -286,3 +286,18 @@ def test_database_trouble_is_retried_and_domain_errors_are_not():
         assert definition.is_transient(InterfaceError("connection already closed"))
         assert not definition.is_transient(PermanentError("no price for voice in zone 'eu'"))
         assert not definition.is_transient(KeyError("version"))
+
+
+def test_after_new_cdrs_only_a_chain_that_has_not_read_the_month_yet_is_joined(datri):
+    from telcost.jobs.models import Step
+    from telcost.usage.recalculation import recalculation_dispatch
+
+    waiting = recalculation_dispatch(customer=datri, cycle_start=SEPT)
+    assert recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True).pk == waiting.pk
+    Step.objects.filter(job=waiting, position=0).update(status=Step.Status.RUNNING)
+    # A click joins it whatever its progress; new CDRs get a chain of their own, which clicks do not join.
+    assert recalculation_dispatch(customer=datri, cycle_start=SEPT).pk == waiting.pk
+    follow_up = recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True)
+    assert follow_up.pk != waiting.pk and not follow_up.joined
+    assert (follow_up.dedupe_key, follow_up.lock_key) == (None, waiting.lock_key)
+    assert recalculation_dispatch(customer=datri, cycle_start=SEPT).pk == waiting.pk
