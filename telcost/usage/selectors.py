@@ -26,24 +26,28 @@ def totals_get(*, customer: Customer, cycle_start: dt.date) -> dict | None:
     header = CycleTotals.objects.filter(customer=customer, cycle_start=cycle_start).first()
     if header is None:
         return None
-    rows = list(
+    # Plain tuples, not model instances: a customer of 2,000 devices has 18,000 rows here.
+    rows = (
         UsageTotal.objects.filter(customer=customer, cycle_start=cycle_start)
-        .select_related("device")
         .order_by("device__msisdn", "record_type", "zone")
+        .values_list("device__msisdn", "record_type", "zone", "count", "duration_s", "volume_kb", "cost")
     )
     by_type = {
         "voice": {"count": 0, "duration_s": 0, "cost": ZERO},
         "sms": {"count": 0, "cost": ZERO},
         "data": {"count": 0, "volume_kb": 0, "cost": ZERO},
     }
-    for row in rows:
-        entry = by_type[row.record_type]
-        entry["count"] += row.count
-        entry["cost"] += row.cost
-        if row.record_type == "voice":
-            entry["duration_s"] += row.duration_s
-        elif row.record_type == "data":
-            entry["volume_kb"] += row.volume_kb
+    devices = []
+    for msisdn, record_type, zone, count, duration_s, volume_kb, cost in rows:
+        entry = by_type[record_type]
+        entry["count"] += count
+        entry["cost"] += cost
+        if record_type == "voice":
+            entry["duration_s"] += duration_s
+        elif record_type == "data":
+            entry["volume_kb"] += volume_kb
+        devices.append({"msisdn": msisdn, "record_type": record_type, "zone": zone, "count": count,
+                        "duration_s": duration_s, "volume_kb": volume_kb, "cost": _money(cost)})
     for entry in by_type.values():
         entry["cost"] = _money(entry["cost"])
     return {
@@ -54,18 +58,7 @@ def totals_get(*, customer: Customer, cycle_start: dt.date) -> dict | None:
         "total_cost": _money(header.total_cost),
         "subscription_cost": _money(header.subscription_cost),
         "by_type": by_type,
-        "devices": [
-            {
-                "msisdn": row.device.msisdn,
-                "record_type": row.record_type,
-                "zone": row.zone,
-                "count": row.count,
-                "duration_s": row.duration_s,
-                "volume_kb": row.volume_kb,
-                "cost": _money(row.cost),
-            }
-            for row in rows
-        ],
+        "devices": devices,
     }
 
 

@@ -209,3 +209,19 @@ def test_the_admin_page_costs_the_same_queries_for_many_customers(client, staff_
     for i in range(30):
         CustomerFactory(partner=partner if i % 2 else None)
     assert queries() == few
+
+
+def test_the_page_lists_each_devices_totals_per_type_and_zone(client, shop):
+    from telcost.usage.services import totals_calculate
+
+    device = shop.devices.get()
+    add_cdr(shop, device, duration_s=30, provider_cost="0.2100")
+    add_cdr(shop, device, record_type="data", zone="eu", volume_kb=2048, provider_cost="1.5000")
+    totals_calculate(customer=shop, cycle_start=SEPT)
+    body = logged_in(client, member(shop, "viewer")).get(usage_url(shop, "content") + "?month=2026-09").content.decode()
+    rows = body[body.index('<table id="totals-devices">'):].split("</table>")[0]
+    assert ('<tr><td>31611111111</td><td>data</td><td>eu</td><td class="num">1</td><td class="num">0</td>'
+            '<td class="num">2048</td><td class="num">€ 1.5000</td></tr>') in rows
+    assert ('<tr><td>31611111111</td><td>voice</td><td>national</td><td class="num">2</td><td class="num">90</td>'
+            '<td class="num">0</td><td class="num">€ 0.6300</td></tr>') in rows
+    assert rows.count("<tr>") == 3  # the header and the two rows
