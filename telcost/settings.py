@@ -130,14 +130,13 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Mail: SMTP when EMAIL_HOST is set, otherwise one file per message under var/mail.
-EMAIL_HOST = env.env_str("EMAIL_HOST")
-EMAIL_PORT = env.env_int("EMAIL_PORT", 25, minimum=1)
-if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_TIMEOUT = 10
+# (Django 6.1's MAILERS; the EMAIL_* settings are deprecated, the environment keeps their names.)
+if env.env_str("EMAIL_HOST"):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {
+        "host": env.env_str("EMAIL_HOST"), "port": env.env_int("EMAIL_PORT", 25, minimum=1), "timeout": 10}}}
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                           "OPTIONS": {"file_path": str(VAR_DIR / "mail")}}}
 DEFAULT_FROM_EMAIL = env.env_str("TELCOST_FROM_EMAIL", "telcost@localhost")
 
 # Provider credentials are encrypted with this (TELCOST_SECRET_KEY when empty).

@@ -16,6 +16,12 @@ class Inbox:
         return "250 OK"
 
 
+def smtp_mailers(port: int, **options) -> dict:
+    """MAILERS that send over SMTP to 127.0.0.1:port."""
+    return {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                        "OPTIONS": {"host": "127.0.0.1", "port": port, **options}}}
+
+
 @pytest.fixture
 def smtp(settings):
     """A real SMTP server on loopback; settings point Django's mail at it."""
@@ -25,7 +31,6 @@ def smtp(settings):
         port = probe.getsockname()[1]
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.MAILERS = smtp_mailers(port)
     yield inbox
     controller.stop()

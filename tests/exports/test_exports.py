@@ -14,6 +14,7 @@ from telcost.exports.writers import Column
 from telcost.exports.xlsx import write_xlsx
 from telcost.jobs.models import Job
 from telcost.usage.recalculation import recalculation_dispatch
+from tests.exports.conftest import smtp_mailers
 from tests.factories import (
     CostCenterAssignmentFactory,
     CostCenterFactory,
@@ -123,8 +124,7 @@ def test_the_requester_gets_an_email_with_the_absolute_link(api_client, fleet, m
 def test_smtp_down_still_completes_and_shows_the_mail_failure(api_client, fleet, manager, drain_jobs, settings):
     from django_tasks_db.models import DBTaskResult
 
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1  # nothing listens there
+    settings.MAILERS = smtp_mailers(9, timeout=1)  # nothing listens there
     client = api_client(manager)
     body = request_export(client, fleet, "cdrs", "csv").json()
     for _ in range(4):
