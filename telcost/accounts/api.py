@@ -3,7 +3,7 @@
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.services import AccountError, api_token_issue, user_create
@@ -59,4 +59,4 @@ def create_user(request, payload: UserIn):
         )
     except AccountError as exc:
         _raise(exc)
-    return 201, {"id": user.pk}
+    return Status(201, {"id": user.pk})

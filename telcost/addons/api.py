@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import MANAGE_ADDONS
@@ -31,7 +31,7 @@ def modify_addons(request, customer_id: int, payload: ModifyAddonsIn):
                                     addon_type=payload.addon_type)
     except AddonRequestError as exc:
         raise HttpError(exc.status, str(exc)) from None
-    return 202, {"status": "success", "job_id": job.pk, "status_url": f"/api/jobs/{job.pk}"}
+    return Status(202, {"status": "success", "job_id": job.pk, "status_url": f"/api/jobs/{job.pk}"})
 
 
 @router.get("/api/customers/{customer_id}/addons")

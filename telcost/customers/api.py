@@ -4,7 +4,7 @@ from typing import Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Body, Field, Router, Schema
+from ninja import Body, Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.api import require_staff
@@ -31,7 +31,7 @@ def create_rate_plan(request, payload: dict = Body(...)):
         plan = rate_plan_create(definition=payload)
     except CustomerInputError as exc:
         raise HttpError(exc.status, str(exc)) from None
-    return 201, {"code": plan.code}
+    return Status(201, {"code": plan.code})
 
 
 @router.get("/api/rate-plans/{code}")
@@ -50,7 +50,7 @@ def create_customer(request, payload: CustomerIn):
         customer = customer_create(**payload.dict())
     except CustomerInputError as exc:
         raise HttpError(exc.status, str(exc)) from None
-    return 201, {"id": customer.pk}
+    return Status(201, {"id": customer.pk})
 
 
 @router.get("/api/customers")

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import EXPORT, VIEW
@@ -41,8 +41,8 @@ def create_export(request, payload: ExportIn):
                                 kind=payload.kind, fmt=payload.format)
     except ExportRequestError as exc:
         raise HttpError(exc.status, str(exc)) from None
-    return 202, {"export_id": export.pk, "job_id": export.job_id, "status_url": f"/api/jobs/{export.job_id}",
-                 "download_url": f"/download/export/{export.pk}"}
+    return Status(202, {"export_id": export.pk, "job_id": export.job_id, "status_url": f"/api/jobs/{export.job_id}",
+                        "download_url": f"/download/export/{export.pk}"})
 
 
 def export_for(request, export_id: int) -> ExportJob:

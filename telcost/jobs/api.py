@@ -1,7 +1,7 @@
 """GET /api/jobs/{id}, and cancel / retry-failed for whoever may see the job's customer."""
 
 from django.core.exceptions import PermissionDenied
-from ninja import Router
+from ninja import Router, Status
 
 from telcost.jobs.selectors import job_as_dict, job_get_for_user, job_may_operate
 from telcost.jobs.services import job_cancel, job_retry_failed
@@ -32,4 +32,4 @@ def job_retry_failed_endpoint(request, job_id: int):
     _may_operate(request, job)
     retried = job_retry_failed(job=job, created_by=request.user)
     job.refresh_from_db()
-    return 202, {**job_as_dict(job), "retried": [j.pk for j in retried]}
+    return Status(202, {**job_as_dict(job), "retried": [j.pk for j in retried]})

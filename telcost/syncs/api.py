@@ -3,7 +3,7 @@ GET /api/sync-task/{id}/status."""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.api import require_staff
@@ -44,7 +44,7 @@ def create_sync_profile(request, payload: SyncProfileIn):
                                       schedule=payload.schedule, active=payload.active)
     except SyncInputError as exc:
         raise HttpError(400, str(exc)) from None
-    return 201, {"id": profile.pk}
+    return Status(201, {"id": profile.pk})
 
 
 @router.get("/api/customers/{customer_id}/sync-profiles")
@@ -80,7 +80,7 @@ def manual_sync(request, payload: ManualSyncIn):
         task = sync_manual_dispatch(profile=profile, cycle_start=cycle_start, user=request.user)
     except (BadCycle, SyncInputError) as exc:
         raise HttpError(400, str(exc)) from None
-    return 202, {"status": "dispatched", "task_id": task.pk, "job_id": task.job_id}
+    return Status(202, {"status": "dispatched", "task_id": task.pk, "job_id": task.job_id})
 
 
 @router.get("/api/sync-task/{task_id}/status")

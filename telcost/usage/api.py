@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import RECALCULATE
@@ -40,8 +40,8 @@ def recalculate_total_usage(request, date: str, customer_id: str):
     except BadCycle as exc:
         raise HttpError(400, str(exc)) from None
     job = recalculation_dispatch(customer=customer, cycle_start=cycle_start, user=request.user)
-    return 202, {"job_id": job.pk, "status_url": f"/api/jobs/{job.pk}", "joined": job.joined,
-                 "cycle_start": cycle_start.isoformat()}
+    return Status(202, {"job_id": job.pk, "status_url": f"/api/jobs/{job.pk}", "joined": job.joined,
+                        "cycle_start": cycle_start.isoformat()})
 
 
 @router.get("/api/customers/{customer_id}/totals")

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import File, Router
+from ninja import File, Router, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
@@ -28,4 +28,4 @@ def cdr_import(request, customer_id: int, file: File[UploadedFile] = None):
         job = cdr_import_dispatch(customer=customer, upload=file, user=request.user)
     except ImportRefused as exc:
         raise HttpError(400, str(exc)) from None
-    return 202, {"job_id": job.pk, "status_url": f"/api/jobs/{job.pk}"}
+    return Status(202, {"job_id": job.pk, "status_url": f"/api/jobs/{job.pk}"})

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import RECALCULATE
@@ -40,4 +40,4 @@ def partner_recalculate(request, customer_id: int, payload: RangeIn):
         )
     except BadRange as exc:
         raise HttpError(400, str(exc)) from None
-    return 202, {"status": "success", "months_processed": job.params["months"], "job_id": job.pk, "joined": job.joined}
+    return Status(202, {"status": "success", "months_processed": job.params["months"], "job_id": job.pk, "joined": job.joined})
