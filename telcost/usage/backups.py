@@ -14,6 +14,7 @@ from telcost.usage.models import (
     TotalsBackupRow,
     UsageTotal,
 )
+from telcost.usage.recalculation import recalculation_status_write
 
 
 def totals_backup_create(*, customer: Customer, cycle_start: dt.date, version: int, user=None, reason: str = "") -> dict:
@@ -58,12 +59,19 @@ def totals_backup_create(*, customer: Customer, cycle_start: dt.date, version: i
     return {"backup_id": backup.pk, "version": version}
 
 
-def customer_status_save(*, customer: Customer, user=None, version: int | None, outcome: str = "ok") -> None:
-    """SaveStatusCommand: the recalculation is done; record when, by whom, which version, how it went."""
-    Customer.objects.filter(pk=customer.pk).update(
-        calculate_totals=False,
-        totals_calculated_at=timezone.now(),
-        totals_calculated_by=user if getattr(user, "pk", None) else None,
-        totals_version=version,
-        totals_outcome=outcome[:200],
-    )
+def customer_status_save(*, customer: Customer, user=None, version: int | None, outcome: str = "ok",
+                         job_id: int | None = None) -> None:
+    """SaveStatusCommand: the recalculation is done; record when, by whom, which version, how it went.
+
+    calculate_totals comes down unless another recalculation of this customer than job_id (the
+    chain saving its status) is still under way: another month, or a sync's follow-up chain.
+    """
+    with transaction.atomic():
+        recalculation_status_write(
+            customer_id=customer.pk,
+            job_id=job_id,
+            totals_calculated_at=timezone.now(),
+            totals_calculated_by=user if getattr(user, "pk", None) else None,
+            totals_version=version,
+            totals_outcome=outcome[:200],
+        )

@@ -68,19 +68,39 @@ def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=Non
     )
 
 
+def other_recalculations_active(*, customer_id: int, job_id: int | None) -> bool:
+    """Another recalculation of this customer (any month) than job_id is pending or running."""
+    return (Job.objects.filter(kind="recalculate_totals", customer_id=customer_id, status__in=Job.ACTIVE)
+            .exclude(pk=job_id).exists())
+
+
+def recalculation_status_write(*, customer_id: int, job_id: int | None, **changes) -> None:
+    """Write the customer's recalculation status; calculate_totals comes down unless another
+    recalculation of this customer than job_id is still pending or running. Inside a transaction.
+
+    The customer row is locked before looking: of two chains that end at once, each alone would
+    see the other still running and leave the flag raised for good; locked, the later one sees
+    the earlier one ended.
+    """
+    list(Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk", flat=True))
+    if not other_recalculations_active(customer_id=customer_id, job_id=job_id):
+        changes["calculate_totals"] = False
+    if changes:
+        Customer.objects.filter(pk=customer_id).update(**changes)
+
+
 def recalculation_ended(*, job: Job) -> None:
-    """A recalculation chain ended without SaveStatus having the last word: say so in the status.
+    """A recalculation chain ended: the flag comes down if it was the last; a chain that did not
+    complete says so in the status.
 
     Called when a job of kind recalculate_totals ends, inside the transaction that ended it.
-    The totals in place (and their version) are untouched; the outcome tells what went wrong,
-    and calculate_totals comes down unless another recalculation of this customer is still under way.
+    A failed or cancelled chain leaves the totals in place (and their version) untouched; the
+    outcome tells what went wrong. A completed chain's SaveStatus has recorded its outcome.
     """
-    if job.kind != "recalculate_totals" or job.status == Job.Status.COMPLETED or job.customer_id is None:
+    if job.kind != "recalculate_totals" or job.customer_id is None:
         return
-    outcome = "cancelled" if job.status == Job.Status.CANCELLED else f"failed: {job.error}"
-    others = Job.objects.filter(kind="recalculate_totals", customer_id=job.customer_id,
-                                status__in=Job.ACTIVE).exclude(pk=job.pk)
-    changes: dict = {"totals_outcome": outcome[:200]}
-    if not others.exists():
-        changes["calculate_totals"] = False
-    Customer.objects.filter(pk=job.customer_id).update(**changes)
+    changes = {}
+    if job.status != Job.Status.COMPLETED:
+        outcome = "cancelled" if job.status == Job.Status.CANCELLED else f"failed: {job.error}"
+        changes["totals_outcome"] = outcome[:200]
+    recalculation_status_write(customer_id=job.customer_id, job_id=job.pk, **changes)

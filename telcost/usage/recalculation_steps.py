@@ -49,7 +49,8 @@ def billing_insight_totals(ctx) -> dict:
 @step("SaveStatusCommand", **RETRY)
 def save_status(ctx) -> dict:
     customer, _ = _target(ctx)
-    services.customer_status_save(customer=customer, user=ctx.job.created_by, version=_version(ctx), outcome="ok")
+    services.customer_status_save(customer=customer, user=ctx.job.created_by, version=_version(ctx), outcome="ok",
+                                  job_id=ctx.job.pk)
     return {}
 
 

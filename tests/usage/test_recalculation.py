@@ -301,3 +301,25 @@ def test_after_new_cdrs_only_a_chain_that_has_not_read_the_month_yet_is_joined(d
     assert follow_up.pk != waiting.pk and not follow_up.joined
     assert (follow_up.dedupe_key, follow_up.lock_key) == (None, waiting.lock_key)
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT).pk == waiting.pk
+
+
+def test_the_flag_stays_raised_until_the_customers_last_recalculation_ends(api_client, staff_user, datri, drain_jobs):
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from telcost.jobs.models import Step
+
+    client = api_client(staff_user)
+    september = recalc(client, datri.pk).json()["job_id"]
+    october = recalc(client, datri.pk, "2026-10-01").json()["job_id"]
+    october_first = Step.objects.get(job_id=october, position=0)
+    DBTaskResult.objects.filter(pk=october_first.task_id).update(run_after=timezone.now() + dt.timedelta(days=1))
+    drain_jobs()
+    assert Job.objects.get(pk=september).status == "completed" and Job.objects.get(pk=october).status == "pending"
+    status = client.get(f"/api/customers/{datri.pk}").json()["status"]
+    assert status["totals_version"] == 1 and status["totals_outcome"] == "ok"
+    assert status["calculate_totals"] is True  # October is still to come
+    DBTaskResult.objects.filter(pk=october_first.task_id).update(run_after=timezone.now())
+    drain_jobs()
+    assert Job.objects.get(pk=october).status == "completed"
+    assert client.get(f"/api/customers/{datri.pk}").json()["status"]["calculate_totals"] is False
