@@ -220,8 +220,12 @@ def test_the_page_lists_each_devices_totals_per_type_and_zone(client, shop):
     totals_calculate(customer=shop, cycle_start=SEPT)
     body = logged_in(client, member(shop, "viewer")).get(usage_url(shop, "content") + "?month=2026-09").content.decode()
     rows = body[body.index('<table id="totals-devices">'):].split("</table>")[0]
-    assert ('<tr><td>31611111111</td><td>data</td><td>eu</td><td class="num">1</td><td class="num">0</td>'
+    # Types and zones by their Dutch names, as in the summary above the table.
+    assert ('<tr><td>31611111111</td><td>Data</td><td>EU</td><td class="num">1</td><td class="num">0</td>'
             '<td class="num">2048</td><td class="num">€ 1.5000</td></tr>') in rows
-    assert ('<tr><td>31611111111</td><td>voice</td><td>national</td><td class="num">2</td><td class="num">90</td>'
+    assert ('<tr><td>31611111111</td><td>Bellen</td><td>Nationaal</td><td class="num">2</td><td class="num">90</td>'
             '<td class="num">0</td><td class="num">€ 0.6300</td></tr>') in rows
     assert rows.count("<tr>") == 3  # the header and the two rows
+    client.cookies["django_language"] = "en"
+    body = client.get(usage_url(shop, "content") + "?month=2026-09").content.decode()
+    assert "<tr><td>31611111111</td><td>Voice</td><td>National</td>" in body

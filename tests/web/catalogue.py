@@ -17,7 +17,8 @@ def _unescape(quoted: str) -> str:
 
 
 def read_po(path: Path) -> dict:
-    """{msgid: msgstr} and {(msgid, n): msgstr[n]} for plurals, as gettext's catalogue keys them.
+    """{msgid: msgstr} and {(msgid, n): msgstr[n]} for plurals, as gettext's catalogue keys them
+    (a msgctxt goes before the msgid, joined by EOT: "zone\x04National").
 
     Obsolete (#~) entries are left out; fuzzy entries are reported under the key "__fuzzy__".
     """
@@ -37,6 +38,8 @@ def read_po(path: Path) -> dict:
         if "msgid" not in fields or fields["msgid"] == "":
             continue
         msgid = fields["msgid"]
+        if "msgctxt" in fields:
+            msgid = f"{fields['msgctxt']}\x04{msgid}"
         if fuzzy:
             catalogue["__fuzzy__"].append(msgid)
         if "msgid_plural" in fields:
