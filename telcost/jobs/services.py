@@ -102,6 +102,7 @@ def job_dispatch(
     lock_key: str = "",
     parent: Job | None = None,
     joinable: Callable[[Job], bool] | None = None,
+    overflow_key: str | None = None,
 ) -> Job:
     """Write a Job with its steps and queue the first one.
 
@@ -109,8 +110,9 @@ def job_dispatch(
     returned instead (its attribute `joined` is True). The database's partial
     unique index decides, so two concurrent requests cannot both create one.
     If `joinable` says that job cannot do this request's work (it is too far along),
-    the new job is written without the key: it takes turns with that one through the
-    lock key, and later requests still join the keyed job.
+    the same is tried with `overflow_key` (so such requests share one job after it),
+    and then the new job is written without a key. Either way it takes turns with the
+    keyed job through the lock key, and later requests still join the keyed job.
     """
     params = params or {}
     with transaction.atomic():
@@ -118,8 +120,9 @@ def job_dispatch(
             if dedupe_key:
                 existing = Job.objects.filter(dedupe_key=dedupe_key, status__in=Job.ACTIVE).first()
                 if existing is not None and joinable is not None and not joinable(existing):
-                    dedupe_key = None
-                elif existing is not None:
+                    dedupe_key, overflow_key = overflow_key, None
+                    continue
+                if existing is not None:
                     existing.joined = True
                     return existing
             try:

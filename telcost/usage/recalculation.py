@@ -52,7 +52,8 @@ def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=Non
 
     A repeated click joins it whatever its progress (the seed's behaviour). After an import of
     new CDRs (`new_cdrs`), a chain that has already read the month would leave them out of the
-    totals, so then a chain of its own follows it instead.
+    totals, so then a follow-up chain comes after it instead, shared by the imports that arrive
+    before that one starts reading.
     """
     dedupe_key, lock_key = recalculation_keys(customer_id=customer.pk, cycle_start=cycle_start)
     Customer.objects.filter(pk=customer.pk).update(calculate_totals=True)
@@ -65,6 +66,7 @@ def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=Non
         dedupe_key=dedupe_key,
         lock_key=lock_key,
         joinable=_has_not_read_the_cdrs_yet if new_cdrs else None,
+        overflow_key=f"{dedupe_key}:follow-up" if new_cdrs else None,
     )
 
 

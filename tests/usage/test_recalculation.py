@@ -299,8 +299,13 @@ def test_after_new_cdrs_only_a_chain_that_has_not_read_the_month_yet_is_joined(d
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT).pk == waiting.pk
     follow_up = recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True)
     assert follow_up.pk != waiting.pk and not follow_up.joined
-    assert (follow_up.dedupe_key, follow_up.lock_key) == (None, waiting.lock_key)
+    assert (follow_up.dedupe_key, follow_up.lock_key) == (f"{waiting.dedupe_key}:follow-up", waiting.lock_key)
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT).pk == waiting.pk
+    # The next import's CDRs are read by the follow-up too, while it has not started.
+    assert recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True).pk == follow_up.pk
+    Step.objects.filter(job=follow_up, position=0).update(status=Step.Status.RUNNING)
+    last = recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True)
+    assert last.pk not in (waiting.pk, follow_up.pk) and (last.dedupe_key, last.lock_key) == (None, waiting.lock_key)
 
 
 def test_the_flag_stays_raised_until_the_customers_last_recalculation_ends(api_client, staff_user, datri, drain_jobs):
