@@ -6,9 +6,10 @@ Prints, for a rate-plan and a standard customer, the whole chain from click to t
 new totals visible, through the usage page's own endpoints: the month posted as the
 "Herbereken data" dialog posts it, a real worker process running the job's steps
 (rate → totals → insights → status → backup), the status fragment polled until it
-says done, then the totals fragment the page swaps in. First on a month of new CDRs (every cost changes), then the median of 3
-more. Beside it, a plain GROUP BY device, record_type, zone over the same rows
-measured in the same run, and the ratio between the two.
+says done, then the totals fragment the page swaps in. First on a month of new CDRs
+(every cost changes), then the median of 3 more. Beside it, a plain GROUP BY device,
+record_type, zone over the same rows measured in the same run, and the ratio between
+the two.
 """
 
 import argparse
@@ -94,13 +95,12 @@ def group_by_once(customer) -> float:
 
 
 def measure(database: str, n_cdrs: int, n_devices: int, kinds: list[str]) -> dict:
+    from django.contrib.auth import get_user_model
     from django.test import Client
-
-    from tests.factories import UserFactory
 
     out = {"database": database}
     client = Client()
-    client.force_login(UserFactory(username="bench-staff", is_staff=True))
+    client.force_login(get_user_model().objects.create_user("bench-staff", is_staff=True))
     for kind in kinds:
         customer, generation = build(kind, n_cdrs, n_devices)
         # The first run prices every CDR (all costs change); later runs find most costs unchanged,
