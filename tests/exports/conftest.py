@@ -31,6 +31,7 @@ def smtp(settings):
         port = probe.getsockname()[1]
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
+    inbox.port = port
     settings.MAILERS = smtp_mailers(port)
     yield inbox
     controller.stop()
