@@ -229,3 +229,17 @@ def test_the_page_lists_each_devices_totals_per_type_and_zone(client, shop):
     client.cookies["django_language"] = "en"
     body = client.get(usage_url(shop, "content") + "?month=2026-09").content.decode()
     assert "<tr><td>31611111111</td><td>Voice</td><td>National</td>" in body
+
+
+def test_the_versions_diff_names_the_usage_type(client, staff_user, shop, drain_jobs):
+    recalculation_dispatch(customer=shop, cycle_start=SEPT)
+    drain_jobs()
+    add_cdr(shop, shop.devices.get(), duration_s=30, provider_cost="0.2100")
+    recalculation_dispatch(customer=shop, cycle_start=SEPT)
+    drain_jobs()
+    client = logged_in(client, staff_user)
+    diff = client.get(usage_url(shop, "diff") + "?month=2026-09&a=1&b=2").content.decode()
+    assert "<tr><td>31611111111</td><td>Bellen</td>" in diff and "voice" not in diff
+    client.cookies["django_language"] = "en"
+    diff = client.get(usage_url(shop, "diff") + "?month=2026-09&a=1&b=2").content.decode()
+    assert "<tr><td>31611111111</td><td>Voice</td>" in diff
