@@ -188,6 +188,14 @@ TELCOST_CREDENTIALS_KEYS = env.env_fernet_keys("TELCOST_CREDENTIALS_KEYS", _NEW_
 # the one `telcost rotate_credentials` after upgrading; leave it empty otherwise.
 TELCOST_CREDENTIALS_LEGACY_SECRET = env.env_str("TELCOST_CREDENTIALS_LEGACY_SECRET")
 
+# API tokens end after this many days (and with a password change). Failed logins (the login
+# page and POST /api/auth/token count together) are throttled per username and per client
+# address: after that many failures within the window, every try waits for the window's end.
+API_TOKEN_DAYS = env.env_int("TELCOST_API_TOKEN_DAYS", 30, minimum=1)
+LOGIN_FAILURES_PER_USERNAME = env.env_int("TELCOST_LOGIN_FAILURES_PER_USERNAME", 10, minimum=1)
+LOGIN_FAILURES_PER_ADDRESS = env.env_int("TELCOST_LOGIN_FAILURES_PER_ADDRESS", 50, minimum=1)
+LOGIN_THROTTLE_SECONDS = env.env_int("TELCOST_LOGIN_THROTTLE_SECONDS", 900, minimum=1)
+
 # How long an export's download link works; the worker removes the file after that.
 TELCOST_EXPORT_TTL_DAYS = env.env_int("TELCOST_EXPORT_TTL_DAYS", 7, minimum=1)
 

@@ -1,0 +1,12 @@
+"""Reads of the accounts app."""
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from telcost.accounts.models import ApiToken, password_fingerprint
+
+
+def api_tokens_live(*, user) -> QuerySet[ApiToken]:
+    """The user's tokens that still work, oldest first (expired and pre-password-change ones do not)."""
+    return ApiToken.objects.filter(user=user, expires_at__gt=timezone.now(),
+                                   password_fingerprint=password_fingerprint(user)).order_by("created_at", "pk")
