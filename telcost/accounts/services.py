@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -9,7 +10,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from telcost.accounts.models import ApiToken, Membership, hash_token, password_fingerprint
+from telcost.accounts.models import (
+    ApiToken,
+    LoginThrottle,
+    Membership,
+    hash_token,
+    password_fingerprint,
+)
 from telcost.accounts.throttle import (
     login_failure_record,
     login_success_record,
@@ -53,6 +60,14 @@ def api_token_authenticate(raw: str):
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def logins_clean_up() -> None:
+    """Forget throttle windows that ended and tokens that expired (a worker timer)."""
+    now = timezone.now()
+    LoginThrottle.objects.filter(
+        window_started_at__lte=now - dt.timedelta(seconds=settings.LOGIN_THROTTLE_SECONDS)).delete()
+    ApiToken.objects.filter(expires_at__lte=now).delete()
 
 
 def api_token_revoke(*, user, token_id: int) -> bool:

@@ -4,6 +4,8 @@ import math
 
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from telcost.accounts.throttle import (
     LoginThrottled,
@@ -38,3 +40,12 @@ class LoginView(auth_views.LoginView):
         if form.has_error(NON_FIELD_ERRORS, "invalid_login"):
             login_failure_record(username=form.data.get("username", ""), address=client_address(self.request))
         return super().form_invalid(form)
+
+
+def admin_login(request):
+    """The database admin's login is this one throttled page, not a second form of Django's."""
+    if request.user.is_authenticated:
+        # Logged in without the admin's rights: back home, not to /login/ (it would send them here again).
+        return redirect("home")
+    query = request.GET.urlencode()
+    return redirect(reverse("login") + (f"?{query}" if query else ""))

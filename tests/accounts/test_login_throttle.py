@@ -113,3 +113,30 @@ def test_usernames_are_counted_without_storing_them(limits, db):
     token_request("anna", "guess")
     assert LoginThrottle.objects.count() == 3
     assert not LoginThrottle.objects.filter(key__contains="anna").exists()
+
+
+def test_the_database_admin_logs_in_through_the_throttled_page(limits, staff_user, manager):
+    client = Client()
+    answer = client.post("/django-admin/login/?next=/django-admin/",
+                         {"username": "staff", "password": "secret-pass-1", "next": "/django-admin/"})
+    assert answer.status_code == 302 and answer["Location"] == "/login/?next=%2Fdjango-admin%2F"
+    assert "_auth_user_id" not in client.session, "no second, unthrottled login form"
+    assert client.get("/django-admin/").url.startswith("/django-admin/login/")
+    client.force_login(manager)  # logged in, not staff: no redirect loop between the two login pages
+    assert client.get("/django-admin/login/?next=/django-admin/")["Location"] == "/"
+
+
+def test_ended_windows_and_expired_tokens_are_cleaned_up_by_the_workers(limits, staff_user):
+    from telcost.accounts.models import LoginThrottle
+    from telcost.accounts.timers import clean_up_logins
+
+    token_request("staff", "guess", address="10.0.0.1")
+    token_request("other", "guess", address="10.0.0.2")
+    LoginThrottle.objects.filter(pk__in=LoginThrottle.objects.order_by("pk").values("pk")[:2]).update(
+        window_started_at=timezone.now() - dt.timedelta(seconds=901))
+    live, _ = ApiToken.issue(staff_user)
+    expired, _ = ApiToken.issue(staff_user)
+    ApiToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    clean_up_logins()
+    assert LoginThrottle.objects.count() == 2
+    assert list(ApiToken.objects.values_list("pk", flat=True)) == [live.pk]
