@@ -65,9 +65,9 @@ def test_the_replaced_single_credentials_key_setting_says_what_to_do(tmp_path):
 def test_production_cookies_are_secure_and_plain_http_is_redirected(tmp_path):
     script = ("from django.conf import settings as s; "
               "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
-              "s.SECURE_HSTS_SECONDS, s.SECURE_PROXY_SSL_HEADER)")
+              "s.SECURE_HSTS_SECONDS, s.SECURE_PROXY_SSL_HEADER, s.LANGUAGE_COOKIE_SECURE)")
     done = run_telcost("shell", "--no-imports", "-c", script, env=PRODUCTION_ENV, tmp_path=tmp_path)
-    assert done.stdout.split() == ["True", "True", "True", "31536000", "None"], done.stderr
+    assert done.stdout.split() == ["True", "True", "True", "31536000", "None", "True"], done.stderr
     behind = run_telcost("shell", "--no-imports", "-c", script, env={**PRODUCTION_ENV, "TELCOST_BEHIND_PROXY": "true"},
                          tmp_path=tmp_path)
     assert "('HTTP_X_FORWARDED_PROTO', 'https')" in behind.stdout, behind.stderr

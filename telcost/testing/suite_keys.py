@@ -1,6 +1,6 @@
 """The test suite's own keys, set before Django reads its settings.
 
-Loaded with `-p telcost.testing.pytest_env` (pyproject's addopts): a `-p` plugin is imported
+Loaded with `-p telcost.testing.suite_keys` (pyproject's addopts): a `-p` plugin is imported
 before pytest-django configures Django, which a conftest.py is not. Outside the demo and the
 tests telcost refuses to start without these; the values here protect nothing but test data.
 Subprocesses that tests start (workers, servers) inherit them.
