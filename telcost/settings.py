@@ -15,6 +15,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 SECRET_KEY = env.env_required(
     "TELCOST_SECRET_KEY", "Set it to a long random value, e.g. the output of "
     "python -c 'import secrets; print(secrets.token_urlsafe(50))' (README: Security).")
+# Keys retired from TELCOST_SECRET_KEY (comma-separated): sessions and signatures made with
+# them stay valid while users move over; remove them after SESSION_COOKIE_AGE (two weeks).
+SECRET_KEY_FALLBACKS = [k.strip() for k in env.env_str("TELCOST_SECRET_KEY_FALLBACKS").split(",") if k.strip()]
 DEBUG = env.env_bool("TELCOST_DEBUG", False)
 ALLOWED_HOSTS = [h for h in env.env_str("TELCOST_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 TELCOST_BASE_URL = env.env_url("TELCOST_BASE_URL", "http://127.0.0.1:8000")

@@ -117,3 +117,13 @@ def test_the_demo_generates_its_keys_into_var_once_and_reuses_them(tmp_path):
     assert given["TELCOST_SECRET_KEY"] == "from-the-environment"
     done = run_telcost("check", env={k: v for k, v in first.items() if k != "TELCOST_VAR_DIR"}, tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+def test_old_secret_keys_can_stay_as_fallbacks_while_sessions_move_over(tmp_path):
+    old = "0ld-secret-key-that-was-long-and-random-enough-1a2b3c4d5e6f7a8b9c0d"
+    env = {**PRODUCTION_ENV, "TELCOST_SECRET_KEY_FALLBACKS": f" {old} ,"}
+    done = run_telcost("shell", "--no-imports", "-c", "from django.conf import settings as s; "
+                       "print(s.SECRET_KEY_FALLBACKS)", env=env, tmp_path=tmp_path)
+    assert done.stdout.strip() == repr([old]), done.stderr
+    deploy = run_telcost("check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path)
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
