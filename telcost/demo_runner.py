@@ -37,7 +37,8 @@ def demo_secrets(env: dict) -> None:
     except FileNotFoundError:
         stored = {}
     wanted = {"TELCOST_SECRET_KEY": stored.get("TELCOST_SECRET_KEY") or secrets.token_urlsafe(50),
-              "TELCOST_CREDENTIALS_KEYS": stored.get("TELCOST_CREDENTIALS_KEYS") or Fernet.generate_key().decode()}
+              "TELCOST_CREDENTIALS_KEYS": (stored.get("TELCOST_CREDENTIALS_KEYS")
+                                           or Fernet.generate_key().decode())}
     if wanted != stored:
         os.makedirs(var_dir, exist_ok=True)
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:

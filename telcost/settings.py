@@ -17,7 +17,8 @@ SECRET_KEY = env.env_required(
     "python -c 'import secrets; print(secrets.token_urlsafe(50))' (README: Security).")
 # Keys retired from TELCOST_SECRET_KEY (comma-separated): sessions and signatures made with
 # them stay valid while users move over; remove them after SESSION_COOKIE_AGE (two weeks).
-SECRET_KEY_FALLBACKS = [k.strip() for k in env.env_str("TELCOST_SECRET_KEY_FALLBACKS").split(",") if k.strip()]
+SECRET_KEY_FALLBACKS = [
+    key.strip() for key in env.env_str("TELCOST_SECRET_KEY_FALLBACKS").split(",") if key.strip()]
 DEBUG = env.env_bool("TELCOST_DEBUG", False)
 ALLOWED_HOSTS = [h for h in env.env_str("TELCOST_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 TELCOST_BASE_URL = env.env_url("TELCOST_BASE_URL", "http://127.0.0.1:8000")
@@ -183,9 +184,9 @@ _NEW_CREDENTIALS_KEY = ("Generate one with python -c 'from cryptography.fernet i
 if env.env_str("TELCOST_CREDENTIALS_KEY"):
     raise SystemExit(
         "telcost: TELCOST_CREDENTIALS_KEY is replaced by TELCOST_CREDENTIALS_KEYS (Fernet keys). "
-        "To read credentials stored under the old key, set TELCOST_CREDENTIALS_LEGACY_SECRET to its "
-        "value (or to the old TELCOST_SECRET_KEY if it was empty), run `telcost rotate_credentials`, "
-        "then remove both old settings. " + _NEW_CREDENTIALS_KEY)
+        "To read credentials stored under the old key, set TELCOST_CREDENTIALS_LEGACY_SECRET to "
+        "its value (or to the old TELCOST_SECRET_KEY if it was empty), run "
+        "`telcost rotate_credentials`, then remove both old settings. " + _NEW_CREDENTIALS_KEY)
 TELCOST_CREDENTIALS_KEYS = env.env_fernet_keys("TELCOST_CREDENTIALS_KEYS", _NEW_CREDENTIALS_KEY)
 # The secret credentials were sealed with before (its SHA-256 was the key): decrypt-only, for
 # the one `telcost rotate_credentials` after upgrading; leave it empty otherwise.

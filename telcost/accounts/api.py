@@ -18,7 +18,8 @@ router = Router(tags=["accounts"])
 class TokenIn(Schema):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=4096)
-    name: str = Field(default="", max_length=100, description="what the token is for, shown in the list")
+    name: str = Field(default="", max_length=100,
+                      description="what the token is for, shown in the list")
 
 
 class TokenIssued(Schema):
@@ -56,7 +57,8 @@ def _raise(exc: AccountError):
     raise HttpError(exc.status, str(exc)) from None
 
 
-@router.post("/api/auth/token", auth=None, response={200: TokenIssued, 401: ErrorOut, 429: ErrorOut})
+@router.post("/api/auth/token", auth=None,
+             response={200: TokenIssued, 401: ErrorOut, 429: ErrorOut})
 def token(request, payload: TokenIn):
     try:
         issued, raw = api_token_issue(username=payload.username, password=payload.password,

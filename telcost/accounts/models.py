@@ -61,7 +61,8 @@ class ApiToken(models.Model):
         return token, raw
 
     def is_live(self) -> bool:
-        return self.expires_at > timezone.now() and self.password_fingerprint == password_fingerprint(self.user)
+        return (self.expires_at > timezone.now()
+                and self.password_fingerprint == password_fingerprint(self.user))
 
 
 class LoginThrottle(models.Model):

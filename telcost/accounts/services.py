@@ -37,8 +37,10 @@ class AccountError(ValueError):
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
-def api_token_issue(*, username: str, password: str, address: str, name: str = "") -> tuple[ApiToken, str]:
-    """A new token for these credentials; LoginThrottled while this username or address must wait."""
+def api_token_issue(
+    *, username: str, password: str, address: str, name: str = ""
+) -> tuple[ApiToken, str]:
+    """A new token for these credentials; LoginThrottled while the username or address waits."""
     login_throttle_check(username=username, address=address)
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
@@ -47,7 +49,8 @@ def api_token_issue(*, username: str, password: str, address: str, name: str = "
     login_success_record(username=username)
     # The user's dead tokens go now; they would never work again.
     ApiToken.objects.filter(user=user).filter(
-        Q(expires_at__lte=timezone.now()) | ~Q(password_fingerprint=password_fingerprint(user))).delete()
+        Q(expires_at__lte=timezone.now())
+        | ~Q(password_fingerprint=password_fingerprint(user))).delete()
     return ApiToken.issue(user, name=name)
 
 

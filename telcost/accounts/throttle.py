@@ -39,8 +39,10 @@ def _digest(kind: str, value: str) -> str:
 
 
 def _limits(*, username: str, address: str) -> dict[str, int]:
-    return {_digest("user", username.casefold()): settings.LOGIN_FAILURES_PER_USERNAME,
-            _digest("addr", address): settings.LOGIN_FAILURES_PER_ADDRESS}
+    return {
+        _digest("user", username.casefold()): settings.LOGIN_FAILURES_PER_USERNAME,
+        _digest("addr", address): settings.LOGIN_FAILURES_PER_ADDRESS,
+    }
 
 
 def _window() -> dt.timedelta:
@@ -54,7 +56,8 @@ def login_throttle_check(*, username: str, address: str) -> None:
     waits = [
         (started + _window() - now).total_seconds()
         for key, failures, started in LoginThrottle.objects.filter(
-            key__in=limits, window_started_at__gt=now - _window()).values_list("key", "failures", "window_started_at")
+            key__in=limits, window_started_at__gt=now - _window()
+        ).values_list("key", "failures", "window_started_at")
         if failures >= limits[key]
     ]
     if waits:
@@ -66,7 +69,8 @@ def login_failure_record(*, username: str, address: str) -> None:
     for key in _limits(username=username, address=address):
         # Atomic increments: web processes failing at once each count.
         if LoginThrottle.objects.filter(key=key, window_started_at__gt=now - _window()).update(
-                failures=F("failures") + 1):
+            failures=F("failures") + 1
+        ):
             continue
         if LoginThrottle.objects.filter(key=key).update(failures=1, window_started_at=now):
             continue  # the old window had ended: this failure starts a new one

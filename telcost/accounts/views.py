@@ -21,13 +21,20 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request, *args, **kwargs):
         try:
-            login_throttle_check(username=request.POST.get("username", ""), address=client_address(request))
+            login_throttle_check(
+                username=request.POST.get("username", ""), address=client_address(request)
+            )
         except LoginThrottled as throttled:
             # The password is not even checked: the answer cannot tell a right one from a wrong one.
-            response = self.render_to_response(self.get_context_data(
-                form=self.get_form_class()(request, initial={"username": request.POST.get("username", "")}),
-                throttled_minutes=math.ceil(throttled.retry_after / 60)),
-                status=429)
+            response = self.render_to_response(
+                self.get_context_data(
+                    form=self.get_form_class()(
+                        request, initial={"username": request.POST.get("username", "")}
+                    ),
+                    throttled_minutes=math.ceil(throttled.retry_after / 60),
+                ),
+                status=429,
+            )
             response["Retry-After"] = str(throttled.retry_after)
             return response
         return super().post(request, *args, **kwargs)
@@ -38,14 +45,17 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         if form.has_error(NON_FIELD_ERRORS, "invalid_login"):
-            login_failure_record(username=form.data.get("username", ""), address=client_address(self.request))
+            login_failure_record(
+                username=form.data.get("username", ""), address=client_address(self.request)
+            )
         return super().form_invalid(form)
 
 
 def admin_login(request):
     """The database admin's login is this one throttled page, not a second form of Django's."""
     if request.user.is_authenticated:
-        # Logged in without the admin's rights: back home, not to /login/ (it would send them here again).
+        # Logged in without the admin's rights: back home, not to /login/ (which would send
+        # them here again).
         return redirect("home")
     query = request.GET.urlencode()
     return redirect(reverse("login") + (f"?{query}" if query else ""))

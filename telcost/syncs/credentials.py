@@ -17,8 +17,10 @@ import json
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
-UNREADABLE = ("the stored credentials cannot be decrypted with the configured "
-              "TELCOST_CREDENTIALS_KEYS: add the key they were sealed with, or store them again")
+UNREADABLE = (
+    "the stored credentials cannot be decrypted with the configured "
+    "TELCOST_CREDENTIALS_KEYS: add the key they were sealed with, or store them again"
+)
 
 
 def _fernet() -> MultiFernet:

@@ -8,5 +8,7 @@ Subprocesses that tests start (workers, servers) inherit them.
 
 import os
 
-os.environ.setdefault("TELCOST_SECRET_KEY", "telcost-tests-only-secret-key-not-for-any-real-deployment-0123")
+os.environ.setdefault(
+    "TELCOST_SECRET_KEY", "telcost-tests-only-secret-key-not-for-any-real-deployment-0123"
+)
 os.environ.setdefault("TELCOST_CREDENTIALS_KEYS", "e_nsZpGicglzfOb2lyXq2c2yZ2XQjB1jsM9Jb8EpZJU=")

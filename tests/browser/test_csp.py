@@ -16,11 +16,13 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Runs in every document before its own scripts (Playwright's init scripts are not subject to the CSP).
+# Runs in every document before its own scripts (Playwright's init scripts are not subject
+# to the CSP).
 RECORD_VIOLATIONS = """
 window.__csp = [];
 document.addEventListener("securitypolicyviolation", function (e) {
-  window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + e.sourceFile + ":" + e.lineNumber);
+  window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " +
+                    e.sourceFile + ":" + e.lineNumber);
 });
 """
 
@@ -30,8 +32,14 @@ def watched(page):
     """The page, recording CSP violations, the console's reports of them and script errors."""
     problems: list[str] = []
     page.add_init_script(RECORD_VIOLATIONS)
-    page.on("console", lambda msg: problems.append(f"console: {msg.text}")
-            if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console: {msg.text}")
+            if "Content Security Policy" in msg.text or "Refused to" in msg.text
+            else None
+        ),
+    )
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
 
     def check(where: str) -> None:
@@ -45,19 +53,33 @@ def watched(page):
 def test_the_main_pages_run_without_csp_violations(watched, live_url, login, customer, staff_user):
     page = watched
     other = CustomerFactory(name="Beta BV")
-    profile = sync_profile_create(customer=customer, name="Feed", provider="file_drop",
-                                  settings={"path": "/tmp"}, credentials={})
+    profile = sync_profile_create(
+        customer=customer,
+        name="Feed",
+        provider="file_drop",
+        settings={"path": "/tmp"},
+        credentials={},
+    )
     center = CostCenterFactory(customer=customer, code="SALES", name="Sales")
-    CostCenterAssignmentFactory(device=DeviceFactory(customer=customer, msisdn="31611111111"),
-                                cost_center=center, valid_from=dt.date(2026, 1, 1))
+    CostCenterAssignmentFactory(
+        device=DeviceFactory(customer=customer, msisdn="31611111111"),
+        cost_center=center,
+        valid_from=dt.date(2026, 1, 1),
+    )
     page.goto(f"{live_url}/login/")
     page.check_csp("login")
     login(page, "staff")
-    for path in ("/overview/", f"/customers/{customer.pk}/usage/",
-                 f"/customers/{customer.pk}/sync-profiles/?profile={profile.pk}",
-                 "/admin/syncs/recalculate-totals/", f"/admin/sim-cards/simacties/?customer_id={customer.pk}",
-                 "/admin/cost-centers/", f"/admin/cost-centers/{customer.pk}/", "/api/docs",
-                 "/django-admin/"):
+    for path in (
+        "/overview/",
+        f"/customers/{customer.pk}/usage/",
+        f"/customers/{customer.pk}/sync-profiles/?profile={profile.pk}",
+        "/admin/syncs/recalculate-totals/",
+        f"/admin/sim-cards/simacties/?customer_id={customer.pk}",
+        "/admin/cost-centers/",
+        f"/admin/cost-centers/{customer.pk}/",
+        "/api/docs",
+        "/django-admin/",
+    ):
         page.goto(f"{live_url}{path}")
         page.wait_for_load_state("networkidle")
         page.check_csp(path)

@@ -31,7 +31,10 @@ def test_credentials_cannot_be_opened_with_a_key_derived_from_the_secret_key(set
         key = base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest())
         with pytest.raises(Exception):  # noqa: B017 - any failure to open is the point
             Fernet(key).decrypt(sealed.encode())
-    assert Fernet(settings.TELCOST_CREDENTIALS_KEYS[0]).decrypt(sealed.encode()) == b'{"api_key": "key-acme"}'
+    assert (
+        Fernet(settings.TELCOST_CREDENTIALS_KEYS[0]).decrypt(sealed.encode())
+        == b'{"api_key": "key-acme"}'
+    )
 
 
 def test_the_first_key_seals_and_every_key_opens(settings):
@@ -39,7 +42,9 @@ def test_the_first_key_seals_and_every_key_opens(settings):
     old = credentials_encrypt({"api_key": "old"})
     settings.TELCOST_CREDENTIALS_KEYS = [NEW_KEY, OLD_KEY]
     new = credentials_encrypt({"api_key": "new"})
-    assert credentials_decrypt(old) == {"api_key": "old"} and credentials_decrypt(new) == {"api_key": "new"}
+    assert credentials_decrypt(old) == {"api_key": "old"} and credentials_decrypt(new) == {
+        "api_key": "new"
+    }
     settings.TELCOST_CREDENTIALS_KEYS = [NEW_KEY]
     assert credentials_decrypt(new) == {"api_key": "new"}
     with pytest.raises(ValueError, match="cannot be decrypted"):
@@ -53,19 +58,30 @@ def test_the_old_secret_opens_credentials_only_when_configured_as_legacy(setting
         credentials_decrypt(sealed)
     settings.TELCOST_CREDENTIALS_LEGACY_SECRET = "the-old-secret-key"
     assert credentials_decrypt(sealed) == {"api_key": "legacy"}
-    assert Fernet(NEW_KEY).decrypt(credentials_encrypt({"a": 1}).encode()) == b'{"a": 1}', "legacy never seals"
+    assert Fernet(NEW_KEY).decrypt(credentials_encrypt({"a": 1}).encode()) == b'{"a": 1}', (
+        "legacy never seals"
+    )
 
 
 def test_rotate_credentials_reseals_every_profile_with_the_first_key(settings, customer, capsys):
     settings.TELCOST_CREDENTIALS_KEYS = [OLD_KEY]
-    current = SyncProfile.objects.create(customer=customer, name="current", provider="http_api",
-                                         settings={"base_url": "http://x"},
-                                         credentials_encrypted=credentials_encrypt({"api_key": "k1"}))
-    legacy = SyncProfile.objects.create(customer=customer, name="legacy", provider="http_api",
-                                        settings={"base_url": "http://x"},
-                                        credentials_encrypted=sealed_with_sha256_of("old-secret", {"api_key": "k2"}))
-    empty = SyncProfile.objects.create(customer=customer, name="file", provider="file_drop",
-                                       settings={"path": "/tmp"})
+    current = SyncProfile.objects.create(
+        customer=customer,
+        name="current",
+        provider="http_api",
+        settings={"base_url": "http://x"},
+        credentials_encrypted=credentials_encrypt({"api_key": "k1"}),
+    )
+    legacy = SyncProfile.objects.create(
+        customer=customer,
+        name="legacy",
+        provider="http_api",
+        settings={"base_url": "http://x"},
+        credentials_encrypted=sealed_with_sha256_of("old-secret", {"api_key": "k2"}),
+    )
+    empty = SyncProfile.objects.create(
+        customer=customer, name="file", provider="file_drop", settings={"path": "/tmp"}
+    )
     settings.TELCOST_CREDENTIALS_KEYS = [NEW_KEY, OLD_KEY]
     settings.TELCOST_CREDENTIALS_LEGACY_SECRET = "old-secret"
     call_command("rotate_credentials")
@@ -84,9 +100,13 @@ def test_rotate_credentials_reseals_every_profile_with_the_first_key(settings, c
 
 def test_rotate_credentials_names_the_profiles_no_key_opens(settings, customer, capsys):
     settings.TELCOST_CREDENTIALS_KEYS = [OLD_KEY]
-    lost = SyncProfile.objects.create(customer=customer, name="lost", provider="http_api",
-                                      settings={"base_url": "http://x"},
-                                      credentials_encrypted=credentials_encrypt({"api_key": "k"}))
+    lost = SyncProfile.objects.create(
+        customer=customer,
+        name="lost",
+        provider="http_api",
+        settings={"base_url": "http://x"},
+        credentials_encrypted=credentials_encrypt({"api_key": "k"}),
+    )
     before = lost.credentials_encrypted
     settings.TELCOST_CREDENTIALS_KEYS = [NEW_KEY]
     with pytest.raises(CommandError, match=f"sync profile {lost.pk}"):
@@ -96,18 +116,27 @@ def test_rotate_credentials_names_the_profiles_no_key_opens(settings, customer, 
 
 
 def test_a_routit_profile_never_opens_credentials(settings, customer):
-    profile = SyncProfile.objects.create(customer=customer, name="routit", provider="routit",
-                                         credentials_encrypted=sealed_with_sha256_of("gone", {"x": 1}))
+    profile = SyncProfile.objects.create(
+        customer=customer,
+        name="routit",
+        provider="routit",
+        credentials_encrypted=sealed_with_sha256_of("gone", {"x": 1}),
+    )
     assert provider_for(profile) is not None
 
 
-def test_an_http_api_profile_whose_credentials_no_key_opens_is_a_permanent_provider_error(settings,
-                                                                                            customer):
+def test_an_http_api_profile_whose_credentials_no_key_opens_is_a_permanent_provider_error(
+    settings, customer
+):
     from telcost.integrations.providers import ProviderError
 
-    profile = SyncProfile.objects.create(customer=customer, name="api", provider="http_api",
-                                         settings={"base_url": "http://127.0.0.1:9"},
-                                         credentials_encrypted=sealed_with_sha256_of("gone", {"x": 1}))
+    profile = SyncProfile.objects.create(
+        customer=customer,
+        name="api",
+        provider="http_api",
+        settings={"base_url": "http://127.0.0.1:9"},
+        credentials_encrypted=sealed_with_sha256_of("gone", {"x": 1}),
+    )
     with pytest.raises(ProviderError) as raised:
         provider_for(profile)
     assert not raised.value.transient and "TELCOST_CREDENTIALS_KEYS" in str(raised.value)

@@ -154,7 +154,8 @@ def test_credentials_sealed_with_another_key_fail_the_sync_saying_so(api_client,
                                                                        settings):
     from cryptography.fernet import Fernet
 
-    settings.TELCOST_CREDENTIALS_KEYS = [Fernet.generate_key().decode()]  # rotated, not re-encrypted
+    # A key rotated without re-encrypting.
+    settings.TELCOST_CREDENTIALS_KEYS = [Fernet.generate_key().decode()]
     task_id = sync(api_client(manager), api_profile.pk).json()["task_id"]
     run_all(drain_jobs)
     answer = status(api_client(manager), task_id)

@@ -79,7 +79,8 @@ def provider_for(profile) -> Provider:
     if profile.provider == "file_drop":
         return FileDropProvider(path=profile.settings["path"])
     if profile.provider == "http_api":
-        # Only a provider that needs credentials opens them: unreadable ones fail this sync, saying so.
+        # Only a provider that needs credentials opens them; unreadable ones fail the sync
+        # saying so.
         try:
             credentials = credentials_decrypt(profile.credentials_encrypted)
         except ValueError as exc:

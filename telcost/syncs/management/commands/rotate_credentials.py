@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         done, unreadable = 0, []
-        stored = SyncProfile.objects.exclude(credentials_encrypted="").values_list("pk", "credentials_encrypted")
+        stored = SyncProfile.objects.exclude(credentials_encrypted="").values_list(
+            "pk", "credentials_encrypted"
+        )
         for pk, sealed in stored.iterator():
             try:
                 resealed = credentials_reencrypt(sealed)
@@ -25,11 +27,13 @@ class Command(BaseCommand):
                 continue
             # Conditional: a profile whose credentials were changed meanwhile keeps the new ones.
             done += SyncProfile.objects.filter(pk=pk, credentials_encrypted=sealed).update(
-                credentials_encrypted=resealed)
+                credentials_encrypted=resealed
+            )
         self.stdout.write(f"{done} re-encrypted")
         if unreadable:
             raise CommandError(
                 "no configured key decrypts the credentials of "
                 + ", ".join(f"sync profile {pk}" for pk in unreadable)
-                + ": add the key they were sealed with (or TELCOST_CREDENTIALS_LEGACY_SECRET) and run "
-                "again, or enter their credentials anew")
+                + ": add the key they were sealed with (or TELCOST_CREDENTIALS_LEGACY_SECRET) and "
+                "run again, or store their credentials anew"
+            )

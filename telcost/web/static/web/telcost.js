@@ -14,7 +14,7 @@
   }
 
   document.addEventListener("click", function (event) {
-    // A menu closes when the user clicks elsewhere or presses Escape, and only one is open at a time.
+    // A menu closes when the user clicks elsewhere or presses Escape; one is open at a time.
     closeMenus(event.target);
     var opener = event.target.closest("[data-open-dialog]");
     if (opener) {
@@ -57,7 +57,8 @@
   // <a data-auto-download href="...">: a file that became ready downloads by itself once shown;
   // the link stays for a second try.
   function autoDownload(root) {
-    var links = root.querySelectorAll ? Array.prototype.slice.call(root.querySelectorAll("[data-auto-download]")) : [];
+    var links = root.querySelectorAll
+      ? Array.prototype.slice.call(root.querySelectorAll("[data-auto-download]")) : [];
     if (root.matches && root.matches("[data-auto-download]")) links.push(root);
     links.forEach(function (link) { window.location.assign(link.getAttribute("href")); });
   }
