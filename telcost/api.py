@@ -7,7 +7,6 @@ OpenAPI at /api/docs.
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -15,14 +14,12 @@ from ninja.security import HttpBearer, SessionAuth
 
 class BearerToken(HttpBearer):
     def authenticate(self, request, token: str):
-        from telcost.accounts.models import ApiToken, hash_token
+        from telcost.accounts.services import api_token_authenticate
 
-        api_token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
-        if api_token is None or not api_token.user.is_active:
-            return None
-        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=timezone.now())
-        request.user = api_token.user
-        return api_token.user
+        user = api_token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
 
 
 class Session(SessionAuth):

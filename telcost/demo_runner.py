@@ -5,7 +5,9 @@ the Nina simulator 8101 and the provider simulator 8102 when those exist.
 """
 
 import importlib.util
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -17,6 +19,33 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _telcost(*args: str) -> list[str]:
     return [sys.executable, "-m", "telcost.manage", *args]
+
+
+def demo_secrets(env: dict) -> None:
+    """The demo's TELCOST_SECRET_KEY and TELCOST_CREDENTIALS_KEYS, generated into var/ once.
+
+    Reused on every start, so logins and stored provider credentials survive a restart;
+    values already in the environment win. The file is readable by its owner only.
+    """
+    from cryptography.fernet import Fernet
+
+    var_dir = env.get("TELCOST_VAR_DIR") or os.path.join(ROOT, "var")
+    path = os.path.join(var_dir, "demo-secrets.json")
+    try:
+        with open(path) as file:
+            stored = json.load(file)
+    except FileNotFoundError:
+        stored = {}
+    wanted = {"TELCOST_SECRET_KEY": stored.get("TELCOST_SECRET_KEY") or secrets.token_urlsafe(50),
+              "TELCOST_CREDENTIALS_KEYS": (stored.get("TELCOST_CREDENTIALS_KEYS")
+                                           or Fernet.generate_key().decode())}
+    if wanted != stored:
+        os.makedirs(var_dir, exist_ok=True)
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            json.dump(wanted, file)
+    for name, value in wanted.items():
+        if not env.get(name):
+            env[name] = value
 
 
 def _wait_for_http(url: str, timeout: float = 60.0) -> bool:
@@ -36,6 +65,7 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("TELCOST_BASE_URL", base_url)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    demo_secrets(env)
     simulators = []
     if importlib.util.find_spec("telcost.simulators.nina"):
         env.setdefault("NINA_API_URL", "http://127.0.0.1:8101")

@@ -20,6 +20,31 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+def env_required(name: str, how: str) -> str:
+    """A value telcost must not guess (a secret): start-up stops when it is missing."""
+    value = env_str(name)
+    if not value:
+        raise SystemExit(f"telcost: {name} is not set. {how}")
+    return value
+
+
+def env_fernet_keys(name: str, how: str) -> list[str]:
+    """A comma-separated list of Fernet keys: the first encrypts, all decrypt (MultiFernet)."""
+    from cryptography.fernet import Fernet
+
+    keys = [key.strip() for key in env_required(name, how).split(",") if key.strip()]
+    if not keys:
+        raise SystemExit(f"telcost: {name} is not set. {how}")
+    for number, key in enumerate(keys, 1):
+        try:
+            Fernet(key)
+        except ValueError:
+            # The value is a secret: name its position, never echo it.
+            raise SystemExit(f"telcost: bad setting {name}: key {number} is not a Fernet key "
+                             f"(32 url-safe base64-encoded bytes). {how}") from None
+    return keys
+
+
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":

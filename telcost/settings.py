@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from telcost import env
@@ -10,11 +11,47 @@ BASE_DIR = env.BASE_DIR
 VAR_DIR = Path(env.env_str("TELCOST_VAR_DIR") or BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = env.env_str("TELCOST_SECRET_KEY") or "telcost-insecure-development-key-change-me"
+# No default: a known key would sign anyone's session. `make demo` and the tests set their own.
+SECRET_KEY = env.env_required(
+    "TELCOST_SECRET_KEY", "Set it to a long random value, e.g. the output of "
+    "python -c 'import secrets; print(secrets.token_urlsafe(50))' (README: Security).")
+# Keys retired from TELCOST_SECRET_KEY (comma-separated): sessions and signatures made with
+# them stay valid while users move over; remove them after SESSION_COOKIE_AGE (two weeks).
+SECRET_KEY_FALLBACKS = [
+    key.strip() for key in env.env_str("TELCOST_SECRET_KEY_FALLBACKS").split(",") if key.strip()]
 DEBUG = env.env_bool("TELCOST_DEBUG", False)
 ALLOWED_HOSTS = [h for h in env.env_str("TELCOST_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 TELCOST_BASE_URL = env.env_url("TELCOST_BASE_URL", "http://127.0.0.1:8000")
 CSRF_TRUSTED_ORIGINS = [TELCOST_BASE_URL]
+
+# HTTPS (README: Security). TELCOST_HTTPS when the site is served over TLS: Secure cookies,
+# HSTS and a redirect of plain HTTP. TELCOST_BEHIND_PROXY when a reverse proxy terminates TLS
+# and sets X-Forwarded-Proto and X-Forwarded-For (never without one: clients could forge them).
+HTTPS = env.env_bool("TELCOST_HTTPS", False)
+BEHIND_PROXY = env.env_bool("TELCOST_BEHIND_PROXY", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env.env_bool("TELCOST_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = env.env_int("TELCOST_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.env_bool("TELCOST_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.env_bool("TELCOST_HSTS_PRELOAD", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy on every response: scripts only from our own static files (no
+# inline script or on* handler anywhere: telcost/web/static/web/telcost.js binds them), no
+# plugins, no framing. data: images for the inline favicon and Swagger UI's icons.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "telcost.web.middleware.DutchFirstLocaleMiddleware",
@@ -139,8 +177,28 @@ else:
                            "OPTIONS": {"file_path": str(VAR_DIR / "mail")}}}
 DEFAULT_FROM_EMAIL = env.env_str("TELCOST_FROM_EMAIL", "telcost@localhost")
 
-# Provider credentials are encrypted with this (TELCOST_SECRET_KEY when empty).
-TELCOST_CREDENTIALS_KEY = env.env_str("TELCOST_CREDENTIALS_KEY")
+# Provider credentials: Fernet keys of their own, the first encrypts, all decrypt
+# (telcost.syncs.credentials; `telcost rotate_credentials` re-encrypts with the first).
+_NEW_CREDENTIALS_KEY = ("Generate one with python -c 'from cryptography.fernet import Fernet; "
+                        "print(Fernet.generate_key().decode())' (README: Security).")
+if env.env_str("TELCOST_CREDENTIALS_KEY"):
+    raise SystemExit(
+        "telcost: TELCOST_CREDENTIALS_KEY is replaced by TELCOST_CREDENTIALS_KEYS (Fernet keys). "
+        "To read credentials stored under the old key, set TELCOST_CREDENTIALS_LEGACY_SECRET to "
+        "its value (or to the old TELCOST_SECRET_KEY if it was empty), run "
+        "`telcost rotate_credentials`, then remove both old settings. " + _NEW_CREDENTIALS_KEY)
+TELCOST_CREDENTIALS_KEYS = env.env_fernet_keys("TELCOST_CREDENTIALS_KEYS", _NEW_CREDENTIALS_KEY)
+# The secret credentials were sealed with before (its SHA-256 was the key): decrypt-only, for
+# the one `telcost rotate_credentials` after upgrading; leave it empty otherwise.
+TELCOST_CREDENTIALS_LEGACY_SECRET = env.env_str("TELCOST_CREDENTIALS_LEGACY_SECRET")
+
+# API tokens end after this many days (and with a password change). Failed logins (the login
+# page and POST /api/auth/token count together) are throttled per username and per client
+# address: after that many failures within the window, every try waits for the window's end.
+API_TOKEN_DAYS = env.env_int("TELCOST_API_TOKEN_DAYS", 30, minimum=1)
+LOGIN_FAILURES_PER_USERNAME = env.env_int("TELCOST_LOGIN_FAILURES_PER_USERNAME", 10, minimum=1)
+LOGIN_FAILURES_PER_ADDRESS = env.env_int("TELCOST_LOGIN_FAILURES_PER_ADDRESS", 50, minimum=1)
+LOGIN_THROTTLE_SECONDS = env.env_int("TELCOST_LOGIN_THROTTLE_SECONDS", 900, minimum=1)
 
 # How long an export's download link works; the worker removes the file after that.
 TELCOST_EXPORT_TTL_DAYS = env.env_int("TELCOST_EXPORT_TTL_DAYS", 7, minimum=1)

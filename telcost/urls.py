@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from telcost.accounts.views import admin_login
 from telcost.api import api
 
 urlpatterns = [
+    path("django-admin/login/", admin_login),  # before the admin's own: one throttled login page
     path("django-admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("telcost.web.urls")),

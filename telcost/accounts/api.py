@@ -1,12 +1,16 @@
-"""POST /api/auth/token and POST /api/users."""
+"""POST /api/auth/token, GET /api/auth/tokens, DELETE /api/auth/tokens/{id}, POST /api/users."""
 
+import datetime as dt
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.services import AccountError, api_token_issue, user_create
+from telcost.accounts.selectors import api_tokens_live
+from telcost.accounts.services import AccountError, api_token_issue, api_token_revoke, user_create
+from telcost.accounts.throttle import LoginThrottled, client_address
 
 router = Router(tags=["accounts"])
 
@@ -14,6 +18,26 @@ router = Router(tags=["accounts"])
 class TokenIn(Schema):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=4096)
+    name: str = Field(default="", max_length=100,
+                      description="what the token is for, shown in the list")
+
+
+class TokenIssued(Schema):
+    token: str
+    id: int
+    expires_at: dt.datetime
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    expires_at: dt.datetime
+
+
+class ErrorOut(Schema):
+    error: str
 
 
 class MembershipIn(Schema):
@@ -33,12 +57,32 @@ def _raise(exc: AccountError):
     raise HttpError(exc.status, str(exc)) from None
 
 
-@router.post("/api/auth/token", auth=None)
+@router.post("/api/auth/token", auth=None,
+             response={200: TokenIssued, 401: ErrorOut, 429: ErrorOut})
 def token(request, payload: TokenIn):
     try:
-        return {"token": api_token_issue(username=payload.username, password=payload.password)}
+        issued, raw = api_token_issue(username=payload.username, password=payload.password,
+                                      address=client_address(request), name=payload.name)
     except AccountError as exc:
         _raise(exc)
+    except LoginThrottled as exc:
+        response = JsonResponse({"error": str(exc)}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    return {"token": raw, "id": issued.pk, "expires_at": issued.expires_at}
+
+
+@router.get("/api/auth/tokens", response=list[TokenOut])
+def tokens(request):
+    return list(api_tokens_live(user=request.user))
+
+
+@router.delete("/api/auth/tokens/{token_id}", response={204: None, 404: ErrorOut})
+def revoke_token(request, token_id: int):
+    if not api_token_revoke(user=request.user, token_id=token_id):
+        # Another user's token and no token at all answer alike: ids cannot be probed.
+        raise HttpError(404, "Token not found")
+    return Status(204, None)
 
 
 def require_staff(request) -> None:

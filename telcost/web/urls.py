@@ -1,12 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from telcost.accounts.views import LoginView
 from telcost.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("overview/", views.overview, name="overview"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("switch-customer/", views.switch_customer, name="switch_customer"),
 ]

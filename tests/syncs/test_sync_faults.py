@@ -152,9 +152,12 @@ def test_database_trouble_is_retried_and_refused_credentials_are_not():
 
 def test_credentials_sealed_with_another_key_fail_the_sync_saying_so(api_client, api_profile, manager, drain_jobs,
                                                                        settings):
-    settings.TELCOST_CREDENTIALS_KEY = "a key rotated without re-encrypting"
+    from cryptography.fernet import Fernet
+
+    # A key rotated without re-encrypting.
+    settings.TELCOST_CREDENTIALS_KEYS = [Fernet.generate_key().decode()]
     task_id = sync(api_client(manager), api_profile.pk).json()["task_id"]
     run_all(drain_jobs)
     answer = status(api_client(manager), task_id)
-    assert answer["status"] == "failed" and "cannot be decrypted with this key" in answer["error"]
+    assert answer["status"] == "failed" and "cannot be decrypted" in answer["error"]
     assert "key-acme" not in answer["error"]

@@ -76,10 +76,15 @@ def provider_for(profile) -> Provider:
     from telcost.integrations.providers.routit import RoutitProvider
     from telcost.syncs.credentials import credentials_decrypt
 
-    credentials = credentials_decrypt(profile.credentials_encrypted)
     if profile.provider == "file_drop":
         return FileDropProvider(path=profile.settings["path"])
     if profile.provider == "http_api":
+        # Only a provider that needs credentials opens them; unreadable ones fail the sync
+        # saying so.
+        try:
+            credentials = credentials_decrypt(profile.credentials_encrypted)
+        except ValueError as exc:
+            raise ProviderError(str(exc), transient=False) from None
         return HttpApiProvider(base_url=profile.settings["base_url"], api_key=credentials.get("api_key", ""),
                                timeout_s=float(profile.settings.get("timeout_s", DEFAULT_TIMEOUT_S)))
     if profile.provider == "routit":
