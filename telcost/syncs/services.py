@@ -74,17 +74,24 @@ def _dispatch(*, profile: SyncProfile, cycle_start: dt.date, user, manual: bool,
     return task
 
 
+def sync_dedupe_key(*, profile: SyncProfile, cycle_start: dt.date) -> str:
+    """One active sync per profile and month, manual or scheduled: a second request joins it."""
+    return f"sync:{profile.pk}:{cycle_start:%Y-%m}"
+
+
 @transaction.atomic
 def sync_manual_dispatch(*, profile: SyncProfile, cycle_start: dt.date, user) -> SyncTask:
-    """A second manual sync of the profile while one runs returns the running task."""
+    """A manual sync of a month: joins the profile's sync of that month that is pending or running.
+
+    Another month gets a task of its own; it waits for the running one (the profile's lock key),
+    so a profile's syncs run one after the other. Whether a sync is active is asked of its job
+    (the dedupe key's index), not of the task's own status: a task whose job ended without saying
+    so must not hold the profile's month forever.
+    """
     if not profile.active:
         raise SyncInputError("this sync profile is not active")
-    # Asked of the job, not of the task's own status: a task whose job ended without saying so
-    # (a listener that never ran) must not hold the profile's button forever.
-    running = SyncTask.objects.filter(profile=profile, manual_trigger=True, job__status__in=Job.ACTIVE).first()
-    if running is not None:
-        return running
-    return _dispatch(profile=profile, cycle_start=cycle_start, user=user, manual=True, dedupe_key=f"sync:{profile.pk}")
+    return _dispatch(profile=profile, cycle_start=cycle_start, user=user, manual=True,
+                     dedupe_key=sync_dedupe_key(profile=profile, cycle_start=cycle_start))
 
 
 def sync_run(*, task: SyncTask, progress=None) -> dict:
@@ -197,6 +204,6 @@ def syncs_run_scheduled(*, now: dt.datetime | None = None) -> int:
             current = cycle_start_of(now)
             for month in (previous_cycle(current), current):
                 _dispatch(profile=profile, cycle_start=month, user=None, manual=False,
-                          dedupe_key=f"sync:{profile.pk}:{month:%Y-%m}")
+                          dedupe_key=sync_dedupe_key(profile=profile, cycle_start=month))
             started += 1
     return started

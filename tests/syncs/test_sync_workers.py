@@ -58,3 +58,23 @@ def test_the_workers_timer_syncs_a_due_profile_once_for_two_workers(api_profile,
     wait_for(lambda: Job.objects.filter(kind="recalculate_totals", status="completed").count() == 2,
              timeout=60, message="the months' recalculations")
     assert SyncProfile.objects.get(pk=api_profile.pk).last_scheduled_run_at > timezone.now() - timezone.timedelta(minutes=5)
+
+
+def test_syncs_of_two_months_of_one_profile_run_one_after_the_other(api_client, api_profile, manager,
+                                                                     provider_sim, start_worker):
+    provider_sim.control(records=300, page_size=100, delay_s=0.3)
+    client = api_client(manager)
+    september = client.post("/sync-profile/manual-sync", {"sync_profile_id": api_profile.pk,
+                                                          "date": "2026-09-01"}).json()
+    october = client.post("/sync-profile/manual-sync", {"sync_profile_id": api_profile.pk,
+                                                        "date": "2026-10-01"}).json()
+    assert september["task_id"] != october["task_id"]
+    start_worker("a")
+    start_worker("b")
+    wait_for(lambda: all(SyncTask.objects.get(pk=t["task_id"]).status in ("completed", "failed")
+                         for t in (september, october)), timeout=90, message="both syncs to end")
+    tasks = [SyncTask.objects.get(pk=t["task_id"]) for t in (september, october)]
+    assert [(t.status, t.imported) for t in tasks] == [("completed", 300), ("completed", 300)]
+    # Two workers were free, yet the provider saw one month's pages, then the other's: in sequence.
+    months = [month for month, _page in provider_sim.state.asked]
+    assert months in (["2026-09"] * 3 + ["2026-10"] * 3, ["2026-10"] * 3 + ["2026-09"] * 3), months
