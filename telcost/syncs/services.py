@@ -180,9 +180,24 @@ def sync_dispatch_totals(*, task: SyncTask, user) -> dict:
 
 
 def sync_task_follow_job(*, job: Job) -> None:
+    """A sync job that did not complete: its task fails with the job's error.
+
+    The pages it imported before it stopped are committed CDRs; left alone they would stay out
+    of the month's totals until a later sync succeeds. So the month is recalculated for them,
+    dispatched here in the transaction that ended the job (a chain that has not read the month
+    yet is joined, see recalculation_dispatch).
+    Called when a job of kind sync fails or is cancelled, inside the transaction that ended it.
+    """
     SyncTask.objects.filter(job=job).exclude(status=SyncTask.Status.COMPLETED).update(
         status=SyncTask.Status.FAILED, error=job.error, finished_at=timezone.now()
     )
+    task = SyncTask.objects.select_related("profile__customer").filter(job=job).first()
+    if task is None or task.imported == 0 or "recalculation_job_id" in (job.result or {}):
+        return
+    recalculation = recalculation_dispatch(customer=task.profile.customer, cycle_start=task.cycle_start,
+                                           user=job.created_by, reason="sync", new_cdrs=True)
+    job.result = {**(job.result or {}), "recalculation_job_id": recalculation.pk}
+    Job.objects.filter(pk=job.pk).update(result=job.result)
 
 
 def syncs_run_scheduled(*, now: dt.datetime | None = None) -> int:

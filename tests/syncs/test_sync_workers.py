@@ -78,3 +78,29 @@ def test_syncs_of_two_months_of_one_profile_run_one_after_the_other(api_client, 
     # Two workers were free, yet the provider saw one month's pages, then the other's: in sequence.
     months = [month for month, _page in provider_sim.state.asked]
     assert months in (["2026-09"] * 3 + ["2026-10"] * 3, ["2026-10"] * 3 + ["2026-09"] * 3), months
+
+
+def test_a_sync_that_fails_half_way_recalculates_the_month_for_what_it_imported(api_client, api_profile, manager,
+                                                                                 provider_sim, start_worker):
+    from django.db.models import Sum
+
+    from telcost.usage.models import UsageTotal
+
+    provider_sim.control(records=4000, page_size=100, fail_after_pages=10)  # down after 1,000 of 4,000
+    body = api_client(manager).post("/sync-profile/manual-sync", {"sync_profile_id": api_profile.pk,
+                                                                  "date": "2026-09-01"}).json()
+    start_worker("a")
+    wait_for(lambda: SyncTask.objects.get(pk=body["task_id"]).status in ("completed", "failed"), timeout=120,
+             message="the sync to give up on the provider")
+    task = SyncTask.objects.get(pk=body["task_id"])
+    assert (task.status, task.imported) == ("failed", 1000), task.error
+    assert CDR.objects.filter(customer=api_profile.customer, cycle_start=SEPT).count() == 1000
+    # The CDRs it did import are in the month's totals, without waiting for a sync that succeeds.
+    recalculation = wait_for(lambda: Job.objects.filter(kind="recalculate_totals", customer=api_profile.customer,
+                                                        params__cycle_start=SEPT.isoformat(),
+                                                        status__in=("completed", "failed")).first(),
+                             timeout=60, message="the month's recalculation")
+    assert recalculation.status == "completed", recalculation.error
+    totals = UsageTotal.objects.filter(customer=api_profile.customer, cycle_start=SEPT)
+    assert totals.aggregate(n=Sum("count"))["n"] == 1000
+    assert Job.objects.get(pk=body["job_id"]).result["recalculation_job_id"] == recalculation.pk
