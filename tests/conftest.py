@@ -8,6 +8,7 @@ be transactional (`@pytest.mark.django_db(transaction=True)`).
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +25,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def fast_password_hashing(settings):
     # PBKDF2's deliberate slowness costs seconds per user in tests and proves nothing there.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# The simulators listen on loopback and the tests' drop folders are temporary directories:
+# what production refuses (TELCOST_ALLOW_PRIVATE_PROVIDER_URLS, TELCOST_DROP_ROOT), tests allow,
+# in this process and in the workers they start. Tests of the refusals set their own values.
+TEST_PROVIDER_SETTINGS = {"TELCOST_ALLOW_PRIVATE_PROVIDER_URLS": "true", "TELCOST_DROP_ROOT": tempfile.gettempdir()}
+
+
+@pytest.fixture(autouse=True)
+def providers_on_loopback_and_in_temp(settings):
+    settings.TELCOST_ALLOW_PRIVATE_PROVIDER_URLS = True
+    settings.TELCOST_DROP_ROOT = tempfile.gettempdir()
 
 
 @pytest.fixture
@@ -147,6 +160,8 @@ def subprocess_env(transactional_db, tmp_path):
     env["DATABASE_URL"] = database_url_of_test_db()
     env.setdefault("TELCOST_VAR_DIR", str(tmp_path / "var"))
     env["PYTHONUNBUFFERED"] = "1"
+    for name, value in TEST_PROVIDER_SETTINGS.items():
+        env.setdefault(name, value)
     return env
 
 

@@ -1,5 +1,7 @@
 """Reads of the syncs app. Credentials are never part of any answer."""
 
+from django.utils.translation import gettext
+
 from telcost.syncs.models import SyncProfile, SyncTask
 
 
@@ -26,12 +28,19 @@ def sync_task_effective_status(task: SyncTask) -> str:
     return task.status
 
 
+def error_in_reader_language(error: str) -> str:
+    """A stored error ("SyncProfileCommand: the provider could not be reached") in the reader's
+    language where its message is one of the catalogue's sentences; any other stays as stored."""
+    prefix, separator, message = error.rpartition(": ")
+    return f"{prefix}{separator}{gettext(message)}" if message else error
+
+
 def sync_task_status(task: SyncTask) -> dict:
     status = sync_task_effective_status(task)
     return {
         "id": task.pk,
         "status": status,
-        "error": task.error or (task.job.error if task.job and status == "failed" else ""),
+        "error": error_in_reader_language(task.error or (task.job.error if task.job and status == "failed" else "")),
         "cycle_start": task.cycle_start.isoformat(),
         "manual_trigger": task.manual_trigger,
         "counts": {"fetched": task.fetched, "imported": task.imported, "duplicates": task.duplicates,

@@ -9,12 +9,16 @@ resumed run never imports or counts a page twice.
 
 import datetime as dt
 
+import httpx
 from croniter import croniter
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
 from telcost.customers.models import Customer
+from telcost.integrations.http import OutboundError, RefusedAddressError, public_address
 from telcost.integrations.providers import ProviderError, provider_for
+from telcost.integrations.providers.file_drop import under_drop_root
 from telcost.integrations.providers.read_ahead import read_ahead
 from telcost.jobs.errors import PermanentError, TransientError
 from telcost.jobs.models import Job
@@ -34,20 +38,53 @@ class SyncInputError(ValueError):
     pass
 
 
-def sync_profile_create(*, customer: Customer, name: str, provider: str, settings: dict, credentials: dict,
-                        schedule: str = "", active: bool = True) -> SyncProfile:
+def sync_profile_settings_check(*, provider: str, settings: dict, credentials: dict) -> None:
+    """SyncInputError naming the field, for settings a profile of the provider cannot have.
+
+    For create and update alike. The paths and URLs are staff's to type, so they are held to
+    the drop root and to public addresses (the provider checks both again when it connects).
+    """
     if provider not in SyncProfile.Provider.values:
         raise SyncInputError(f"provider must be one of {', '.join(SyncProfile.Provider.values)}")
-    if provider == "file_drop" and not str(settings.get("path", "")).strip():
-        raise SyncInputError("settings.path: file_drop needs the folder to read")
+    if provider == "file_drop":
+        path = settings.get("path", "")
+        if not isinstance(path, str) or not path.strip():
+            raise SyncInputError("settings.path: file_drop needs the folder to read")
+        if under_drop_root(path) is None:
+            raise SyncInputError(f"settings.path: the drop folder must lie under the drop root "
+                                 f"{django_settings.TELCOST_DROP_ROOT} (links resolved)")
     if provider == "http_api":
-        if not str(settings.get("base_url", "")).startswith(("http://", "https://")):
-            raise SyncInputError("settings.base_url: http_api needs an http(s) URL")
+        _check_base_url(settings.get("base_url"))
         if not credentials.get("api_key"):
             raise SyncInputError("credentials.api_key: http_api needs an API key")
         timeout_s = settings.get("timeout_s", 15)
         if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not 0 < timeout_s <= 300:
             raise SyncInputError("settings.timeout_s: seconds to wait for a page, more than 0 and at most 300")
+
+
+def _check_base_url(base_url) -> None:
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        raise SyncInputError("settings.base_url: http_api needs an http(s) URL")
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL:
+        raise SyncInputError("settings.base_url: not a URL") from None
+    if not url.host:
+        raise SyncInputError("settings.base_url: the URL names no host")
+    if django_settings.TELCOST_ALLOW_PRIVATE_PROVIDER_URLS:
+        return
+    try:
+        public_address(url.host, url.port or (443 if url.scheme == "https" else 80))
+    except RefusedAddressError:
+        raise SyncInputError(f"settings.base_url: {url.host} is a loopback, link-local or private address, "
+                             "which providers may not be (TELCOST_ALLOW_PRIVATE_PROVIDER_URLS)") from None
+    except OutboundError:
+        raise SyncInputError(f"settings.base_url: {url.host} does not resolve") from None
+
+
+def sync_profile_create(*, customer: Customer, name: str, provider: str, settings: dict, credentials: dict,
+                        schedule: str = "", active: bool = True) -> SyncProfile:
+    sync_profile_settings_check(provider=provider, settings=settings, credentials=credentials)
     if schedule and not croniter.is_valid(schedule):
         raise SyncInputError(f"schedule: not a cron expression: {schedule!r}")
     return SyncProfile.objects.create(customer=customer, name=name or f"{provider} sync", provider=provider,
