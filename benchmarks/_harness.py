@@ -35,6 +35,9 @@ def setup_django(database_url: str, var_dir: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ["TELCOST_VAR_DIR"] = var_dir
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telcost.settings")
+    # The benchmarks' simulators listen on loopback and their drop folders live under /tmp.
+    os.environ.setdefault("TELCOST_ALLOW_PRIVATE_PROVIDER_URLS", "true")
+    os.environ.setdefault("TELCOST_DROP_ROOT", "/tmp")
     subprocess.run([sys.executable, "-m", "telcost.manage", "migrate", "-v", "0"], check=True, cwd=ROOT)
     import django
 
