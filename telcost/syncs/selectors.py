@@ -23,8 +23,8 @@ def sync_task_effective_status(task: SyncTask) -> str:
         return SyncTask.Status.FAILED
     if job.status in ("completed", "completed_with_failures"):
         return SyncTask.Status.COMPLETED
-    if job.status == "running":
-        return SyncTask.Status.RUNNING
+    # A running job whose task is still pending waits for the profile's sync before it (its
+    # handler marks the task running once it has the profile's lock): it is pending to the reader.
     return task.status
 
 
