@@ -96,6 +96,14 @@ def test_http_api_urls_to_internal_addresses_are_refused(api_client, staff_user,
     assert not SyncProfile.objects.exists()
 
 
+def test_an_http_api_url_whose_host_does_not_resolve_is_refused(api_client, staff_user, customer, settings):
+    settings.TELCOST_ALLOW_PRIVATE_PROVIDER_URLS = False
+    response = create(api_client(staff_user), customer, "http_api", {"base_url": "https://cdr.provider.invalid/v1"},
+                      {"api_key": "key-x"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "settings.base_url: cdr.provider.invalid does not resolve"
+
+
 def test_http_api_urls_to_public_addresses_are_accepted(api_client, staff_user, customer, settings):
     settings.TELCOST_ALLOW_PRIVATE_PROVIDER_URLS = False
     response = create(api_client(staff_user), customer, "http_api", {"base_url": "https://93.184.215.14/cdr-api"},

@@ -250,3 +250,21 @@ def test_a_sync_follows_a_recalculation_that_has_already_read_the_month_with_its
     assert follow_up.lock_key == running.lock_key  # they take turns on the customer-month
     totals = UsageTotal.objects.filter(customer=customer, cycle_start=september)
     assert sum(t.count for t in totals) == 250
+
+
+def test_a_sync_cancelled_after_importing_recalculates_the_month_for_what_it_imported(
+        api_client, api_profile, manager, drain_jobs, customer):
+    from telcost.jobs.services import job_cancel
+    from telcost.syncs.services import sync_run
+    from telcost.usage.models import UsageTotal
+
+    body = sync(api_client(manager), api_profile.pk).json()
+    task = SyncTask.objects.get(pk=body["task_id"])
+    sync_run(task=task)  # its pages imported (committed) before the cancel takes effect
+    job_cancel(job=Job.objects.get(pk=body["job_id"]))
+    assert SyncTask.objects.get(pk=task.pk).status == "failed"
+    recalculation_id = Job.objects.get(pk=body["job_id"]).result["recalculation_job_id"]
+    run_all(drain_jobs)
+    assert Job.objects.get(pk=recalculation_id).status == "completed"
+    totals = UsageTotal.objects.filter(customer=customer, cycle_start=dt.date(2026, 9, 1))
+    assert sum(t.count for t in totals) == 250
