@@ -8,7 +8,6 @@ be transactional (`@pytest.mark.django_db(transaction=True)`).
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,16 +26,17 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-# The simulators listen on loopback and the tests' drop folders are temporary directories:
-# what production refuses (TELCOST_ALLOW_PRIVATE_PROVIDER_URLS, TELCOST_DROP_ROOT), tests allow,
-# in this process and in the workers they start. Tests of the refusals set their own values.
-TEST_PROVIDER_SETTINGS = {"TELCOST_ALLOW_PRIVATE_PROVIDER_URLS": "true", "TELCOST_DROP_ROOT": tempfile.gettempdir()}
+# The simulators listen on loopback and the tests' drop folders are temporary directories
+# (tmp_path, or /tmp whatever TMPDIR says): what production refuses
+# (TELCOST_ALLOW_PRIVATE_PROVIDER_URLS, TELCOST_DROP_ROOT), tests allow, in this process and in
+# the workers they start. Tests of the refusals set their own values.
+TEST_PROVIDER_SETTINGS = {"TELCOST_ALLOW_PRIVATE_PROVIDER_URLS": "true", "TELCOST_DROP_ROOT": "/"}
 
 
 @pytest.fixture(autouse=True)
 def providers_on_loopback_and_in_temp(settings):
     settings.TELCOST_ALLOW_PRIVATE_PROVIDER_URLS = True
-    settings.TELCOST_DROP_ROOT = tempfile.gettempdir()
+    settings.TELCOST_DROP_ROOT = TEST_PROVIDER_SETTINGS["TELCOST_DROP_ROOT"]
 
 
 @pytest.fixture

@@ -225,3 +225,21 @@ def test_a_routit_reference_that_would_step_out_of_the_path_fails_the_sync(api_c
     answer = status(api_client(manager), task_id)
     assert answer["status"] == "failed" and "external reference" in answer["error"]
     assert not CDR.objects.exists()
+
+
+@pytest.mark.parametrize(("name", "value", "why"), [
+    ("TELCOST_DROP_ROOT", "var/drop", "expected an absolute path"),
+    ("TELCOST_ALLOW_PRIVATE_PROVIDER_URLS", "perhaps", "expected true or false"),
+])
+def test_bad_provider_settings_stop_start_up_naming_the_variable(name, value, why):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, name: value}
+    done = subprocess.run([sys.executable, "-c", "from django.conf import settings; settings.TELCOST_DROP_ROOT"],
+                          env={**env, "DJANGO_SETTINGS_MODULE": "telcost.settings"}, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and f"bad setting {name}={value!r}: {why}" in done.stderr
