@@ -71,18 +71,20 @@ def test_syncs_of_two_months_of_one_profile_run_one_after_the_other(api_client, 
     assert september["task_id"] != october["task_id"]
     start_worker("a")
     start_worker("b")
-    seen = []  # what the status endpoint said of both, sampled while they ran
+    seen = []  # what the status endpoint said, sampled while they ran: October, September, October
 
     def both_ended():
-        answers = [client.get(f"/api/sync-task/{t['task_id']}/status").json() for t in (september, october)]
+        answers = [client.get(f"/api/sync-task/{t['task_id']}/status").json() for t in (october, september, october)]
         seen.append([(answer["status"], answer["counts"]["imported"]) for answer in answers])
         return all(answer["status"] in ("completed", "failed") for answer in answers)
 
     wait_for(both_ended, timeout=90, message="both syncs to end")
     # The one that waits says so: pending while the other imports, though a worker holds each.
-    first, second = (0, 1) if provider_sim.state.asked[0][0] == "2026-09" else (1, 0)
-    shown_running_early = [pair for pair in seen if pair[second][0] == "running" and pair[first][1] < 300]
-    assert not shown_running_early and any(pair[first][0] == "running" for pair in seen), seen
+    # (Its status is read before the other's count, so a sample never sees the hand-over backwards.)
+    september_first = provider_sim.state.asked[0][0] == "2026-09"
+    waiting, importing = (0, 1) if september_first else (1, 2)
+    shown_running_early = [s for s in seen if s[waiting][0] == "running" and s[importing][1] < 300]
+    assert not shown_running_early and any(s[importing][0] == "running" for s in seen), seen
     tasks = [SyncTask.objects.get(pk=t["task_id"]) for t in (september, october)]
     assert [(t.status, t.imported) for t in tasks] == [("completed", 300), ("completed", 300)]
     # Two workers were free, yet the provider saw one month's pages, then the other's: in sequence.
