@@ -64,18 +64,21 @@ def public_address(host: str, port: int) -> str:
     try:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise TransientOutboundError("connection failed (name)", detail=f"{host} does not resolve: {exc}") from None
+        raise TransientOutboundError("connection failed (name)",
+                                     detail=f"{host} does not resolve: {exc}") from None
     addresses = [answer[4][0] for answer in answers]
     internal = [address for address in addresses if not _is_public(address)]
     if internal or not addresses:
+        refused = ", ".join(internal)
         raise RefusedAddressError("address refused",
-                                  detail=f"{host} resolves to {', '.join(internal)}: not a public address")
+                                  detail=f"{host} resolves to {refused}: not a public address")
     return addresses[0]
 
 
 def _pinned(url: str, kwargs: dict) -> tuple[httpx.URL, dict]:
-    """The URL with its host replaced by the checked address, so the connection goes exactly there
-    (a second lookup could answer otherwise: DNS rebinding). Host header and TLS name stay the host's."""
+    """The URL with its host replaced by the checked address, so the connection goes exactly
+    there (a second lookup could answer otherwise: DNS rebinding). Host header and TLS name
+    stay the host's."""
     parsed = httpx.URL(url)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     address = public_address(parsed.host, port)
@@ -84,8 +87,8 @@ def _pinned(url: str, kwargs: dict) -> tuple[httpx.URL, dict]:
     return parsed.copy_with(host=address), {**kwargs, "headers": headers, "extensions": extensions}
 
 
-def send(method: str, url: str, *, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, public_only: bool = False,
-         **kwargs) -> httpx.Response:
+def send(method: str, url: str, *, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+         public_only: bool = False, **kwargs) -> httpx.Response:
     """Send a request; a 2xx answer is returned, anything else raised as an OutboundError.
 
     public_only: the host is resolved and checked here, and the request sent to that address

@@ -105,7 +105,8 @@ class ProviderHandler(JsonHandler):
         mode = self.state.next_mode()
         query = parse_qs(url.query)
         with self.state.lock:
-            self.state.asked.append(((query.get("month") or [""])[0], (query.get("page") or ["1"])[0]))
+            asked = ((query.get("month") or [""])[0], (query.get("page") or ["1"])[0])
+            self.state.asked.append(asked)
             down = (self.state.fail_after_pages is not None
                     and self.state.pages_served >= self.state.fail_after_pages)
         if down:

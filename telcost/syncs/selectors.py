@@ -40,7 +40,8 @@ def sync_task_status(task: SyncTask) -> dict:
     return {
         "id": task.pk,
         "status": status,
-        "error": error_in_reader_language(task.error or (task.job.error if task.job and status == "failed" else "")),
+        "error": error_in_reader_language(
+            task.error or (task.job.error if task.job and status == "failed" else "")),
         "cycle_start": task.cycle_start.isoformat(),
         "manual_trigger": task.manual_trigger,
         "counts": {"fetched": task.fetched, "imported": task.imported, "duplicates": task.duplicates,

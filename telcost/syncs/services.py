@@ -76,8 +76,9 @@ def _check_base_url(base_url) -> None:
     try:
         public_address(url.host, url.port or (443 if url.scheme == "https" else 80))
     except RefusedAddressError:
-        raise SyncInputError(f"settings.base_url: {url.host} is a loopback, link-local or private address, "
-                             "which providers may not be (TELCOST_ALLOW_PRIVATE_PROVIDER_URLS)") from None
+        raise SyncInputError(f"settings.base_url: {url.host} is a loopback, link-local or "
+                             "private address, which providers may not be "
+                             "(TELCOST_ALLOW_PRIVATE_PROVIDER_URLS)") from None
     except OutboundError:
         raise SyncInputError(f"settings.base_url: {url.host} does not resolve") from None
 
@@ -231,8 +232,9 @@ def sync_task_follow_job(*, job: Job) -> None:
     task = SyncTask.objects.select_related("profile__customer").filter(job=job).first()
     if task is None or task.imported == 0 or "recalculation_job_id" in (job.result or {}):
         return
-    recalculation = recalculation_dispatch(customer=task.profile.customer, cycle_start=task.cycle_start,
-                                           user=job.created_by, reason="sync", new_cdrs=True)
+    recalculation = recalculation_dispatch(customer=task.profile.customer,
+                                           cycle_start=task.cycle_start, user=job.created_by,
+                                           reason="sync", new_cdrs=True)
     job.result = {**(job.result or {}), "recalculation_job_id": recalculation.pk}
     Job.objects.filter(pk=job.pk).update(result=job.result)
 

@@ -52,12 +52,13 @@ def test_a_public_only_request_goes_to_the_checked_address_with_the_hosts_name(m
     monkeypatch.setattr(http.socket, "getaddrinfo", dns)
     monkeypatch.setattr(http, "_is_public", lambda address: address == "127.0.0.1")
     try:
-        response = http.send("GET", f"http://cdr.provider.example:{port}/v1/cdrs", params={"page": 2},
-                             public_only=True)
+        response = http.send("GET", f"http://cdr.provider.example:{port}/v1/cdrs",
+                             params={"page": 2}, public_only=True)
     finally:
         stop()
     assert response.json() == {"ok": True}
-    assert lookups.count("cdr.provider.example") == 1, "resolved once: the address checked is the one used"
+    # Resolved once: the address checked is the one connected to.
+    assert lookups.count("cdr.provider.example") == 1
     assert set(lookups) <= {"cdr.provider.example", "127.0.0.1"}, lookups
     assert seen == [(f"cdr.provider.example:{port}", "/v1/cdrs?page=2")]
 
@@ -65,8 +66,9 @@ def test_a_public_only_request_goes_to_the_checked_address_with_the_hosts_name(m
 def test_addresses_that_are_not_public():
     from telcost.integrations.http import _is_public
 
-    for address in ("127.0.0.1", "10.0.0.1", "172.31.255.255", "192.168.0.1", "169.254.169.254", "100.64.0.1",
-                    "0.0.0.0", "224.0.0.1", "::1", "fe80::1%eth0", "fd12::1", "::ffff:10.0.0.1", "::"):
+    for address in ("127.0.0.1", "10.0.0.1", "172.31.255.255", "192.168.0.1", "169.254.169.254",
+                    "100.64.0.1", "0.0.0.0", "224.0.0.1", "::1", "fe80::1%eth0", "fd12::1",
+                    "::ffff:10.0.0.1", "::"):
         assert not _is_public(address), address
     for address in ("93.184.215.14", "8.8.8.8", "2a00:1450:4001:830::200e"):
         assert _is_public(address), address

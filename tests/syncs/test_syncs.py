@@ -59,13 +59,15 @@ def test_syncing_a_month_twice_imports_nothing_twice(api_client, api_profile, ma
     assert CDR.objects.count() == 250
 
 
-def test_a_second_manual_sync_of_the_month_while_one_runs_returns_it(api_client, api_profile, manager):
+def test_a_second_manual_sync_of_the_month_while_one_runs_returns_it(api_client, api_profile,
+                                                                     manager):
     first = sync(api_client(manager), api_profile.pk).json()
     second = sync(api_client(manager), api_profile.pk, "2026-09-30").json()
     assert second["task_id"] == first["task_id"] and SyncTask.objects.count() == 1
 
 
-def test_a_manual_sync_of_another_month_gets_its_own_task(api_client, api_profile, manager, drain_jobs):
+def test_a_manual_sync_of_another_month_gets_its_own_task(api_client, api_profile, manager,
+                                                         drain_jobs):
     first = sync(api_client(manager), api_profile.pk).json()
     other = sync(api_client(manager), api_profile.pk, "2026-10-01").json()
     assert other["task_id"] != first["task_id"] and other["job_id"] != first["job_id"]
@@ -79,8 +81,8 @@ def test_a_manual_sync_of_another_month_gets_its_own_task(api_client, api_profil
 
 def test_a_manual_sync_joins_the_scheduled_sync_of_its_month(api_client, api_profile, manager):
     now = timezone.now()
-    SyncProfile.objects.filter(pk=api_profile.pk).update(schedule="*/5 * * * *",
-                                                         last_scheduled_run_at=now - dt.timedelta(minutes=6))
+    SyncProfile.objects.filter(pk=api_profile.pk).update(
+        schedule="*/5 * * * *", last_scheduled_run_at=now - dt.timedelta(minutes=6))
     syncs_run_scheduled(now=now)
     scheduled = SyncTask.objects.get(cycle_start=timezone.localdate().replace(day=1))
     answer = sync(api_client(manager), api_profile.pk, timezone.localdate().isoformat()).json()

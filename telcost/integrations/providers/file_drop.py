@@ -24,6 +24,7 @@ from telcost.integrations.providers.base import (
 )
 from telcost.usage.imports import ImportRefused, csv_rows
 
+NOT_UNDER_ROOT = "not read: not a file under the drop root (a link out of it?)"
 PAGE_ROWS = 20_000
 _CHUNK = 1 << 20
 
@@ -84,7 +85,7 @@ class FileDropProvider(Provider):
             if file is None or not file.is_file():
                 done_files.add(name)
                 yield Page(rows=[], checkpoint={"done_files": sorted(done_files)},
-                           errors=[{"file": name, "reason": "not read: not a file under the drop root (a link out of it?)"}],
+                           errors=[{"file": name, "reason": NOT_UNDER_ROOT}],
                            file=FileRead(name, None, complete=True))
                 continue
             digest = file_digest(file)
@@ -110,7 +111,8 @@ class FileDropProvider(Provider):
                         continue
                     rows.append((line, values))
                     if len(rows) >= PAGE_ROWS:
-                        yield Page(rows=rows, checkpoint={**position, "line": line}, file=FileRead(name, digest))
+                        yield Page(rows=rows, checkpoint={**position, "line": line},
+                                   file=FileRead(name, digest))
                         rows = []
             except ImportRefused as exc:
                 # Refused whole: not recorded as read, so it is tried again (and refused again) next time.
@@ -118,4 +120,5 @@ class FileDropProvider(Provider):
                            file=FileRead(name, None, complete=True))
                 return
         read = reader.digest.hexdigest()
-        yield Page(rows=rows, checkpoint=done, file=FileRead(name, read if read == digest else None, complete=True))
+        yield Page(rows=rows, checkpoint=done,
+                   file=FileRead(name, read if read == digest else None, complete=True))

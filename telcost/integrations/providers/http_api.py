@@ -151,8 +151,8 @@ class PagedJsonProvider(Provider):
         delay = BACKOFF_S
         for attempt in range(1, RETRIES + 1):
             try:
-                response = send("GET", self.url(), params=params, headers=self.headers(), timeout=self.timeout,
-                                public_only=self.public_only)
+                response = send("GET", self.url(), params=params, headers=self.headers(),
+                                timeout=self.timeout, public_only=self.public_only)
             except OutboundError as exc:
                 if exc.status in (401, 403):
                     raise ProviderError(f"the provider refused the credentials (HTTP {exc.status})",

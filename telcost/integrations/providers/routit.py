@@ -18,7 +18,8 @@ class RoutitProvider(PagedJsonProvider):
         if self.customer_ref.strip(".") == "":
             raise ProviderError("the customer's external reference cannot name a customer at Nina",
                                 transient=False)
-        return f"{settings.NINA_API_URL.rstrip('/')}/customers/{quote(self.customer_ref, safe='')}/cdrs"
+        segment = quote(self.customer_ref, safe="")
+        return f"{settings.NINA_API_URL.rstrip('/')}/customers/{segment}/cdrs"
 
     def headers(self) -> dict[str, str]:
         return {"X-Api-Key": settings.NINA_API_KEY}
