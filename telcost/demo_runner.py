@@ -49,8 +49,8 @@ def main() -> int:
     if importlib.util.find_spec("telcost.simulators.provider"):
         provider_port = port + 102
         env.setdefault("PROVIDER_SIMULATOR_URL", f"http://127.0.0.1:{provider_port}")
-        provider_args = [sys.executable, "-m", "telcost.simulators.provider", "--port", str(provider_port)]
-        simulators.append(("provider simulator", provider_args))
+        provider_args = ["-m", "telcost.simulators.provider", "--port", str(provider_port)]
+        simulators.append(("provider simulator", [sys.executable, *provider_args]))
 
     subprocess.run(_telcost("migrate", "--noinput", "-v", "0"), check=True, env=env, cwd=ROOT)
     demo = subprocess.run(_telcost("load_demo"), check=True, env=env, cwd=ROOT, capture_output=True, text=True)
