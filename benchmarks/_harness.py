@@ -37,6 +37,9 @@ def setup_django(database_url: str, var_dir: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telcost.settings")
     # The benchmarks' own keys, as the tests have theirs (telcost refuses to start without).
     import telcost.testing.suite_keys  # noqa: F401
+    # The benchmarks' simulators listen on loopback and their drop folders live under /tmp.
+    os.environ.setdefault("TELCOST_ALLOW_PRIVATE_PROVIDER_URLS", "true")
+    os.environ.setdefault("TELCOST_DROP_ROOT", "/tmp")
     subprocess.run([sys.executable, "-m", "telcost.manage", "migrate", "-v", "0"], check=True, cwd=ROOT)
     import django
 

@@ -1,7 +1,9 @@
 """`make demo`: migrate, load demo data, start web + worker (+ simulators) on 127.0.0.1.
 
 Ctrl-C (or SIGTERM) stops everything it started. Ports: TELCOST_PORT (8000),
-the Nina simulator 8101 and the provider simulator 8102 when those exist.
+the Nina simulator TELCOST_PORT+101 and the provider simulator TELCOST_PORT+102 when those
+exist, so a second demo on another TELCOST_PORT (or the demo's test beside a running demo)
+does not collide. NINA_API_URL and PROVIDER_SIMULATOR_URL tell the processes where they are.
 """
 
 import importlib.util
@@ -66,12 +68,19 @@ def main() -> int:
     env.setdefault("TELCOST_BASE_URL", base_url)
     env.setdefault("PYTHONUNBUFFERED", "1")
     demo_secrets(env)
+    # The simulators listen on loopback: the demo's http_api profiles may call them.
+    env.setdefault("TELCOST_ALLOW_PRIVATE_PROVIDER_URLS", "true")
     simulators = []
     if importlib.util.find_spec("telcost.simulators.nina"):
-        env.setdefault("NINA_API_URL", "http://127.0.0.1:8101")
-        simulators.append(("Nina API simulator", [sys.executable, "-m", "telcost.simulators.nina", "--port", "8101"]))
+        nina_port = port + 101
+        env.setdefault("NINA_API_URL", f"http://127.0.0.1:{nina_port}")
+        simulators.append(("Nina API simulator", [sys.executable, "-m", "telcost.simulators.nina",
+                                                  "--port", str(nina_port)]))
     if importlib.util.find_spec("telcost.simulators.provider"):
-        simulators.append(("provider simulator", [sys.executable, "-m", "telcost.simulators.provider", "--port", "8102"]))
+        provider_port = port + 102
+        env.setdefault("PROVIDER_SIMULATOR_URL", f"http://127.0.0.1:{provider_port}")
+        provider_args = ["-m", "telcost.simulators.provider", "--port", str(provider_port)]
+        simulators.append(("provider simulator", [sys.executable, *provider_args]))
 
     subprocess.run(_telcost("migrate", "--noinput", "-v", "0"), check=True, env=env, cwd=ROOT)
     demo = subprocess.run(_telcost("load_demo"), check=True, env=env, cwd=ROOT, capture_output=True, text=True)
@@ -110,8 +119,8 @@ def main() -> int:
     print(f"telcost is running at {base_url}/")
     print(demo.stdout.strip())
     print(f"Mails (export links) go to: {mail}")
-    for name, _ in simulators:
-        print(f"Running: {name}")
+    for name, args in simulators:
+        print(f"Running: {name} on http://127.0.0.1:{args[-1]}")
     print("Press Ctrl-C to stop everything.")
     print("=" * 64, flush=True)
     while True:

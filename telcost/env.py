@@ -93,6 +93,16 @@ def env_url(name: str, default: str = "") -> str:
     return raw.rstrip("/")
 
 
+def env_dir(name: str, default: Path) -> Path:
+    """An absolute directory path (it need not exist yet)."""
+    raw = env_str(name)
+    if not raw:
+        return default
+    if not Path(raw).is_absolute():
+        raise SettingsError(name, raw, "expected an absolute path")
+    return Path(raw)
+
+
 def database_config(var_dir: Path) -> dict:
     """DATABASE_URL (dj-database-url forms) or the embedded SQLite file under var/."""
     import dj_database_url

@@ -203,6 +203,11 @@ LOGIN_THROTTLE_SECONDS = env.env_int("TELCOST_LOGIN_THROTTLE_SECONDS", 900, mini
 # How long an export's download link works; the worker removes the file after that.
 TELCOST_EXPORT_TTL_DAYS = env.env_int("TELCOST_EXPORT_TTL_DAYS", 7, minimum=1)
 
+# file_drop profiles read only folders under this one (symlinks resolved).
+TELCOST_DROP_ROOT = str(env.env_dir("TELCOST_DROP_ROOT", VAR_DIR / "drop"))
+# http_api profiles may call loopback, link-local and private addresses only where this is true
+# (the demo and the tests, whose simulators listen on loopback).
+TELCOST_ALLOW_PRIVATE_PROVIDER_URLS = env.env_bool("TELCOST_ALLOW_PRIVATE_PROVIDER_URLS", False)
 NINA_API_URL = env.env_url("NINA_API_URL", "http://127.0.0.1:8101")
 NINA_API_KEY = env.env_str("NINA_API_KEY", "nina-demo-key")
 NINA_API_TIMEOUT = env.env_float("NINA_API_TIMEOUT", 10.0, minimum=0.1)

@@ -26,6 +26,19 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# The simulators listen on loopback and the tests' drop folders are temporary directories
+# (tmp_path, or /tmp whatever TMPDIR says): what production refuses
+# (TELCOST_ALLOW_PRIVATE_PROVIDER_URLS, TELCOST_DROP_ROOT), tests allow, in this process and in
+# the workers they start. Tests of the refusals set their own values.
+TEST_PROVIDER_SETTINGS = {"TELCOST_ALLOW_PRIVATE_PROVIDER_URLS": "true", "TELCOST_DROP_ROOT": "/"}
+
+
+@pytest.fixture(autouse=True)
+def providers_on_loopback_and_in_temp(settings):
+    settings.TELCOST_ALLOW_PRIVATE_PROVIDER_URLS = True
+    settings.TELCOST_DROP_ROOT = TEST_PROVIDER_SETTINGS["TELCOST_DROP_ROOT"]
+
+
 @pytest.fixture
 def staff_user(db):
     return UserFactory(username="staff", is_staff=True)
@@ -147,6 +160,8 @@ def subprocess_env(transactional_db, tmp_path):
     env["DATABASE_URL"] = database_url_of_test_db()
     env.setdefault("TELCOST_VAR_DIR", str(tmp_path / "var"))
     env["PYTHONUNBUFFERED"] = "1"
+    for name, value in TEST_PROVIDER_SETTINGS.items():
+        env.setdefault(name, value)
     return env
 
 

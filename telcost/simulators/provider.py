@@ -7,7 +7,9 @@ with "key-" are accounts, anything else is refused (401). POST /_control
 every page waits delay_s (a sync that takes a while), "slow" waits slow_s (longer than a client's
 timeout); "malformed" spoils the first records of the page in every way a provider has been seen to:
 wrong values, a record that is not an object, a missing field, a nested value; "loop" answers
-a page whose next_page points at itself.
+a page whose next_page points at itself. {"fail_after_pages": N} (null: never): after N pages
+served, every later call answers 503, as a provider that went down in the middle of a sync.
+state.asked lists the (month, page) of every call for records, in order.
 """
 
 import os
@@ -25,6 +27,9 @@ class ProviderState(MisbehaviourState):
         super().reset()
         self.records, self.page_size = int(os.environ.get("PROVIDER_SIMULATOR_RECORDS", "250")), 100
         self.delay_s = 0.0
+        self.fail_after_pages: int | None = None
+        self.pages_served = 0
+        self.asked: list[tuple[str, int]] = []
         self.slow_s = float(os.environ.get("PROVIDER_SIMULATOR_SLOW_SECONDS", "20"))
         # A provider serves records it has stored; making them is the simulator's own cost (about
         # 100 ms a page of 5,000), not a provider's. So a page is made once and then kept, up to a budget.
@@ -82,6 +87,10 @@ class ProviderHandler(JsonHandler):
             self.state.page_size = int(body.get("page_size", self.state.page_size))
             self.state.delay_s = float(body.get("delay_s", self.state.delay_s))
             self.state.slow_s = float(body.get("slow_s", self.state.slow_s))
+            if "fail_after_pages" in body:
+                after = body["fail_after_pages"]
+                self.state.fail_after_pages = None if after is None else int(after)
+                self.state.pages_served = 0
         self.send_json(200, {"mode": self.state.mode})
 
     def do_GET(self) -> None:
@@ -94,6 +103,15 @@ class ProviderHandler(JsonHandler):
             return
         key = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
         mode = self.state.next_mode()
+        query = parse_qs(url.query)
+        with self.state.lock:
+            asked = ((query.get("month") or [""])[0], (query.get("page") or ["1"])[0])
+            self.state.asked.append(asked)
+            down = (self.state.fail_after_pages is not None
+                    and self.state.pages_served >= self.state.fail_after_pages)
+        if down:
+            self.send_json(503, {"error": "service unavailable"})
+            return
         if mode == "refuse" or not key.startswith("key-"):
             self.send_json(401, {"error": "invalid credentials"})
             return
@@ -104,7 +122,6 @@ class ProviderHandler(JsonHandler):
             time.sleep(self.state.slow_s)
         elif self.state.delay_s:
             time.sleep(self.state.delay_s)
-        query = parse_qs(url.query)
         month = (query.get("month") or [""])[0]
         try:
             page = int((query.get("page") or ["1"])[0])
@@ -113,6 +130,8 @@ class ProviderHandler(JsonHandler):
         except ValueError:
             self.send_json(400, {"error": "month=YYYY-MM and page>=1 required"})
             return
+        with self.state.lock:
+            self.state.pages_served += 1
         if mode not in ("malformed", "loop"):
             self.send_json(200, None, raw=self.state.stored_page(key, month, page))
             return

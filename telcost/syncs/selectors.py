@@ -1,5 +1,7 @@
 """Reads of the syncs app. Credentials are never part of any answer."""
 
+from django.utils.translation import gettext
+
 from telcost.syncs.models import SyncProfile, SyncTask
 
 
@@ -21,9 +23,16 @@ def sync_task_effective_status(task: SyncTask) -> str:
         return SyncTask.Status.FAILED
     if job.status in ("completed", "completed_with_failures"):
         return SyncTask.Status.COMPLETED
-    if job.status == "running":
-        return SyncTask.Status.RUNNING
+    # A running job whose task is still pending waits for the profile's sync before it (its
+    # handler marks the task running once it has the profile's lock): it is pending to the reader.
     return task.status
+
+
+def error_in_reader_language(error: str) -> str:
+    """A stored error ("SyncProfileCommand: the provider could not be reached") in the reader's
+    language where its message is one of the catalogue's sentences; any other stays as stored."""
+    prefix, separator, message = error.rpartition(": ")
+    return f"{prefix}{separator}{gettext(message)}" if message else error
 
 
 def sync_task_status(task: SyncTask) -> dict:
@@ -31,7 +40,8 @@ def sync_task_status(task: SyncTask) -> dict:
     return {
         "id": task.pk,
         "status": status,
-        "error": task.error or (task.job.error if task.job and status == "failed" else ""),
+        "error": error_in_reader_language(
+            task.error or (task.job.error if task.job and status == "failed" else "")),
         "cycle_start": task.cycle_start.isoformat(),
         "manual_trigger": task.manual_trigger,
         "counts": {"fetched": task.fetched, "imported": task.imported, "duplicates": task.duplicates,

@@ -9,12 +9,16 @@ resumed run never imports or counts a page twice.
 
 import datetime as dt
 
+import httpx
 from croniter import croniter
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
 from telcost.customers.models import Customer
+from telcost.integrations.http import OutboundError, RefusedAddressError, public_address
 from telcost.integrations.providers import ProviderError, provider_for
+from telcost.integrations.providers.file_drop import under_drop_root
 from telcost.integrations.providers.read_ahead import read_ahead
 from telcost.jobs.errors import PermanentError, TransientError
 from telcost.jobs.models import Job
@@ -34,20 +38,54 @@ class SyncInputError(ValueError):
     pass
 
 
-def sync_profile_create(*, customer: Customer, name: str, provider: str, settings: dict, credentials: dict,
-                        schedule: str = "", active: bool = True) -> SyncProfile:
+def sync_profile_settings_check(*, provider: str, settings: dict, credentials: dict) -> None:
+    """SyncInputError naming the field, for settings a profile of the provider cannot have.
+
+    For create and update alike. The paths and URLs are staff's to type, so they are held to
+    the drop root and to public addresses (the provider checks both again when it connects).
+    """
     if provider not in SyncProfile.Provider.values:
         raise SyncInputError(f"provider must be one of {', '.join(SyncProfile.Provider.values)}")
-    if provider == "file_drop" and not str(settings.get("path", "")).strip():
-        raise SyncInputError("settings.path: file_drop needs the folder to read")
+    if provider == "file_drop":
+        path = settings.get("path", "")
+        if not isinstance(path, str) or not path.strip():
+            raise SyncInputError("settings.path: file_drop needs the folder to read")
+        if under_drop_root(path) is None:
+            raise SyncInputError(f"settings.path: the drop folder must lie under the drop root "
+                                 f"{django_settings.TELCOST_DROP_ROOT} (links resolved)")
     if provider == "http_api":
-        if not str(settings.get("base_url", "")).startswith(("http://", "https://")):
-            raise SyncInputError("settings.base_url: http_api needs an http(s) URL")
+        _check_base_url(settings.get("base_url"))
         if not credentials.get("api_key"):
             raise SyncInputError("credentials.api_key: http_api needs an API key")
         timeout_s = settings.get("timeout_s", 15)
         if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not 0 < timeout_s <= 300:
             raise SyncInputError("settings.timeout_s: seconds to wait for a page, more than 0 and at most 300")
+
+
+def _check_base_url(base_url) -> None:
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        raise SyncInputError("settings.base_url: http_api needs an http(s) URL")
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL:
+        raise SyncInputError("settings.base_url: not a URL") from None
+    if not url.host:
+        raise SyncInputError("settings.base_url: the URL names no host")
+    if django_settings.TELCOST_ALLOW_PRIVATE_PROVIDER_URLS:
+        return
+    try:
+        public_address(url.host, url.port or (443 if url.scheme == "https" else 80))
+    except RefusedAddressError:
+        raise SyncInputError(f"settings.base_url: {url.host} is a loopback, link-local or "
+                             "private address, which providers may not be "
+                             "(TELCOST_ALLOW_PRIVATE_PROVIDER_URLS)") from None
+    except OutboundError:
+        raise SyncInputError(f"settings.base_url: {url.host} does not resolve") from None
+
+
+def sync_profile_create(*, customer: Customer, name: str, provider: str, settings: dict, credentials: dict,
+                        schedule: str = "", active: bool = True) -> SyncProfile:
+    sync_profile_settings_check(provider=provider, settings=settings, credentials=credentials)
     if schedule and not croniter.is_valid(schedule):
         raise SyncInputError(f"schedule: not a cron expression: {schedule!r}")
     return SyncProfile.objects.create(customer=customer, name=name or f"{provider} sync", provider=provider,
@@ -74,17 +112,24 @@ def _dispatch(*, profile: SyncProfile, cycle_start: dt.date, user, manual: bool,
     return task
 
 
+def sync_dedupe_key(*, profile: SyncProfile, cycle_start: dt.date) -> str:
+    """One active sync per profile and month, manual or scheduled: a second request joins it."""
+    return f"sync:{profile.pk}:{cycle_start:%Y-%m}"
+
+
 @transaction.atomic
 def sync_manual_dispatch(*, profile: SyncProfile, cycle_start: dt.date, user) -> SyncTask:
-    """A second manual sync of the profile while one runs returns the running task."""
+    """A manual sync of a month: joins the profile's sync of that month that is pending or running.
+
+    Another month gets a task of its own; it waits for the running one (the profile's lock key),
+    so a profile's syncs run one after the other. Whether a sync is active is asked of its job
+    (the dedupe key's index), not of the task's own status: a task whose job ended without saying
+    so must not hold the profile's month forever.
+    """
     if not profile.active:
         raise SyncInputError("this sync profile is not active")
-    # Asked of the job, not of the task's own status: a task whose job ended without saying so
-    # (a listener that never ran) must not hold the profile's button forever.
-    running = SyncTask.objects.filter(profile=profile, manual_trigger=True, job__status__in=Job.ACTIVE).first()
-    if running is not None:
-        return running
-    return _dispatch(profile=profile, cycle_start=cycle_start, user=user, manual=True, dedupe_key=f"sync:{profile.pk}")
+    return _dispatch(profile=profile, cycle_start=cycle_start, user=user, manual=True,
+                     dedupe_key=sync_dedupe_key(profile=profile, cycle_start=cycle_start))
 
 
 def sync_run(*, task: SyncTask, progress=None) -> dict:
@@ -173,9 +218,25 @@ def sync_dispatch_totals(*, task: SyncTask, user) -> dict:
 
 
 def sync_task_follow_job(*, job: Job) -> None:
+    """A sync job that did not complete: its task fails with the job's error.
+
+    The pages it imported before it stopped are committed CDRs; left alone they would stay out
+    of the month's totals until a later sync succeeds. So the month is recalculated for them,
+    dispatched here in the transaction that ended the job (a chain that has not read the month
+    yet is joined, see recalculation_dispatch).
+    Called when a job of kind sync fails or is cancelled, inside the transaction that ended it.
+    """
     SyncTask.objects.filter(job=job).exclude(status=SyncTask.Status.COMPLETED).update(
         status=SyncTask.Status.FAILED, error=job.error, finished_at=timezone.now()
     )
+    task = SyncTask.objects.select_related("profile__customer").filter(job=job).first()
+    if task is None or task.imported == 0 or "recalculation_job_id" in (job.result or {}):
+        return
+    recalculation = recalculation_dispatch(customer=task.profile.customer,
+                                           cycle_start=task.cycle_start, user=job.created_by,
+                                           reason="sync", new_cdrs=True)
+    job.result = {**(job.result or {}), "recalculation_job_id": recalculation.pk}
+    Job.objects.filter(pk=job.pk).update(result=job.result)
 
 
 def syncs_run_scheduled(*, now: dt.datetime | None = None) -> int:
@@ -197,6 +258,6 @@ def syncs_run_scheduled(*, now: dt.datetime | None = None) -> int:
             current = cycle_start_of(now)
             for month in (previous_cycle(current), current):
                 _dispatch(profile=profile, cycle_start=month, user=None, manual=False,
-                          dedupe_key=f"sync:{profile.pk}:{month:%Y-%m}")
+                          dedupe_key=sync_dedupe_key(profile=profile, cycle_start=month))
             started += 1
     return started

@@ -82,6 +82,10 @@ def test_make_demo_runner_serves_a_working_login_and_stops_everything(tmp_path):
             assert response.status_code == 302
             home = client.get("/")
             assert home.status_code == 200 and re.search("Datri Logistics", home.text)
+        # The simulators follow TELCOST_PORT: a second demo, or this test beside a demo, fits.
+        for offset, name in ((101, "Nina API simulator"), (102, "provider simulator")):
+            assert f"{name} on http://127.0.0.1:{port + offset}" in text, text[-2000:]
+            assert httpx.get(f"http://127.0.0.1:{port + offset}/_control").status_code == 200
     finally:
         runner.send_signal(signal.SIGINT)
         runner.wait(timeout=30)

@@ -58,3 +58,64 @@ def test_the_workers_timer_syncs_a_due_profile_once_for_two_workers(api_profile,
     wait_for(lambda: Job.objects.filter(kind="recalculate_totals", status="completed").count() == 2,
              timeout=60, message="the months' recalculations")
     assert SyncProfile.objects.get(pk=api_profile.pk).last_scheduled_run_at > timezone.now() - timezone.timedelta(minutes=5)
+
+
+def test_syncs_of_two_months_of_one_profile_run_one_after_the_other(
+        api_client, api_profile, manager, provider_sim, start_worker):
+    provider_sim.control(records=300, page_size=100, delay_s=0.3)
+    client = api_client(manager)
+    september = client.post("/sync-profile/manual-sync", {"sync_profile_id": api_profile.pk,
+                                                          "date": "2026-09-01"}).json()
+    october = client.post("/sync-profile/manual-sync", {"sync_profile_id": api_profile.pk,
+                                                        "date": "2026-10-01"}).json()
+    assert september["task_id"] != october["task_id"]
+    start_worker("a")
+    start_worker("b")
+    seen = []  # what the status endpoint said, sampled while they ran: October, September, October
+
+    def both_ended():
+        answers = [client.get(f"/api/sync-task/{t['task_id']}/status").json()
+                   for t in (october, september, october)]
+        seen.append([(answer["status"], answer["counts"]["imported"]) for answer in answers])
+        return all(answer["status"] in ("completed", "failed") for answer in answers)
+
+    wait_for(both_ended, timeout=90, message="both syncs to end")
+    # The one that waits says so: pending while the other imports, though a worker holds each.
+    # (Its status is read before the other's count, so a sample never sees the hand-over backwards.)
+    september_first = provider_sim.state.asked[0][0] == "2026-09"
+    waiting, importing = (0, 1) if september_first else (1, 2)
+    shown_running_early = [s for s in seen if s[waiting][0] == "running" and s[importing][1] < 300]
+    assert not shown_running_early and any(s[importing][0] == "running" for s in seen), seen
+    tasks = [SyncTask.objects.get(pk=t["task_id"]) for t in (september, october)]
+    assert [(t.status, t.imported) for t in tasks] == [("completed", 300), ("completed", 300)]
+    # Two workers were free, yet the provider saw one month's pages, then the other's: in sequence.
+    months = [month for month, _page in provider_sim.state.asked]
+    assert months in (["2026-09"] * 3 + ["2026-10"] * 3, ["2026-10"] * 3 + ["2026-09"] * 3), months
+
+
+def test_a_sync_that_fails_half_way_recalculates_the_month_for_what_it_imported(
+        api_client, api_profile, manager, provider_sim, start_worker):
+    from django.db.models import Sum
+
+    from telcost.usage.models import UsageTotal
+
+    # Down after 1,000 of 4,000 records.
+    provider_sim.control(records=4000, page_size=100, fail_after_pages=10)
+    body = api_client(manager).post("/sync-profile/manual-sync", {"sync_profile_id": api_profile.pk,
+                                                                  "date": "2026-09-01"}).json()
+    start_worker("a")
+    wait_for(lambda: SyncTask.objects.get(pk=body["task_id"]).status in ("completed", "failed"),
+             timeout=120, message="the sync to give up on the provider")
+    task = SyncTask.objects.get(pk=body["task_id"])
+    assert (task.status, task.imported) == ("failed", 1000), task.error
+    assert CDR.objects.filter(customer=api_profile.customer, cycle_start=SEPT).count() == 1000
+    # The CDRs it did import are in the month's totals, without waiting for a sync that succeeds.
+    recalculations = Job.objects.filter(kind="recalculate_totals", customer=api_profile.customer,
+                                        params__cycle_start=SEPT.isoformat())
+    recalculation = wait_for(
+        lambda: recalculations.filter(status__in=("completed", "failed")).first(),
+        timeout=60, message="the month's recalculation")
+    assert recalculation.status == "completed", recalculation.error
+    totals = UsageTotal.objects.filter(customer=api_profile.customer, cycle_start=SEPT)
+    assert totals.aggregate(n=Sum("count"))["n"] == 1000
+    assert Job.objects.get(pk=body["job_id"]).result["recalculation_job_id"] == recalculation.pk

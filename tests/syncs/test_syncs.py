@@ -59,10 +59,34 @@ def test_syncing_a_month_twice_imports_nothing_twice(api_client, api_profile, ma
     assert CDR.objects.count() == 250
 
 
-def test_a_second_manual_sync_while_one_runs_returns_it(api_client, api_profile, manager):
+def test_a_second_manual_sync_of_the_month_while_one_runs_returns_it(api_client, api_profile,
+                                                                     manager):
     first = sync(api_client(manager), api_profile.pk).json()
-    second = sync(api_client(manager), api_profile.pk, "2026-10-01").json()
+    second = sync(api_client(manager), api_profile.pk, "2026-09-30").json()
     assert second["task_id"] == first["task_id"] and SyncTask.objects.count() == 1
+
+
+def test_a_manual_sync_of_another_month_gets_its_own_task(api_client, api_profile, manager,
+                                                         drain_jobs):
+    first = sync(api_client(manager), api_profile.pk).json()
+    other = sync(api_client(manager), api_profile.pk, "2026-10-01").json()
+    assert other["task_id"] != first["task_id"] and other["job_id"] != first["job_id"]
+    assert SyncTask.objects.get(pk=other["task_id"]).cycle_start == dt.date(2026, 10, 1)
+    run_all(drain_jobs)
+    for body, month in ((first, dt.date(2026, 9, 1)), (other, dt.date(2026, 10, 1))):
+        answer = status(api_client(manager), body["task_id"])
+        assert answer["status"] == "completed" and answer["counts"]["imported"] == 250, answer
+        assert CDR.objects.filter(cycle_start=month).count() == 250
+
+
+def test_a_manual_sync_joins_the_scheduled_sync_of_its_month(api_client, api_profile, manager):
+    now = timezone.now()
+    SyncProfile.objects.filter(pk=api_profile.pk).update(
+        schedule="*/5 * * * *", last_scheduled_run_at=now - dt.timedelta(minutes=6))
+    syncs_run_scheduled(now=now)
+    scheduled = SyncTask.objects.get(cycle_start=timezone.localdate().replace(day=1))
+    answer = sync(api_client(manager), api_profile.pk, timezone.localdate().isoformat()).json()
+    assert answer["task_id"] == scheduled.pk and SyncTask.objects.count() == 2
 
 
 def test_malformed_records_are_rejected_with_reasons_and_the_rest_imported(api_client, api_profile, manager, drain_jobs, provider_sim):
@@ -227,4 +251,22 @@ def test_a_sync_follows_a_recalculation_that_has_already_read_the_month_with_its
     assert follow_up.pk != running.pk and follow_up.status == "completed"
     assert follow_up.lock_key == running.lock_key  # they take turns on the customer-month
     totals = UsageTotal.objects.filter(customer=customer, cycle_start=september)
+    assert sum(t.count for t in totals) == 250
+
+
+def test_a_sync_cancelled_after_importing_recalculates_the_month_for_what_it_imported(
+        api_client, api_profile, manager, drain_jobs, customer):
+    from telcost.jobs.services import job_cancel
+    from telcost.syncs.services import sync_run
+    from telcost.usage.models import UsageTotal
+
+    body = sync(api_client(manager), api_profile.pk).json()
+    task = SyncTask.objects.get(pk=body["task_id"])
+    sync_run(task=task)  # its pages imported (committed) before the cancel takes effect
+    job_cancel(job=Job.objects.get(pk=body["job_id"]))
+    assert SyncTask.objects.get(pk=task.pk).status == "failed"
+    recalculation_id = Job.objects.get(pk=body["job_id"]).result["recalculation_job_id"]
+    run_all(drain_jobs)
+    assert Job.objects.get(pk=recalculation_id).status == "completed"
+    totals = UsageTotal.objects.filter(customer=customer, cycle_start=dt.date(2026, 9, 1))
     assert sum(t.count for t in totals) == 250

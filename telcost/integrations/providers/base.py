@@ -4,6 +4,12 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_noop
+
+# What users read when a provider could not be reached, whatever the cause (translated on display).
+UNREACHABLE = gettext_noop("the provider could not be reached")
+OUTSIDE_DROP_ROOT = gettext_noop("the drop folder is not under the drop root")
+
 
 class ProviderError(Exception):
     """The provider cannot deliver; `transient` says whether a later try may succeed."""

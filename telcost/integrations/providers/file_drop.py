@@ -9,19 +9,42 @@ content is still the one the checkpoint was made from.
 import datetime as dt
 import hashlib
 import io
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from telcost.integrations.providers.base import FileRead, Page, Provider, ProviderError
+from django.conf import settings
+
+from telcost.integrations.providers.base import (
+    OUTSIDE_DROP_ROOT,
+    FileRead,
+    Page,
+    Provider,
+    ProviderError,
+)
 from telcost.usage.imports import ImportRefused, csv_rows
 
+NOT_UNDER_ROOT = "not read: not a file under the drop root (a link out of it?)"
 PAGE_ROWS = 20_000
 _CHUNK = 1 << 20
 
 
+def under_drop_root(path: str | Path) -> Path | None:
+    """The path (relative ones taken from the drop root) with every symlink resolved, if it lies
+    under TELCOST_DROP_ROOT; else None. A link inside the root that points out is outside."""
+    root = Path(settings.TELCOST_DROP_ROOT).resolve()
+    resolved = (root / path).resolve()
+    return resolved if resolved.is_relative_to(root) else None
+
+
+def _no_link(path, flags):
+    # The last component was resolved and checked: a link swapped in since is not followed.
+    return os.open(path, flags | os.O_NOFOLLOW)
+
+
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as stream:
+    with open(path, "rb", opener=_no_link) as stream:
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -48,27 +71,39 @@ class FileDropProvider(Provider):
 
     def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset(),
               known_pages: Mapping[tuple[int, str], object] | None = None) -> Iterator[Page]:
-        if not self.path.is_dir():
+        # Checked again at every sync: the folder may have become a link out of the root since.
+        folder = under_drop_root(self.path)
+        if folder is None:
+            raise ProviderError(OUTSIDE_DROP_ROOT, transient=False)
+        if not folder.is_dir():
             raise ProviderError(f"the drop folder {self.path} does not exist", transient=False)
         done_files = set(checkpoint.get("done_files", []))
-        for file in sorted(self.path.glob("*.csv")):
-            if file.name in done_files:
+        for name in sorted(path.name for path in folder.glob("*.csv")):
+            if name in done_files:
+                continue
+            file = under_drop_root(folder / name)
+            if file is None or not file.is_file():
+                done_files.add(name)
+                yield Page(rows=[], checkpoint={"done_files": sorted(done_files)},
+                           errors=[{"file": name, "reason": NOT_UNDER_ROOT}],
+                           file=FileRead(name, None, complete=True))
                 continue
             digest = file_digest(file)
-            done_files.add(file.name)
+            done_files.add(name)
             if digest in known_files:
                 yield Page(rows=[], checkpoint={"done_files": sorted(done_files)},
-                           file=FileRead(file.name, digest, complete=True, skipped=True))
+                           file=FileRead(name, digest, complete=True, skipped=True))
                 continue
-            yield from self._file_pages(file, digest, checkpoint, sorted(done_files - {file.name}))
+            yield from self._file_pages(file, name, digest, checkpoint, sorted(done_files - {name}))
 
-    def _file_pages(self, file: Path, digest: str, checkpoint: dict, done_before: list[str]) -> Iterator[Page]:
-        resumed = checkpoint.get("file") == file.name and checkpoint.get("sha256") == digest
+    def _file_pages(self, file: Path, name: str, digest: str, checkpoint: dict,
+                    done_before: list[str]) -> Iterator[Page]:
+        resumed = checkpoint.get("file") == name and checkpoint.get("sha256") == digest
         skip_to = checkpoint.get("line", 0) if resumed else 0
-        position = {"done_files": done_before, "file": file.name, "sha256": digest}
-        done = {"done_files": sorted([*done_before, file.name])}
+        position = {"done_files": done_before, "file": name, "sha256": digest}
+        done = {"done_files": sorted([*done_before, name])}
         rows: list = []
-        with open(file, "rb", buffering=0) as raw:
+        with open(file, "rb", buffering=0, opener=_no_link) as raw:
             reader = _HashingReader(raw)
             try:
                 for line, values in csv_rows(io.BufferedReader(reader, _CHUNK)):
@@ -76,12 +111,14 @@ class FileDropProvider(Provider):
                         continue
                     rows.append((line, values))
                     if len(rows) >= PAGE_ROWS:
-                        yield Page(rows=rows, checkpoint={**position, "line": line}, file=FileRead(file.name, digest))
+                        yield Page(rows=rows, checkpoint={**position, "line": line},
+                                   file=FileRead(name, digest))
                         rows = []
             except ImportRefused as exc:
                 # Refused whole: not recorded as read, so it is tried again (and refused again) next time.
-                yield Page(rows=rows, checkpoint=done, errors=[{"file": file.name, "reason": str(exc)}],
-                           file=FileRead(file.name, None, complete=True))
+                yield Page(rows=rows, checkpoint=done, errors=[{"file": name, "reason": str(exc)}],
+                           file=FileRead(name, None, complete=True))
                 return
         read = reader.digest.hexdigest()
-        yield Page(rows=rows, checkpoint=done, file=FileRead(file.name, read if read == digest else None, complete=True))
+        yield Page(rows=rows, checkpoint=done,
+                   file=FileRead(name, read if read == digest else None, complete=True))

@@ -15,6 +15,7 @@ stored record says where it points next and how many records it held.
 import datetime as dt
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -22,10 +23,13 @@ from operator import itemgetter
 from typing import Any, NotRequired, TypedDict
 
 import orjson
+from django.conf import settings
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, TypeAdapter, ValidationError
 
-from telcost.integrations.http import OutboundError, send
-from telcost.integrations.providers.base import Page, PageRead, Provider, ProviderError
+from telcost.integrations.http import OutboundError, RefusedAddressError, send
+from telcost.integrations.providers.base import UNREACHABLE, Page, PageRead, Provider, ProviderError
+
+logger = logging.getLogger("telcost.integrations")
 
 RETRIES = 4
 BACKOFF_S = 0.25
@@ -134,6 +138,7 @@ class PagedJsonProvider(Provider):
     """Shared by http_api and routit: only the address and the key header differ."""
 
     timeout = DEFAULT_TIMEOUT_S
+    public_only = False  # the URL is the operator's (env), not typed by staff
 
     def url(self) -> str:
         raise NotImplementedError
@@ -146,14 +151,23 @@ class PagedJsonProvider(Provider):
         delay = BACKOFF_S
         for attempt in range(1, RETRIES + 1):
             try:
-                response = send("GET", self.url(), params=params, headers=self.headers(), timeout=self.timeout)
+                response = send("GET", self.url(), params=params, headers=self.headers(),
+                                timeout=self.timeout, public_only=self.public_only)
             except OutboundError as exc:
                 if exc.status in (401, 403):
                     raise ProviderError(f"the provider refused the credentials (HTTP {exc.status})",
                                         transient=False) from None
-                if not exc.transient:
+                if exc.status is None:
+                    # Refused, hung up, timed out, not resolved, an internal address: to users one
+                    # sentence, whatever happened on the wire (they would tell an open port from a
+                    # closed one); the operator reads the detail in the log.
+                    logger.warning("provider at %s could not be reached (attempt %s): %s",
+                                   self.url(), attempt, exc.detail)
+                    if isinstance(exc, RefusedAddressError) or attempt == RETRIES:
+                        raise ProviderError(UNREACHABLE, transient=exc.transient) from None
+                elif not exc.transient:
                     raise ProviderError(f"the provider answered {exc}", transient=False) from None
-                if attempt == RETRIES:
+                elif attempt == RETRIES:
                     raise ProviderError(f"the provider is unavailable: {exc}", transient=True) from None
                 time.sleep(delay)
                 delay *= 2
@@ -195,6 +209,9 @@ class PagedJsonProvider(Provider):
 class HttpApiProvider(PagedJsonProvider):
     def __init__(self, *, base_url: str, api_key: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.base_url, self.api_key, self.timeout = base_url.rstrip("/"), api_key, timeout_s
+        # Staff typed the URL: it must not reach the internal network (the setting allows it for
+        # the simulators of the demo and the tests).
+        self.public_only = not settings.TELCOST_ALLOW_PRIVATE_PROVIDER_URLS
 
     def url(self) -> str:
         return f"{self.base_url}/cdrs"

@@ -1,7 +1,10 @@
 """routit: the T-Mobile wholesale partner's CDRs over the Nina API (same paged format, Nina's key)."""
 
+from urllib.parse import quote
+
 from django.conf import settings
 
+from telcost.integrations.providers.base import ProviderError
 from telcost.integrations.providers.http_api import PagedJsonProvider
 
 
@@ -10,7 +13,13 @@ class RoutitProvider(PagedJsonProvider):
         self.customer_ref = customer_ref
 
     def url(self) -> str:
-        return f"{settings.NINA_API_URL.rstrip('/')}/customers/{self.customer_ref}/cdrs"
+        # One path segment whatever the reference holds ("/", "?", "#"); "." and ".." would be
+        # read as steps up the path even quoted, so they name no customer.
+        if self.customer_ref.strip(".") == "":
+            raise ProviderError("the customer's external reference cannot name a customer at Nina",
+                                transient=False)
+        segment = quote(self.customer_ref, safe="")
+        return f"{settings.NINA_API_URL.rstrip('/')}/customers/{segment}/cdrs"
 
     def headers(self) -> dict[str, str]:
         return {"X-Api-Key": settings.NINA_API_KEY}
