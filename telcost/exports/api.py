@@ -12,6 +12,7 @@ from ninja.errors import HttpError
 from telcost.accounts.rules import EXPORT, VIEW
 from telcost.customers.models import Customer
 from telcost.exports.models import ExportJob
+from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
 
 router = Router(tags=["exports"])
@@ -46,11 +47,9 @@ def create_export(request, payload: ExportIn):
 
 
 def export_for(request, export_id: int) -> ExportJob:
-    """The requester's export, or one of a customer they may export; 404 for anyone else (no probing)."""
-    export = ExportJob.objects.select_related("customer").filter(pk=export_id).first()
+    """The export if the user may have it now; 404 for anyone else (no probing)."""
+    export = export_for_user(user=request.user, export_id=export_id)
     if export is None:
-        raise Http404("Export not found")
-    if export.requested_by_id != request.user.pk and not request.user.has_perm(EXPORT, export.customer):
         raise Http404("Export not found")
     return export
 
