@@ -58,7 +58,11 @@ def export_for(request, export_id: int) -> ExportJob:
 def export_detail(request, export_id: int):
     export = export_for(request, export_id)
     return {"id": export.pk, "status": export.status, "kind": export.kind, "format": export.format, "job_id": export.job_id,
-            "rows": export.rows, "error": export.error, "mail_error": export.mail_error, "expires_at": export.expires_at}
+            "rows": export.rows, "error": export.error, "expires_at": export.expires_at,
+            # The link's mail: "" (not yet), sending, sent, retrying (see mail_next_at), failed.
+            "mail_state": export.mail_state, "mail_error": export.mail_error,
+            "mail_tries": export.mail_tries, "mail_next_at": export.mail_next_at,
+            "mailed_at": export.mailed_at}
 
 
 @router.get("/download/export/{export_id}")
