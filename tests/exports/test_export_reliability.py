@@ -259,3 +259,62 @@ def test_a_mail_that_failed_is_sent_once_smtp_is_back(
         )
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_taken_over_while_writing_leaves_one_file(customer, manager, start_worker, var):
+    """The issue's case: a worker whose heartbeat stopped is taken over while it still writes; both
+    attempts write the export, one file is published and the other attempt's part is removed."""
+    devices = [DeviceFactory(customer=customer) for _ in range(20)]
+    generate_cdrs(customer=customer, devices=devices, cycle_start=SEPT, count=150_000, seed=5)
+    export = export_request(customer=customer, user=manager, cycle_start_date=SEPT, kind="cdrs",
+                            fmt="xlsx")
+    first_step = Step.objects.filter(job=export.job_id, position=0)
+    start_worker("silent", TELCOST_JOBS_HEARTBEAT_SECONDS="100")  # runs on, never beats
+    wait_for(lambda: first_step.filter(status="running").exists(), timeout=60, message="attempt 1")
+    start_worker("rescuer", TELCOST_JOBS_HEARTBEAT_SECONDS="0.1",
+                 TELCOST_JOBS_STALE_AFTER_SECONDS="0.5", TELCOST_JOBS_SWEEP_SECONDS="0.2")
+    wait_for(ended(export), timeout=120, message="the export")
+    export.refresh_from_db()
+    assert export.status == "completed", export.error
+    assert first_step.get().attempts == 2 and first_step.get().worker.startswith("rescuer")
+    time.sleep(3)  # the silent worker's attempt ends too (it was still writing)
+    assert temp_files(var) == []
+    assert export_files(export, var) == [export.download_name]
+    assert export.rows == 150_000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_mail_timer_waits_for_the_job_claims_once_and_gives_up_after_the_window(
+        small_export, var, settings, drain_jobs):
+    from django.utils import timezone
+
+    from telcost.exports.services import exports_mail_retry
+    from tests.exports.conftest import smtp_mailers
+
+    settings.MAILERS = smtp_mailers(free_port(), timeout=1)  # down
+    export = small_export()
+    drain_jobs()  # generates the file; the mail step fails and waits for its retry
+    export.refresh_from_db()
+    assert export.mail_state == "retrying" and Job.objects.get(pk=export.job_id).status == "running"
+    ExportJob.objects.filter(pk=export.pk).update(mail_next_at=timezone.now())
+    assert exports_mail_retry() == 0  # while the job runs, its mail step is the one sender
+    assert ExportJob.objects.get(pk=export.pk).mail_tries == 1
+    Job.objects.filter(pk=export.job_id).update(status="completed")
+    inbox, port = Inbox(), free_port()
+    server = start_smtp(port, inbox)
+    settings.MAILERS = smtp_mailers(port)
+    try:
+        assert exports_mail_retry() == 1 and exports_mail_retry() == 0
+        assert len(inbox.messages) == 1
+        assert ExportJob.objects.get(pk=export.pk).mail_state == "sent"
+    finally:
+        server.stop()
+    # Another export whose mail keeps failing: given up once the retry window is over.
+    settings.MAILERS = smtp_mailers(free_port(), timeout=1)
+    settings.TELCOST_EXPORT_MAIL_RETRY_HOURS = 0
+    ExportJob.objects.filter(pk=export.pk).update(mail_state="retrying", mail_next_at=timezone.now())
+    assert exports_mail_retry() == 0
+    export.refresh_from_db()
+    assert export.mail_state == "failed" and export.mail_next_at is None and export.mail_error
