@@ -42,8 +42,11 @@ class ExportJob(models.Model):
     error = models.TextField(blank=True, default="")
     mail_error = models.TextField(blank=True, default="")
     mailed_at = models.DateTimeField(null=True, blank=True)
-    mail_state = models.CharField(max_length=16, choices=MailState.choices, blank=True, default="")
-    mail_tries = models.PositiveIntegerField(default=0)
+    # Defaults in the database too: processes of the previous release, still running during a
+    # deploy, insert exports without these columns.
+    mail_state = models.CharField(max_length=16, choices=MailState.choices, blank=True, default="",
+                                  db_default="")
+    mail_tries = models.PositiveIntegerField(default=0, db_default=0)
     # When the current try began: two senders that saw the same value cannot both claim the mail.
     mail_sending_at = models.DateTimeField(null=True, blank=True)
     mail_next_at = models.DateTimeField(null=True, blank=True)
