@@ -202,6 +202,12 @@ LOGIN_THROTTLE_SECONDS = env.env_int("TELCOST_LOGIN_THROTTLE_SECONDS", 900, mini
 
 # How long an export's download link works; the worker removes the file after that.
 TELCOST_EXPORT_TTL_DAYS = env.env_int("TELCOST_EXPORT_TTL_DAYS", 7, minimum=1)
+# An export's mail that could not go out is tried again: first after this many seconds, then
+# twice as long each time (at most an hour), for this many hours (never past the link's end).
+TELCOST_EXPORT_MAIL_RETRY_FIRST_SECONDS = env.env_float(
+    "TELCOST_EXPORT_MAIL_RETRY_FIRST_SECONDS", 300.0, minimum=0.1)
+TELCOST_EXPORT_MAIL_RETRY_HOURS = env.env_float(
+    "TELCOST_EXPORT_MAIL_RETRY_HOURS", 24.0, minimum=0.0)
 
 # file_drop profiles read only folders under this one (symlinks resolved).
 TELCOST_DROP_ROOT = str(env.env_dir("TELCOST_DROP_ROOT", VAR_DIR / "drop"))

@@ -12,6 +12,7 @@ from ninja.errors import HttpError
 from telcost.accounts.rules import EXPORT, VIEW
 from telcost.customers.models import Customer
 from telcost.exports.models import ExportJob
+from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
 
 router = Router(tags=["exports"])
@@ -46,11 +47,9 @@ def create_export(request, payload: ExportIn):
 
 
 def export_for(request, export_id: int) -> ExportJob:
-    """The requester's export, or one of a customer they may export; 404 for anyone else (no probing)."""
-    export = ExportJob.objects.select_related("customer").filter(pk=export_id).first()
+    """The export if the user may have it now; 404 for anyone else (no probing)."""
+    export = export_for_user(user=request.user, export_id=export_id)
     if export is None:
-        raise Http404("Export not found")
-    if export.requested_by_id != request.user.pk and not request.user.has_perm(EXPORT, export.customer):
         raise Http404("Export not found")
     return export
 
@@ -59,7 +58,11 @@ def export_for(request, export_id: int) -> ExportJob:
 def export_detail(request, export_id: int):
     export = export_for(request, export_id)
     return {"id": export.pk, "status": export.status, "kind": export.kind, "format": export.format, "job_id": export.job_id,
-            "rows": export.rows, "error": export.error, "mail_error": export.mail_error, "expires_at": export.expires_at}
+            "rows": export.rows, "error": export.error, "expires_at": export.expires_at,
+            # The link's mail: "" (not yet), sending, sent, retrying (see mail_next_at), failed.
+            "mail_state": export.mail_state, "mail_error": export.mail_error,
+            "mail_tries": export.mail_tries, "mail_next_at": export.mail_next_at,
+            "mailed_at": export.mailed_at}
 
 
 @router.get("/download/export/{export_id}")

@@ -23,7 +23,7 @@ from django.utils import timezone
 from telcost.customers.models import Customer, Device
 from telcost.customers.selectors import cost_center_assignments
 from telcost.exports.cdr_sqlite import sqlite_cdr_rows
-from telcost.exports.writers import csv_line
+from telcost.exports.writers import csv_line, csv_safe_sql, csv_safe_sql_params
 from telcost.usage.cycles import cycle_bounds, day_start
 from telcost.usage.models import CDR
 from telcost.usage.sql_tuning import big_statement_settings
@@ -104,11 +104,18 @@ def _postgres_select(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool
     shown = (f"(extract(epoch FROM {local}) / 86400 + 25569)::float8::text" if for_xlsx
              else f"date_trunc('second', {local})::text")
     periods = _cost_center_periods(customer, params)
-    # COPY's csv quotes an empty string ("") where the csv module writes nothing: empty text goes out as NULL.
-    destination, code = ("NULLIF(c.destination, '')", "NULLIF(p.code, '')") if for_copy else ("c.destination", "p.code")
+    msisdn, destination, code = "d.msisdn", "c.destination", "p.code"
+    if for_copy:
+        # COPY's csv quotes an empty string ("") where the csv module writes nothing: empty
+        # text goes out as NULL. Text a spreadsheet would run as a formula is neutralised
+        # (writers.csv_safe's rule).
+        msisdn = csv_safe_sql(msisdn)
+        destination = csv_safe_sql("NULLIF(c.destination, '')")
+        code = csv_safe_sql("NULLIF(p.code, '')")
+        params.update(csv_safe_sql_params())
     sql = (
-        f"SELECT {shown}, d.msisdn, c.duration_s, {cost}::text, c.record_type, c.zone, {destination}, c.volume_kb, "
-        f"{code} "
+        f"SELECT {shown}, {msisdn}, c.duration_s, {cost}::text, c.record_type, c.zone, "
+        f"{destination}, c.volume_kb, {code} "
         f"FROM {CDR._meta.db_table} c "
         f"LEFT JOIN {Device._meta.db_table} d ON d.id = c.device_id AND d.customer_id = c.customer_id "
         f"LEFT JOIN {periods} p ON p.device_id = c.device_id AND c.started_at >= p.valid_from "

@@ -21,12 +21,13 @@ from django.utils import timezone
 
 from telcost.customers.models import Customer, Device
 from telcost.customers.selectors import cost_center_assignments
-from telcost.exports.writers import csv_line
+from telcost.exports.writers import FORMULA_STARTS, csv_line, csv_safe
 from telcost.usage.models import CDR
 
 _FETCH_ROWS = 5000
 _MONEY_CACHE_LIMIT = 20_000
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_FORMULA_START_SET = frozenset(FORMULA_STARTS)
 
 
 class _LocalMinutes(dict):
@@ -52,14 +53,14 @@ class _CostCenterDays(dict):
     `missing` stands for no cost center: None in rows, "" where the csv lines are written directly.
     """
 
-    def __init__(self, customer: Customer, missing: str | None = None) -> None:
+    def __init__(self, customer: Customer, missing: str | None = None, shown=None) -> None:
         super().__init__()
         self.missing = missing
         self.periods: dict[int, tuple[list[str], list[str]]] = {}
         for device_id, valid_from, code in cost_center_assignments(customer):
             dates, codes = self.periods.setdefault(device_id, ([], []))
             dates.append(valid_from.isoformat())
-            codes.append(code)
+            codes.append(shown(code) if shown else code)
 
     def __missing__(self, key: tuple[int, str]) -> str | None:
         code = self.missing
@@ -90,23 +91,36 @@ class _MoneyText(dict):
         return text
 
 
-class _Shapes:
-    """The caches that turn the query's values into a row's; missing is what stands for "nothing" (see above)."""
+def _as_is(text: str) -> str:
+    return text
 
-    def __init__(self, customer: Customer, missing: str | None) -> None:
-        self.msisdns = dict(Device.objects.filter(customer=customer).values_list("id", "msisdn"))
+
+class _Shapes:
+    """The caches that turn the query's values into a row's; missing is what stands for "nothing"
+    (see above).
+
+    For a csv file (`for_csv`) text is made csv_safe: device numbers and cost center codes once in
+    their caches, destinations per row.
+    """
+
+    def __init__(self, customer: Customer, missing: str | None, *, for_csv: bool = False) -> None:
+        self.shown = csv_safe if for_csv else _as_is
+        self.msisdns = {device_id: self.shown(msisdn) for device_id, msisdn
+                        in Device.objects.filter(customer=customer).values_list("id", "msisdn")}
         self.missing = missing
-        self.minutes, self.centers, self.money = _LocalMinutes(), _CostCenterDays(customer, missing), _MoneyText(missing)
+        self.minutes, self.money = _LocalMinutes(), _MoneyText(missing)
+        self.centers = _CostCenterDays(customer, missing, shown=csv_safe if for_csv else None)
 
     def csv_rows(self, batch: list[tuple]) -> list[tuple]:
         minutes, msisdns, money, centers, missing = self.minutes, self.msisdns, self.money, self.centers, self.missing
+        shown = self.shown
         rows = []
         append = rows.append
         # Seconds as they are, the fraction cut off as isoformat(timespec="seconds") does.
         for started, device, duration, amount, record_type, zone, destination, volume in batch:
             local, day, _ = minutes[started[:16]]
             append((local + started[16:19], msisdns.get(device, missing), duration, money[amount], record_type, zone,
-                    destination, volume, centers[device, day]))
+                    shown(destination), volume, centers[device, day]))
         return rows
 
     def xlsx_rows(self, batch: list[tuple]) -> list[tuple]:
@@ -128,12 +142,17 @@ class _Shapes:
         holds one goes through the csv module instead.
         """
         minutes, msisdns, money, centers = self.minutes, self.msisdns, self.money, self.centers
+        shown, starts = self.shown, _FORMULA_START_SET
         lines = []
         append = lines.append
         for started, device, duration, amount, record_type, zone, destination, volume in batch:
             local, day, _ = minutes[started[:16]]
-            append(f"{local}{started[16:19]},{msisdns.get(device, '')},{duration},{money[amount]},{record_type},"
-                   f"{zone},{destination},{volume},{centers[device, day]}\r\n")
+            # csv_safe only for a destination that may need it: a call per row costs more than
+            # the test.
+            append(f"{local}{started[16:19]},{msisdns.get(device, '')},{duration},{money[amount]},"
+                   f"{record_type},{zone},"
+                   f"{shown(destination) if destination[:1] in starts else destination},{volume},"
+                   f"{centers[device, day]}\r\n")
         text = "".join(lines)
         count = len(lines)
         if text.count(",") == 8 * count and text.count("\n") == count and text.count("\r") == count and '"' not in text:
@@ -174,7 +193,7 @@ def sqlite_cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool)
 def sqlite_cdr_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO, header: list[str]) -> int:
     """Write the csv export: the bytes the csv module writes of sqlite_cdr_rows, "nothing" as an empty field."""
     stream.write(csv_line(header).encode())
-    shapes = _Shapes(customer, "")  # the csv module writes None and "" alike
+    shapes = _Shapes(customer, "", for_csv=True)  # the csv module writes None and "" alike
     count = 0
     for batch in _month_batches(customer, cycle_start):
         stream.write(shapes.csv_text(batch).encode())

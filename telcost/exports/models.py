@@ -21,6 +21,15 @@ class ExportJob(models.Model):
         FAILED = "failed"
         EXPIRED = "expired"
 
+    class MailState(models.TextChoices):
+        """The link's mail, recorded before and after each try so a retry knows what happened."""
+
+        NOT_YET = ""
+        SENDING = "sending"  # a try began; a retry finding this after a crash tries again
+        SENT = "sent"  # the SMTP server took it: never again
+        RETRYING = "retrying"  # a try failed; mail_next_at says when the next one is due
+        FAILED = "failed"  # given up after TELCOST_EXPORT_MAIL_RETRY_HOURS
+
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="exports")
     cycle_start_date = models.DateField()
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -33,6 +42,14 @@ class ExportJob(models.Model):
     error = models.TextField(blank=True, default="")
     mail_error = models.TextField(blank=True, default="")
     mailed_at = models.DateTimeField(null=True, blank=True)
+    # Defaults in the database too: processes of the previous release, still running during a
+    # deploy, insert exports without these columns.
+    mail_state = models.CharField(max_length=16, choices=MailState.choices, blank=True, default="",
+                                  db_default="")
+    mail_tries = models.PositiveIntegerField(default=0, db_default=0)
+    # When the current try began: two senders that saw the same value cannot both claim the mail.
+    mail_sending_at = models.DateTimeField(null=True, blank=True)
+    mail_next_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)

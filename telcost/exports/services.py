@@ -1,20 +1,33 @@
 """Workflow 5: request an export, generate its file, mail the link, hand the file out.
 
-The file is written to a private temporary file first and handed to Django's
-storage only when complete; the export becomes downloadable in the same
-transaction that records it. A half-written file is never served.
+The file: each attempt of the generating step writes a part file of its own beside the export's
+file (".<name>.s<step>-a<attempt>.part"), and publishes it with os.replace (atomic within a file
+system) in the transaction that records the export completed, and only while the attempt still
+owns its step (a conditional UPDATE of the step's row, which also holds the row until commit). So
+a half-written file is never served, two attempts of one step (a worker taken over while it still
+ran) never leave two files, and a dead attempt's part is removed by the next attempt or the sweep.
+
+The mail: its state is recorded before a try ("sending") and as soon as the SMTP server took the
+message ("sent", before QUIT), so a retry never sends a sent mail again. A try found "sending"
+after a crash is made again: the one window that can still give two mails is between the
+server's acceptance and that record (milliseconds); both copies carry the same Message-ID, which
+mail clients show once. A failed mail is tried again by a timer with backoff for hours
+(TELCOST_EXPORT_MAIL_RETRY_*), and the export shows it.
 """
 
 import datetime as dt
 import os
-import tempfile
+import re
+import time
+from collections.abc import Callable
 from pathlib import Path
+from smtplib import SMTPException
 
 from django.conf import settings
-from django.core.files import File
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, mailers
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from telcost.customers.models import Customer
@@ -22,10 +35,23 @@ from telcost.exports import reports
 from telcost.exports.models import ExportJob
 from telcost.exports.writers import write_csv
 from telcost.exports.xlsx import XLSX_MAX_ROWS, write_xlsx
-from telcost.jobs.errors import PermanentError
-from telcost.jobs.models import Job
+from telcost.jobs.errors import PermanentError, StepError
+from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.usage.cycles import cycle_start_of
+
+PART_SUFFIX = ".part"
+_PART_OF_STEP = re.compile(r"\.s(\d+)-a(\d+)\.part$")
+_MAIL_RETRY_MAX_SECONDS = 3600.0
+MailState = ExportJob.MailState
+
+
+def _always() -> bool:
+    return True
+
+
+class AttemptSuperseded(StepError):
+    """The step was handed to another attempt: this one publishes nothing."""
 
 
 class ExportRequestError(Exception):
@@ -42,6 +68,11 @@ def export_request(*, customer: Customer, user, cycle_start_date: dt.date, kind:
         raise ExportRequestError(f"format must be one of {', '.join(ExportJob.Format.values)}")
     if not dt.date(2000, 1, 1) <= cycle_start_date <= timezone.localdate() + dt.timedelta(days=366):
         raise ExportRequestError("cycle_start_date is outside any data")
+    # The same request (customer, month — or date of the cost center settings —, kind, format,
+    # requester) while one is pending or running is that one: the jobs app's dedupe key decides.
+    asked = cycle_start_date
+    if kind != ExportJob.Kind.COST_CENTERS:
+        asked = cycle_start_of(cycle_start_date)
     export = ExportJob.objects.create(customer=customer, requested_by=user, cycle_start_date=cycle_start_date,
                                       kind=kind, format=fmt)
     job = job_dispatch(
@@ -50,33 +81,83 @@ def export_request(*, customer: Customer, user, cycle_start_date: dt.date, kind:
         created_by=user,
         params={"export_id": export.pk},
         steps=[StepSpec("GenerateCustomerExcelReportCommand"), StepSpec("SendExportMailCommand")],
+        dedupe_key=f"export:{customer.pk}:{asked:%Y-%m-%d}:{kind}:{fmt}:{user.pk}",
     )
+    if job.joined:
+        export.delete()  # never seen by anyone: the answer is the export already under way
+        return ExportJob.objects.get(job=job)
     ExportJob.objects.filter(pk=export.pk).update(job=job)
     export.job = job
     return export
 
 
-def export_generate(*, export: ExportJob, max_rows: int = XLSX_MAX_ROWS) -> dict:
-    """Write the file; idempotent: a completed export is left as it is."""
+def export_file_name(export: ExportJob) -> str:
+    """Where the export's file lives in the storage: one name, whichever attempt writes it."""
+    return f"exports/{export.pk}/{export.download_name}"
+
+
+def export_generate(*, export: ExportJob, max_rows: int = XLSX_MAX_ROWS,
+                    attempt_tag: str = "direct",
+                    still_owner: Callable[[], bool] = _always) -> dict:
+    """Write the file under the attempt's own part name; publish it while the attempt owns its step.
+
+    Idempotent: a completed export is left as it is. attempt_tag names the attempt ("s<step>-a<n>");
+    still_owner says (inside a transaction, holding the step's row) whether it still runs the step.
+    """
     if export.status == ExportJob.Status.COMPLETED and export.file_name:
         return {"file": export.file_name, "rows": export.rows}
+    if not still_owner():
+        raise AttemptSuperseded("this attempt was handed to another worker")
     ExportJob.objects.filter(pk=export.pk).update(status=ExportJob.Status.RUNNING)
-    tmp_dir = Path(settings.VAR_DIR) / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    handle, tmp_path = tempfile.mkstemp(dir=tmp_dir, suffix=f".{export.format}")
-    os.close(handle)
+    name = export_file_name(export)
+    final = Path(default_storage.path(name))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    part = final.with_name(f".{final.name}.{attempt_tag}{PART_SUFFIX}")
+    for older in final.parent.glob(f".*{PART_SUFFIX}"):
+        if older != part:  # an earlier attempt's: this one owns the step now
+            older.unlink(missing_ok=True)
     try:
-        rows = _write_file(export, tmp_path, max_rows=max_rows)
-        with open(tmp_path, "rb") as complete:
-            name = default_storage.save(f"exports/{export.pk}/{export.download_name}", File(complete))
+        rows = _write_file(export, str(part), max_rows=max_rows)
+        with transaction.atomic():
+            if not still_owner():
+                raise AttemptSuperseded("this attempt was handed to another worker")
+            now = timezone.now()
+            ExportJob.objects.filter(pk=export.pk).update(
+                status=ExportJob.Status.COMPLETED, file_name=name, rows=rows, completed_at=now,
+                expires_at=now + dt.timedelta(days=settings.TELCOST_EXPORT_TTL_DAYS),
+            )
+            # Last in the transaction: if anything before fails, nothing was published; if the
+            # commit fails after it, the next attempt writes the same name again.
+            os.replace(part, final)
     finally:
-        os.unlink(tmp_path)
-    now = timezone.now()
-    ExportJob.objects.filter(pk=export.pk).update(
-        status=ExportJob.Status.COMPLETED, file_name=name, rows=rows, completed_at=now,
-        expires_at=now + dt.timedelta(days=settings.TELCOST_EXPORT_TTL_DAYS),
-    )
+        part.unlink(missing_ok=True)
     return {"file": name, "rows": rows}
+
+
+def export_parts_sweep(*, min_age_s: float = 3600.0) -> int:
+    """Remove part files whose attempt no longer runs (killed on its last attempt, say).
+
+    Returns how many. A part not named after a step (written outside the job engine) goes once
+    it is min_age_s old.
+    """
+    root = Path(default_storage.path("exports"))
+    removed = 0
+    for part in root.glob(f"*/.*{PART_SUFFIX}") if root.exists() else []:
+        match = _PART_OF_STEP.search(part.name)
+        if match:
+            running = Step.objects.filter(pk=int(match[1]), status=Step.Status.RUNNING,
+                                          attempts=int(match[2]))
+            if running.exists():
+                continue
+        else:
+            try:
+                if time.time() - part.stat().st_mtime < min_age_s:
+                    continue
+            except FileNotFoundError:
+                continue
+        part.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 def _write_file(export: ExportJob, path: str, *, max_rows: int) -> int:
@@ -101,20 +182,98 @@ def _write_file(export: ExportJob, path: str, *, max_rows: int) -> int:
     return write_xlsx(path, sheets, max_rows=max_rows)
 
 
-def export_mail(*, export: ExportJob) -> None:
+def export_mail(*, export: ExportJob, still_owner: Callable[[], bool] = _always,
+                final_try: bool = True) -> str:
+    """Mail the link once; returns what happened: "sent", "sent before", "sending elsewhere",
+    or "failed: …".
+
+    A failure is recorded ("retrying" with the next time, or "failed" past the retry window); then
+    it is raised unless this is the caller's final try (a step with attempts left retries itself).
+    """
+    export = ExportJob.objects.select_related("customer", "requested_by").get(pk=export.pk)
+    if export.mail_state == MailState.SENT:
+        return "sent before"
+    claimed_at = _mail_claim(export, still_owner)
+    if claimed_at is None:
+        return "sending elsewhere"
+    try:
+        _mail_send(export, claimed_at)
+    except (SMTPException, OSError) as exc:
+        _mail_failed(export, claimed_at, f"{type(exc).__name__}: {exc}")
+        if not final_try:
+            raise
+        return f"failed: {exc}"
+    return "sent"
+
+
+def _mail_claim(export: ExportJob, still_owner: Callable[[], bool]) -> dt.datetime | None:
+    """Record the try ("sending") unless another sender claimed the mail since `export` was read."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not still_owner():
+            return None
+        claimed = (ExportJob.objects.filter(pk=export.pk, mail_state=export.mail_state,
+                                            mail_sending_at=export.mail_sending_at)
+                   .exclude(mail_state=MailState.SENT)
+                   .update(mail_state=MailState.SENDING, mail_sending_at=now,
+                           mail_tries=F("mail_tries") + 1))
+    return now if claimed else None
+
+
+def _mail_send(export: ExportJob, claimed_at: dt.datetime) -> None:
     link = f"{settings.TELCOST_BASE_URL}/download/export/{export.pk}"
-    send_mail(
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "telcost"
+    message = EmailMessage(
         subject="Export completed",
-        message=(f"Your {export.kind} export of {export.customer.name} ({export.cycle_start_date:%Y-%m}) is ready.\n\n"
-                 f"Download: {link}\n\nThe link works until {export.expires_at:%Y-%m-%d}."),
+        body=(f"Your {export.kind} export of {export.customer.name} "
+              f"({export.cycle_start_date:%Y-%m}) is ready.\n\n"
+              f"Download: {link}\n\nThe link works until {export.expires_at:%Y-%m-%d}."),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[export.requested_by.email or f"{export.requested_by.username}@localhost"],
+        to=[export.requested_by.email or f"{export.requested_by.username}@localhost"],
+        # One Message-ID per export: a retry's copy in the unavoidable window is the same message.
+        headers={"Message-ID": f"<telcost-export-{export.pk}@{domain}>"},
     )
-    ExportJob.objects.filter(pk=export.pk).update(mailed_at=timezone.now(), mail_error="")
+    with mailers.default as connection:
+        connection.send_messages([message])
+        # The server took it: recorded before QUIT, so a worker killed while closing never
+        # sends it again.
+        ExportJob.objects.filter(pk=export.pk, mail_state=MailState.SENDING,
+                                 mail_sending_at=claimed_at).update(
+            mail_state=MailState.SENT, mailed_at=timezone.now(), mail_error="", mail_next_at=None)
 
 
-def export_mail_failed(*, export: ExportJob, error: str) -> None:
-    ExportJob.objects.filter(pk=export.pk).update(mail_error=error[:500])
+def _mail_failed(export: ExportJob, claimed_at: dt.datetime, error: str) -> None:
+    """Next try after first × 2^(tries − 1) seconds (at most an hour), within the retry window."""
+    now = timezone.now()
+    tries = export.mail_tries + 1
+    first = settings.TELCOST_EXPORT_MAIL_RETRY_FIRST_SECONDS
+    hours = settings.TELCOST_EXPORT_MAIL_RETRY_HOURS
+    delay = min(_MAIL_RETRY_MAX_SECONDS, first * 2 ** (tries - 1))
+    give_up_at = (export.completed_at or now) + dt.timedelta(hours=hours)
+    if export.expires_at:
+        give_up_at = min(give_up_at, export.expires_at)
+    next_at = now + dt.timedelta(seconds=delay)
+    state = MailState.RETRYING if next_at <= give_up_at else MailState.FAILED
+    ExportJob.objects.filter(pk=export.pk, mail_state=MailState.SENDING,
+                             mail_sending_at=claimed_at).update(
+        mail_state=state, mail_error=error[:500],
+        mail_next_at=next_at if state == MailState.RETRYING else None)
+
+
+def exports_mail_retry(*, now: dt.datetime | None = None, limit: int = 20) -> int:
+    """Try the due mails of exports whose job has ended (while it runs, its mail step sends).
+
+    Also a try left "sending" longer than a step may go without a heartbeat: its sender died.
+    Several workers may run this at once: each mail is claimed by a conditional UPDATE.
+    """
+    now = now or timezone.now()
+    dead_before = now - dt.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS)
+    due = (ExportJob.objects.filter(status=ExportJob.Status.COMPLETED)
+           .filter(Q(mail_state=MailState.RETRYING, mail_next_at__lte=now)
+                   | Q(mail_state=MailState.SENDING, mail_sending_at__lt=dead_before))
+           .exclude(job__status__in=Job.ACTIVE)
+           .order_by("mail_next_at")[:limit])
+    return sum(export_mail(export=export) == "sent" for export in due)
 
 
 def export_status_follow_job(*, job: Job) -> None:

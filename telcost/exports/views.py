@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from telcost.accounts.rules import EXPORT, VIEW
+from telcost.accounts.rules import EXPORT
 from telcost.customers.models import CostCenterAssignment, Customer
 from telcost.customers.selectors import customers_visible_to
-from telcost.exports.models import ExportJob
+from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
 from telcost.usage.cycles import BadCycle, parse_cycle_date, recent_cycles
 
@@ -58,9 +58,7 @@ def export_start(request, customer_id: int):
 
 @login_required
 def export_status(request, export_id: int):
-    export = ExportJob.objects.select_related("customer").filter(pk=export_id).first()
-    if export is None or (export.requested_by_id != request.user.pk and not request.user.has_perm(EXPORT, export.customer)):
-        raise Http404
-    if not request.user.has_perm(VIEW, export.customer) and export.requested_by_id != request.user.pk:
+    export = export_for_user(user=request.user, export_id=export_id)
+    if export is None:
         raise Http404
     return render(request, "exports/_export_status.html", {"export": export})

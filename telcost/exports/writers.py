@@ -6,10 +6,38 @@ The xlsx writer is telcost.exports.xlsx. Both take the same columns.
 import csv
 import io
 import itertools
+import re
 from collections.abc import Iterable
 from typing import BinaryIO
 
 COLUMN_KINDS = ("text", "int", "money", "datetime", "date")
+
+# CSV injection (OWASP): a spreadsheet opening a csv runs a cell that begins with one of these
+# as a formula (=HYPERLINK(…), =cmd|' /C calc'!A0, @SUM(1)). Such text gets a leading quote,
+# unless it is a plain number ("-12", "+31201234567"), which a spreadsheet reads as a number.
+# This is the rule; csv_safe applies it in Python, csv_safe_sql in PostgreSQL's COPY.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = r"[+-]?[0-9]+(\.[0-9]+)?"
+_PLAIN_NUMBER = re.compile(PLAIN_NUMBER)
+_FORMULA_START_SET = frozenset(FORMULA_STARTS)
+
+
+def csv_safe(text: str) -> str:
+    """Text as a csv cell a spreadsheet shows and never runs (see FORMULA_STARTS)."""
+    if text[:1] in _FORMULA_START_SET and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def csv_safe_sql(expression: str) -> str:
+    """csv_safe in PostgreSQL for a text expression; its parameters: csv_safe_sql_params()."""
+    return (f"(CASE WHEN left({expression}, 1) = ANY(%(formula_starts)s) "
+            f"AND {expression} !~ %(plain_number)s "
+            f"THEN '''' || {expression} ELSE {expression} END)")
+
+
+def csv_safe_sql_params() -> dict:
+    return {"formula_starts": list(FORMULA_STARTS), "plain_number": f"^{PLAIN_NUMBER}$"}
 
 
 class Column:
@@ -29,18 +57,30 @@ def csv_line(values: list) -> str:
 
 
 def write_csv(stream: BinaryIO, columns: list[Column], rows: Iterable[tuple]) -> int:
-    """Header, then the rows as the csv module writes them: str() of each value, None as an empty field.
+    """Header, then the rows as the csv module writes them: str() of each value, None as an empty
+    field, text made csv_safe.
 
     The rows come ready to write (local times and money as text), so rows go to the
-    csv module in batches, without a Python call per value.
+    csv module in batches; only the text columns' values pass through csv_safe.
     """
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
     writer = csv.writer(text)
     writer.writerow([c.title for c in columns])
+    texts = [i for i, c in enumerate(columns) if c.kind == "text"]
     count = 0
     for batch in itertools.batched(rows, 5000):
+        if texts:
+            batch = [_safe_row(row, texts) for row in batch]
         writer.writerows(batch)
         count += len(batch)
     text.flush()
     text.detach()
     return count
+
+
+def _safe_row(row: tuple, texts: list[int]) -> list:
+    values = list(row)
+    for i in texts:
+        if isinstance(values[i], str):
+            values[i] = csv_safe(values[i])
+    return values

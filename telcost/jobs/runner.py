@@ -58,6 +58,14 @@ class StepContext:
     def cancelled(self) -> bool:
         return Job.objects.filter(pk=self.job.pk, status=Job.Status.CANCELLED).exists()
 
+    def owns_step(self) -> bool:
+        """Whether this attempt still runs the step; inside a transaction a True also holds the
+        step's row until it ends, so recovery cannot hand the step over before an effect is
+        recorded."""
+        mine = Step.objects.filter(pk=self.step.pk, status=Step.Status.RUNNING, worker=WORKER_ID,
+                                   attempts=self.attempt)
+        return bool(mine.update(heartbeat_at=timezone.now()))
+
     def raise_if_cancelled(self) -> None:
         if self.cancelled():
             raise JobCancelled("Cancelled")

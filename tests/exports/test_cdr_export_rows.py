@@ -21,6 +21,7 @@ from telcost.exports import cdr_query, cdr_sqlite
 from telcost.exports.cdr_query import cdr_export_rows, offset_changes
 from telcost.exports.models import ExportJob
 from telcost.exports.services import export_generate
+from telcost.exports.writers import csv_safe
 from telcost.usage.models import CDR
 from tests.factories import (
     CostCenterAssignmentFactory,
@@ -143,7 +144,10 @@ def csv_of_reference_rows(customer) -> str:
     writer = csv.writer(expected)
     writer.writerow(["Date", "Device", "Duration", "Cost", "Record type", "Zone", "Destination", "Volume (KB)",
                      "Cost center"])
-    writer.writerows(reference_rows(customer))
+    # Text a spreadsheet would run as a formula is neutralised in csv (see test_formula_injection).
+    text_columns = (1, 4, 5, 6, 8)
+    writer.writerows([[csv_safe(v) if i in text_columns and isinstance(v, str) else v
+                       for i, v in enumerate(row)] for row in reference_rows(customer)])
     return expected.getvalue()
 
 
@@ -200,4 +204,6 @@ def test_csv_lines_quote_as_the_csv_module_in_every_batch(october, monkeypatch, 
     cdr(october, mover, dt.datetime(2026, 10, 10, 8, tzinfo=UTC), destination="carriage\rreturn")
     cdr(october, mover, dt.datetime(2026, 10, 10, 9, tzinfo=UTC), destination='one " quote')
     cdr(october, mover, dt.datetime(2026, 10, 10, 10, tzinfo=UTC), destination=" spaced ")
+    cdr(october, mover, dt.datetime(2026, 10, 10, 11, tzinfo=UTC), destination='=HYPERLINK("x")')
+    cdr(october, mover, dt.datetime(2026, 10, 10, 12, tzinfo=UTC), destination="\r=1+1")
     assert generate(october, "csv").decode() == csv_of_reference_rows(october)

@@ -127,14 +127,15 @@ def test_smtp_down_still_completes_and_shows_the_mail_failure(api_client, fleet,
     settings.MAILERS = smtp_mailers(9, timeout=1)  # nothing listens there
     client = api_client(manager)
     body = request_export(client, fleet, "cdrs", "csv").json()
-    for _ in range(4):
+    for _ in range(3):
         DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
         drain_jobs()
     job = Job.objects.get(pk=body["job_id"])
     export = ExportJob.objects.get(pk=body["export_id"])
     assert job.status == "completed" and job.result["mail"].startswith("failed")
-    assert job.steps.get(name="SendExportMailCommand").attempts == 4
-    assert export.status == "completed" and export.mail_error
+    assert job.steps.get(name="SendExportMailCommand").attempts == 3
+    assert export.status == "completed" and export.mail_error and export.mail_state == "retrying"
+    assert export.mail_tries == 3 and export.mail_next_at > timezone.now()
     assert download(client, export.pk)[0].status_code == 200
 
 
@@ -208,3 +209,54 @@ def test_long_exports_continue_on_further_sheets(tmp_path):
     assert book.sheetnames == ["Data", "Data (2)", "Data (3)", "Data (4)"]
     assert [r[1] for r in book["Data (2)"].iter_rows(min_row=2, values_only=True)] == [3, 4, 5]
     assert all(book[name]["A1"].value == "Name" for name in book.sheetnames)
+
+
+def test_identical_requests_while_one_is_pending_return_it(api_client, fleet, manager, drain_jobs,
+                                                           smtp):
+    client = api_client(manager)
+
+    def export_id(*args, who=client, **kwargs) -> int:
+        return request_export(who, fleet, *args, **kwargs).json()["export_id"]
+
+    first = request_export(client, fleet, "cdrs", "csv").json()
+    again = request_export(client, fleet, "cdrs", "csv", date="2026-09-20").json()  # the same month
+    assert (again["export_id"], again["job_id"]) == (first["export_id"], first["job_id"])
+    assert export_id("cdrs", "xlsx") != first["export_id"]
+    assert export_id("totals", "csv") != first["export_id"]
+    assert export_id("cdrs", "csv", date="2026-08-01") != first["export_id"]
+    colleague = UserFactory()
+    MembershipFactory(user=colleague, customer=fleet, role="manager")
+    assert export_id("cdrs", "csv", who=api_client(colleague)) != first["export_id"]
+    assert ExportJob.objects.count() == Job.objects.count() == 5
+    drain_jobs()
+    assert export_id("cdrs", "csv") != first["export_id"]
+
+
+def test_the_cost_center_export_is_the_same_request_only_for_the_same_date(api_client, fleet,
+                                                                            manager):
+    client = api_client(manager)
+    first = request_export(client, fleet, "cost_centers", "xlsx", "2026-09-16").json()
+    assert request_export(client, fleet, "cost_centers", "xlsx", "2026-09-16").json() == first
+    other_day = request_export(client, fleet, "cost_centers", "xlsx", "2026-09-17").json()
+    assert other_day["export_id"] != first["export_id"]
+
+
+def test_a_removed_membership_ends_the_download(api_client, fleet, manager, drain_jobs, smtp):
+    from django.test import Client
+
+    from telcost.accounts.models import Membership
+
+    export_id = request_export(api_client(manager), fleet, "cdrs", "csv").json()["export_id"]
+    drain_jobs()
+    browser = Client()
+    browser.force_login(manager)
+    assert download(api_client(manager), export_id)[0].status_code == 200
+    Membership.objects.filter(user=manager, customer=fleet).update(role="viewer")
+    # Demoted to viewer, the requester may still see the customer, and so its export.
+    assert download(api_client(manager), export_id)[0].status_code == 200
+    Membership.objects.filter(user=manager, customer=fleet).delete()
+    response = download(api_client(manager), export_id)[0]
+    assert response.status_code == 404 and response.json() == {"error": "Export not found"}
+    assert api_client(manager).get(f"/api/exports/{export_id}").status_code == 404
+    assert browser.get(f"/download/export/{export_id}").status_code == 404
+    assert browser.get(f"/exports/{export_id}/status").status_code == 404
