@@ -112,6 +112,20 @@ def test_cancel_drops_the_children_not_started(api_client, staff_user, partner, 
     assert job_cancel(job=parent).status == "cancelled"
 
 
+def test_a_cancelled_range_can_be_retried_and_its_counters_stay_true(api_client, staff_user, partner,
+                                                                     drain_jobs):
+    # Cancelling the parent cancels its pending children without counting them (the parent has
+    # already ended); retry-failed used to subtract them anyway: a negative counter, a 500.
+    parent = Job.objects.get(pk=post(api_client(staff_user), partner.pk).json()["job_id"])
+    assert api_client(staff_user).post(f"/api/jobs/{parent.pk}/cancel").json()["status"] == "cancelled"
+    retry = api_client(staff_user).post(f"/api/jobs/{parent.pk}/retry-failed")
+    assert retry.status_code == 202 and len(retry.json()["retried"]) == 6
+    assert retry.json()["progress"] == {"done": 0, "failed": 0, "total": 6}
+    drain_jobs()
+    parent.refresh_from_db()
+    assert (parent.status, parent.progress_done, parent.progress_failed) == ("completed", 6, 0)
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [
