@@ -9,7 +9,7 @@ from telcost.addons.models import ADDON_CATALOGUE, AddonType
 from telcost.addons.selectors import addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
 from telcost.customers.models import Customer
-from telcost.customers.selectors import customers_visible_to
+from telcost.customers.selectors import customer_named_by, customers_visible_to
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
 from telcost.web.selectors import admin_menu_visible
 
@@ -36,8 +36,7 @@ def simacties(request):
 def simacties_submit(request):
     if request.method != "POST":
         raise PermissionDenied
-    customer = Customer.objects.filter(pk=request.POST.get("customer_id") or 0).first() if (
-        request.POST.get("customer_id", "").isdigit()) else None
+    customer = customer_named_by(request.POST.get("customer_id"))
     if request.POST.get("action_type") != "addons":
         return render(request, "addons/_result.html", {"error": "Choose the action type 'addons'."}, status=400)
     if customer is None or not request.user.has_perm(MANAGE_ADDONS, customer):

@@ -15,6 +15,16 @@ def customers_visible_to(user) -> QuerySet[Customer]:
     return Customer.objects.filter(Q(pk__in=ids) | Q(partner_id__in=ids)).distinct()
 
 
+def customer_named_by(text: str | None) -> Customer | None:
+    """The customer a path segment or form field names, or None: only ASCII digits are an id.
+
+    str.isdigit() also accepts '³' or '٣', which int() refuses; out-of-range ids simply match nothing.
+    """
+    if not text or not (text.isascii() and text.isdigit()):
+        return None
+    return Customer.objects.filter(pk=int(text)).first()
+
+
 def customer_as_dict(customer: Customer) -> dict:
     return {
         "id": customer.pk,

@@ -7,7 +7,7 @@ from ninja.errors import HttpError
 
 from telcost.accounts.rules import RECALCULATE
 from telcost.customers.api import customer_for
-from telcost.customers.models import Customer
+from telcost.customers.selectors import customer_named_by
 from telcost.usage.cycles import BadCycle, parse_cycle_date, parse_month
 from telcost.usage.recalculation import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
@@ -30,7 +30,7 @@ def _month(month: str):
 @router.post("/usage/recalculate_total_usage/{date}/{customer_id}", response={202: dict})
 def recalculate_total_usage(request, date: str, customer_id: str):
     # The seed's message for an unknown customer; ids that are not numbers are unknown too.
-    customer = Customer.objects.filter(pk=int(customer_id)).first() if customer_id.isdigit() else None
+    customer = customer_named_by(customer_id)
     if customer is None:
         raise Http404("Invalid customer provided")
     if not request.user.has_perm(RECALCULATE, customer):
