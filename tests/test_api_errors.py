@@ -48,3 +48,121 @@ def test_session_post_with_csrf_works(staff_user):
 def test_absurd_ids_are_4xx(api_client, staff_user, path):
     response = api_client(staff_user).get(path)
     assert 400 <= response.status_code < 500 and "error" in response.json()
+
+
+# Five 500s a user could trigger (issue 14.1), each now a 4xx with a JSON error.
+
+
+@pytest.mark.django_db
+def test_a_superscript_digit_as_customer_id_is_an_unknown_customer(api_client, manager):
+    # '³'.isdigit() is True but int('³') fails: the id is not a number, so no such customer.
+    response = api_client(manager).post("/usage/recalculate_total_usage/2026-11-01/%C2%B3")
+    assert response.status_code == 404 and response.json() == {"error": "Invalid customer provided"}
+
+
+@pytest.mark.django_db
+def test_the_simacties_form_with_a_superscript_customer_id_is_refused(client, manager):
+    client.force_login(manager)
+    response = client.post("/admin/sim-cards/simacties/submit",
+                           {"customer_id": "³", "action_type": "addons", "addonsAction": "activate"})
+    assert response.status_code == 403 and b"Access denied" in response.content
+
+
+@pytest.mark.django_db
+def test_a_range_at_the_end_of_the_calendar_is_400(api_client, staff_user, customer):
+    body = {"start_date": "9999-12-01", "end_date": "9999-12-01"}
+    response = api_client(staff_user).post(f"/api/partners/{customer.pk}/recalculate", body)
+    assert response.status_code == 400 and "error" in response.json()
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_in_a_json_body_is_400_even_unauthenticated(api_client):
+    client = api_client()
+    client.cookies["django_language"] = "en"
+    response = client.post("/api/auth/token", {"username": "admin\u0000", "password": "x"})
+    assert response.status_code == 400
+    assert response.json() == {"error": "Input may not contain NUL (\\u0000) characters"}
+
+
+@pytest.mark.django_db
+def test_an_escaped_backslash_before_u0000_is_no_nul_byte(api_client):
+    # The JSON text `"admin\\u0000"` is the six characters `\u0000`, not a NUL: answered normally.
+    response = api_client().post("/api/auth/token", '{"username": "admin\\\\u0000", "password": "x"}')
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/rate-plans/biz%00", "/api/customers/1/totals?month=2026-01%00",
+                                  "/api/customers?x%00=1"])
+def test_a_nul_byte_in_a_path_or_query_is_400(api_client, staff_user, path):
+    response = api_client(staff_user).get(path)
+    assert response.status_code == 400 and "NUL" in response.json()["error"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_nul_byte_in_a_form_field_is_400(client, staff_user, content_type):
+    from urllib.parse import urlencode
+
+    fields = {"username": "staff\x00", "password": "x"}
+    if content_type.startswith("multipart"):
+        response = client.post("/login/", fields)
+    else:
+        response = client.post("/login/", urlencode(fields), content_type=content_type)
+    assert response.status_code == 400 and b"NUL" in response.content
+
+
+def _break_customer_list(monkeypatch):
+    import telcost.customers.api
+
+    def broken(user):
+        raise RuntimeError("deliberately broken for the test")
+
+    monkeypatch.setattr(telcost.customers.api, "customers_visible_to", broken)
+
+
+@pytest.fixture
+def request_log():
+    """What the logging configured in settings writes for django.request (uncaught exceptions)."""
+    import io
+    import logging
+
+    stream = io.StringIO()
+    handlers = [h for h in logging.getLogger("django.request").handlers if isinstance(h, logging.StreamHandler)]
+    previous = [handler.setStream(stream) for handler in handlers]
+    yield stream
+    for handler, old in zip(handlers, previous, strict=True):
+        handler.setStream(old)
+
+
+@pytest.mark.django_db
+def test_an_uncaught_exception_on_an_api_path_is_a_json_500_and_logged(api_client, staff_user, monkeypatch,
+                                                                       request_log):
+    _break_customer_list(monkeypatch)
+    client = api_client(staff_user)
+    client.raise_request_exception = False
+    client.cookies["django_language"] = "en"
+    response = client.get("/api/customers")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"error": "Internal server error"}
+    logged = request_log.getvalue()
+    assert "ERROR django.request Internal Server Error: /api/customers" in logged
+    assert "Traceback" in logged and "RuntimeError: deliberately broken for the test" in logged
+
+
+@pytest.mark.django_db
+def test_an_uncaught_exception_on_a_page_is_the_styled_500_page(client, staff_user, monkeypatch,
+                                                                request_log):
+    import telcost.web.views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("deliberately broken for the test")
+
+    monkeypatch.setattr(telcost.web.views, "render", broken)
+    client.raise_request_exception = False
+    client.force_login(staff_user)
+    response = client.get("/overview/")
+    assert response.status_code == 500 and response["Content-Type"].startswith("text/html")
+    assert b"telcost.css" in response.content and b"Er ging iets mis" in response.content
+    assert "RuntimeError: deliberately broken for the test" in request_log.getvalue()
