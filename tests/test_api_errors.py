@@ -65,7 +65,7 @@ def test_the_simacties_form_with_a_superscript_customer_id_is_refused(client, ma
     client.force_login(manager)
     response = client.post("/admin/sim-cards/simacties/submit",
                            {"customer_id": "³", "action_type": "addons", "addonsAction": "activate"})
-    assert response.status_code == 403 and b"Access denied" in response.content
+    assert response.status_code == 404 and b"Customer not found" in response.content
 
 
 @pytest.mark.django_db
@@ -166,3 +166,119 @@ def test_an_uncaught_exception_on_a_page_is_the_styled_500_page(client, staff_us
     assert response.status_code == 500 and response["Content-Type"].startswith("text/html")
     assert b"telcost.css" in response.content and b"Er ging iets mis" in response.content
     assert "RuntimeError: deliberately broken for the test" in request_log.getvalue()
+
+
+# Existence probing (issue 14.9): an object of a customer the user may not see answers exactly
+# as an object that does not exist: 404 with one text, on every endpoint and page.
+
+
+@pytest.fixture
+def foreign_objects(db, staff_user):
+    """Objects of a customer the `outsider` has no membership of, by kind."""
+    import datetime as dt
+
+    from telcost.exports.models import ExportJob
+    from telcost.jobs.models import Job
+    from telcost.syncs.models import SyncProfile, SyncTask
+    from tests.factories import CustomerFactory
+
+    other = CustomerFactory(name="Someone else BV")
+    job = Job.objects.create(kind="recalculate_totals", customer=other, status="failed",
+                             params={"cycle_start": "2026-10-01"})
+    profile = SyncProfile.objects.create(customer=other, name="p", provider="file_drop", settings={"path": "/tmp"})
+    task = SyncTask.objects.create(profile=profile, cycle_start=dt.date(2026, 10, 1), job=job)
+    export = ExportJob.objects.create(customer=other, cycle_start_date=dt.date(2026, 10, 1), kind="totals",
+                                      format="csv", requested_by=staff_user, job=job)
+    return {"customer": other.pk, "job": job.pk, "profile": profile.pk, "task": task.pk, "export": export.pk}
+
+
+MISSING = 987654321
+PROBES = [
+    ("get", "/api/customers/{customer}", None),
+    ("get", "/api/customers/{customer}/addons", None),
+    ("get", "/api/customers/{customer}/totals?month=2026-10", None),
+    ("get", "/api/customers/{customer}/insights?month=2026-10", None),
+    ("get", "/api/customers/{customer}/totals/versions?month=2026-10", None),
+    ("get", "/api/customers/{customer}/totals/diff?month=2026-10&a=1&b=2", None),
+    ("get", "/api/customers/{customer}/sync-profiles", None),
+    ("post", "/api/customers/{customer}/cdr-imports", None),
+    ("post", "/usage/recalculate_total_usage/2026-10-01/{customer}", None),
+    ("post", "/simaction/simcard/modify-addons/{customer}", {"addonsAction": "activate"}),
+    ("post", "/api/partners/{customer}/recalculate", {"start_date": "2026-10-01", "end_date": "2026-10-01"}),
+    ("post", "/api/exports", {"customer_id": "{customer}", "cycle_start_date": "2026-10-01", "kind": "totals"}),
+    ("get", "/api/sync-profiles/{profile}", None),
+    ("post", "/sync-profile/manual-sync", {"sync_profile_id": "{profile}", "date": "2026-10-01"}),
+    ("get", "/api/sync-task/{task}/status", None),
+    ("get", "/api/jobs/{job}", None),
+    ("post", "/api/jobs/{job}/cancel", None),
+    ("post", "/api/jobs/{job}/retry-failed", None),
+    ("get", "/api/exports/{export}", None),
+    ("get", "/download/export/{export}", None),
+]
+
+
+def _fill(value, ids):
+    if isinstance(value, str):
+        filled = value.format(**ids)
+        return int(filled) if value.startswith("{") and filled.isdigit() else filled
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path", "body"), PROBES, ids=[f"{m} {p}" for m, p, _ in PROBES])
+def test_another_customers_object_is_indistinguishable_from_none(api_client, outsider, foreign_objects,
+                                                                 method, path, body):
+    client = api_client(outsider)
+    missing = dict.fromkeys(foreign_objects, MISSING)
+    answers = []
+    for ids in (foreign_objects, missing):
+        send = getattr(client, method)
+        response = send(_fill(path, ids), _fill(body, ids)) if body else send(_fill(path, ids))
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 404, answers
+
+
+PAGES = [
+    ("get", "/customers/{customer}/usage/"),
+    ("get", "/customers/{customer}/usage/content"),
+    ("post", "/customers/{customer}/usage/recalculate"),
+    ("get", "/customers/{customer}/usage/diff?a=1&b=2"),
+    ("get", "/customers/{customer}/usage/jobs/{job}"),
+    ("get", "/customers/{customer}/sync-profiles/"),
+    ("post", "/sync-profiles/{profile}/start"),
+    ("get", "/sync-tasks/{task}/status"),
+    ("get", "/admin/cost-centers/{customer}/"),
+    ("post", "/customers/{customer}/exports/start"),
+    ("get", "/exports/{export}/status"),
+    ("get", "/admin/sim-cards/simacties/{customer}/overview"),
+    ("get", "/jobs/{job}/"),
+    ("get", "/jobs/{job}/status"),
+    ("post", "/jobs/{job}/cancel"),
+    ("post", "/jobs/{job}/retry-failed"),
+    ("get", "/admin/sim-cards/simacties/jobs/{job}"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path"), PAGES, ids=[f"{m} {p}" for m, p in PAGES])
+def test_pages_hide_another_customers_object_like_a_missing_one(client, outsider, foreign_objects, method,
+                                                                path):
+    client.force_login(outsider)
+    missing = dict.fromkeys(foreign_objects, MISSING)
+    statuses = [getattr(client, method)(path.format(**ids)).status_code for ids in (foreign_objects, missing)]
+    assert statuses == [404, 404]
+
+
+@pytest.mark.django_db
+def test_a_customer_one_may_see_but_not_change_is_still_403(api_client, viewer, customer):
+    client = api_client(viewer)
+    assert client.post(f"/usage/recalculate_total_usage/2026-10-01/{customer.pk}").status_code == 403
+    assert client.post(f"/simaction/simcard/modify-addons/{customer.pk}",
+                       {"addonsAction": "activate"}).status_code == 403
+    assert client.post(f"/api/partners/{customer.pk}/recalculate",
+                       {"start_date": "2026-10-01", "end_date": "2026-10-01"}).status_code == 403
+    assert client.post("/api/exports", {"customer_id": customer.pk, "cycle_start_date": "2026-10-01",
+                                        "kind": "totals"}).status_code == 403

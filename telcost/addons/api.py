@@ -1,7 +1,5 @@
 """The seed's addon endpoint and the customer's addons."""
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -9,7 +7,6 @@ from telcost.accounts.rules import MANAGE_ADDONS
 from telcost.addons.selectors import addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
 from telcost.customers.api import customer_for
-from telcost.customers.models import Customer
 
 router = Router(tags=["addons"])
 
@@ -21,11 +18,7 @@ class ModifyAddonsIn(Schema):
 
 @router.post("/simaction/simcard/modify-addons/{customer_id}", response={202: dict})
 def modify_addons(request, customer_id: int, payload: ModifyAddonsIn):
-    customer = Customer.objects.filter(pk=customer_id).first()
-    if customer is None:
-        raise Http404("Customer not found")
-    if not request.user.has_perm(MANAGE_ADDONS, customer):
-        raise PermissionDenied("Unauthorized")
+    customer = customer_for(request, customer_id, MANAGE_ADDONS)
     try:
         job = addon_change_dispatch(customer=customer, user=request.user, action=payload.addonsAction,
                                     addon_type=payload.addon_type)

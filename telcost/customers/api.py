@@ -2,7 +2,6 @@
 
 from typing import Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import Body, Field, Router, Schema, Status
 from ninja.errors import HttpError
@@ -10,7 +9,7 @@ from ninja.errors import HttpError
 from telcost.accounts.api import require_staff
 from telcost.accounts.rules import VIEW
 from telcost.customers.models import Customer, RatePlan
-from telcost.customers.selectors import customer_as_dict, customers_visible_to
+from telcost.customers.selectors import customer_as_dict, customer_for_user, customers_visible_to
 from telcost.customers.services import CustomerInputError, customer_create, rate_plan_create
 
 router = Router(tags=["customers"])
@@ -59,13 +58,9 @@ def list_customers(request):
 
 
 def customer_for(request, customer_id: int, perm: str = VIEW) -> Customer:
-    """The customer, 404 if unknown, 403 without `perm` (the rule every customer endpoint shares)."""
-    customer = Customer.objects.select_related("rate_plan", "totals_calculated_by").filter(pk=customer_id).first()
-    if customer is None:
-        raise Http404("Customer not found")
-    if not request.user.has_perm(perm, customer):
-        raise PermissionDenied("Unauthorized")
-    return customer
+    """The customer; 404 if unknown or not the user's to see, 403 without `perm`."""
+    return customer_for_user(user=request.user, customer_id=customer_id, perm=perm,
+                             queryset=Customer.objects.select_related("rate_plan", "totals_calculated_by"))
 
 
 @router.get("/api/customers/{customer_id}")

@@ -2,18 +2,18 @@
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.rules import EXPORT, VIEW
-from telcost.customers.models import Customer
+from telcost.accounts.rules import EXPORT
+from telcost.customers.api import customer_for
 from telcost.exports.models import ExportJob
 from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
+from telcost.usage.cycles import BadCycle, requested_month
 
 router = Router(tags=["exports"])
 
@@ -32,11 +32,11 @@ class ExportIn(Schema):
 
 @router.post("/api/exports", response={202: dict})
 def create_export(request, payload: ExportIn):
-    customer = Customer.objects.filter(pk=payload.customer_id).first()
-    if customer is None or not request.user.has_perm(VIEW, customer):
-        raise Http404("Customer not found")
-    if not request.user.has_perm(EXPORT, customer):
-        raise PermissionDenied("Unauthorized")
+    customer = customer_for(request, payload.customer_id, EXPORT)
+    try:
+        requested_month(payload.cycle_start_date)
+    except BadCycle as exc:
+        raise HttpError(400, str(exc)) from None
     try:
         export = export_request(customer=customer, user=request.user, cycle_start_date=payload.cycle_start_date,
                                 kind=payload.kind, fmt=payload.format)

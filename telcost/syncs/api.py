@@ -1,18 +1,18 @@
 """Sync profiles and manual syncs: POST /api/sync-profiles, POST /sync-profile/manual-sync,
 GET /api/sync-task/{id}/status."""
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.api import require_staff
-from telcost.accounts.rules import SYNC, VIEW
+from telcost.accounts.rules import SYNC
+from telcost.customers.api import customer_for
 from telcost.customers.models import Customer
+from telcost.customers.selectors import require_customer_right
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.selectors import sync_profile_as_dict, sync_task_status
 from telcost.syncs.services import SyncInputError, sync_manual_dispatch, sync_profile_create
-from telcost.usage.cycles import BadCycle, parse_cycle_date
+from telcost.usage.cycles import BadCycle, requested_month
 
 router = Router(tags=["syncs"])
 
@@ -49,19 +49,15 @@ def create_sync_profile(request, payload: SyncProfileIn):
 
 @router.get("/api/customers/{customer_id}/sync-profiles")
 def list_sync_profiles(request, customer_id: int):
-    customer = Customer.objects.filter(pk=customer_id).first()
-    if customer is None:
-        raise Http404("Customer not found")
-    if not request.user.has_perm(VIEW, customer):
-        raise PermissionDenied("Unauthorized")
+    customer = customer_for(request, customer_id)
     return [sync_profile_as_dict(p) for p in customer.sync_profiles.all()]
 
 
 @router.get("/api/sync-profiles/{profile_id}")
 def get_sync_profile(request, profile_id: int):
     profile = SyncProfile.objects.select_related("customer").filter(pk=profile_id).first()
-    if profile is None or not request.user.has_perm(VIEW, profile.customer):
-        raise Http404("Sync profile not found")
+    require_customer_right(user=request.user, customer=profile and profile.customer,
+                           not_found="Sync profile not found")
     tasks = profile.tasks.select_related("job")[:10]
     return {**sync_profile_as_dict(profile), "customer_id": profile.customer_id,
             "last_scheduled_run_at": profile.last_scheduled_run_at,
@@ -71,12 +67,10 @@ def get_sync_profile(request, profile_id: int):
 @router.post("/sync-profile/manual-sync", response={202: dict})
 def manual_sync(request, payload: ManualSyncIn):
     profile = SyncProfile.objects.select_related("customer").filter(pk=payload.sync_profile_id).first()
-    if profile is None:
-        raise Http404("Sync profile not found")
-    if not request.user.has_perm(SYNC, profile.customer):
-        raise PermissionDenied("Unauthorized")
+    require_customer_right(user=request.user, customer=profile and profile.customer, perm=SYNC,
+                           not_found="Sync profile not found")
     try:
-        cycle_start = parse_cycle_date(payload.date)
+        cycle_start = requested_month(payload.date)
         task = sync_manual_dispatch(profile=profile, cycle_start=cycle_start, user=request.user)
     except (BadCycle, SyncInputError) as exc:
         raise HttpError(400, str(exc)) from None
@@ -86,8 +80,6 @@ def manual_sync(request, payload: ManualSyncIn):
 @router.get("/api/sync-task/{task_id}/status")
 def sync_task_status_endpoint(request, task_id: int):
     task = SyncTask.objects.select_related("profile__customer", "job").filter(pk=task_id).first()
-    if task is None or not request.user.has_perm(VIEW, task.profile.customer):
-        raise Http404("Sync task not found")
-    if not request.user.has_perm(SYNC, task.profile.customer):
-        raise PermissionDenied("Unauthorized")
+    require_customer_right(user=request.user, customer=task and task.profile.customer, perm=SYNC,
+                           not_found="Sync task not found")
     return sync_task_status(task)

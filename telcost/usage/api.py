@@ -1,14 +1,13 @@
 """Workflow 1's endpoints: the seed's recalculate URL, and totals / insights / versions to read."""
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import Router, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import RECALCULATE
 from telcost.customers.api import customer_for
-from telcost.customers.selectors import customer_named_by
-from telcost.usage.cycles import BadCycle, parse_cycle_date, parse_month
+from telcost.customers.selectors import customer_named_by, require_customer_right
+from telcost.usage.cycles import BadCycle, requested_month
 from telcost.usage.recalculation import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
     insights_get,
@@ -22,7 +21,7 @@ router = Router(tags=["usage"])
 
 def _month(month: str):
     try:
-        return parse_month(month)
+        return requested_month(month, month_only=True)
     except BadCycle as exc:
         raise HttpError(400, str(exc)) from None
 
@@ -31,12 +30,10 @@ def _month(month: str):
 def recalculate_total_usage(request, date: str, customer_id: str):
     # The seed's message for an unknown customer; ids that are not numbers are unknown too.
     customer = customer_named_by(customer_id)
-    if customer is None:
-        raise Http404("Invalid customer provided")
-    if not request.user.has_perm(RECALCULATE, customer):
-        raise PermissionDenied("Unauthorized")
+    require_customer_right(user=request.user, customer=customer, perm=RECALCULATE,
+                           not_found="Invalid customer provided")
     try:
-        cycle_start = parse_cycle_date(date)
+        cycle_start = requested_month(date)
     except BadCycle as exc:
         raise HttpError(400, str(exc)) from None
     job = recalculation_dispatch(customer=customer, cycle_start=cycle_start, user=request.user)

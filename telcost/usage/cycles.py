@@ -88,13 +88,16 @@ def parse_cycle_date(text: str) -> dt.date:
     return _within_years(_named_cycle(text), text)
 
 
-def requested_month(value: str | dt.date, *, today: dt.date | None = None) -> dt.date:
+def requested_month(value: str | dt.date, *, month_only: bool = False, today: dt.date | None = None) -> dt.date:
     """The month a user asks for (to recalculate, sync, export or read), as its cycle's first day.
 
-    `value` is a date or text (YYYY-MM, an ISO date or datetime). Only 2000-01 up to the current
-    month (Europe/Amsterdam) names a month that can have a bill; anything else is BadCycle with
-    the month named, so a future month never becomes a subscription-only bill.
+    `value` is a date or text (YYYY-MM, or unless `month_only` an ISO date or datetime). Only
+    2000-01 up to the current month (Europe/Amsterdam) names a month that can have a bill;
+    anything else is BadCycle with the month named, so a future month never becomes a
+    subscription-only bill.
     """
+    if month_only and not _MONTH.match((value or "").strip()):
+        raise BadCycle(_("month must be YYYY-MM, got %(text)r") % {"text": value})
     cycle_start = _named_cycle(value) if isinstance(value, str) else cycle_start_of(value)
     name = f"{cycle_start.year:04d}-{cycle_start.month:02d}"
     if cycle_start > cycle_start_of(today or timezone.localdate()):
