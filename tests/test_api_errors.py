@@ -201,7 +201,7 @@ PROBES = [
     ("get", "/api/customers/{customer}/totals/versions?month=2026-10", None),
     ("get", "/api/customers/{customer}/totals/diff?month=2026-10&a=1&b=2", None),
     ("get", "/api/customers/{customer}/sync-profiles", None),
-    ("post", "/api/customers/{customer}/cdr-imports", None),
+    ("post", "/api/customers/{customer}/cdr-imports", "FILE"),
     ("post", "/usage/recalculate_total_usage/2026-10-01/{customer}", None),
     ("post", "/simaction/simcard/modify-addons/{customer}", {"addonsAction": "activate"}),
     ("post", "/api/partners/{customer}/recalculate", {"start_date": "2026-10-01", "end_date": "2026-10-01"}),
@@ -235,7 +235,14 @@ def test_another_customers_object_is_indistinguishable_from_none(api_client, out
     answers = []
     for ids in (foreign_objects, missing):
         send = getattr(client, method)
-        response = send(_fill(path, ids), _fill(body, ids)) if body else send(_fill(path, ids))
+        if body == "FILE":
+            from django.core.files.uploadedfile import SimpleUploadedFile
+            from django.test.client import MULTIPART_CONTENT
+
+            upload = SimpleUploadedFile("cdrs.csv", b"external_id,msisdn\n", content_type="text/csv")
+            response = send(_fill(path, ids), {"file": upload}, content_type=MULTIPART_CONTENT)
+        else:
+            response = send(_fill(path, ids), _fill(body, ids)) if body else send(_fill(path, ids))
         answers.append((response.status_code, response.json()))
     assert answers[0] == answers[1]
     assert answers[0][0] == 404, answers

@@ -5,6 +5,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from telcost.accounts.rules import SYNC
+from telcost.api_schemas import Out, answers
 from telcost.customers.selectors import customer_for_user
 from telcost.usage.import_services import cdr_import_dispatch
 from telcost.usage.imports import ImportRefused
@@ -12,12 +13,16 @@ from telcost.usage.imports import ImportRefused
 router = Router(tags=["imports"])
 
 
-@router.post("/api/customers/{customer_id}/cdr-imports", response={202: dict})
-def cdr_import(request, customer_id: int, file: File[UploadedFile] = None):
+class ImportAccepted(Out):
+    job_id: int
+    status_url: str
+
+
+# 413: an upload over the size limit (issue 14.3).
+@router.post("/api/customers/{customer_id}/cdr-imports", response=answers({202: ImportAccepted}, 403, 404, 413))
+def cdr_import(request, customer_id: int, file: File[UploadedFile]):
     # Importing changes what a customer is billed: managers and staff only.
     customer = customer_for_user(user=request.user, customer_id=customer_id, perm=SYNC)
-    if file is None:
-        raise HttpError(400, "file: a CSV file is required (multipart field 'file')")
     try:
         job = cdr_import_dispatch(customer=customer, upload=file, user=request.user)
     except ImportRefused as exc:

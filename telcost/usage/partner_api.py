@@ -1,11 +1,13 @@
 """POST /api/partners/{customer_id}/recalculate (workflow 6)."""
 
 import datetime as dt
+from typing import Literal
 
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import RECALCULATE
+from telcost.api_schemas import Out, answers
 from telcost.customers.selectors import customer_for_user
 from telcost.usage.partner_recalculation import BadRange, partner_recalculation_dispatch
 
@@ -17,14 +19,14 @@ class RangeIn(Schema):
     end_date: dt.date
 
 
-class RangeOut(Schema):
-    status: str
+class RangeOut(Out):
+    status: Literal["success"]
     months_processed: int
     job_id: int
     joined: bool
 
 
-@router.post("/api/partners/{customer_id}/recalculate", response={202: RangeOut})
+@router.post("/api/partners/{customer_id}/recalculate", response=answers({202: RangeOut}, 403, 404))
 def partner_recalculate(request, customer_id: int, payload: RangeIn):
     # Staff, or a manager of that partner (managers of the partner hold RECALCULATE on it).
     customer = customer_for_user(user=request.user, customer_id=customer_id, perm=RECALCULATE,
