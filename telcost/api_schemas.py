@@ -23,17 +23,30 @@ class Out(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-Money = Annotated[str, Field(pattern=r"^-?[0-9]+\.[0-9]{4}$", description="a decimal with 4 places")]
-Month = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}$",
-                             description="YYYY-MM, from 2000-01 to the current month (Europe/Amsterdam)")]
+Money = Annotated[
+    str, Field(pattern=r"^-?[0-9]+\.[0-9]{4}$", description="a decimal with 4 places")
+]
+Month = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{4}-[0-9]{2}$",
+        description="YYYY-MM, from 2000-01 to the current month (Europe/Amsterdam)",
+    ),
+]
 # What the seed's URLs and the manual sync accept for a month: YYYY-MM, an ISO date or datetime.
-CycleDate = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}(-[0-9]{2}([T ][^/]+)?)?$", max_length=40,
-                                 description="YYYY-MM or an ISO 8601 date (or datetime) naming a month "
-                                             "from 2000-01 to the current one")]
+CycleDate = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{4}-[0-9]{2}(-[0-9]{2}([T ][^/]+)?)?$",
+        max_length=40,
+        description="YYYY-MM or an ISO 8601 date (or datetime) naming a month "
+        "from 2000-01 to the current one",
+    ),
+]
 
 
 def errors(*statuses: int) -> dict[int, type[Error]]:
-    """{status: Error} for the error statuses an operation answers; 400 and 401 for all but login."""
+    """{status: Error} for each error status an operation answers."""
     return dict.fromkeys(statuses, Error)
 
 

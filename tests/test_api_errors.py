@@ -5,7 +5,9 @@ import pytest
 
 @pytest.mark.django_db
 def test_malformed_json_is_400(api_client, staff_user):
-    response = api_client(staff_user).post("/api/customers", "{not json", content_type="application/json")
+    response = api_client(staff_user).post(
+        "/api/customers", "{not json", content_type="application/json"
+    )
     assert response.status_code == 400 and "error" in response.json()
 
 
@@ -39,12 +41,16 @@ def test_session_post_with_csrf_works(staff_user):
     client.force_login(staff_user)
     client.get("/")  # any page with a form sets the CSRF cookie
     token = client.cookies["csrftoken"].value
-    response = client.post("/api/customers", {"name": "x"}, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    response = client.post(
+        "/api/customers", {"name": "x"}, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
     assert response.status_code == 201
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/jobs/99999999999999999999", "/api/customers/-1", "/api/jobs/abc"])
+@pytest.mark.parametrize(
+    "path", ["/api/jobs/99999999999999999999", "/api/customers/-1", "/api/jobs/abc"]
+)
 def test_absurd_ids_are_4xx(api_client, staff_user, path):
     response = api_client(staff_user).get(path)
     assert 400 <= response.status_code < 500 and "error" in response.json()
@@ -63,8 +69,10 @@ def test_a_superscript_digit_as_customer_id_is_an_unknown_customer(api_client, m
 @pytest.mark.django_db
 def test_the_simacties_form_with_a_superscript_customer_id_is_refused(client, manager):
     client.force_login(manager)
-    response = client.post("/admin/sim-cards/simacties/submit",
-                           {"customer_id": "³", "action_type": "addons", "addonsAction": "activate"})
+    response = client.post(
+        "/admin/sim-cards/simacties/submit",
+        {"customer_id": "³", "action_type": "addons", "addonsAction": "activate"},
+    )
     assert response.status_code == 404 and b"Customer not found" in response.content
 
 
@@ -87,20 +95,26 @@ def test_a_nul_byte_in_a_json_body_is_400_even_unauthenticated(api_client):
 @pytest.mark.django_db
 def test_an_escaped_backslash_before_u0000_is_no_nul_byte(api_client):
     # The JSON text `"admin\\u0000"` is the six characters `\u0000`, not a NUL: answered normally.
-    response = api_client().post("/api/auth/token", '{"username": "admin\\\\u0000", "password": "x"}')
+    response = api_client().post(
+        "/api/auth/token", '{"username": "admin\\\\u0000", "password": "x"}'
+    )
     assert response.status_code == 401
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/rate-plans/biz%00", "/api/customers/1/totals?month=2026-01%00",
-                                  "/api/customers?x%00=1"])
+@pytest.mark.parametrize(
+    "path",
+    ["/api/rate-plans/biz%00", "/api/customers/1/totals?month=2026-01%00", "/api/customers?x%00=1"],
+)
 def test_a_nul_byte_in_a_path_or_query_is_400(api_client, staff_user, path):
     response = api_client(staff_user).get(path)
     assert response.status_code == 400 and "NUL" in response.json()["error"]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data"])
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data"]
+)
 def test_a_nul_byte_in_a_form_field_is_400(client, staff_user, content_type):
     from urllib.parse import urlencode
 
@@ -128,7 +142,11 @@ def request_log():
     import logging
 
     stream = io.StringIO()
-    handlers = [h for h in logging.getLogger("django.request").handlers if isinstance(h, logging.StreamHandler)]
+    handlers = [
+        h
+        for h in logging.getLogger("django.request").handlers
+        if isinstance(h, logging.StreamHandler)
+    ]
     previous = [handler.setStream(stream) for handler in handlers]
     yield stream
     for handler, old in zip(handlers, previous, strict=True):
@@ -136,8 +154,9 @@ def request_log():
 
 
 @pytest.mark.django_db
-def test_an_uncaught_exception_on_an_api_path_is_a_json_500_and_logged(api_client, staff_user, monkeypatch,
-                                                                       request_log):
+def test_an_uncaught_exception_on_an_api_path_is_a_json_500_and_logged(
+    api_client, staff_user, monkeypatch, request_log
+):
     _break_customer_list(monkeypatch)
     client = api_client(staff_user)
     client.raise_request_exception = False
@@ -152,8 +171,9 @@ def test_an_uncaught_exception_on_an_api_path_is_a_json_500_and_logged(api_clien
 
 
 @pytest.mark.django_db
-def test_an_uncaught_exception_on_a_page_is_the_styled_500_page(client, staff_user, monkeypatch,
-                                                                request_log):
+def test_an_uncaught_exception_on_a_page_is_the_styled_500_page(
+    client, staff_user, monkeypatch, request_log
+):
     import telcost.web.views
 
     def broken(*args, **kwargs):
@@ -183,13 +203,31 @@ def foreign_objects(db, staff_user):
     from tests.factories import CustomerFactory
 
     other = CustomerFactory(name="Someone else BV")
-    job = Job.objects.create(kind="recalculate_totals", customer=other, status="failed",
-                             params={"cycle_start": "2026-10-01"})
-    profile = SyncProfile.objects.create(customer=other, name="p", provider="file_drop", settings={"path": "/tmp"})
+    job = Job.objects.create(
+        kind="recalculate_totals",
+        customer=other,
+        status="failed",
+        params={"cycle_start": "2026-10-01"},
+    )
+    profile = SyncProfile.objects.create(
+        customer=other, name="p", provider="file_drop", settings={"path": "/tmp"}
+    )
     task = SyncTask.objects.create(profile=profile, cycle_start=dt.date(2026, 10, 1), job=job)
-    export = ExportJob.objects.create(customer=other, cycle_start_date=dt.date(2026, 10, 1), kind="totals",
-                                      format="csv", requested_by=staff_user, job=job)
-    return {"customer": other.pk, "job": job.pk, "profile": profile.pk, "task": task.pk, "export": export.pk}
+    export = ExportJob.objects.create(
+        customer=other,
+        cycle_start_date=dt.date(2026, 10, 1),
+        kind="totals",
+        format="csv",
+        requested_by=staff_user,
+        job=job,
+    )
+    return {
+        "customer": other.pk,
+        "job": job.pk,
+        "profile": profile.pk,
+        "task": task.pk,
+        "export": export.pk,
+    }
 
 
 MISSING = 987654321
@@ -204,8 +242,16 @@ PROBES = [
     ("post", "/api/customers/{customer}/cdr-imports", "FILE"),
     ("post", "/usage/recalculate_total_usage/2026-10-01/{customer}", None),
     ("post", "/simaction/simcard/modify-addons/{customer}", {"addonsAction": "activate"}),
-    ("post", "/api/partners/{customer}/recalculate", {"start_date": "2026-10-01", "end_date": "2026-10-01"}),
-    ("post", "/api/exports", {"customer_id": "{customer}", "cycle_start_date": "2026-10-01", "kind": "totals"}),
+    (
+        "post",
+        "/api/partners/{customer}/recalculate",
+        {"start_date": "2026-10-01", "end_date": "2026-10-01"},
+    ),
+    (
+        "post",
+        "/api/exports",
+        {"customer_id": "{customer}", "cycle_start_date": "2026-10-01", "kind": "totals"},
+    ),
     ("get", "/api/sync-profiles/{profile}", None),
     ("post", "/sync-profile/manual-sync", {"sync_profile_id": "{profile}", "date": "2026-10-01"}),
     ("get", "/api/sync-task/{task}/status", None),
@@ -228,8 +274,9 @@ def _fill(value, ids):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("method", "path", "body"), PROBES, ids=[f"{m} {p}" for m, p, _ in PROBES])
-def test_another_customers_object_is_indistinguishable_from_none(api_client, outsider, foreign_objects,
-                                                                 method, path, body):
+def test_another_customers_object_is_indistinguishable_from_none(
+    api_client, outsider, foreign_objects, method, path, body
+):
     client = api_client(outsider)
     missing = dict.fromkeys(foreign_objects, MISSING)
     answers = []
@@ -239,7 +286,9 @@ def test_another_customers_object_is_indistinguishable_from_none(api_client, out
             from django.core.files.uploadedfile import SimpleUploadedFile
             from django.test.client import MULTIPART_CONTENT
 
-            upload = SimpleUploadedFile("cdrs.csv", b"external_id,msisdn\n", content_type="text/csv")
+            upload = SimpleUploadedFile(
+                "cdrs.csv", b"external_id,msisdn\n", content_type="text/csv"
+            )
             response = send(_fill(path, ids), {"file": upload}, content_type=MULTIPART_CONTENT)
         else:
             response = send(_fill(path, ids), _fill(body, ids)) if body else send(_fill(path, ids))
@@ -271,21 +320,41 @@ PAGES = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("method", "path"), PAGES, ids=[f"{m} {p}" for m, p in PAGES])
-def test_pages_hide_another_customers_object_like_a_missing_one(client, outsider, foreign_objects, method,
-                                                                path):
+def test_pages_hide_another_customers_object_like_a_missing_one(
+    client, outsider, foreign_objects, method, path
+):
     client.force_login(outsider)
     missing = dict.fromkeys(foreign_objects, MISSING)
-    statuses = [getattr(client, method)(path.format(**ids)).status_code for ids in (foreign_objects, missing)]
+    statuses = [
+        getattr(client, method)(path.format(**ids)).status_code
+        for ids in (foreign_objects, missing)
+    ]
     assert statuses == [404, 404]
 
 
 @pytest.mark.django_db
 def test_a_customer_one_may_see_but_not_change_is_still_403(api_client, viewer, customer):
     client = api_client(viewer)
-    assert client.post(f"/usage/recalculate_total_usage/2026-10-01/{customer.pk}").status_code == 403
-    assert client.post(f"/simaction/simcard/modify-addons/{customer.pk}",
-                       {"addonsAction": "activate"}).status_code == 403
-    assert client.post(f"/api/partners/{customer.pk}/recalculate",
-                       {"start_date": "2026-10-01", "end_date": "2026-10-01"}).status_code == 403
-    assert client.post("/api/exports", {"customer_id": customer.pk, "cycle_start_date": "2026-10-01",
-                                        "kind": "totals"}).status_code == 403
+    assert (
+        client.post(f"/usage/recalculate_total_usage/2026-10-01/{customer.pk}").status_code == 403
+    )
+    assert (
+        client.post(
+            f"/simaction/simcard/modify-addons/{customer.pk}", {"addonsAction": "activate"}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/api/partners/{customer.pk}/recalculate",
+            {"start_date": "2026-10-01", "end_date": "2026-10-01"},
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/api/exports",
+            {"customer_id": customer.pk, "cycle_start_date": "2026-10-01", "kind": "totals"},
+        ).status_code
+        == 403
+    )

@@ -29,7 +29,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 EXAMPLES_PER_OPERATION = 25
 SEED = int(os.environ.get("TELCOST_FUZZ_SEED", "20261201"))
-CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+CHECKS = ",".join([
+    "not_a_server_error", "status_code_conformance", "content_type_conformance",
+    "response_schema_conformance",
+])
 MONTH = dt.date(2026, 9, 1)  # the month of add_cdr's CDRs
 
 
@@ -66,11 +69,14 @@ def fuzz_tokens(rated_customer, drain_jobs, tmp_path) -> dict[str, str]:
     for _ in range(2):  # two versions of the totals, for versions and diff
         recalculation_dispatch(customer=customer, cycle_start=MONTH, user=users["manager"])
         drain_jobs()
-    export_request(customer=customer, user=users["manager"], cycle_start_date=MONTH, kind="totals", fmt="csv")
+    export_request(
+        customer=customer, user=users["manager"], cycle_start_date=MONTH, kind="totals", fmt="csv"
+    )
     drops = tmp_path / "drops"
     drops.mkdir()
-    profile = SyncProfile.objects.create(customer=customer, name="drops", provider="file_drop",
-                                         settings={"path": str(drops)})
+    profile = SyncProfile.objects.create(
+        customer=customer, name="drops", provider="file_drop", settings={"path": str(drops)}
+    )
     sync_manual_dispatch(profile=profile, cycle_start=MONTH, user=users["manager"])
     drain_jobs()
     return {role: ApiToken.issue(user)[1] for role, user in users.items()}
@@ -91,20 +97,47 @@ def _dictionaries_config(path: Path) -> Path:
 
     dictionaries = {
         "customers": [*ids(Customer), "³"],
-        "jobs": ids(Job), "exports": ids(ExportJob), "profiles": ids(SyncProfile), "tasks": ids(SyncTask),
+        "jobs": ids(Job),
+        "exports": ids(ExportJob),
+        "profiles": ids(SyncProfile),
+        "tasks": ids(SyncTask),
         "months": [f"{MONTH:%Y-%m}", "9999-12", "0001-01", "2030-01", "2026-09\u0000"],
-        "dates": [f"{MONTH:%Y-%m-%d}", f"{MONTH:%Y-%m}", "9999-12-01", "0001-01-01", "2030-01-31",
-                  "9999-12-31T23:59:00+00:00", "0001-01-01T00:00:00+14:00", "2026-09-01\u0000"],
+        "dates": [
+            f"{MONTH:%Y-%m-%d}",
+            f"{MONTH:%Y-%m}",
+            "9999-12-01",
+            "0001-01-01",
+            "2030-01-31",
+            "9999-12-31T23:59:00+00:00",
+            "0001-01-01T00:00:00+14:00",
+            "2026-09-01\u0000",
+        ],
         "text": ["\u0000", "fuzz-staff\u0000", *RatePlan.objects.values_list("code", flat=True)],
     }
     bindings = {
         "customers": ["path.customer_id", "body.customer_id", "body.partner_id"],
-        "jobs": ["path.job_id"], "exports": ["path.export_id"], "profiles": ["path.profile_id",
-                                                                             "body.sync_profile_id"],
-        "tasks": ["path.task_id"], "months": ["query.month"],
-        "dates": ["path.date", "body.date", "body.cycle_start_date", "body.start_date", "body.end_date"],
-        "text": ["path.code", "body.username", "body.password", "body.name", "body.rate_plan",
-                 "body.external_ref", "body.schedule", "body.email"],
+        "jobs": ["path.job_id"],
+        "exports": ["path.export_id"],
+        "profiles": ["path.profile_id", "body.sync_profile_id"],
+        "tasks": ["path.task_id"],
+        "months": ["query.month"],
+        "dates": [
+            "path.date",
+            "body.date",
+            "body.cycle_start_date",
+            "body.start_date",
+            "body.end_date",
+        ],
+        "text": [
+            "path.code",
+            "body.username",
+            "body.password",
+            "body.name",
+            "body.rate_plan",
+            "body.external_ref",
+            "body.schedule",
+            "body.email",
+        ],
     }
     lines = []
     for name, values in dictionaries.items():
@@ -123,12 +156,28 @@ def live_api(subprocess_env, tmp_path):
     log_path = tmp_path / "server.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "telcost.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--threads", "4", "--timeout", "60",
-             # Request lines over gunicorn's 4 KB are its 414 page, before the app: the fuzzer's
-             # long query strings are for the app to answer.
-             "--limit-request-line", "0"],
-            env=subprocess_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "telcost.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                "--timeout",
+                "60",
+                # Request lines over gunicorn's 4 KB are its 414 page, before the app: the fuzzer's
+                # long query strings are for the app to answer.
+                "--limit-request-line",
+                "0",
+            ],
+            env=subprocess_env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -154,20 +203,49 @@ def test_every_operation_answers_as_its_schema_says_for_every_role(fuzz_tokens, 
     assert st, "schemathesis is installed with the test extras (pip install -e '.[test]')"
     # Requests take turns among the roles (tests/fuzz_auth.py); "nobody" sends no token.
     roles = {**fuzz_tokens, "a wrong token": "not-a-token", "nobody": ""}
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz_auth", "PYTHONPATH": str(ROOT),
-           "TELCOST_FUZZ_TOKENS": json.dumps(roles)}
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.fuzz_auth",
+        "PYTHONPATH": str(ROOT),
+        "TELCOST_FUZZ_TOKENS": json.dumps(roles),
+    }
     config = _dictionaries_config(tmp_path / "schemathesis.toml")
     command = [
-        st, "--config-file", str(config), "run", f"{base}/api/openapi.json", "--url", base,
-        "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", str(SEED), "--checks", CHECKS,
-        "--phases", "examples,coverage,fuzzing", "--workers", "1", "--generation-database", "none",
-        "--request-timeout", "30", "--no-color", "--output-truncate", "false",
+        st,
+        "--config-file",
+        str(config),
+        "run",
+        f"{base}/api/openapi.json",
+        "--url",
+        base,
+        "--max-examples",
+        str(EXAMPLES_PER_OPERATION),
+        "--seed",
+        str(SEED),
+        "--checks",
+        CHECKS,
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--workers",
+        "1",
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "30",
+        "--no-color",
+        "--output-truncate",
+        "false",
     ]
     started = time.monotonic()
     # In tmp_path: schemathesis keeps a cache of crashes to replay in its working directory.
-    run = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=900)
+    run = subprocess.run(
+        command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=900
+    )
     print(f"schemathesis: exit {run.returncode} in {time.monotonic() - started:.0f}s")
     print(run.stdout[-4000:])
-    server_errors = [line for line in server_log.read_text().splitlines() if "Internal Server Error" in line]
+    server_errors = [
+        line for line in server_log.read_text().splitlines() if "Internal Server Error" in line
+    ]
     assert run.returncode == 0 and not server_errors, (
-        f"{run.stdout[-30000:]}\n{run.stderr[-3000:]}\nserver: {server_errors[:20]}")
+        f"{run.stdout[-30000:]}\n{run.stderr[-3000:]}\nserver: {server_errors[:20]}"
+    )

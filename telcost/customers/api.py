@@ -85,8 +85,9 @@ def list_customers(request):
 
 def customer_for(request, customer_id: int, perm: str = VIEW) -> Customer:
     """The customer; 404 if unknown or not the user's to see, 403 without `perm`."""
+    customers = Customer.objects.select_related("rate_plan", "totals_calculated_by")
     return customer_for_user(user=request.user, customer_id=customer_id, perm=perm,
-                             queryset=Customer.objects.select_related("rate_plan", "totals_calculated_by"))
+                             queryset=customers)
 
 
 @router.get("/api/customers/{customer_id}", response=answers({200: CustomerOut}, 404))

@@ -23,7 +23,7 @@ def customers_visible_to(user) -> QuerySet[Customer]:
 def customer_named_by(text: str | None) -> Customer | None:
     """The customer a path segment or form field names, or None: only ASCII digits are an id.
 
-    str.isdigit() also accepts '³' or '٣', which int() refuses; out-of-range ids simply match nothing.
+    str.isdigit() also accepts '³' or '٣', which int() refuses; out-of-range ids match nothing.
     """
     if not text or not (text.isascii() and text.isdigit()):
         return None
@@ -41,7 +41,8 @@ def require_customer_right(*, user, customer: Customer | None, perm: str = VIEW,
         raise PermissionDenied("Unauthorized")
 
 
-def customer_for_user(*, user, customer_id: int, perm: str = VIEW, not_found: str = CUSTOMER_NOT_FOUND,
+def customer_for_user(*, user, customer_id: int, perm: str = VIEW,
+                      not_found: str = CUSTOMER_NOT_FOUND,
                       queryset: QuerySet[Customer] | None = None) -> Customer:
     """The customer by id under require_customer_right's rule."""
     queryset = Customer.objects.all() if queryset is None else queryset

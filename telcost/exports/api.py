@@ -53,7 +53,8 @@ class ExportOut(Out):
 
 # The file itself; its errors are JSON like every other.
 _FILE = {"description": "The export's file", "content": {
-    CONTENT_TYPES[fmt]: {"schema": {"type": "string", "format": "binary"}} for fmt in CONTENT_TYPES}}
+    content_type: {"schema": {"type": "string", "format": "binary"}}
+    for content_type in CONTENT_TYPES.values()}}
 
 
 @router.post("/api/exports", response=answers({202: ExportAccepted}, 403, 404))

@@ -195,7 +195,8 @@ def _record_failure(step: Step, attempt: int, definition: StepDefinition, exc: B
             # An unexpected exception: its type is part of what the user needs to know,
             # and its traceback part of what the operator does (a bug, like a view's 500).
             message = f"{type(exc).__name__}: {message}"
-        logger.warning("step %s %s failed: %s", step.pk, step.name, message, exc_info=exc if unexpected else None)
+        logger.warning("step %s %s failed: %s", step.pk, step.name, message,
+                       exc_info=exc if unexpected else None)
         fail_step(step, f"{step.name}: {message}", now=now)
 
 

@@ -295,8 +295,9 @@ def job_retry_failed(*, job: Job, created_by=None) -> list[Job]:
         retried.append(new)
     # Recount rather than subtract: children cancelled with their parent were never counted
     # (the parent had already ended), so subtracting them went below zero.
+    succeeded = [Job.Status.COMPLETED, Job.Status.COMPLETED_WITH_FAILURES]
     counts = job.children.aggregate(
-        done=Count("pk", filter=Q(status__in=[Job.Status.COMPLETED, Job.Status.COMPLETED_WITH_FAILURES])),
+        done=Count("pk", filter=Q(status__in=succeeded)),
         failed=Count("pk", filter=Q(status__in=[Job.Status.FAILED, Job.Status.CANCELLED])),
     )
     Job.objects.filter(pk=job.pk).update(

@@ -91,7 +91,8 @@ def create_sync_profile(request, payload: SyncProfileIn):
     return Status(201, {"id": profile.pk})
 
 
-@router.get("/api/customers/{customer_id}/sync-profiles", response=answers({200: list[SyncProfileOut]}, 404))
+@router.get("/api/customers/{customer_id}/sync-profiles",
+            response=answers({200: list[SyncProfileOut]}, 404))
 def list_sync_profiles(request, customer_id: int):
     customer = customer_for(request, customer_id)
     return [sync_profile_as_dict(p) for p in customer.sync_profiles.all()]

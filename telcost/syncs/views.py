@@ -39,8 +39,8 @@ def start_sync(request, profile_id: int):
     require_customer_right(user=request.user, customer=profile and profile.customer, perm=SYNC,
                            not_found="Sync profile not found")
     try:
-        task = sync_manual_dispatch(profile=profile, cycle_start=requested_month(request.POST.get("date", "")),
-                                    user=request.user)
+        month = requested_month(request.POST.get("date", ""))
+        task = sync_manual_dispatch(profile=profile, cycle_start=month, user=request.user)
     except (BadCycle, SyncInputError) as exc:
         return render(request, "syncs/_task_status.html", {"error": str(exc)}, status=400)
     return render(request, "syncs/_task_status.html", {"task": sync_task_status(task)})

@@ -146,13 +146,15 @@ def insights(request, customer_id: int, month: Month):
     return answer
 
 
-@router.get("/api/customers/{customer_id}/totals/versions", response=answers({200: list[VersionOut]}, 404))
+@router.get("/api/customers/{customer_id}/totals/versions",
+            response=answers({200: list[VersionOut]}, 404))
 def versions(request, customer_id: int, month: Month):
     customer = customer_for(request, customer_id)
     return totals_versions_list(customer=customer, cycle_start=_month(month))
 
 
-@router.get("/api/customers/{customer_id}/totals/diff", response=answers({200: VersionsDiffOut}, 404))
+@router.get("/api/customers/{customer_id}/totals/diff",
+            response=answers({200: VersionsDiffOut}, 404))
 def versions_diff(request, customer_id: int, month: Month, a: int, b: int):
     customer = customer_for(request, customer_id)
     if not (valid_version(a) and valid_version(b)):

@@ -19,7 +19,8 @@ class ImportAccepted(Out):
 
 
 # 413: an upload over the size limit (issue 14.3).
-@router.post("/api/customers/{customer_id}/cdr-imports", response=answers({202: ImportAccepted}, 403, 404, 413))
+@router.post("/api/customers/{customer_id}/cdr-imports",
+             response=answers({202: ImportAccepted}, 403, 404, 413))
 def cdr_import(request, customer_id: int, file: File[UploadedFile]):
     # Importing changes what a customer is billed: managers and staff only.
     customer = customer_for_user(user=request.user, customer_id=customer_id, perm=SYNC)

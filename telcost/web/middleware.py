@@ -59,7 +59,8 @@ _JSON_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _nul_in(query_dict) -> bool:
-    return any("\x00" in key or any("\x00" in v for v in values) for key, values in query_dict.lists())
+    return any("\x00" in key or any("\x00" in v for v in values)
+               for key, values in query_dict.lists())
 
 
 def _has_nul(request, view_func) -> bool:

@@ -66,7 +66,8 @@ def test_unexpected_exception_is_permanent_and_names_its_type(customer, drain_jo
 
 
 @pytest.mark.django_db
-def test_an_unexpected_exception_in_a_step_is_logged_with_its_traceback(customer, drain_jobs, caplog):
+def test_an_unexpected_exception_in_a_step_is_logged_with_its_traceback(customer, drain_jobs,
+                                                                        caplog):
     # A bug in a handler is an uncaught exception like a view's 500: the log says where it was.
     job_dispatch(kind="probe", steps=[StepSpec("Probe", {"crash": "bad value"})], customer=customer)
     with caplog.at_level("WARNING", logger="telcost.jobs"):
