@@ -34,6 +34,19 @@ def test_session_post_without_csrf_is_403(staff_user):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("token", [None, "not-a-token"])
+def test_an_unsafe_request_without_a_login_is_401_not_a_csrf_403(token):
+    # Without a session cookie there is no ambient authority to forge: the answer is "log in".
+    from django.test import Client
+
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/api/customers", {"name": "x"}, content_type="application/json", **headers)
+    assert response.status_code == 401 and response.json() == {"error": "Not logged in"}
+    assert client.delete("/api/auth/tokens/1", **headers).status_code == 401
+
+
+@pytest.mark.django_db
 def test_session_post_with_csrf_works(staff_user):
     from django.test import Client
 
