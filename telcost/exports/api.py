@@ -47,8 +47,13 @@ class ExportOut(Out):
     job_id: int | None
     rows: int
     error: str
-    mail_error: str
     expires_at: dt.datetime | None
+    # The link's mail: "" (not yet), sending, sent, retrying (see mail_next_at), failed.
+    mail_state: Literal[tuple(ExportJob.MailState.values)]
+    mail_error: str
+    mail_tries: int
+    mail_next_at: dt.datetime | None
+    mailed_at: dt.datetime | None
 
 
 # The file itself; its errors are JSON like every other.
