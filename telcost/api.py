@@ -5,6 +5,7 @@ Mounted at the site root so the seed's paths (/usage/..., /simaction/...,
 OpenAPI at /api/docs.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
@@ -24,6 +25,13 @@ class BearerToken(HttpBearer):
 
 class Session(SessionAuth):
     """Browser sessions; CSRF is enforced by SessionAuth for unsafe methods."""
+
+    def _get_key(self, request):
+        # No session cookie: nothing a forged request could ride on, so no CSRF check, and the
+        # answer is 401 "Not logged in" rather than a CSRF 403 (SPEC: 401 not logged in).
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request, key):
         user = super().authenticate(request, key)

@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "telcost.web.middleware.DutchFirstLocaleMiddleware",
+    "telcost.web.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -225,5 +226,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "telcost": {"handlers": ["console"], "level": env.env_str("TELCOST_LOG_LEVEL", "INFO")},
+        # Every uncaught exception (a 500) with its traceback; Django's default shows them only
+        # under DEBUG. Its own logger: not also printed again through "django".
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

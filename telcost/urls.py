@@ -17,3 +17,5 @@ urlpatterns = [
     path("", include("telcost.customers.urls")),
     path("", api.urls),
 ]
+
+handler500 = "telcost.web.views.server_error"

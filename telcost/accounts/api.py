@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 from telcost.accounts.selectors import api_tokens_live
 from telcost.accounts.services import AccountError, api_token_issue, api_token_revoke, user_create
 from telcost.accounts.throttle import LoginThrottled, client_address
+from telcost.api_schemas import Out, answers, errors
 
 router = Router(tags=["accounts"])
 
@@ -36,8 +37,8 @@ class TokenOut(Schema):
     expires_at: dt.datetime
 
 
-class ErrorOut(Schema):
-    error: str
+class CreatedId(Out):
+    id: int
 
 
 class MembershipIn(Schema):
@@ -57,8 +58,7 @@ def _raise(exc: AccountError):
     raise HttpError(exc.status, str(exc)) from None
 
 
-@router.post("/api/auth/token", auth=None,
-             response={200: TokenIssued, 401: ErrorOut, 429: ErrorOut})
+@router.post("/api/auth/token", auth=None, response={200: TokenIssued, **errors(400, 401, 429)})
 def token(request, payload: TokenIn):
     try:
         issued, raw = api_token_issue(username=payload.username, password=payload.password,
@@ -72,12 +72,12 @@ def token(request, payload: TokenIn):
     return {"token": raw, "id": issued.pk, "expires_at": issued.expires_at}
 
 
-@router.get("/api/auth/tokens", response=list[TokenOut])
+@router.get("/api/auth/tokens", response=answers({200: list[TokenOut]}))
 def tokens(request):
     return list(api_tokens_live(user=request.user))
 
 
-@router.delete("/api/auth/tokens/{token_id}", response={204: None, 404: ErrorOut})
+@router.delete("/api/auth/tokens/{token_id}", response=answers({204: None}, 404))
 def revoke_token(request, token_id: int):
     if not api_token_revoke(user=request.user, token_id=token_id):
         # Another user's token and no token at all answer alike: ids cannot be probed.
@@ -90,7 +90,7 @@ def require_staff(request) -> None:
         raise PermissionDenied("Unauthorized")
 
 
-@router.post("/api/users", response={201: dict})
+@router.post("/api/users", response=answers({201: CreatedId}, 403, 409))
 def create_user(request, payload: UserIn):
     require_staff(request)
     try:

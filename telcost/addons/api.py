@@ -1,31 +1,61 @@
 """The seed's addon endpoint and the customer's addons."""
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+import datetime as dt
+from typing import Literal
+
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import MANAGE_ADDONS
+from telcost.addons.models import AddonType, CustomerAddon
 from telcost.addons.selectors import addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
+from telcost.api_schemas import Out, answers
 from telcost.customers.api import customer_for
-from telcost.customers.models import Customer
 
 router = Router(tags=["addons"])
 
 
 class ModifyAddonsIn(Schema):
-    addonsAction: str  # noqa: N815 - the seed's field name
-    addon_type: str = "data_boost"
+    addonsAction: Literal["activate", "cancel"]  # noqa: N815 - the seed's field name
+    addon_type: Literal[tuple(AddonType.values)] = AddonType.DATA_BOOST.value
 
 
-@router.post("/simaction/simcard/modify-addons/{customer_id}", response={202: dict})
+class AddonChangeAccepted(Out):
+    status: Literal["success"]
+    job_id: int
+    status_url: str
+
+
+class AddonOut(Out):
+    id: int
+    addon_type: str
+    status: Literal[tuple(CustomerAddon.Status.values)]
+    data_mb: int
+    activated_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    provider_reference: str
+
+
+class AddonLogOut(Out):
+    action: str
+    addon_type: str
+    outcome: str
+    error: str
+    user: str | None
+    created_at: dt.datetime
+
+
+class CustomerAddonsOut(Out):
+    addons: list[AddonOut]
+    history: list[AddonLogOut]
+
+
+# 409: nothing to cancel; 429: the provider's window is full.
+@router.post("/simaction/simcard/modify-addons/{customer_id}",
+             response=answers({202: AddonChangeAccepted}, 403, 404, 409, 429))
 def modify_addons(request, customer_id: int, payload: ModifyAddonsIn):
-    customer = Customer.objects.filter(pk=customer_id).first()
-    if customer is None:
-        raise Http404("Customer not found")
-    if not request.user.has_perm(MANAGE_ADDONS, customer):
-        raise PermissionDenied("Unauthorized")
+    customer = customer_for(request, customer_id, MANAGE_ADDONS)
     try:
         job = addon_change_dispatch(customer=customer, user=request.user, action=payload.addonsAction,
                                     addon_type=payload.addon_type)
@@ -34,6 +64,6 @@ def modify_addons(request, customer_id: int, payload: ModifyAddonsIn):
     return Status(202, {"status": "success", "job_id": job.pk, "status_url": f"/api/jobs/{job.pk}"})
 
 
-@router.get("/api/customers/{customer_id}/addons")
+@router.get("/api/customers/{customer_id}/addons", response=answers({200: CustomerAddonsOut}, 404))
 def customer_addons(request, customer_id: int):
     return addons_of_customer(customer_id=customer_for(request, customer_id).pk)

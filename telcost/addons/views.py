@@ -4,12 +4,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from telcost.accounts.rules import MANAGE_ADDONS
+from telcost.accounts.rules import MANAGE_ADDONS, VIEW
 from telcost.addons.models import ADDON_CATALOGUE, AddonType
 from telcost.addons.selectors import addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
 from telcost.customers.models import Customer
-from telcost.customers.selectors import customers_visible_to
+from telcost.customers.selectors import (
+    CUSTOMER_NOT_FOUND,
+    customer_for_user,
+    customer_named_by,
+    customers_visible_to,
+)
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
 from telcost.web.selectors import admin_menu_visible
 
@@ -36,11 +41,13 @@ def simacties(request):
 def simacties_submit(request):
     if request.method != "POST":
         raise PermissionDenied
-    customer = Customer.objects.filter(pk=request.POST.get("customer_id") or 0).first() if (
-        request.POST.get("customer_id", "").isdigit()) else None
+    customer = customer_named_by(request.POST.get("customer_id"))
     if request.POST.get("action_type") != "addons":
         return render(request, "addons/_result.html", {"error": "Choose the action type 'addons'."}, status=400)
-    if customer is None or not request.user.has_perm(MANAGE_ADDONS, customer):
+    # Not the user's to see: as if it did not exist (no probing of ids); seen but not managed: 403.
+    if customer is None or not request.user.has_perm(VIEW, customer):
+        return render(request, "addons/_result.html", {"error": CUSTOMER_NOT_FOUND}, status=404)
+    if not request.user.has_perm(MANAGE_ADDONS, customer):
         return render(request, "addons/_result.html", {"error": "Access denied"}, status=403)
     try:
         job = addon_change_dispatch(customer=customer, user=request.user, action=request.POST.get("addonsAction", ""),
@@ -52,9 +59,7 @@ def simacties_submit(request):
 
 @login_required
 def simacties_overview(request, customer_id: int):
-    customer = Customer.objects.filter(pk=customer_id).first()
-    if customer is None or not request.user.has_perm(MANAGE_ADDONS, customer):
-        raise PermissionDenied
+    customer = customer_for_user(user=request.user, customer_id=customer_id, perm=MANAGE_ADDONS)
     return render(request, "addons/_overview.html", {"overview": addons_of_customer(customer_id=customer.pk)})
 
 

@@ -1,16 +1,17 @@
 """Rate plans and customers: POST /api/rate-plans, POST /api/customers, GET /api/customers[/{id}]."""
 
-from typing import Literal
+import datetime as dt
+from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import Body, Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.api import require_staff
+from telcost.accounts.api import CreatedId, require_staff
 from telcost.accounts.rules import VIEW
+from telcost.api_schemas import Out, answers
 from telcost.customers.models import Customer, RatePlan
-from telcost.customers.selectors import customer_as_dict, customers_visible_to
+from telcost.customers.selectors import customer_as_dict, customer_for_user, customers_visible_to
 from telcost.customers.services import CustomerInputError, customer_create, rate_plan_create
 
 router = Router(tags=["customers"])
@@ -24,7 +25,31 @@ class CustomerIn(Schema):
     external_ref: str = Field(default="", max_length=64)
 
 
-@router.post("/api/rate-plans", response={201: dict})
+class RatePlanCreated(Out):
+    code: str
+
+
+class CustomerStatus(Out):
+    calculate_totals: bool
+    totals_calculated_at: dt.datetime | None
+    totals_calculated_by: str | None
+    totals_version: int | None
+    totals_outcome: str
+
+
+class CustomerOut(Out):
+    id: int
+    name: str
+    kind: Literal[tuple(Customer.Kind.values)]
+    rate_plan: str | None
+    partner_id: int | None
+    is_partner: bool
+    children: list[int]
+    external_ref: str
+    status: CustomerStatus
+
+
+@router.post("/api/rate-plans", response=answers({201: RatePlanCreated}, 403, 409))
 def create_rate_plan(request, payload: dict = Body(...)):
     require_staff(request)
     try:
@@ -34,7 +59,7 @@ def create_rate_plan(request, payload: dict = Body(...)):
     return Status(201, {"code": plan.code})
 
 
-@router.get("/api/rate-plans/{code}")
+@router.get("/api/rate-plans/{code}", response=answers({200: dict[str, Any]}, 403, 404))
 def get_rate_plan(request, code: str):
     require_staff(request)
     plan = RatePlan.objects.filter(code=code).first()
@@ -43,7 +68,7 @@ def get_rate_plan(request, code: str):
     return plan.definition
 
 
-@router.post("/api/customers", response={201: dict})
+@router.post("/api/customers", response=answers({201: CreatedId}, 403, 409))
 def create_customer(request, payload: CustomerIn):
     require_staff(request)
     try:
@@ -53,21 +78,18 @@ def create_customer(request, payload: CustomerIn):
     return Status(201, {"id": customer.pk})
 
 
-@router.get("/api/customers")
+@router.get("/api/customers", response=answers({200: list[CustomerOut]}))
 def list_customers(request):
     return [customer_as_dict(c) for c in customers_visible_to(request.user).select_related("rate_plan")]
 
 
 def customer_for(request, customer_id: int, perm: str = VIEW) -> Customer:
-    """The customer, 404 if unknown, 403 without `perm` (the rule every customer endpoint shares)."""
-    customer = Customer.objects.select_related("rate_plan", "totals_calculated_by").filter(pk=customer_id).first()
-    if customer is None:
-        raise Http404("Customer not found")
-    if not request.user.has_perm(perm, customer):
-        raise PermissionDenied("Unauthorized")
-    return customer
+    """The customer; 404 if unknown or not the user's to see, 403 without `perm`."""
+    customers = Customer.objects.select_related("rate_plan", "totals_calculated_by")
+    return customer_for_user(user=request.user, customer_id=customer_id, perm=perm,
+                             queryset=customers)
 
 
-@router.get("/api/customers/{customer_id}")
+@router.get("/api/customers/{customer_id}", response=answers({200: CustomerOut}, 404))
 def get_customer(request, customer_id: int):
     return customer_as_dict(customer_for(request, customer_id))

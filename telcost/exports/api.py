@@ -1,19 +1,21 @@
 """POST /api/exports and GET /download/export/{id}."""
 
 import datetime as dt
+from typing import Literal
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.rules import EXPORT, VIEW
-from telcost.customers.models import Customer
+from telcost.accounts.rules import EXPORT
+from telcost.api_schemas import Out, answers
+from telcost.customers.api import customer_for
 from telcost.exports.models import ExportJob
 from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
+from telcost.usage.cycles import BadCycle, requested_month
 
 router = Router(tags=["exports"])
 
@@ -26,17 +28,47 @@ CONTENT_TYPES = {
 class ExportIn(Schema):
     customer_id: int
     cycle_start_date: dt.date
-    kind: str
-    format: str = "xlsx"
+    kind: Literal[tuple(ExportJob.Kind.values)]
+    format: Literal[tuple(ExportJob.Format.values)] = ExportJob.Format.XLSX.value
 
 
-@router.post("/api/exports", response={202: dict})
+class ExportAccepted(Out):
+    export_id: int
+    job_id: int | None
+    status_url: str
+    download_url: str
+
+
+class ExportOut(Out):
+    id: int
+    status: Literal[tuple(ExportJob.Status.values)]
+    kind: Literal[tuple(ExportJob.Kind.values)]
+    format: Literal[tuple(ExportJob.Format.values)]
+    job_id: int | None
+    rows: int
+    error: str
+    expires_at: dt.datetime | None
+    # The link's mail: "" (not yet), sending, sent, retrying (see mail_next_at), failed.
+    mail_state: Literal[tuple(ExportJob.MailState.values)]
+    mail_error: str
+    mail_tries: int
+    mail_next_at: dt.datetime | None
+    mailed_at: dt.datetime | None
+
+
+# The file itself; its errors are JSON like every other.
+_FILE = {"description": "The export's file", "content": {
+    content_type: {"schema": {"type": "string", "format": "binary"}}
+    for content_type in CONTENT_TYPES.values()}}
+
+
+@router.post("/api/exports", response=answers({202: ExportAccepted}, 403, 404))
 def create_export(request, payload: ExportIn):
-    customer = Customer.objects.filter(pk=payload.customer_id).first()
-    if customer is None or not request.user.has_perm(VIEW, customer):
-        raise Http404("Customer not found")
-    if not request.user.has_perm(EXPORT, customer):
-        raise PermissionDenied("Unauthorized")
+    customer = customer_for(request, payload.customer_id, EXPORT)
+    try:
+        requested_month(payload.cycle_start_date)
+    except BadCycle as exc:
+        raise HttpError(400, str(exc)) from None
     try:
         export = export_request(customer=customer, user=request.user, cycle_start_date=payload.cycle_start_date,
                                 kind=payload.kind, fmt=payload.format)
@@ -54,7 +86,7 @@ def export_for(request, export_id: int) -> ExportJob:
     return export
 
 
-@router.get("/api/exports/{export_id}")
+@router.get("/api/exports/{export_id}", response=answers({200: ExportOut}, 404))
 def export_detail(request, export_id: int):
     export = export_for(request, export_id)
     return {"id": export.pk, "status": export.status, "kind": export.kind, "format": export.format, "job_id": export.job_id,
@@ -65,7 +97,8 @@ def export_detail(request, export_id: int):
             "mailed_at": export.mailed_at}
 
 
-@router.get("/download/export/{export_id}")
+@router.get("/download/export/{export_id}", response=answers({}, 404, 409, 410),
+            openapi_extra={"responses": {200: _FILE}})
 def download_export(request, export_id: int):
     export = export_for(request, export_id)
     if export.status == ExportJob.Status.EXPIRED or (export.expires_at and export.expires_at <= timezone.now()):

@@ -4,16 +4,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from telcost.accounts.rules import EXPORT
-from telcost.customers.models import CostCenterAssignment, Customer
-from telcost.customers.selectors import customers_visible_to
+from telcost.customers.models import CostCenterAssignment
+from telcost.customers.selectors import customer_for_user, customers_visible_to
 from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
-from telcost.usage.cycles import BadCycle, parse_cycle_date, recent_cycles
+from telcost.usage.cycles import BadCycle, recent_cycles, requested_month
 
 
 @login_required
@@ -27,9 +27,7 @@ def cost_centers(request):
 
 @login_required
 def cost_center_details(request, customer_id: int):
-    customer = get_object_or_404(Customer, pk=customer_id)
-    if not request.user.has_perm(EXPORT, customer):
-        raise PermissionDenied
+    customer = customer_for_user(user=request.user, customer_id=customer_id, perm=EXPORT)
     today = timezone.localdate()
     current = {}
     for a in (CostCenterAssignment.objects.filter(device__customer=customer, valid_from__lte=today)
@@ -44,12 +42,12 @@ def cost_center_details(request, customer_id: int):
 @login_required
 @require_POST
 def export_start(request, customer_id: int):
-    customer = get_object_or_404(Customer, pk=customer_id)
+    customer = customer_for_user(user=request.user, customer_id=customer_id)
     if not request.user.has_perm(EXPORT, customer):
         return render(request, "exports/_export_status.html", {"error": "Access denied"}, status=403)
     try:
         export = export_request(customer=customer, user=request.user,
-                                cycle_start_date=parse_cycle_date(request.POST.get("date", "")),
+                                cycle_start_date=requested_month(request.POST.get("date", "")),
                                 kind=request.POST.get("kind", ""), fmt=request.POST.get("format", "xlsx"))
     except (BadCycle, ExportRequestError) as exc:
         return render(request, "exports/_export_status.html", {"error": str(exc)}, status=400)

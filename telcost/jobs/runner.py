@@ -190,10 +190,13 @@ def _record_failure(step: Step, attempt: int, definition: StepDefinition, exc: B
             Step.objects.filter(pk=step.pk).update(status=Step.Status.QUEUED, error=message)
             enqueue_step(step, run_after=now + timedelta(seconds=delay))
             return
-        if not isinstance(exc, StepError):
-            # An unexpected exception: its type is part of what the user needs to know.
+        unexpected = not isinstance(exc, StepError)
+        if unexpected:
+            # An unexpected exception: its type is part of what the user needs to know,
+            # and its traceback part of what the operator does (a bug, like a view's 500).
             message = f"{type(exc).__name__}: {message}"
-        logger.warning("step %s %s failed: %s", step.pk, step.name, message)
+        logger.warning("step %s %s failed: %s", step.pk, step.name, message,
+                       exc_info=exc if unexpected else None)
         fail_step(step, f"{step.name}: {message}", now=now)
 
 

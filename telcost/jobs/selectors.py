@@ -1,6 +1,6 @@
 """Reads of the jobs app: what the API and the live view show of a job."""
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 
 from telcost.accounts.rules import VIEW
 from telcost.jobs.models import Job
@@ -16,10 +16,8 @@ def job_visible_to(*, user, job: Job) -> bool:
 
 def job_get_for_user(*, user, job_id: int) -> Job:
     """The job, or 404 whether it does not exist or is not the user's to see (no id probing)."""
-    job = get_object_or_404(Job.objects.select_related("customer"), pk=job_id)
-    if not job_visible_to(user=user, job=job):
-        from django.http import Http404
-
+    job = Job.objects.select_related("customer").filter(pk=job_id).first()
+    if job is None or not job_visible_to(user=user, job=job):
         raise Http404("Job not found")
     return job
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -270,6 +270,8 @@ def job_cancel(*, job: Job) -> Job:
 def job_retry_failed(*, job: Job, created_by=None) -> list[Job]:
     """Re-dispatch the failed children of a fan-out parent, under the same parent."""
     retried = []
+    # Lock the parent: a child ending meanwhile bumps its counters after the recount below.
+    job = Job.objects.select_for_update().get(pk=job.pk)
     failed_children = list(job.children.filter(status__in=[Job.Status.FAILED, Job.Status.CANCELLED]))
     if not failed_children:
         return retried
@@ -291,12 +293,21 @@ def job_retry_failed(*, job: Job, created_by=None) -> list[Job]:
             parent=job,
         )
         retried.append(new)
+    # Recount rather than subtract: children cancelled with their parent were never counted
+    # (the parent had already ended), so subtracting them went below zero.
+    succeeded = [Job.Status.COMPLETED, Job.Status.COMPLETED_WITH_FAILURES]
+    counts = job.children.aggregate(
+        done=Count("pk", filter=Q(status__in=succeeded)),
+        failed=Count("pk", filter=Q(status__in=[Job.Status.FAILED, Job.Status.CANCELLED])),
+    )
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.RUNNING,
         finished_at=None,
         error="",
-        progress_failed=F("progress_failed") - len(failed_children),
+        progress_done=counts["done"],
+        progress_failed=counts["failed"],
     )
+    finish_parent_if_done(job.pk)
     return retried
 
 

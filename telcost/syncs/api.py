@@ -1,18 +1,22 @@
 """Sync profiles and manual syncs: POST /api/sync-profiles, POST /sync-profile/manual-sync,
 GET /api/sync-task/{id}/status."""
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+import datetime as dt
+from typing import Any, Literal
+
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.api import require_staff
-from telcost.accounts.rules import SYNC, VIEW
+from telcost.accounts.api import CreatedId, require_staff
+from telcost.accounts.rules import SYNC
+from telcost.api_schemas import CycleDate, Out, answers
+from telcost.customers.api import customer_for
 from telcost.customers.models import Customer
+from telcost.customers.selectors import require_customer_right
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.selectors import sync_profile_as_dict, sync_task_status
 from telcost.syncs.services import SyncInputError, sync_manual_dispatch, sync_profile_create
-from telcost.usage.cycles import BadCycle, parse_cycle_date
+from telcost.usage.cycles import BadCycle, requested_month
 
 router = Router(tags=["syncs"])
 
@@ -20,7 +24,7 @@ router = Router(tags=["syncs"])
 class SyncProfileIn(Schema):
     customer_id: int
     name: str = ""
-    provider: str
+    provider: Literal[tuple(SyncProfile.Provider.values)]
     settings: dict = {}
     credentials: dict = {}
     schedule: str = ""
@@ -29,10 +33,50 @@ class SyncProfileIn(Schema):
 
 class ManualSyncIn(Schema):
     sync_profile_id: int
-    date: str
+    date: CycleDate
 
 
-@router.post("/api/sync-profiles", response={201: dict})
+class SyncProfileOut(Out):
+    id: int
+    name: str
+    provider: Literal[tuple(SyncProfile.Provider.values)]
+    settings: dict[str, Any]
+    schedule: str
+    active: bool
+    has_credentials: bool
+
+
+class SyncCounts(Out):
+    fetched: int
+    imported: int
+    duplicates: int
+    rejected: int
+
+
+class SyncTaskOut(Out):
+    id: int
+    status: Literal[tuple(SyncTask.Status.values)]
+    error: str
+    cycle_start: dt.date
+    manual_trigger: bool
+    counts: SyncCounts
+    errors: list[Any]
+    job_id: int | None
+
+
+class SyncProfileDetail(SyncProfileOut):
+    customer_id: int
+    last_scheduled_run_at: dt.datetime | None
+    tasks: list[SyncTaskOut]
+
+
+class ManualSyncAccepted(Out):
+    status: Literal["dispatched"]
+    task_id: int
+    job_id: int | None
+
+
+@router.post("/api/sync-profiles", response=answers({201: CreatedId}, 403))
 def create_sync_profile(request, payload: SyncProfileIn):
     require_staff(request)
     customer = Customer.objects.filter(pk=payload.customer_id).first()
@@ -47,47 +91,40 @@ def create_sync_profile(request, payload: SyncProfileIn):
     return Status(201, {"id": profile.pk})
 
 
-@router.get("/api/customers/{customer_id}/sync-profiles")
+@router.get("/api/customers/{customer_id}/sync-profiles",
+            response=answers({200: list[SyncProfileOut]}, 404))
 def list_sync_profiles(request, customer_id: int):
-    customer = Customer.objects.filter(pk=customer_id).first()
-    if customer is None:
-        raise Http404("Customer not found")
-    if not request.user.has_perm(VIEW, customer):
-        raise PermissionDenied("Unauthorized")
+    customer = customer_for(request, customer_id)
     return [sync_profile_as_dict(p) for p in customer.sync_profiles.all()]
 
 
-@router.get("/api/sync-profiles/{profile_id}")
+@router.get("/api/sync-profiles/{profile_id}", response=answers({200: SyncProfileDetail}, 404))
 def get_sync_profile(request, profile_id: int):
     profile = SyncProfile.objects.select_related("customer").filter(pk=profile_id).first()
-    if profile is None or not request.user.has_perm(VIEW, profile.customer):
-        raise Http404("Sync profile not found")
+    require_customer_right(user=request.user, customer=profile and profile.customer,
+                           not_found="Sync profile not found")
     tasks = profile.tasks.select_related("job")[:10]
     return {**sync_profile_as_dict(profile), "customer_id": profile.customer_id,
             "last_scheduled_run_at": profile.last_scheduled_run_at,
             "tasks": [sync_task_status(task) for task in tasks]}
 
 
-@router.post("/sync-profile/manual-sync", response={202: dict})
+@router.post("/sync-profile/manual-sync", response=answers({202: ManualSyncAccepted}, 403, 404))
 def manual_sync(request, payload: ManualSyncIn):
     profile = SyncProfile.objects.select_related("customer").filter(pk=payload.sync_profile_id).first()
-    if profile is None:
-        raise Http404("Sync profile not found")
-    if not request.user.has_perm(SYNC, profile.customer):
-        raise PermissionDenied("Unauthorized")
+    require_customer_right(user=request.user, customer=profile and profile.customer, perm=SYNC,
+                           not_found="Sync profile not found")
     try:
-        cycle_start = parse_cycle_date(payload.date)
+        cycle_start = requested_month(payload.date)
         task = sync_manual_dispatch(profile=profile, cycle_start=cycle_start, user=request.user)
     except (BadCycle, SyncInputError) as exc:
         raise HttpError(400, str(exc)) from None
     return Status(202, {"status": "dispatched", "task_id": task.pk, "job_id": task.job_id})
 
 
-@router.get("/api/sync-task/{task_id}/status")
+@router.get("/api/sync-task/{task_id}/status", response=answers({200: SyncTaskOut}, 403, 404))
 def sync_task_status_endpoint(request, task_id: int):
     task = SyncTask.objects.select_related("profile__customer", "job").filter(pk=task_id).first()
-    if task is None or not request.user.has_perm(VIEW, task.profile.customer):
-        raise Http404("Sync task not found")
-    if not request.user.has_perm(SYNC, task.profile.customer):
-        raise PermissionDenied("Unauthorized")
+    require_customer_right(user=request.user, customer=task and task.profile.customer, perm=SYNC,
+                           not_found="Sync task not found")
     return sync_task_status(task)

@@ -1,24 +1,20 @@
 """Customer menu → Sync Profiles: profiles on the left, details on the right, "Start sync" and its live status."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from telcost.accounts.rules import SYNC, VIEW
-from telcost.customers.models import Customer
+from telcost.accounts.rules import SYNC
+from telcost.customers.selectors import customer_for_user, require_customer_right
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.selectors import sync_task_effective_status, sync_task_status
 from telcost.syncs.services import SyncInputError, sync_manual_dispatch
-from telcost.usage.cycles import BadCycle, parse_cycle_date, recent_cycles
+from telcost.usage.cycles import BadCycle, recent_cycles, requested_month
 
 
 @login_required
 def profiles_page(request, customer_id: int):
-    customer = get_object_or_404(Customer, pk=customer_id)
-    if not request.user.has_perm(VIEW, customer):
-        raise PermissionDenied
+    customer = customer_for_user(user=request.user, customer_id=customer_id)
     profiles = list(customer.sync_profiles.all())
     selected = next((p for p in profiles if str(p.pk) == request.GET.get("profile")), profiles[0] if profiles else None)
     running = None
@@ -39,12 +35,12 @@ def profiles_page(request, customer_id: int):
 @login_required
 @require_POST
 def start_sync(request, profile_id: int):
-    profile = get_object_or_404(SyncProfile.objects.select_related("customer"), pk=profile_id)
-    if not request.user.has_perm(SYNC, profile.customer):
-        raise PermissionDenied
+    profile = SyncProfile.objects.select_related("customer").filter(pk=profile_id).first()
+    require_customer_right(user=request.user, customer=profile and profile.customer, perm=SYNC,
+                           not_found="Sync profile not found")
     try:
-        task = sync_manual_dispatch(profile=profile, cycle_start=parse_cycle_date(request.POST.get("date", "")),
-                                    user=request.user)
+        month = requested_month(request.POST.get("date", ""))
+        task = sync_manual_dispatch(profile=profile, cycle_start=month, user=request.user)
     except (BadCycle, SyncInputError) as exc:
         return render(request, "syncs/_task_status.html", {"error": str(exc)}, status=400)
     return render(request, "syncs/_task_status.html", {"task": sync_task_status(task)})
@@ -53,6 +49,6 @@ def start_sync(request, profile_id: int):
 @login_required
 def task_status(request, task_id: int):
     task = SyncTask.objects.select_related("profile__customer", "job").filter(pk=task_id).first()
-    if task is None or not request.user.has_perm(VIEW, task.profile.customer):
-        raise Http404
+    require_customer_right(user=request.user, customer=task and task.profile.customer,
+                           not_found="Sync task not found")
     return render(request, "syncs/_task_status.html", {"task": sync_task_status(task)})

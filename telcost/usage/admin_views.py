@@ -11,7 +11,7 @@ from django.utils import timezone
 from telcost.customers.models import Customer
 from telcost.customers.selectors import customers_visible_to
 from telcost.jobs.selectors import job_as_dict
-from telcost.usage.cycles import BadCycle, cycle_start_of, parse_cycle_date
+from telcost.usage.cycles import BadCycle, cycle_start_of, requested_month
 from telcost.usage.partner_recalculation import BadRange, partner_recalculation_dispatch
 from telcost.usage.recalculation import recalculation_dispatch
 from telcost.web.selectors import admin_menu_visible
@@ -38,9 +38,9 @@ def _dispatch(request, customers: list[Customer]):
     if customer is None:
         return None, "Choose a customer you may recalculate."
     try:
-        start = parse_cycle_date(request.POST.get("start_date", ""))
+        start = requested_month(request.POST.get("start_date", ""))
         end_text = request.POST.get("end_date", "").strip()
-        end = parse_cycle_date(end_text) if end_text else start
+        end = requested_month(end_text) if end_text else start
     except BadCycle as exc:
         return None, str(exc)
     if start == end and not customer.has_children:

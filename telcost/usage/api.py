@@ -1,14 +1,17 @@
 """Workflow 1's endpoints: the seed's recalculate URL, and totals / insights / versions to read."""
 
-from django.core.exceptions import PermissionDenied
+import datetime as dt
+from typing import Literal
+
 from django.http import Http404
 from ninja import Router, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import RECALCULATE
+from telcost.api_schemas import CycleDate, Money, Month, Out, answers
 from telcost.customers.api import customer_for
-from telcost.customers.models import Customer
-from telcost.usage.cycles import BadCycle, parse_cycle_date, parse_month
+from telcost.customers.selectors import customer_named_by, require_customer_right
+from telcost.usage.cycles import BadCycle, requested_month
 from telcost.usage.recalculation import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
     insights_get,
@@ -20,23 +23,104 @@ from telcost.usage.selectors import (
 router = Router(tags=["usage"])
 
 
+class RecalculationAccepted(Out):
+    job_id: int
+    status_url: str
+    joined: bool
+    cycle_start: dt.date
+
+
+class VoiceTotals(Out):
+    count: int
+    duration_s: int
+    cost: Money
+
+
+class SmsTotals(Out):
+    count: int
+    cost: Money
+
+
+class DataTotals(Out):
+    count: int
+    volume_kb: int
+    cost: Money
+
+
+class TypeTotals(Out):
+    voice: VoiceTotals
+    sms: SmsTotals
+    data: DataTotals
+
+
+class DeviceTotals(Out):
+    msisdn: str
+    record_type: Literal["voice", "sms", "data"]
+    zone: str
+    count: int
+    duration_s: int
+    volume_kb: int
+    cost: Money
+
+
+class TotalsOut(Out):
+    customer_id: int
+    cycle_start: dt.date
+    version: int
+    calculated_at: dt.datetime
+    total_cost: Money
+    subscription_cost: Money
+    by_type: TypeTotals
+    devices: list[DeviceTotals]
+
+
+class InsightsOut(Out):
+    """The month's insights (SPEC part 1) with when they were calculated."""
+
+    calculated_at: dt.datetime
+
+
+class VersionOut(Out):
+    version: int
+    created_at: dt.datetime
+    created_by: str | None
+    reason: str
+    total_cost: Money
+    subscription_cost: Money
+
+
+class VersionChange(Out):
+    msisdn: str
+    record_type: str
+    count_a: int
+    count_b: int
+    cost_a: Money
+    cost_b: Money
+    cost_delta: Money
+
+
+class VersionsDiffOut(Out):
+    version_a: int
+    version_b: int
+    changes: list[VersionChange]
+
+
 def _month(month: str):
     try:
-        return parse_month(month)
+        return requested_month(month, month_only=True)
     except BadCycle as exc:
         raise HttpError(400, str(exc)) from None
 
 
-@router.post("/usage/recalculate_total_usage/{date}/{customer_id}", response={202: dict})
-def recalculate_total_usage(request, date: str, customer_id: str):
+@router.post("/usage/recalculate_total_usage/{date}/{customer_id}",
+             response=answers({202: RecalculationAccepted}, 403, 404))
+def recalculate_total_usage(request, date: CycleDate, customer_id: str):
     # The seed's message for an unknown customer; ids that are not numbers are unknown too.
-    customer = Customer.objects.filter(pk=int(customer_id)).first() if customer_id.isdigit() else None
-    if customer is None:
-        raise Http404("Invalid customer provided")
-    if not request.user.has_perm(RECALCULATE, customer):
-        raise PermissionDenied("Unauthorized")
+    customer = customer_named_by(customer_id)
+    require_customer_right(user=request.user, customer=customer, perm=RECALCULATE,
+                           not_found="Invalid customer provided")
     try:
-        cycle_start = parse_cycle_date(date)
+        cycle_start = requested_month(date)
     except BadCycle as exc:
         raise HttpError(400, str(exc)) from None
     job = recalculation_dispatch(customer=customer, cycle_start=cycle_start, user=request.user)
@@ -44,8 +128,8 @@ def recalculate_total_usage(request, date: str, customer_id: str):
                         "cycle_start": cycle_start.isoformat()})
 
 
-@router.get("/api/customers/{customer_id}/totals")
-def totals(request, customer_id: int, month: str):
+@router.get("/api/customers/{customer_id}/totals", response=answers({200: TotalsOut}, 404))
+def totals(request, customer_id: int, month: Month):
     customer = customer_for(request, customer_id)
     answer = totals_get(customer=customer, cycle_start=_month(month))
     if answer is None:
@@ -53,8 +137,8 @@ def totals(request, customer_id: int, month: str):
     return answer
 
 
-@router.get("/api/customers/{customer_id}/insights")
-def insights(request, customer_id: int, month: str):
+@router.get("/api/customers/{customer_id}/insights", response=answers({200: InsightsOut}, 404))
+def insights(request, customer_id: int, month: Month):
     customer = customer_for(request, customer_id)
     answer = insights_get(customer=customer, cycle_start=_month(month))
     if answer is None:
@@ -62,14 +146,16 @@ def insights(request, customer_id: int, month: str):
     return answer
 
 
-@router.get("/api/customers/{customer_id}/totals/versions")
-def versions(request, customer_id: int, month: str):
+@router.get("/api/customers/{customer_id}/totals/versions",
+            response=answers({200: list[VersionOut]}, 404))
+def versions(request, customer_id: int, month: Month):
     customer = customer_for(request, customer_id)
     return totals_versions_list(customer=customer, cycle_start=_month(month))
 
 
-@router.get("/api/customers/{customer_id}/totals/diff")
-def versions_diff(request, customer_id: int, month: str, a: int, b: int):
+@router.get("/api/customers/{customer_id}/totals/diff",
+            response=answers({200: VersionsDiffOut}, 404))
+def versions_diff(request, customer_id: int, month: Month, a: int, b: int):
     customer = customer_for(request, customer_id)
     if not (valid_version(a) and valid_version(b)):
         raise Http404("Unknown version")

@@ -1,14 +1,14 @@
 """POST /api/partners/{customer_id}/recalculate (workflow 6)."""
 
 import datetime as dt
+from typing import Literal
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import RECALCULATE
-from telcost.customers.models import Customer
+from telcost.api_schemas import Out, answers
+from telcost.customers.selectors import customer_for_user
 from telcost.usage.partner_recalculation import BadRange, partner_recalculation_dispatch
 
 router = Router(tags=["partner recalculation"])
@@ -19,21 +19,18 @@ class RangeIn(Schema):
     end_date: dt.date
 
 
-class RangeOut(Schema):
-    status: str
+class RangeOut(Out):
+    status: Literal["success"]
     months_processed: int
     job_id: int
     joined: bool
 
 
-@router.post("/api/partners/{customer_id}/recalculate", response={202: RangeOut})
+@router.post("/api/partners/{customer_id}/recalculate", response=answers({202: RangeOut}, 403, 404))
 def partner_recalculate(request, customer_id: int, payload: RangeIn):
-    customer = Customer.objects.filter(pk=customer_id).first()
-    if customer is None:
-        raise Http404("Invalid customer provided")
     # Staff, or a manager of that partner (managers of the partner hold RECALCULATE on it).
-    if not request.user.has_perm(RECALCULATE, customer):
-        raise PermissionDenied("Unauthorized")
+    customer = customer_for_user(user=request.user, customer_id=customer_id, perm=RECALCULATE,
+                                 not_found="Invalid customer provided")
     try:
         job = partner_recalculation_dispatch(
             customer=customer, start_date=payload.start_date, end_date=payload.end_date, user=request.user

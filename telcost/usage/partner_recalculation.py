@@ -13,7 +13,7 @@ from django.db import transaction
 from telcost.customers.models import Customer
 from telcost.jobs.models import Job
 from telcost.jobs.services import ChildSpec, job_dispatch_fanout
-from telcost.usage.cycles import months_between
+from telcost.usage.cycles import BadCycle, months_between, requested_month
 from telcost.usage.recalculation import recalculation_keys, recalculation_steps
 
 MAX_MONTHS = 36
@@ -24,6 +24,10 @@ class BadRange(ValueError):
 
 
 def partner_recalculation_months(*, start_date: dt.date, end_date: dt.date) -> list[dt.date]:
+    try:
+        start_date, end_date = requested_month(start_date), requested_month(end_date)
+    except BadCycle as exc:
+        raise BadRange(str(exc)) from None
     if end_date < start_date:
         raise BadRange("end_date is before start_date")
     months = months_between(start_date, end_date)

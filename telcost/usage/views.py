@@ -3,16 +3,16 @@
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from telcost.accounts.rules import EXPORT, RECALCULATE, VIEW
 from telcost.customers.models import Customer
+from telcost.customers.selectors import customer_for_user
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
-from telcost.usage.cycles import BadCycle, cycle_start_of, parse_cycle_date, parse_month
+from telcost.usage.cycles import BadCycle, cycle_start_of, parse_month, requested_month
 from telcost.usage.recalculation import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
     cycles_with_data,
@@ -24,18 +24,17 @@ from telcost.usage.selectors import (
 
 
 def _customer(request, customer_id: int, perm: str = VIEW) -> Customer:
-    customer = get_object_or_404(Customer.objects.select_related("rate_plan"), pk=customer_id)
-    if not request.user.has_perm(perm, customer):
-        raise PermissionDenied
-    return customer
+    return customer_for_user(user=request.user, customer_id=customer_id, perm=perm,
+                             queryset=Customer.objects.select_related("rate_plan"))
 
 
 def _month(request, customer: Customer) -> dt.date:
     try:
-        return parse_month(request.GET.get("month", ""))
+        return requested_month(request.GET.get("month", ""), month_only=True)
     except BadCycle:
-        months = cycles_with_data(customer=customer)
-        return months[0] if months else cycle_start_of(timezone.localdate())
+        # The latest month with data, but never a future one (written before months were checked).
+        current = cycle_start_of(timezone.localdate())
+        return next((m for m in cycles_with_data(customer=customer) if m <= current), current)
 
 
 def _content_context(customer: Customer, month: dt.date) -> dict:
@@ -72,7 +71,7 @@ def usage_content(request, customer_id: int):
 def usage_recalculate(request, customer_id: int):
     customer = _customer(request, customer_id, RECALCULATE)
     try:
-        month = parse_cycle_date(request.POST.get("month", ""))
+        month = requested_month(request.POST.get("month", ""))
     except BadCycle as exc:
         return render(request, "usage/_recalc_status.html", {"error": str(exc), "customer": customer}, status=400)
     job = recalculation_dispatch(customer=customer, cycle_start=month, user=request.user)

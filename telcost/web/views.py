@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from telcost.customers.models import Customer
+from telcost.customers.selectors import customer_named_by
 from telcost.web.current import chosen_customer, set_current_customer
 from telcost.web.selectors import admin_menu_visible, overview_customers, recent_jobs
 
@@ -68,11 +69,24 @@ def switch_customer(request):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
         target = "/"
-    try:
-        customer = Customer.objects.filter(pk=int(request.POST.get("customer_id", ""))).first()
-    except ValueError:
-        customer = None
+    customer = customer_named_by(request.POST.get("customer_id"))
     if customer is None or not set_current_customer(request, customer):
         # The same answer for "does not exist" and "not yours": no probing of ids.
         return render(request, "web/forbidden.html", {"message": _("You may not view that customer.")}, status=403)
     return redirect(_same_page_for(target, customer))
+
+
+def server_error(request):
+    """handler500: JSON on the JSON paths, the styled page elsewhere (Django has logged the error).
+
+    Rendered without the request's context processors: they query the database, which may be
+    what just failed.
+    """
+    from django.http import HttpResponseServerError, JsonResponse
+    from django.template import loader
+
+    from telcost.web.middleware import JSON_PREFIXES
+
+    if request.path.startswith(JSON_PREFIXES):
+        return JsonResponse({"error": _("Internal server error")}, status=500)
+    return HttpResponseServerError(loader.get_template("500.html").render())

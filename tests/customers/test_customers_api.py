@@ -104,7 +104,7 @@ def test_partner_nesting_is_one_level(api_client, staff_user):
 def test_customer_detail_shows_its_status_to_viewers_only(api_client, customer, viewer, outsider):
     body = api_client(viewer).get(f"/api/customers/{customer.pk}").json()
     assert body["status"]["calculate_totals"] is False and body["kind"] == "standard"
-    assert api_client(outsider).get(f"/api/customers/{customer.pk}").status_code == 403
+    assert api_client(outsider).get(f"/api/customers/{customer.pk}").status_code == 404
     assert api_client(viewer).get("/api/customers/987654").status_code == 404
     assert api_client(viewer).get("/api/customers/99999999999999999999").status_code in (400, 404)
 

@@ -66,6 +66,18 @@ def test_unexpected_exception_is_permanent_and_names_its_type(customer, drain_jo
 
 
 @pytest.mark.django_db
+def test_an_unexpected_exception_in_a_step_is_logged_with_its_traceback(customer, drain_jobs,
+                                                                        caplog):
+    # A bug in a handler is an uncaught exception like a view's 500: the log says where it was.
+    job_dispatch(kind="probe", steps=[StepSpec("Probe", {"crash": "bad value"})], customer=customer)
+    with caplog.at_level("WARNING", logger="telcost.jobs"):
+        drain_jobs()
+    [record] = [r for r in caplog.records if "failed: ValueError: bad value" in r.getMessage()]
+    assert record.exc_info and record.exc_info[0] is ValueError
+    assert "telcost/jobs/steps.py" in caplog.text
+
+
+@pytest.mark.django_db
 def test_dedupe_returns_the_active_job(customer):
     first = job_dispatch(kind="probe", steps=probe_chain(1), customer=customer, dedupe_key="k:1")
     second = job_dispatch(kind="probe", steps=probe_chain(1), customer=customer, dedupe_key="k:1")

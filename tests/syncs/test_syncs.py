@@ -211,7 +211,7 @@ def test_bad_profiles_are_refused(api_client, staff_user, customer, body, fragme
 
 def test_manual_sync_permissions_and_bad_input(api_client, api_profile, manager, viewer, outsider):
     assert sync(api_client(viewer), api_profile.pk).status_code == 403
-    assert sync(api_client(outsider), api_profile.pk).status_code == 403
+    assert sync(api_client(outsider), api_profile.pk).status_code == 404
     assert sync(api_client(manager), 987654).status_code == 404
     assert sync(api_client(manager), api_profile.pk, "someday").status_code == 400
     SyncProfile.objects.filter(pk=api_profile.pk).update(active=False)
