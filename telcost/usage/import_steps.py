@@ -18,11 +18,11 @@ def import_cdrs(ctx) -> dict:
     size = default_storage.size(path)
     with default_storage.open(path, "rb") as stream:
         try:
-            # A re-run after a crash imports nothing twice: duplicates are skipped by external_id.
-            result = cdrs_import_csv(
-                customer=customer, stream=stream, progress=lambda rows: ctx.progress(rows, None)
-            )
+            # One transaction: a crash or a refusal half-way leaves nothing, a re-run starts afresh.
+            # No progress meanwhile: it would lock the step's row against its heartbeat until commit.
+            result = cdrs_import_csv(customer=customer, stream=stream,
+                                     own_devices_only=params.get("own_devices_only", False))
         except ImportRefused as exc:
             raise PermanentError(str(exc)) from None
-    default_storage.delete(path)
+    # The file is removed when the job ends, whatever its outcome (import_services.cdr_upload_job_ended).
     return {**result.as_dict(), "file_bytes": size}
