@@ -209,6 +209,8 @@ class _Lines:
     line it began (record_start, kept by csv_rows), not read to the end of the file.
     """
 
+    __slots__ = ("count", "long", "record_start", "stream", "too_long")
+
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
         self.count = 0  # lines handed to the reader so far
@@ -229,19 +231,22 @@ class _Lines:
     def _lines_of(self, body: bytes) -> list[str]:
         """body's lines (it ends with a line end), the too long ones emptied and numbered."""
         text = self._decoded(body)
-        lines = text.split("\n")
-        lines.pop()  # the "" after the last line end
+        if _only_newline_breaks(text):
+            lines = text.splitlines(keepends=True)  # in C; the same lines as splitting at "\n" here
+        else:
+            lines = [line + "\n" for line in text.split("\n")]
+            lines.pop()  # the "\n" after the last line end
         if lines and max(map(len, lines)) > _LONG_LINE:  # one pass in C; the loop only for the rare chunk
             for index, line in enumerate(lines):
                 if len(line) <= _LONG_LINE:
                     continue
-                if len(line.encode()) > LINE_LIMIT:
-                    lines[index] = ""
+                if len(line.rstrip("\r\n").encode()) > LINE_LIMIT:
+                    lines[index] = "\n"
                     self.too_long.append(self.count + index + 1)
                 elif len(line) > _LONG_LINE:
                     self.long.append(self.count + index + 1)
         self.count += len(lines)
-        return [line + "\n" for line in lines]
+        return lines
 
     def _chunks(self) -> Iterator[list[str]]:
         pending = b""  # the start of a line whose end is not read yet
@@ -284,6 +289,15 @@ class _Lines:
             yield [_END]
 
 
+# What str.splitlines breaks lines at besides "\n"; a CSV line ends at "\n" only ("\r\n" included).
+_OTHER_BREAKS = ("\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _only_newline_breaks(text: str) -> bool:
+    """Whether text's lines are the same split by str.splitlines (a few scans in C) as at "\n"."""
+    return not any(brk in text for brk in _OTHER_BREAKS)
+
+
 def _first_at_or_before(numbers: list[int], line: int) -> int:
     """The first of the ascending numbers, all of them up to line taken out of the list."""
     first = numbers[0]
@@ -318,11 +332,12 @@ def csv_rows(stream: BinaryIO) -> Iterator[Row]:
     width = len(header)
     in_order = itemgetter(*(header.index(c) for c in CSV_COLUMNS))
     too_long, long = lines.too_long, lines.long
-    start = ended = 0
+    ended = False
+    values: list[str] = []
     try:
         for values in reader:
-            end = reader.line_num
-            start, lines.record_start = lines.record_start, end + 1
+            end = lines.record_start = reader.line_num
+            lines.record_start += 1
             if too_long and too_long[0] <= end:
                 line = _first_at_or_before(too_long, end)
                 yield line, f"line {line} is longer than {LINE_LIMIT // 1024} KB"
@@ -343,6 +358,8 @@ def csv_rows(stream: BinaryIO) -> Iterator[Row]:
     except csv.Error as exc:
         raise ImportRefused(f"line {lines.record_start}: {exc}") from None
     if not ended:
+        # The last record ran on into the end line: it began a line before each line end it holds.
+        start = reader.line_num - "".join(values).count("\n") + 1
         raise ImportRefused(f"line {start}: a quote that is not closed before the end of the file")
 
 

@@ -212,3 +212,14 @@ def _staff():
     from tests.factories import UserFactory
 
     return UserFactory(is_staff=True)
+
+
+@pytest.mark.django_db
+def test_crlf_line_ends_a_bom_and_unicode_line_breaks_in_values_keep_the_line_numbers(customer):
+    rows = [GOOD[0], "u2,31600000001,2026-09-02T10:00:00+02:00,sms,national,a\u2028b,0,0,0.08",
+            "u3,31600000001,2026-09-02T10:00:00+02:00,sms,national,x,0,0,oops", GOOD[1]]
+    content = ("\ufeff" + "\r\n".join([HEADER, *rows]) + "\r\n").encode()
+    result = cdrs_import_csv(customer=customer, stream=io.BytesIO(content))
+    assert (result.imported, result.rejected) == (3, 1)
+    assert result.errors[0]["line"] == 4 and "provider_cost" in result.errors[0]["reason"]
+    assert CDR.objects.get(external_id="u2").destination == "a\u2028b"
