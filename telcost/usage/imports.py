@@ -318,7 +318,7 @@ def csv_rows(stream: BinaryIO) -> Iterator[Row]:
     except StopIteration:
         raise ImportRefused("the file is empty") from None
     except csv.Error as exc:
-        raise ImportRefused(f"line 1: {exc}") from None
+        raise ImportRefused(f"line 1: {_csv_error(exc)}") from None
     header = [h.strip() for h in header]
     missing = [c for c in CSV_COLUMNS if c not in header]
     unknown = [h for h in header if h not in CSV_COLUMNS]
@@ -356,11 +356,17 @@ def csv_rows(stream: BinaryIO) -> Iterator[Row]:
             else:
                 yield end, in_order(values)
     except csv.Error as exc:
-        raise ImportRefused(f"line {lines.record_start}: {exc}") from None
+        raise ImportRefused(f"line {lines.record_start}: {_csv_error(exc)}") from None
     if not ended:
         # The last record ran on into the end line: it began a line before each line end it holds.
         start = reader.line_num - "".join(values).count("\n") + 1
         raise ImportRefused(f"line {start}: a quote that is not closed before the end of the file")
+
+
+def _csv_error(exc: csv.Error) -> str:
+    if "new-line character" in str(exc):  # the csv module's advice is for programmers
+        return "a line ends in a carriage return alone: save the file with \\n or \\r\\n line ends"
+    return str(exc)
 
 
 def _long_record(line: int, values: RawValues) -> RawValues | str:

@@ -243,3 +243,11 @@ def test_a_long_whole_file_import_is_not_taken_over_as_lost(api_client, start_wo
     assert job.status == "completed", job.error
     assert job.steps.get().attempts == 1
     assert (job.result["imported"], job.result["duplicates"]) == (100_000, 0)
+
+
+@pytest.mark.django_db
+def test_a_file_with_carriage_returns_alone_as_line_ends_is_refused_with_a_reason(customer):
+    content = ("\n".join([HEADER, GOOD[0]]) + "\n" + GOOD[1] + "\r" + GOOD[2] + "\n").encode()
+    with pytest.raises(ImportRefused, match=r"^line 3: a line ends in a carriage return alone"):
+        cdrs_import_csv(customer=customer, stream=io.BytesIO(content))
+    assert CDR.objects.count() == 0
