@@ -1,9 +1,13 @@
 """Import of CDRs from the CSV of SPEC.md (upload, file-drop provider, CLI) or from rows.
 
-Streamed and batched: memory stays flat however long the file is. Each batch is one
-transaction. The database decides what is new: the unique (customer, external_id)
-skips records stored before (an earlier or a concurrent import), so importing twice
-imports nothing the second time. PostgreSQL stages the batch with COPY and does the
+Streamed and batched: memory stays flat however long the file, or any line in it, is. A
+CSV file (cdrs_import_csv) is one transaction: imported whole or not at all; rows
+(cdrs_import_rows, a sync's page) a transaction, or savepoint, a batch. Bad records are
+rejected with their line and reason and the rest imported; a file that cannot be read as
+UTF-8 CSV is refused whole, naming its line. The database decides what is new: the
+unique (customer, external_id) skips records stored before (an earlier or a concurrent
+import), so importing twice imports nothing the second time. PostgreSQL stages the batch
+with COPY and does the
 rest set-based (import_postgres); SQLite, the embedded default, types each record in
 Python and inserts with INSERT OR IGNORE.
 """
