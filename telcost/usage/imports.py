@@ -7,9 +7,8 @@ rejected with their line and reason and the rest imported; a file that cannot be
 UTF-8 CSV is refused whole, naming its line. The database decides what is new: the
 unique (customer, external_id) skips records stored before (an earlier or a concurrent
 import), so importing twice imports nothing the second time. PostgreSQL stages the batch
-with COPY and does the
-rest set-based (import_postgres); SQLite, the embedded default, types each record in
-Python and inserts with INSERT OR IGNORE.
+with COPY and does the rest set-based (import_postgres); SQLite, the embedded default,
+types each record in Python and inserts with INSERT OR IGNORE.
 """
 
 import csv
