@@ -209,6 +209,15 @@ TELCOST_EXPORT_MAIL_RETRY_FIRST_SECONDS = env.env_float(
     "TELCOST_EXPORT_MAIL_RETRY_FIRST_SECONDS", 300.0, minimum=0.1)
 TELCOST_EXPORT_MAIL_RETRY_HOURS = env.env_float(
     "TELCOST_EXPORT_MAIL_RETRY_HOURS", 24.0, minimum=0.0)
+# CDR uploads: the largest body accepted (413 above it, before it is stored), and how many days a
+# stored upload is kept after its import job ended, for support (0: removed when the job ends).
+UPLOAD_MAX_MB = env.env_int("TELCOST_UPLOAD_MAX_MB", 500, minimum=1)
+IMPORT_UPLOADS_KEEP_DAYS = env.env_int("TELCOST_IMPORT_UPLOADS_KEEP_DAYS", 0, minimum=0)
+FILE_UPLOAD_HANDLERS = [
+    "telcost.usage.import_services.UploadSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # file_drop profiles read only folders under this one (symlinks resolved).
 TELCOST_DROP_ROOT = str(env.env_dir("TELCOST_DROP_ROOT", VAR_DIR / "drop"))

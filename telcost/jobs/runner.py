@@ -91,9 +91,11 @@ class Heartbeat:
         try:
             while not self._stop.wait(settings.JOBS_HEARTBEAT_SECONDS):
                 try:
-                    Step.objects.filter(pk=self.step_id, status=Step.Status.RUNNING, attempts=self.attempt).update(
-                        heartbeat_at=timezone.now()
-                    )
+                    # Never back: a beat that waited for SQLite's write lock (a step's long transaction)
+                    # must not replace the newer heartbeat that transaction committed with its time.
+                    now = timezone.now()
+                    Step.objects.filter(pk=self.step_id, status=Step.Status.RUNNING, attempts=self.attempt,
+                                        heartbeat_at__lt=now).update(heartbeat_at=now)
                 except Exception:  # a locked database must not kill the beat; try next time
                     logger.warning("heartbeat of step %s failed", self.step_id, exc_info=True)
         finally:

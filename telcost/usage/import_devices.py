@@ -5,18 +5,28 @@ import datetime as dt
 from telcost.customers.models import Customer, Device
 
 REFUSED_DEVICE = "msisdn belongs to another customer"
+# One text whoever owns the number (or nobody does): a customer's user learns nothing of other customers.
+NOT_OWN_DEVICE = "msisdn is not a device of this customer"
 
 
-def devices_for_batch(*, customer: Customer, first_seen: dict[str, dt.date]) -> tuple[dict[str, int], set[str]]:
-    """({msisdn: device id} usable for the customer, msisdns of other customers' devices).
+def refused_device_reason(own_devices_only: bool) -> str:
+    return NOT_OWN_DEVICE if own_devices_only else REFUSED_DEVICE
 
+
+def devices_for_batch(*, customer: Customer, first_seen: dict[str, dt.date],
+                      own_devices_only: bool = False) -> tuple[dict[str, int], set[str]]:
+    """({msisdn: device id} usable for the customer, msisdns refused).
+
+    Refused: other customers' devices, and with own_devices_only (an upload by a customer's
+    own user, SPEC part 2) every msisdn that is not already a device of the customer. Without
+    it a new msisdn becomes the customer's device (staff uploads, syncs).
     first_seen is the earliest local day of each msisdn's records in the batch: a new
     device is activated on it, and an existing one active only later is moved back to it
     (the SIM was in use then). A few hundred devices a batch at most: the ORM is fine.
     """
     devices = dict(Device.objects.filter(msisdn__in=list(first_seen)).values_list("msisdn", "customer_id"))
     missing = [m for m in first_seen if m not in devices]
-    if missing:
+    if missing and not own_devices_only:
         Device.objects.bulk_create(
             [Device(msisdn=m, customer=customer, activated_on=first_seen[m]) for m in missing],
             ignore_conflicts=True,  # a concurrent import may create the same device
@@ -34,4 +44,6 @@ def devices_for_batch(*, customer: Customer, first_seen: dict[str, dt.date]) -> 
             Device.objects.filter(pk=device_id, activated_on__gt=first_seen[msisdn]).update(
                 activated_on=first_seen[msisdn]
             )
+    if own_devices_only:
+        refused.update(m for m in missing if m not in usable)  # unless a concurrent import just made it ours
     return usable, refused

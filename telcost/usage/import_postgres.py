@@ -15,7 +15,7 @@ from django.db import connection
 
 from telcost.customers.models import Customer, Device
 from telcost.usage.cycles import cycle_bounds
-from telcost.usage.import_devices import REFUSED_DEVICE, devices_for_batch
+from telcost.usage.import_devices import devices_for_batch, refused_device_reason
 from telcost.usage.import_rows import (
     SEPARATOR,
     billing_zone,
@@ -73,7 +73,8 @@ def copy_batch(batch: list) -> CopyBatch:
     return CopyBatch(text="".join(lines), staged=len(lines), rejected=rejected, size=len(batch))
 
 
-def import_batch_postgres(*, customer: Customer, batch: list | CopyBatch, cycle_start: dt.date | None, result) -> None:
+def import_batch_postgres(*, customer: Customer, batch: list | CopyBatch, cycle_start: dt.date | None, result,
+                          own_devices_only: bool = False) -> None:
     """Import one batch of (line, values), or one made ready by copy_batch, into the customer's CDRs, counting
     into result."""
     ready = batch if isinstance(batch, CopyBatch) else copy_batch(batch)
@@ -94,15 +95,19 @@ def import_batch_postgres(*, customer: Customer, batch: list | CopyBatch, cycle_
             staged -= cursor.rowcount
         cursor.execute(f"SELECT msisdn, min((started_at AT TIME ZONE %s)::date) FROM {_STAGE} GROUP BY msisdn",
                        [zone_name])
-        usable, refused = devices_for_batch(customer=customer, first_seen=dict(cursor.fetchall()))
+        usable, refused = devices_for_batch(customer=customer, first_seen=dict(cursor.fetchall()),
+                                            own_devices_only=own_devices_only)
         if refused:
             cursor.execute(f"DELETE FROM {_STAGE} WHERE msisdn = ANY(%s) RETURNING line", [list(refused)])
+            refusal = refused_device_reason(own_devices_only)
             for (line,) in sorted(cursor.fetchall()):
-                result.reject(line, REFUSED_DEVICE)
+                result.reject(line, refusal)
             result.refused_devices += cursor.rowcount
             staged -= cursor.rowcount
         inserted = _insert_staged(cursor, customer=customer, cycle_start=cycle_start, zone_name=zone_name)
-        cursor.execute(f"DELETE FROM {_STAGE}")  # the next batch may come in the same transaction
+        # The next batch may come in the same transaction (a whole file is one): TRUNCATE, not DELETE,
+        # or each batch would scan the dead rows of all the batches before it until the commit.
+        cursor.execute(f"TRUNCATE {_STAGE}")
     result.imported += inserted
     result.duplicates += staged - inserted
 

@@ -1,6 +1,7 @@
 """Step handler of CDR imports (ImportCdrsCommand): thin, the import service does the work."""
 
 from django.core.files.storage import default_storage
+from django.db import connection
 
 from telcost.customers.models import Customer
 from telcost.jobs.errors import PermanentError
@@ -18,11 +19,23 @@ def import_cdrs(ctx) -> dict:
     size = default_storage.size(path)
     with default_storage.open(path, "rb") as stream:
         try:
-            # A re-run after a crash imports nothing twice: duplicates are skipped by external_id.
-            result = cdrs_import_csv(
-                customer=customer, stream=stream, progress=lambda rows: ctx.progress(rows, None)
-            )
+            # One transaction: a crash or a refusal half-way leaves nothing, a re-run starts afresh.
+            result = cdrs_import_csv(customer=customer, stream=stream, progress=_progress(ctx),
+                                     own_devices_only=params.get("own_devices_only", False))
         except ImportRefused as exc:
             raise PermanentError(str(exc)) from None
-    default_storage.delete(path)
+    # The file is removed when the job ends, whatever its outcome (import_services.cdr_upload_job_ended).
     return {**result.as_dict(), "file_bytes": size}
+
+
+def _progress(ctx):
+    """Progress written inside the import's transaction, on SQLite only.
+
+    SQLite: the transaction holds the one write lock, so the heartbeat thread cannot beat until it
+    commits; these writes, committed with the import, keep the step from being taken over as lost
+    (a takeover needs the heartbeat it saw to be unchanged). PostgreSQL: the heartbeat thread beats
+    meanwhile, and a write of the step's row here would lock it against that thread until commit.
+    """
+    if connection.vendor != "sqlite":
+        return None
+    return lambda rows: ctx.progress(rows, None)

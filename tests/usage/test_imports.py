@@ -194,6 +194,8 @@ def upload(client, customer_id, content: bytes, name="cdrs.csv"):
 
 @pytest.mark.django_db
 def test_upload_is_an_import_job_with_the_result_of_spec(api_client, customer, manager, drain_jobs):
+    for msisdn in ("31600000001", "31600000002"):  # a manager imports the customer's own devices only
+        DeviceFactory(msisdn=msisdn, customer=customer, activated_on=dt.date(2026, 1, 1))
     content = csv_bytes(*GOOD, "bad,31600000001,2026-09-01T10:00:00,voice,national,x,1,0,0.1").getvalue()
     response = upload(api_client(manager), customer.pk, content)
     assert response.status_code == 202, response.content
