@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from telcost.jobs.diagnostics import probe_log_lines
 from telcost.jobs.models import Job, Step
 from telcost.jobs.recovery import recover_lost_steps
 from telcost.jobs.services import StepSpec, job_dispatch
-from telcost.jobs.steps import probe_log_lines
 from tests.conftest import wait_for
 
 FAST_RECOVERY = {

@@ -1,4 +1,8 @@
-"""Diagnostic steps of the jobs app itself: used by benchmarks and engine checks.
+"""Diagnostic steps of the jobs app itself: used by tests and benchmarks only.
+
+Registered only when TELCOST_JOBS_DIAGNOSTIC_STEPS is on (the workers the tests and the
+benchmarks start) or when a test imports this module: Probe writes to a path taken from the
+job's parameters, which no production worker should do for anyone who can dispatch a job.
 
 `Noop` does nothing (it measures the engine's own overhead). `Probe` can sleep,
 fail transiently for its first attempts, fail permanently, and records each run
