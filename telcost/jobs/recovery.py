@@ -89,7 +89,8 @@ def _close_abandoned_task_rows(*, now, stale_before) -> int:
         .values_list("id", "args_kwargs")
     )
     step_of_row = {
-        str(task_id): (args_kwargs or {}).get("kwargs", {}).get("step_id") for task_id, args_kwargs in rows
+        str(task_id): (args_kwargs or {}).get("kwargs", {}).get("step_id")
+        for task_id, args_kwargs in rows
     }
     steps = Step.objects.in_bulk([s for s in step_of_row.values() if s is not None])
     recovered = 0
@@ -105,7 +106,8 @@ def _close_abandoned_task_rows(*, now, stale_before) -> int:
                 continue
             if step is None or step.status != Step.Status.QUEUED or step.task_id != task_id:
                 continue
-            step = Step.objects.filter(pk=step.pk, status=Step.Status.QUEUED, task_id=task_id).first()
+            step = Step.objects.filter(pk=step.pk, status=Step.Status.QUEUED,
+                                       task_id=task_id).first()
             if step is not None:
                 enqueue_step(step)
                 recovered += 1

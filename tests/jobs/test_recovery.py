@@ -137,8 +137,8 @@ def test_a_queued_step_with_its_task_waiting_is_left_alone(customer):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_job_whose_task_a_dead_worker_claimed_before_the_step_is_taken_over(customer, start_worker,
-                                                                             tmp_path):
+def test_a_job_whose_task_a_dead_worker_claimed_before_the_step_is_taken_over(
+        customer, start_worker, tmp_path):
     """The worker died between claiming the task row and claiming the step: the step stayed
     queued, the task row running for ever, and the dedupe key held by a job that never ran."""
     log = str(tmp_path / "probe.log")
