@@ -7,13 +7,14 @@ presumed dead and comes back, changes nothing.
 
 import logging
 import os
+import random
 import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -102,10 +103,40 @@ class Heartbeat:
             connection.close()
 
 
+def _holds_chain_key(job: Job, now) -> bool:
+    """The job's chain holds its lock key, taking it if it is free and no older chain waits for it.
+
+    Inside the claim's transaction. Chains of one key run whole, one after the other and in
+    order, so a chain never finds another's step between two of its own.
+    """
+    if not job.lock_key or job.lock_acquired_at is not None or job.status not in Job.ACTIVE:
+        return True
+    if Job.objects.filter(lock_key=job.lock_key, status__in=Job.ACTIVE, pk__lt=job.pk).exists():
+        return False
+    try:
+        with transaction.atomic():
+            Job.objects.filter(pk=job.pk).update(lock_acquired_at=now)
+    except IntegrityError:  # the lease's unique index: another chain holds the key
+        return False
+    return True
+
+
 @transaction.atomic
 def _claim(step_id: int) -> Step | None:
-    """Take the step and mark its job running, together: nobody sees one without the other."""
+    """Take the step and mark its job running, together: nobody sees one without the other.
+
+    A chain whose key another chain holds is not failed but waits: its step stays queued with
+    a task due a little later (or sooner: the chain that ends wakes the next one).
+    """
     now = timezone.now()
+    waiting = Step.objects.select_related("job").filter(pk=step_id, status=Step.Status.QUEUED).first()
+    if waiting is None:
+        return None
+    if not _holds_chain_key(waiting.job, now):
+        delay = random.uniform(1.0, 2.0)  # noqa: S311 - spreads the polls, not for security
+        enqueue_step(waiting, run_after=now + timedelta(seconds=delay))
+        logger.debug("step %s waits for %s", step_id, waiting.job.lock_key)
+        return None
     claimed = Step.objects.filter(pk=step_id, status=Step.Status.QUEUED).update(
         status=Step.Status.RUNNING,
         attempts=F("attempts") + 1,
