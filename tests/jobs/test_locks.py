@@ -34,8 +34,10 @@ def test_chains_of_one_lock_key_run_whole_one_after_the_other(customer, start_wo
     """A chain holds its key from its first step to its last: no other chain of the key runs a step
     in between, though workers are free; chains of another key go ahead meanwhile."""
     steps = [StepSpec("Probe", {"sleep_s": 0.3})] * 3
-    chains = [job_dispatch(kind="probe", customer=customer, steps=steps, lock_key="totals:1:2026-09")
-              for _ in range(3)]
+    chains = [
+        job_dispatch(kind="probe", customer=customer, steps=steps, lock_key="totals:1:2026-09")
+        for _ in range(3)
+    ]
     other = job_dispatch(kind="probe", customer=customer, steps=steps, lock_key="totals:1:2026-10")
     for name in "abc":
         start_worker(name)
@@ -67,7 +69,8 @@ def test_a_chain_waiting_for_its_key_is_requeued_not_failed_and_woken_when_the_k
     # The holder has taken the key; its step is not due yet (a backoff, say).
     Job.objects.filter(pk=holder.pk).update(lock_acquired_at=timezone.now())
     holder_task = Step.objects.get(job=holder).task_id
-    DBTaskResult.objects.filter(id=holder_task).update(run_after=timezone.now() + dt.timedelta(hours=1))
+    later = timezone.now() + dt.timedelta(hours=1)
+    DBTaskResult.objects.filter(id=holder_task).update(run_after=later)
     drain_jobs()
     waiting = Step.objects.get(job=waiter)
     assert (waiting.status, waiting.attempts) == ("queued", 0)
@@ -75,8 +78,8 @@ def test_a_chain_waiting_for_its_key_is_requeued_not_failed_and_woken_when_the_k
     assert DBTaskResult.objects.get(id=waiting.task_id).run_after > timezone.now(), "it polls later"
     DBTaskResult.objects.filter(id=holder_task).update(run_after=timezone.now())
     drain_jobs()  # the holder ends and wakes the waiter, which runs at once in the same drain
-    assert list(Job.objects.filter(pk__in=[holder.pk, waiter.pk]).values_list("status", flat=True)) == [
-        "completed", "completed"]
+    both = Job.objects.filter(pk__in=[holder.pk, waiter.pk])
+    assert list(both.values_list("status", flat=True)) == ["completed", "completed"]
 
 
 @pytest.mark.django_db

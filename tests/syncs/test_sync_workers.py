@@ -135,20 +135,22 @@ def test_a_syncs_recalculation_runs_after_the_months_running_chain_not_between_i
     _, lock_key = recalculation_keys(customer_id=customer.pk, cycle_start=SEPT)
     start_worker("a")
     start_worker("b")
-    with exclusive(lock_key):  # as another session holding the month's lock a while (psql in the issue)
+    # Another session holds the month's lock a while (psql in the issue).
+    with exclusive(lock_key):
         first = recalculation_dispatch(customer=customer, cycle_start=SEPT, user=manager)
-        wait_for(lambda: Step.objects.filter(job=first, position=0, status="running").exists(), timeout=30,
-                 message="the recalculation to start reading the month")
+        wait_for(lambda: Step.objects.filter(job=first, position=0, status="running").exists(),
+                 timeout=30, message="the recalculation to start reading the month")
         task = sync_manual_dispatch(profile=api_profile, cycle_start=SEPT, user=manager)
         wait_for(lambda: SyncTask.objects.get(pk=task.pk).status == "completed", timeout=60,
                  message="the sync to import and dispatch its recalculation")
         follow_up = Job.objects.filter(kind="recalculate_totals").exclude(pk=first.pk).get()
         time.sleep(1.5)  # a free worker has had ample time to take the follow-up's first step
     chains = [first.pk, follow_up.pk]
-    wait_for(lambda: not Job.objects.filter(pk__in=chains, status__in=Job.ACTIVE).exists(), timeout=60,
+    both = Job.objects.filter(pk__in=chains).order_by("pk")
+    wait_for(lambda: not both.filter(status__in=Job.ACTIVE).exists(), timeout=60,
              message="both chains to end")
-    assert list(Job.objects.filter(pk__in=chains).order_by("pk").values_list("status", flat=True)) == [
-        "completed", "completed"], list(Job.objects.filter(pk__in=chains).values_list("error", flat=True))
+    assert list(both.values_list("status", flat=True)) == ["completed", "completed"], list(
+        both.values_list("error", flat=True))
     # The follow-up began after the first chain's last step: one whole chain, then the other.
     first_end = Step.objects.filter(job=first).order_by("-position").first().finished_at
     assert Step.objects.get(job=follow_up, position=0).started_at >= first_end
@@ -156,7 +158,8 @@ def test_a_syncs_recalculation_runs_after_the_months_running_chain_not_between_i
                   .values_list("version", flat=True)) == [1, 2]
     assert CycleTotals.objects.get(customer=customer, cycle_start=SEPT).version == 2
     # Every synced CDR is in the totals, and the customer's outcome is right.
-    counted = UsageTotal.objects.filter(customer=customer, cycle_start=SEPT).aggregate(n=Sum("count"))["n"]
+    totals = UsageTotal.objects.filter(customer=customer, cycle_start=SEPT)
+    counted = totals.aggregate(n=Sum("count"))["n"]
     assert counted == CDR.objects.filter(customer=customer, cycle_start=SEPT).count() == 300
     customer.refresh_from_db()
     assert customer.totals_outcome == "ok" and customer.calculate_totals is False
