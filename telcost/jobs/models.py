@@ -62,6 +62,9 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["parent", "status"]),
+            # Chains waiting for a key, asked at each first claim: few rows, however many ended.
+            models.Index(fields=["lock_key", "id"], condition=Q(status__in=["pending", "running"]),
+                         name="job_lock_key_active"),
         ]
         ordering = ["-id"]
 
