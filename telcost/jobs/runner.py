@@ -206,7 +206,8 @@ def _claim(step_id: int) -> Step | None:
     a task due a little later (or sooner: the chain that ends wakes the next one).
     """
     now = timezone.now()
-    waiting = Step.objects.select_related("job").filter(pk=step_id, status=Step.Status.QUEUED).first()
+    waiting = (Step.objects.select_related("job")
+               .filter(pk=step_id, status=Step.Status.QUEUED).first())
     if waiting is None:
         return None
     if not _holds_chain_key(waiting.job, now):

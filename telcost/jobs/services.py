@@ -231,13 +231,15 @@ def _wake_next_chain(lock_key: str) -> None:
     """The key is free: the oldest chain waiting for it starts now rather than at its next poll."""
     from django_tasks_db.models import DBTaskResult
 
-    waiting = (Job.objects.filter(lock_key=lock_key, status__in=Job.ACTIVE, lock_acquired_at__isnull=True)
+    waiting = (Job.objects.filter(lock_key=lock_key, status__in=Job.ACTIVE,
+                                  lock_acquired_at__isnull=True)
                .order_by("pk").first())
     if waiting is None:
         return
     now = timezone.now()
-    task_ids = [t for t in waiting.steps.filter(status=Step.Status.QUEUED).values_list("task_id", flat=True) if t]
-    DBTaskResult.objects.filter(id__in=task_ids, status="READY", run_after__gt=now).update(run_after=now)
+    queued = waiting.steps.filter(status=Step.Status.QUEUED).values_list("task_id", flat=True)
+    tasks = DBTaskResult.objects.filter(id__in=[t for t in queued if t], status="READY")
+    tasks.filter(run_after__gt=now).update(run_after=now)
 
 
 def finish_parent_if_done(parent_id: int) -> None:
