@@ -3,15 +3,18 @@
 PostgreSQL, 4 real `telcost worker` processes. For about 40 s a random worker is killed with
 SIGKILL every few seconds (and a new one started), and every few seconds the database
 sessions of all workers are terminated, while recalculations (clicks and syncs' follow-ups),
-manual syncs against the provider simulator and Probe chains are requested. Then:
+manual syncs against the provider simulator, exports mailed through a real SMTP server and Probe
+chains are requested. Then:
 every job has ended within a bound, and ended well; no attempt of a step ran while another
 attempt of it ran (Probe's trace, the kill times); each customer-month's backups are numbered
 without gaps, the last one in place; and the totals equal those of a clean run afterwards,
-so no synced CDR was left out.
+so no synced CDR was left out; each export has one published file and was mailed once, and
+no temp file is left in var.
 """
 
 import os
 import random
+import re
 import signal
 import time
 from collections import defaultdict
@@ -20,6 +23,8 @@ import pytest
 from django.db import connection
 
 from telcost.demo.generator import generate_cdrs
+from telcost.exports.models import ExportJob
+from telcost.exports.services import export_request
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.simulators.provider import start_provider_simulator
@@ -28,6 +33,7 @@ from telcost.usage.models import CDR, CycleTotals, TotalsBackup
 from telcost.usage.recalculation import recalculation_dispatch
 from telcost.usage.selectors import totals_get
 from tests.conftest import wait_for
+from tests.exports.conftest import Inbox, free_port, start_smtp
 from tests.factories import CustomerFactory, DeviceFactory, UserFactory
 from tests.usage.helpers import SEPT, plan_with
 
@@ -91,7 +97,16 @@ def test_work_survives_killed_workers_and_terminated_connections(
             generate_cdrs(customer=customer, devices=devices, cycle_start=month, count=4000, seed=n)
     synced = CustomerFactory(name="Synced BV")
     customers.append(synced)
-    user = UserFactory(username="chaos", is_staff=True)
+    user = UserFactory(username="chaos", is_staff=True, email="chaos@example.test")
+    var = tmp_path / "var"
+    inbox, smtp_port = Inbox(), free_port()
+    smtp = start_smtp(smtp_port, inbox)
+    worker_env = {
+        **CHAOS_ENV,
+        "TELCOST_VAR_DIR": str(var),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+    }
     base_url, provider, stop_provider = start_provider_simulator()
     # Short steps: each has 3 or 4 attempts, and a kill or a terminated session costs the running
     # step one; a step hit on every attempt fails, honestly ("worker lost 3 times"). The chaos is
@@ -106,9 +121,10 @@ def test_work_survives_killed_workers_and_terminated_connections(
     )
     trace = str(tmp_path / "trace.log")
     rng = random.Random(13)
-    workers = [start_worker(f"w{i}", **CHAOS_ENV) for i in range(4)]
+    workers = [start_worker(f"w{i}", **worker_env) for i in range(4)]
     killed_at: dict[int, float] = {}
     jobs: list[int] = []
+    exports: set[int] = set()
     kills = terminations = 0
     try:
         started = time.monotonic()
@@ -129,6 +145,12 @@ def test_work_survives_killed_workers_and_terminated_connections(
                         ).pk
                     )
                 elif roll < 0.6:
+                    export = export_request(
+                        customer=customer, user=user, cycle_start_date=month, kind="cdrs", fmt="csv"
+                    )
+                    exports.add(export.pk)
+                    jobs.append(export.job_id)
+                elif roll < 0.7:
                     task = sync_manual_dispatch(
                         profile=profile, cycle_start=rng.choice(MONTHS), user=user
                     )
@@ -148,7 +170,7 @@ def test_work_survives_killed_workers_and_terminated_connections(
                 os.kill(victim.pid, signal.SIGKILL)
                 victim.wait(timeout=10)
                 killed_at[victim.pid] = time.time()
-                workers.append(start_worker(f"r{kills}", **CHAOS_ENV))
+                workers.append(start_worker(f"r{kills}", **worker_env))
                 kills += 1
             if now >= next_terminate:
                 next_terminate = now + rng.uniform(3.0, 5.0)
@@ -175,8 +197,10 @@ def test_work_survives_killed_workers_and_terminated_connections(
         rerun = Step.objects.filter(attempts__gt=1).count()
         assert rerun >= 1
         assert CDR.objects.filter(customer=synced).exists()
-        print(f"chaos: {len(set(jobs))} jobs asked, {Job.objects.count()} in all, {kills} kills,"
-              f" {terminations} terminations, {rerun} steps run again")
+        print(
+            f"chaos: {len(set(jobs))} jobs asked, {Job.objects.count()} in all, {kills} kills,"
+            f" {terminations} terminations, {rerun} steps run again, {len(exports)} exports"
+        )
         for customer in customers:
             for month in MONTHS:
                 versions = sorted(
@@ -209,8 +233,29 @@ def test_work_survives_killed_workers_and_terminated_connections(
             message="the clean run",
         )
         assert all_totals_of(months_done) == chaos_totals
+        # Each export: one published file, one mail, and no temp file anywhere in var.
+        assert set(ExportJob.objects.filter(pk__in=exports).values_list("status", flat=True)) == {
+            "completed"
+        }
+        for pk in exports:
+            assert len(list((var / "files" / "exports" / str(pk)).iterdir())) == 1, pk
+        leftovers = [
+            p
+            for p in var.rglob("*")
+            if p.is_file() and (p.parent.name == "tmp" or p.name.endswith(".part"))
+        ]
+        assert leftovers == []
+        wait_for(lambda: len(inbox.messages) >= len(exports), timeout=30, message="the mails")
+        time.sleep(1.0)  # a second mail of one export would have come by now
+        bodies = [m.content.decode() for m in inbox.messages]
+        mails = {
+            pk: sum(bool(re.search(rf"/download/export/{pk}(?!\d)", b)) for b in bodies)
+            for pk in exports
+        }
+        assert set(mails.values()) == {1}, mails
     finally:
         stop_provider()
+        smtp.stop()
 
 
 def all_totals_of(months) -> dict:
