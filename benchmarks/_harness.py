@@ -40,6 +40,7 @@ def setup_django(database_url: str, var_dir: str) -> None:
     # The benchmarks' simulators listen on loopback and their drop folders live under /tmp.
     os.environ.setdefault("TELCOST_ALLOW_PRIVATE_PROVIDER_URLS", "true")
     os.environ.setdefault("TELCOST_DROP_ROOT", "/tmp")
+    os.environ["TELCOST_JOBS_DIAGNOSTIC_STEPS"] = "1"  # bench_jobs measures the engine with Noop
     subprocess.run([sys.executable, "-m", "telcost.manage", "migrate", "-v", "0"], check=True, cwd=ROOT)
     import django
 

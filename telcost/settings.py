@@ -139,6 +139,8 @@ JOBS_HEARTBEAT_SECONDS = env.env_float("TELCOST_JOBS_HEARTBEAT_SECONDS", 5.0, mi
 JOBS_STALE_AFTER_SECONDS = env.env_float("TELCOST_JOBS_STALE_AFTER_SECONDS", 60.0, minimum=0.1)
 JOBS_SWEEP_SECONDS = env.env_float("TELCOST_JOBS_SWEEP_SECONDS", 5.0, minimum=0.05)
 JOBS_WORKER_INTERVAL = env.env_float("TELCOST_JOBS_WORKER_INTERVAL", 0.1, minimum=0.0)
+# The engine's test steps (Probe, Noop): only for the workers of tests and benchmarks.
+JOBS_DIAGNOSTIC_STEPS = env.env_bool("TELCOST_JOBS_DIAGNOSTIC_STEPS", False)
 
 # Rating on PostgreSQL: a month's devices are rated in this many parts at once, each in its own
 # connection (a PostgreSQL statement runs on one core; see usage.rating). 1 rates in one statement.

@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+import telcost.jobs.diagnostics  # noqa: F401 - registers Probe and Noop in the test process
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,6 +163,7 @@ def subprocess_env(transactional_db, tmp_path):
     env["PYTHONUNBUFFERED"] = "1"
     for name, value in TEST_PROVIDER_SETTINGS.items():
         env.setdefault(name, value)
+    env["TELCOST_JOBS_DIAGNOSTIC_STEPS"] = "1"  # the workers run the tests' Probe and Noop
     return env
 
 

@@ -12,3 +12,7 @@ class JobsConfig(AppConfig):
         # timers.py; importing them registers them.
         autodiscover_modules("steps")
         autodiscover_modules("timers")
+        from django.conf import settings
+
+        if settings.JOBS_DIAGNOSTIC_STEPS:
+            import telcost.jobs.diagnostics  # noqa: F401 - registers Probe and Noop

@@ -13,5 +13,13 @@ class PermanentError(StepError):
     """Retrying cannot help (bad input, refused credentials): fail the job at once."""
 
 
+class StepAbandoned(TransientError):
+    """This attempt no longer owns its step (taken over, or no heartbeat for the stale limit).
+
+    Raised by StepContext between chunks so the handler stops instead of running on beside
+    another worker; what it did is not recorded as the step's outcome.
+    """
+
+
 class JobCancelled(StepError):
     """Raised by StepContext.raise_if_cancelled() to stop a handler between chunks."""

@@ -7,12 +7,17 @@ the kernel if the process dies. Either way a killed worker never leaves a lock.
 
 import fcntl
 import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
+
+from telcost.jobs.registry import is_lost_connection
+
+logger = logging.getLogger("telcost.jobs")
 
 
 def _key_number(key: str) -> int:
@@ -32,8 +37,14 @@ def exclusive(key: str) -> Iterator[None]:
         try:
             yield
         finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [number])
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [number])
+            except DatabaseError as exc:
+                # A session that is gone holds no lock: the server released it with the session.
+                # Anything else must not hide what the handler raised either, but is logged.
+                if not is_lost_connection(exc):
+                    logger.warning("could not release the advisory lock of %s", key, exc_info=True)
         return
     lock_dir = Path(settings.DATABASES["default"]["NAME"]).parent / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)

@@ -33,8 +33,11 @@ class Job(models.Model):
     # Two dispatches with one key while the first is active give one job: a partial
     # unique index decides, not a read-then-write race.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - NULL: no dedupe, never collides
-    # Handlers of jobs with one lock key never run at the same time (e.g. a customer-month).
+    # Chains with one lock key (e.g. a customer-month) run one after the other, whole: a chain
+    # takes its key when its first step is claimed (lock_acquired_at) and holds it until it ends,
+    # however it ends. The partial unique index below is the lease; the database decides.
     lock_key = models.CharField(max_length=200, blank=True, default="")
+    lock_acquired_at = models.DateTimeField(null=True, blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
     # A fan-out child whose work was already being done by another active job follows
     # that job instead of running it twice, and ends with its outcome.
@@ -49,11 +52,19 @@ class Job(models.Model):
                 fields=["dedupe_key"],
                 condition=Q(status__in=["pending", "running"]),
                 name="job_dedupe_key_active",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["lock_key"],
+                condition=Q(lock_acquired_at__isnull=False, status__in=["pending", "running"]),
+                name="job_lock_key_held",
+            ),
         ]
         indexes = [
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["parent", "status"]),
+            # Chains waiting for a key, asked at each first claim: few rows, however many ended.
+            models.Index(fields=["lock_key", "id"], condition=Q(status__in=["pending", "running"]),
+                         name="job_lock_key_active"),
         ]
         ordering = ["-id"]
 

@@ -1,8 +1,12 @@
 """Bring back steps whose worker died, and steps whose task row went missing.
 
 django-tasks-db leaves a killed worker's task RUNNING forever and never retries;
-this sweep is what makes a chain survive kill -9. Every update is conditional on
-the state it saw, so two workers sweeping at once do no harm.
+this sweep is what makes a chain survive kill -9. A worker can die at three points:
+while it runs the handler (the step's heartbeat goes stale), between claiming the
+task row and claiming the step (the step stays queued under a task row that stays
+RUNNING), and after recording the step's outcome but before the task backend
+recorded it (the row stays RUNNING for a step that ended). Every update is
+conditional on the state it saw, so two workers sweeping at once do no harm.
 """
 
 import logging
@@ -10,6 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -44,6 +49,7 @@ def recover_lost_steps() -> int:
                 enqueue_step(step)
             recovered += 1
             logger.warning("recovered step %s %s from worker %s", step.pk, step.name, step.worker)
+    recovered += _close_abandoned_task_rows(now=now, stale_before=stale_before)
     # Queued steps whose task row is gone or already finished would wait forever.
     # Two set-based reads, however long the backlog of a large fan-out is.
     grace = now - timedelta(seconds=max(settings.JOBS_SWEEP_SECONDS, 1.0))
@@ -65,4 +71,46 @@ def recover_lost_steps() -> int:
                 enqueue_step(step)
                 recovered += 1
                 logger.warning("re-enqueued orphaned step %s %s", step.pk, step.name)
+    return recovered
+
+
+def _close_abandoned_task_rows(*, now, stale_before) -> int:
+    """Task rows RUNNING for longer than the stale limit with no step running under them.
+
+    A live worker claims the step within milliseconds of claiming its task row and then
+    keeps the step's heartbeat fresh, which the rule above judges. A row whose step is not
+    running under it after that long belongs to a worker that died: it is closed, and a
+    step still queued under it (never claimed) gets a fresh task. Returns how many steps
+    that gave back.
+    """
+    rows = list(
+        DBTaskResult.objects.filter(status="RUNNING")
+        .filter(Q(started_at__lt=stale_before) | Q(started_at__isnull=True))
+        .values_list("id", "args_kwargs")
+    )
+    step_of_row = {
+        str(task_id): (args_kwargs or {}).get("kwargs", {}).get("step_id")
+        for task_id, args_kwargs in rows
+    }
+    steps = Step.objects.in_bulk([s for s in step_of_row.values() if s is not None])
+    recovered = 0
+    for task_id, step_id in step_of_row.items():
+        step = steps.get(step_id)
+        if step is not None and step.status == Step.Status.RUNNING and step.task_id == task_id:
+            continue  # its worker beats for it, or the stale-heartbeat rule takes it
+        with transaction.atomic():
+            closed = DBTaskResult.objects.filter(id=task_id, status="RUNNING").update(
+                status="FAILED", finished_at=now
+            )
+            if not closed:
+                continue
+            if step is None or step.status != Step.Status.QUEUED or step.task_id != task_id:
+                continue
+            step = Step.objects.filter(pk=step.pk, status=Step.Status.QUEUED,
+                                       task_id=task_id).first()
+            if step is not None:
+                enqueue_step(step)
+                recovered += 1
+                logger.warning("took over step %s %s: its task was claimed by a worker that died",
+                               step.pk, step.name)
     return recovered

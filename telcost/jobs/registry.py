@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.utils import OperationalError
+from django.db.utils import InterfaceError, OperationalError
 
 from telcost.jobs.errors import PermanentError, TransientError
 
@@ -20,12 +20,59 @@ def is_locked_database(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and "locked" in str(exc).lower()
 
 
+def _driver_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """psycopg's own OperationalError and InterfaceError, for code that uses the driver directly."""
+    try:
+        import psycopg
+    except ImportError:  # SQLite-only installs
+        return (), ()
+    return (psycopg.OperationalError,), (psycopg.InterfaceError,)
+
+
+# What PostgreSQL and psycopg say when the session is gone: terminated by an administrator
+# or a restart, a network that dropped, a server that closed it.
+_LOST_CONNECTION_WORDS = (
+    "terminating connection",
+    "server closed the connection",
+    "connection already closed",
+    "connection is closed",
+    "connection is lost",
+    "connection was lost",
+    "consuming input failed",
+    "could not receive data",
+    "could not send data",
+    "ssl connection has been closed",
+    "no connection to the server",
+    "connection refused",
+    "could not connect",
+    "connection timed out",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+)
+
+
+def is_lost_connection(exc: BaseException) -> bool:
+    """The database connection was lost (Django's wrapper of the driver's error, or the driver's).
+
+    Transient in every step: the engine closes the broken connection and retries the step.
+    """
+    operational, interface = _driver_errors()
+    if isinstance(exc, (InterfaceError, *interface)):
+        return True  # errors of the connection itself, not of a statement
+    if not isinstance(exc, (OperationalError, *operational)):
+        return False
+    message = str(exc).lower()
+    return any(words in message for words in _LOST_CONNECTION_WORDS)
+
+
 @dataclass(frozen=True)
 class StepDefinition:
     name: str
     handler: Handler
     max_attempts: int = 3
-    # Exceptions besides TransientError and a locked database that deserve a retry.
+    # Exceptions besides TransientError, a locked database and a lost connection that deserve
+    # a retry.
     transient: tuple[type[BaseException], ...] = field(default_factory=tuple)
     backoff_base_s: float = 1.0
     backoff_max_s: float = 60.0
@@ -33,7 +80,8 @@ class StepDefinition:
     def is_transient(self, exc: BaseException) -> bool:
         if isinstance(exc, PermanentError):
             return False
-        return isinstance(exc, (TransientError, *self.transient)) or is_locked_database(exc)
+        return (isinstance(exc, (TransientError, *self.transient)) or is_locked_database(exc)
+                or is_lost_connection(exc))
 
     def backoff_seconds(self, attempt: int) -> float:
         """Exponential with full jitter, so retries of many jobs do not stampede together."""

@@ -7,20 +7,22 @@ presumed dead and comes back, changes nothing.
 
 import logging
 import os
+import random
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from telcost.jobs.errors import JobCancelled, StepError
+from telcost.jobs.errors import JobCancelled, StepAbandoned, StepError
 from telcost.jobs.locks import exclusive
 from telcost.jobs.models import Job, Step
-from telcost.jobs.registry import StepDefinition, get_step
+from telcost.jobs.registry import StepDefinition, get_step, is_lost_connection
 from telcost.jobs.services import enqueue_step, job_finished
 
 logger = logging.getLogger("telcost.jobs")
@@ -35,11 +37,19 @@ def set_worker_id(worker_id: str) -> None:
 
 @dataclass
 class StepContext:
-    """What a handler gets: its job, step and params, and ways to report and to stop."""
+    """What a handler gets: its job, step and params, and ways to report and to stop.
+
+    `attempt` numbers the runs of this step (1, 2, ...): name what an attempt writes after it
+    (a temp file) so two attempts never write the same thing. `raise_if_cancelled()` between
+    chunks stops the handler when its job was cancelled or when this attempt lost its step;
+    `owns_step()` inside the transaction that publishes a result makes the publishing
+    conditional on still owning the step.
+    """
 
     job: Job
     step: Step
     attempt: int
+    heartbeat: "Heartbeat | None" = None
 
     @property
     def params(self) -> dict:
@@ -49,35 +59,79 @@ class StepContext:
     def customer(self):
         return self.job.customer
 
+    def _this_attempt(self):
+        return Step.objects.filter(pk=self.step.pk, status=Step.Status.RUNNING,
+                                   attempts=self.attempt)
+
     def progress(self, done: int, total: int | None = None) -> None:
+        """Report progress (it counts as a beat); raises StepAbandoned if the step is not ours."""
         fields = {"progress_done": done, "heartbeat_at": timezone.now()}
         if total is not None:
             fields["progress_total"] = total
-        Step.objects.filter(pk=self.step.pk, status=Step.Status.RUNNING).update(**fields)
+        if not self._this_attempt().update(**fields):
+            self._abandon("the step was taken over")
+        if self.heartbeat is not None:
+            self.heartbeat.beaten()
 
     def cancelled(self) -> bool:
         return Job.objects.filter(pk=self.job.pk, status=Job.Status.CANCELLED).exists()
 
     def owns_step(self) -> bool:
-        """Whether this attempt still runs the step; inside a transaction a True also holds the
-        step's row until it ends, so recovery cannot hand the step over before an effect is
-        recorded."""
-        mine = Step.objects.filter(pk=self.step.pk, status=Step.Status.RUNNING, worker=WORKER_ID,
-                                   attempts=self.attempt)
-        return bool(mine.update(heartbeat_at=timezone.now()))
+        """Whether this attempt still runs the step (and has not given it up for a lost
+        heartbeat); inside a transaction a True also holds the step's row until it ends, so
+        recovery cannot hand the step over before an effect is recorded."""
+        if self.heartbeat is not None and self.heartbeat.abandoned:
+            return False
+        mine = self._this_attempt().filter(worker=WORKER_ID)
+        if not mine.update(heartbeat_at=timezone.now()):
+            return False
+        if self.heartbeat is not None:
+            self.heartbeat.beaten()
+        return True
 
     def raise_if_cancelled(self) -> None:
+        """Between chunks: stop if the job was cancelled, or if this attempt lost its step."""
+        if self.heartbeat is not None and self.heartbeat.abandoned:
+            self._abandon(self.heartbeat.reason)
         if self.cancelled():
             raise JobCancelled("Cancelled")
 
+    def _abandon(self, reason: str):
+        logger.warning("step %s attempt %s abandoned: %s", self.step.pk, self.attempt, reason)
+        raise StepAbandoned(f"attempt {self.attempt} abandoned: {reason}")
+
 
 class Heartbeat:
-    """A small thread that keeps heartbeat_at fresh while the handler runs."""
+    """A small thread that keeps heartbeat_at fresh while the handler runs.
+
+    A beat that fails closes the thread's connection, so the next one reconnects. The attempt
+    is abandoned (the handler stops at its next check) when a beat finds the step no longer
+    running this attempt, or when no beat came through for nearly the stale limit, after which
+    recovery may hand the step to another worker.
+    """
 
     def __init__(self, step_id: int, attempt: int) -> None:
         self.step_id, self.attempt = step_id, attempt
         self._stop = threading.Event()
+        self._lost = threading.Event()
+        self._last_beat = time.monotonic()
+        stale, every = settings.JOBS_STALE_AFTER_SECONDS, settings.JOBS_HEARTBEAT_SECONDS
+        # Before recovery can act on the stale heartbeat, with a margin of two beats.
+        self._abandon_after = max(stale - 2 * every, stale / 2)
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{step_id}", daemon=True)
+
+    def beaten(self) -> None:
+        self._last_beat = time.monotonic()
+
+    @property
+    def abandoned(self) -> bool:
+        return self._lost.is_set() or time.monotonic() - self._last_beat > self._abandon_after
+
+    @property
+    def reason(self) -> str:
+        if self._lost.is_set():
+            return "the step was taken over"
+        return f"no heartbeat for {time.monotonic() - self._last_beat:.1f}s"
 
     def __enter__(self) -> "Heartbeat":
         self._thread.start()
@@ -88,24 +142,79 @@ class Heartbeat:
         self._thread.join(timeout=settings.JOBS_HEARTBEAT_SECONDS + 35)
 
     def _beat(self) -> None:
+        failures = 0
         try:
             while not self._stop.wait(settings.JOBS_HEARTBEAT_SECONDS):
                 try:
-                    # Never back: a beat that waited for SQLite's write lock (a step's long transaction)
-                    # must not replace the newer heartbeat that transaction committed with its time.
+                    # Never back: a beat that waited for SQLite's write lock (a step's long
+                    # transaction) must not replace the newer heartbeat that transaction committed
+                    # with its time; such a beat changes no row, yet the step is still ours.
                     now = timezone.now()
-                    Step.objects.filter(pk=self.step_id, status=Step.Status.RUNNING, attempts=self.attempt,
-                                        heartbeat_at__lt=now).update(heartbeat_at=now)
-                except Exception:  # a locked database must not kill the beat; try next time
-                    logger.warning("heartbeat of step %s failed", self.step_id, exc_info=True)
+                    this_attempt = Step.objects.filter(
+                        pk=self.step_id, status=Step.Status.RUNNING, attempts=self.attempt
+                    )
+                    ours = (this_attempt.filter(heartbeat_at__lt=now).update(heartbeat_at=now)
+                            or this_attempt.exists())
+                except Exception as exc:  # a locked database or a lost connection: try next time
+                    failures += 1
+                    logger.warning("heartbeat of step %s failed %s times: %s",
+                                   self.step_id, failures, exc)
+                    _close_quietly()  # a broken connection is not reused: the next beat reconnects
+                    continue
+                if not ours:
+                    self._lost.set()
+                    logger.warning("step %s attempt %s was taken over", self.step_id, self.attempt)
+                    return
+                failures = 0
+                self.beaten()
         finally:
+            _close_quietly()
+
+
+def _close_quietly() -> None:
+    """Close this thread's connection (outside a transaction); a broken one may raise on closing."""
+    try:
+        if not connection.in_atomic_block:
             connection.close()
+    except Exception:  # noqa: S110 - it is being thrown away
+        pass
+
+
+def _holds_chain_key(job: Job, now) -> bool:
+    """The job's chain holds its lock key, taking it if it is free and no older chain waits for it.
+
+    Inside the claim's transaction. Chains of one key run whole, one after the other and in
+    order, so a chain never finds another's step between two of its own.
+    """
+    if not job.lock_key or job.lock_acquired_at is not None or job.status not in Job.ACTIVE:
+        return True
+    if Job.objects.filter(lock_key=job.lock_key, status__in=Job.ACTIVE, pk__lt=job.pk).exists():
+        return False
+    try:
+        with transaction.atomic():
+            Job.objects.filter(pk=job.pk).update(lock_acquired_at=now)
+    except IntegrityError:  # the lease's unique index: another chain holds the key
+        return False
+    return True
 
 
 @transaction.atomic
 def _claim(step_id: int) -> Step | None:
-    """Take the step and mark its job running, together: nobody sees one without the other."""
+    """Take the step and mark its job running, together: nobody sees one without the other.
+
+    A chain whose key another chain holds is not failed but waits: its step stays queued with
+    a task due a little later (or sooner: the chain that ends wakes the next one).
+    """
     now = timezone.now()
+    waiting = (Step.objects.select_related("job")
+               .filter(pk=step_id, status=Step.Status.QUEUED).first())
+    if waiting is None:
+        return None
+    if not _holds_chain_key(waiting.job, now):
+        delay = random.uniform(1.0, 2.0)  # noqa: S311 - spreads the polls, not for security
+        enqueue_step(waiting, run_after=now + timedelta(seconds=delay))
+        logger.debug("step %s waits for %s", step_id, waiting.job.lock_key)
+        return None
     claimed = Step.objects.filter(pk=step_id, status=Step.Status.QUEUED).update(
         status=Step.Status.RUNNING,
         attempts=F("attempts") + 1,
@@ -132,11 +241,15 @@ def run_step(step_id: int) -> None:
         return
     definition = get_step(step.name)
     attempt = step.attempts
-    context = StepContext(job=step.job, step=step, attempt=attempt)
+    heartbeat = Heartbeat(step.pk, attempt)
+    context = StepContext(job=step.job, step=step, attempt=attempt, heartbeat=heartbeat)
     try:
-        with Heartbeat(step.pk, attempt), exclusive(step.job.lock_key):
+        with heartbeat, exclusive(step.job.lock_key):
             result = definition.handler(context)
     except BaseException as exc:  # the outcome of every failure is recorded, whatever it is
+        if is_lost_connection(exc):
+            # Retried like any transient error, on a new connection: the broken one is dropped.
+            _close_quietly()
         _record_failure(step, attempt, definition, exc)
         if not isinstance(exc, Exception):
             raise

@@ -211,6 +211,8 @@ def job_finished(job: Job) -> None:
     Call inside the transaction that set the job's final status.
     """
     job_ended.send(sender=Job, job=job)
+    if job.lock_key:
+        _wake_next_chain(job.lock_key)
     for follower in Job.objects.filter(follows=job, status__in=Job.ACTIVE):
         updated = Job.objects.filter(pk=follower.pk, status__in=Job.ACTIVE).update(
             status=job.status, error=job.error, result=job.result, finished_at=timezone.now()
@@ -223,6 +225,21 @@ def job_finished(job: Job) -> None:
         counter = "progress_failed" if failed else "progress_done"
         Job.objects.filter(pk=job.parent_id, status=Job.Status.RUNNING).update(**{counter: F(counter) + 1})
         finish_parent_if_done(job.parent_id)
+
+
+def _wake_next_chain(lock_key: str) -> None:
+    """The key is free: the oldest chain waiting for it starts now rather than at its next poll."""
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = (Job.objects.filter(lock_key=lock_key, status__in=Job.ACTIVE,
+                                  lock_acquired_at__isnull=True)
+               .order_by("pk").first())
+    if waiting is None:
+        return
+    now = timezone.now()
+    queued = waiting.steps.filter(status=Step.Status.QUEUED).values_list("task_id", flat=True)
+    tasks = DBTaskResult.objects.filter(id__in=[t for t in queued if t], status="READY")
+    tasks.filter(run_after__gt=now).update(run_after=now)
 
 
 def finish_parent_if_done(parent_id: int) -> None:

@@ -74,7 +74,7 @@ def test_an_unexpected_exception_in_a_step_is_logged_with_its_traceback(customer
         drain_jobs()
     [record] = [r for r in caplog.records if "failed: ValueError: bad value" in r.getMessage()]
     assert record.exc_info and record.exc_info[0] is ValueError
-    assert "telcost/jobs/steps.py" in caplog.text
+    assert "telcost/jobs/diagnostics.py" in caplog.text
 
 
 @pytest.mark.django_db

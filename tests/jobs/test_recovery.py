@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from telcost.jobs.diagnostics import probe_log_lines
 from telcost.jobs.models import Job, Step
 from telcost.jobs.recovery import recover_lost_steps
 from telcost.jobs.services import StepSpec, job_dispatch
-from telcost.jobs.steps import probe_log_lines
 from tests.conftest import wait_for
 
 FAST_RECOVERY = {
@@ -133,3 +133,51 @@ def test_a_queued_step_with_its_task_waiting_is_left_alone(customer):
     assert recover_lost_steps() == 0
     assert job.steps.get().task_id == task_id
     assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_task_a_dead_worker_claimed_before_the_step_is_taken_over(
+        customer, start_worker, tmp_path):
+    """The worker died between claiming the task row and claiming the step: the step stayed
+    queued, the task row running for ever, and the dedupe key held by a job that never ran."""
+    log = str(tmp_path / "probe.log")
+    job = job_dispatch(kind="probe", customer=customer, steps=[StepSpec("Probe", {"log": log})],
+                       dedupe_key="probe:lost")
+    lost_task = job.steps.get().task_id
+    DBTaskResult.objects.filter(id=lost_task).update(status="RUNNING", started_at=timezone.now(),
+                                                     worker_ids=["gone:999999"])
+    start_worker("rescuer", **FAST_RECOVERY)
+    wait_for(lambda: Job.objects.get(pk=job.pk).status == "completed", timeout=30,
+             message="the job to be taken over and completed")
+    assert probe_log_lines(log).count("done Probe#0") == 1
+    # The dead worker's task row tells the truth, and the key is free for the next request.
+    assert DBTaskResult.objects.get(id=lost_task).status == "FAILED"
+    again = job_dispatch(kind="probe", customer=customer, steps=[StepSpec("Probe")],
+                         dedupe_key="probe:lost")
+    assert not again.joined and again.pk != job.pk
+
+
+@pytest.mark.django_db
+def test_a_task_row_left_running_for_a_step_that_ended_is_closed(customer, drain_jobs, settings):
+    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    drain_jobs()
+    step = job.steps.get()
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS + 5)
+    # The worker recorded the step's success and died before the task backend heard of it.
+    DBTaskResult.objects.filter(id=step.task_id).update(status="RUNNING", started_at=long_ago,
+                                                        finished_at=None)
+    recover_lost_steps()
+    row = DBTaskResult.objects.get(id=step.task_id)
+    assert row.status == "FAILED" and row.finished_at is not None
+    assert job.steps.get().status == "succeeded" and DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_task_row_just_claimed_by_a_live_worker_is_left_alone(customer):
+    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    task_id = job.steps.get().task_id
+    DBTaskResult.objects.filter(id=task_id).update(status="RUNNING", started_at=timezone.now())
+    assert recover_lost_steps() == 0
+    assert DBTaskResult.objects.get(id=task_id).status == "RUNNING"
+    assert job.steps.get().task_id == task_id

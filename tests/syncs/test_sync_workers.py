@@ -2,15 +2,19 @@
 
 import os
 import signal
+import time
 
 import pytest
+from django.db.models import Sum
 from django.utils import timezone
 
-from telcost.jobs.models import Job
+from telcost.jobs.locks import exclusive
+from telcost.jobs.models import Job, Step
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.services import sync_manual_dispatch
 from telcost.usage.cycles import cycle_start_of
-from telcost.usage.models import CDR
+from telcost.usage.models import CDR, CycleTotals, TotalsBackup, UsageTotal
+from telcost.usage.recalculation import recalculation_dispatch, recalculation_keys
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -119,3 +123,43 @@ def test_a_sync_that_fails_half_way_recalculates_the_month_for_what_it_imported(
     totals = UsageTotal.objects.filter(customer=api_profile.customer, cycle_start=SEPT)
     assert totals.aggregate(n=Sum("count"))["n"] == 1000
     assert Job.objects.get(pk=body["job_id"]).result["recalculation_job_id"] == recalculation.pk
+
+
+def test_a_syncs_recalculation_runs_after_the_months_running_chain_not_between_its_steps(
+        api_profile, manager, provider_sim, start_worker):
+    """Chains of one customer-month run one after the other, whole: a sync's follow-up chain
+    used to run its CalculateTotals between the running chain's CalculateTotals and its backup,
+    which then failed ("the totals are at version 2, not 1") although the totals were right."""
+    customer = api_profile.customer
+    provider_sim.control(records=300, page_size=100)
+    _, lock_key = recalculation_keys(customer_id=customer.pk, cycle_start=SEPT)
+    start_worker("a")
+    start_worker("b")
+    # Another session holds the month's lock a while (psql in the issue).
+    with exclusive(lock_key):
+        first = recalculation_dispatch(customer=customer, cycle_start=SEPT, user=manager)
+        wait_for(lambda: Step.objects.filter(job=first, position=0, status="running").exists(),
+                 timeout=30, message="the recalculation to start reading the month")
+        task = sync_manual_dispatch(profile=api_profile, cycle_start=SEPT, user=manager)
+        wait_for(lambda: SyncTask.objects.get(pk=task.pk).status == "completed", timeout=60,
+                 message="the sync to import and dispatch its recalculation")
+        follow_up = Job.objects.filter(kind="recalculate_totals").exclude(pk=first.pk).get()
+        time.sleep(1.5)  # a free worker has had ample time to take the follow-up's first step
+    chains = [first.pk, follow_up.pk]
+    both = Job.objects.filter(pk__in=chains).order_by("pk")
+    wait_for(lambda: not both.filter(status__in=Job.ACTIVE).exists(), timeout=60,
+             message="both chains to end")
+    assert list(both.values_list("status", flat=True)) == ["completed", "completed"], list(
+        both.values_list("error", flat=True))
+    # The follow-up began after the first chain's last step: one whole chain, then the other.
+    first_end = Step.objects.filter(job=first).order_by("-position").first().finished_at
+    assert Step.objects.get(job=follow_up, position=0).started_at >= first_end
+    assert sorted(TotalsBackup.objects.filter(customer=customer, cycle_start=SEPT)
+                  .values_list("version", flat=True)) == [1, 2]
+    assert CycleTotals.objects.get(customer=customer, cycle_start=SEPT).version == 2
+    # Every synced CDR is in the totals, and the customer's outcome is right.
+    totals = UsageTotal.objects.filter(customer=customer, cycle_start=SEPT)
+    counted = totals.aggregate(n=Sum("count"))["n"]
+    assert counted == CDR.objects.filter(customer=customer, cycle_start=SEPT).count() == 300
+    customer.refresh_from_db()
+    assert customer.totals_outcome == "ok" and customer.calculate_totals is False

@@ -1,4 +1,8 @@
-"""Diagnostic steps of the jobs app itself: used by benchmarks and engine checks.
+"""Diagnostic steps of the jobs app itself: used by tests and benchmarks only.
+
+Registered only when TELCOST_JOBS_DIAGNOSTIC_STEPS is on (the workers the tests and the
+benchmarks start) or when a test imports this module: Probe writes to a path taken from the
+job's parameters, which no production worker should do for anyone who can dispatch a job.
 
 `Noop` does nothing (it measures the engine's own overhead). `Probe` can sleep,
 fail transiently for its first attempts, fail permanently, and records each run
@@ -6,6 +10,7 @@ in a file, which is how the engine's retry and recovery are observed from
 outside a worker process.
 """
 
+import os
 import time
 from pathlib import Path
 
@@ -18,8 +23,26 @@ def noop(ctx) -> dict:
     return {}
 
 
+def _trace(path: str, ctx, what: str) -> None:
+    """One line per start and end of an attempt, with its process and time: the chaos test finds
+    out from them whether two attempts of a step ever ran at once."""
+    with open(path, "a") as f:
+        f.write(f"{ctx.step.pk} {ctx.attempt} {os.getpid()} {what} {time.time():.6f}\n")
+
+
 @step("Probe", max_attempts=4, backoff_base_s=0.05, backoff_max_s=0.2)
 def probe(ctx) -> dict:
+    trace = ctx.params.get("trace")
+    if trace:
+        _trace(trace, ctx, "start")
+    try:
+        return _probe(ctx)
+    finally:  # however the attempt stops, unless its process is killed
+        if trace:
+            _trace(trace, ctx, "end")
+
+
+def _probe(ctx) -> dict:
     params = ctx.params
     if params.get("log"):
         with open(params["log"], "a") as f:
