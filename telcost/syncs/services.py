@@ -9,7 +9,7 @@ answer of its own), or a drop file with all its pages (whole or not at all).
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 from croniter import croniter
@@ -159,21 +159,18 @@ def sync_run(*, task: SyncTask, progress: Callable[[int], None] | None = None,
         pages = read_ahead(provider.pages(cycle_start=task.cycle_start, checkpoint=task.checkpoint,
                                           known_files=frozenset(known), known_pages=known_pages),
                            prepare=_prepared)
-        for first in pages:
+        for page in pages:
             with transaction.atomic():
                 task.refresh_from_db()
                 file_counts = DropFileCounts()
-                for page in _pages_of_one_transaction(first, pages):
-                    if page.file is not None and page.file.skipped:
-                        _count_unchanged_file(task, known[page.file.sha256])
-                    elif page.body is not None and page.body.skipped:
-                        synced = known_pages[page.body.position, page.body.sha256]
-                        _count_unchanged_page(task, synced)
-                    else:
-                        _import_page(task, page, profile.customer, file_counts)
-                    task.checkpoint = page.checkpoint
-                    if progress_in_transaction is not None and not _last_of_its_transaction(page):
+                while True:  # one page, or a drop file's pages up to its last
+                    _take_page(task, page, known, known_pages, profile.customer, file_counts)
+                    if page.file is None or page.file.complete:
+                        break
+                    if progress_in_transaction is not None:
                         progress_in_transaction(task.fetched)
+                    # Only the page in hand is held: a file's pages before it can be freed.
+                    page = next(pages)
                 task.save(update_fields=["fetched", "imported", "duplicates", "rejected", "errors",
                                          "checkpoint"])
             if progress is not None:
@@ -187,17 +184,17 @@ def sync_run(*, task: SyncTask, progress: Callable[[int], None] | None = None,
     return sync_counts(task)
 
 
-def _last_of_its_transaction(page: Page) -> bool:
-    return page.file is None or page.file.complete
-
-
-def _pages_of_one_transaction(first: Page, pages: Iterator[Page]) -> Iterator[Page]:
-    """first, and if it begins a drop file the file's further pages (taken from pages)."""
-    page = first
-    yield page
-    while not _last_of_its_transaction(page):
-        page = next(pages)  # a file's pages end with its last, or the provider raises
-        yield page
+def _take_page(task: SyncTask, page: Page, known: dict, known_pages: dict, customer: Customer,
+               file_counts: DropFileCounts) -> None:
+    """A page counted (if unchanged) or imported, and its checkpoint taken, in the caller's
+    transaction."""
+    if page.file is not None and page.file.skipped:
+        _count_unchanged_file(task, known[page.file.sha256])
+    elif page.body is not None and page.body.skipped:
+        _count_unchanged_page(task, known_pages[page.body.position, page.body.sha256])
+    else:
+        _import_page(task, page, customer, file_counts)
+    task.checkpoint = page.checkpoint
 
 
 def _prepared(page):
