@@ -73,6 +73,18 @@ class StepContext:
         if self.heartbeat is not None:
             self.heartbeat.beaten()
 
+    def progress_in_transaction(self, done: int, total: int | None = None) -> None:
+        """progress() from inside a long transaction of the handler's: written on SQLite only.
+
+        SQLite: the transaction holds the one write lock, so the heartbeat thread cannot beat until
+        it commits; these writes, committed with it, keep the step from being taken over as lost
+        (a takeover needs the heartbeat it saw to be unchanged). PostgreSQL: the heartbeat thread
+        beats meanwhile, and a write of the step's row here would lock it against that thread
+        until commit.
+        """
+        if connection.vendor == "sqlite":
+            self.progress(done, total)
+
     def cancelled(self) -> bool:
         return Job.objects.filter(pk=self.job.pk, status=Job.Status.CANCELLED).exists()
 

@@ -1,16 +1,16 @@
 """What a sync knows of the drop files it reads: counts per file, and the files read in full.
 
-A file's counts ride along in the task's checkpoint while it is read page by page (so
-a resumed run continues them), and are recorded as a SyncedFile in the transaction of
-its last page. A file some of whose records were refused for belonging to another
-customer's device is not recorded: that device may be moved, and the file must then
-be read again.
+A file is imported whole or not at all: its pages in one transaction with the checkpoint
+past it (services.sync_run). Its counts are added up over those pages and it is recorded
+as a SyncedFile in that transaction, so a file is known as read only together with its
+records. A file some of whose records were refused for belonging to another customer's
+device is not recorded: that device may be moved, and the file must then be read again.
 """
+
+from dataclasses import dataclass
 
 from telcost.integrations.providers.base import FileRead
 from telcost.syncs.models import SyncedFile, SyncTask
-
-_ZERO = {"fetched": 0, "stored": 0, "rejected": 0, "refused_devices": 0}
 
 
 def synced_files(*, task: SyncTask) -> dict[str, SyncedFile]:
@@ -18,24 +18,31 @@ def synced_files(*, task: SyncTask) -> dict[str, SyncedFile]:
     return {f.sha256: f for f in SyncedFile.objects.filter(profile_id=task.profile_id, cycle_start=task.cycle_start)}
 
 
-def drop_file_progress(*, task: SyncTask, file: FileRead, checkpoint: dict, fetched: int, result) -> dict:
-    """The page's checkpoint, carrying the file's counts so far; the file recorded once read in full."""
-    previous = task.checkpoint.get("file_counts", {})
-    same_file = previous.get("name") == file.name and previous.get("sha256") == checkpoint.get("sha256", file.sha256)
-    counts = {key: (previous.get(key, 0) if same_file else 0) for key in _ZERO}
-    counts["fetched"] += fetched
-    counts["stored"] += result.imported + result.duplicates
-    counts["rejected"] += result.rejected
-    counts["refused_devices"] += result.refused_devices
-    if not file.complete:
-        return {**checkpoint, "file_counts": {"name": file.name, "sha256": checkpoint.get("sha256"), **counts}}
-    if file.sha256 is not None and not counts["refused_devices"]:
-        SyncedFile.objects.get_or_create(
-            profile_id=task.profile_id, cycle_start=task.cycle_start, sha256=file.sha256,
-            defaults={"name": file.name, "task": task, "fetched": counts["fetched"], "stored": counts["stored"],
-                      "rejected": counts["rejected"]},
-        )
-    return checkpoint
+@dataclass
+class DropFileCounts:
+    """One file's counts so far, over the pages of its transaction."""
+
+    fetched: int = 0
+    stored: int = 0
+    rejected: int = 0
+    refused_devices: int = 0
+
+    def add(self, *, fetched: int, result) -> None:
+        self.fetched += fetched
+        self.stored += result.imported + result.duplicates
+        self.rejected += result.rejected
+        self.refused_devices += result.refused_devices
+
+
+def synced_file_record(*, task: SyncTask, file: FileRead, counts: DropFileCounts) -> None:
+    """Record a file read in full, unless it changed while read or refused another's device."""
+    if file.sha256 is None or counts.refused_devices:
+        return
+    SyncedFile.objects.get_or_create(
+        profile_id=task.profile_id, cycle_start=task.cycle_start, sha256=file.sha256,
+        defaults={"name": file.name, "task": task, "fetched": counts.fetched,
+                  "stored": counts.stored, "rejected": counts.rejected},
+    )
 
 
 def skipped_file_note(synced: SyncedFile) -> list[dict]:

@@ -2,12 +2,14 @@
 
 The seed's SyncProfileController::manualSync (a SyncTask and SyncProfileCommand),
 the provider adapters behind one interface, and DispatchTotalsCommand (the
-recalculation chain of workflow 1). Pages are imported and counted in one
+recalculation chain of workflow 1). What is read is imported and counted in one
 transaction with the checkpoint that says where to resume, so a retried or
-resumed run never imports or counts a page twice.
+resumed run never imports or counts anything twice: a paged provider's page (an
+answer of its own), or a drop file with all its pages (whole or not at all).
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 import httpx
 from croniter import croniter
@@ -18,13 +20,19 @@ from django.utils import timezone
 from telcost.customers.models import Customer
 from telcost.integrations.http import OutboundError, RefusedAddressError, public_address
 from telcost.integrations.providers import ProviderError, provider_for
+from telcost.integrations.providers.base import Page
 from telcost.integrations.providers.file_drop import under_drop_root
 from telcost.integrations.providers.read_ahead import read_ahead
 from telcost.jobs.errors import PermanentError, TransientError
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.syncs.credentials import credentials_encrypt
-from telcost.syncs.drop_files import drop_file_progress, skipped_file_note, synced_files
+from telcost.syncs.drop_files import (
+    DropFileCounts,
+    skipped_file_note,
+    synced_file_record,
+    synced_files,
+)
 from telcost.syncs.models import SyncedPage, SyncProfile, SyncTask
 from telcost.syncs.synced_pages import synced_page_record, synced_pages
 from telcost.usage.cycles import cycle_start_of, previous_cycle
@@ -132,28 +140,39 @@ def sync_manual_dispatch(*, profile: SyncProfile, cycle_start: dt.date, user) ->
                      dedupe_key=sync_dedupe_key(profile=profile, cycle_start=cycle_start))
 
 
-def sync_run(*, task: SyncTask, progress=None) -> dict:
-    """SyncProfileCommand: fetch page by page, import with dedupe, count, checkpoint."""
+def sync_run(*, task: SyncTask, progress: Callable[[int], None] | None = None,
+             progress_in_transaction: Callable[[int], None] | None = None) -> dict:
+    """SyncProfileCommand: fetch page by page, import with dedupe, count, checkpoint.
+
+    A drop file's pages are one transaction: a file found unreadable at some line, or an import
+    that fails inside it, leaves none of its records (nor devices) and the checkpoint before it;
+    the files before it stay imported. progress(fetched) is called after each transaction
+    commits, progress_in_transaction(fetched) between a file's pages, inside its transaction
+    (see StepContext.progress_in_transaction).
+    """
     SyncTask.objects.filter(pk=task.pk).update(status=SyncTask.Status.RUNNING, started_at=timezone.now())
     profile = task.profile
     known = synced_files(task=task)
     known_pages = synced_pages(task=task)
     try:
         provider = provider_for(profile)
-        pages = provider.pages(cycle_start=task.cycle_start, checkpoint=task.checkpoint, known_files=frozenset(known),
-                               known_pages=known_pages)
-        for page in read_ahead(pages, prepare=_prepared):
+        pages = read_ahead(provider.pages(cycle_start=task.cycle_start, checkpoint=task.checkpoint,
+                                          known_files=frozenset(known), known_pages=known_pages),
+                           prepare=_prepared)
+        for page in pages:
             with transaction.atomic():
                 task.refresh_from_db()
-                if page.file is not None and page.file.skipped:
-                    _count_unchanged_file(task, known[page.file.sha256])
-                    task.checkpoint = page.checkpoint
-                elif page.body is not None and page.body.skipped:
-                    _count_unchanged_page(task, known_pages[page.body.position, page.body.sha256])
-                    task.checkpoint = page.checkpoint
-                else:
-                    _import_page(task, page, profile.customer)
-                task.save(update_fields=["fetched", "imported", "duplicates", "rejected", "errors", "checkpoint"])
+                file_counts = DropFileCounts()
+                while True:  # one page, or a drop file's pages up to its last
+                    _take_page(task, page, known, known_pages, profile.customer, file_counts)
+                    if page.file is None or page.file.complete:
+                        break
+                    if progress_in_transaction is not None:
+                        progress_in_transaction(task.fetched)
+                    # Only the page in hand is held: a file's pages before it can be freed.
+                    page = next(pages)
+                task.save(update_fields=["fetched", "imported", "duplicates", "rejected", "errors",
+                                         "checkpoint"])
             if progress is not None:
                 progress(task.fetched)
     except ProviderError as exc:
@@ -165,13 +184,27 @@ def sync_run(*, task: SyncTask, progress=None) -> dict:
     return sync_counts(task)
 
 
+def _take_page(task: SyncTask, page: Page, known: dict, known_pages: dict, customer: Customer,
+               file_counts: DropFileCounts) -> None:
+    """A page counted (if unchanged) or imported, and its checkpoint taken, in the caller's
+    transaction."""
+    if page.file is not None and page.file.skipped:
+        _count_unchanged_file(task, known[page.file.sha256])
+    elif page.body is not None and page.body.skipped:
+        _count_unchanged_page(task, known_pages[page.body.position, page.body.sha256])
+    else:
+        _import_page(task, page, customer, file_counts)
+    task.checkpoint = page.checkpoint
+
+
 def _prepared(page):
     """The page with its rows made ready for the import: in the read-ahead thread, overlapping this page's import."""
     page.prepared = cdrs_rows_prepare(page.rows)
     return page
 
 
-def _import_page(task: SyncTask, page, customer: Customer) -> None:
+def _import_page(task: SyncTask, page: Page, customer: Customer,
+                 file_counts: DropFileCounts) -> None:
     """One page imported and counted, in the caller's transaction with its checkpoint."""
     result = cdrs_import_rows(customer=customer, rows=page.rows, cycle_start=task.cycle_start, prepared=page.prepared)
     fetched = len(page.rows) - result.skipped_other_months
@@ -181,11 +214,10 @@ def _import_page(task: SyncTask, page, customer: Customer) -> None:
     task.rejected += result.rejected
     task.errors = (task.errors + page.errors + result.errors)[:MAX_TASK_ERRORS]
     synced_page_record(task=task, page=page, fetched=fetched, result=result)
-    if page.file is None:
-        task.checkpoint = page.checkpoint
-    else:  # reads the file's counts so far from the task's checkpoint before it moves on
-        task.checkpoint = drop_file_progress(task=task, file=page.file, checkpoint=page.checkpoint, fetched=fetched,
-                                             result=result)
+    if page.file is not None:
+        file_counts.add(fetched=fetched, result=result)
+        if page.file.complete:
+            synced_file_record(task=task, file=page.file, counts=file_counts)
 
 
 def _count_unchanged_file(task: SyncTask, synced) -> None:

@@ -6,8 +6,9 @@ from telcost.jobs.registry import step
 from telcost.syncs.models import SyncTask
 from telcost.syncs.services import sync_dispatch_totals, sync_run
 
-# A page is imported and checkpointed in one transaction, so a retry after trouble with the
-# database itself (a lost connection, a deadlock, a locked SQLite) resumes where it stopped.
+# A page, or a drop file, is imported and checkpointed in one transaction, so a retry after
+# trouble with the database itself (a lost connection, a deadlock, a locked SQLite) resumes where
+# it stopped.
 # A provider's transient trouble arrives as TransientError; refused credentials as PermanentError.
 DATABASE_TROUBLE = (OperationalError, InterfaceError)
 
@@ -18,7 +19,8 @@ def _task(ctx) -> SyncTask:
 
 @step("SyncProfileCommand", max_attempts=3, backoff_base_s=2.0, transient=DATABASE_TROUBLE)
 def sync_profile(ctx) -> dict:
-    return sync_run(task=_task(ctx), progress=lambda fetched: ctx.progress(fetched))
+    return sync_run(task=_task(ctx), progress=lambda fetched: ctx.progress(fetched),
+                    progress_in_transaction=ctx.progress_in_transaction)
 
 
 @step("DispatchTotalsCommand", max_attempts=3, transient=DATABASE_TROUBLE)

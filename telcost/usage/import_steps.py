@@ -1,7 +1,6 @@
 """Step handler of CDR imports (ImportCdrsCommand): thin, the import service does the work."""
 
 from django.core.files.storage import default_storage
-from django.db import connection
 
 from telcost.customers.models import Customer
 from telcost.jobs.errors import PermanentError
@@ -20,22 +19,11 @@ def import_cdrs(ctx) -> dict:
     with default_storage.open(path, "rb") as stream:
         try:
             # One transaction: a crash or a refusal half-way leaves nothing, a re-run starts afresh.
-            result = cdrs_import_csv(customer=customer, stream=stream, progress=_progress(ctx),
+            result = cdrs_import_csv(customer=customer, stream=stream,
+                                     progress=ctx.progress_in_transaction,
                                      own_devices_only=params.get("own_devices_only", False))
         except ImportRefused as exc:
             raise PermanentError(str(exc)) from None
     # The file is removed when the job ends, whatever its outcome (import_services.cdr_upload_job_ended).
     return {**result.as_dict(), "file_bytes": size}
 
-
-def _progress(ctx):
-    """Progress written inside the import's transaction, on SQLite only.
-
-    SQLite: the transaction holds the one write lock, so the heartbeat thread cannot beat until it
-    commits; these writes, committed with the import, keep the step from being taken over as lost
-    (a takeover needs the heartbeat it saw to be unchanged). PostgreSQL: the heartbeat thread beats
-    meanwhile, and a write of the step's row here would lock it against that thread until commit.
-    """
-    if connection.vendor != "sqlite":
-        return None
-    return lambda rows: ctx.progress(rows, None)

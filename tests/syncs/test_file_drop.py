@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from telcost.integrations.providers.file_drop import FileDropProvider, file_digest
+from telcost.integrations.providers.file_drop import FileDropProvider
 from telcost.syncs.models import SyncedFile, SyncTask
 from telcost.syncs.services import sync_profile_create, sync_run
 from telcost.usage.imports import CSV_COLUMNS
@@ -104,14 +104,17 @@ def test_a_file_refused_for_another_customers_device_is_read_again_once_the_devi
     assert len(csv_reads) == 2, "read in full without refusals: not read a third time"
 
 
-def test_a_file_that_grew_since_the_checkpoint_is_read_from_its_start(tmp_path):
-    path = tmp_path / "a.csv"
-    path.write_text("\n".join([HEADER, record("a1"), record("a2")]) + "\n")
-    old = {"done_files": [], "file": "a.csv", "sha256": file_digest(path), "line": 2}
-    provider = FileDropProvider(path=str(tmp_path))
-    assert [line for p in provider.pages(cycle_start=SEPT, checkpoint=old) for line, _ in p.rows] == [3]
-    path.write_text("\n".join([HEADER, record("a0"), record("a1"), record("a2")]) + "\n")
-    assert [line for p in provider.pages(cycle_start=SEPT, checkpoint=old) for line, _ in p.rows] == [2, 3, 4]
+def test_a_files_pages_before_its_last_resume_at_its_start(tmp_path, monkeypatch):
+    """A file is committed whole: only its last page's checkpoint lies past it."""
+    monkeypatch.setattr("telcost.integrations.providers.file_drop.PAGE_ROWS", 2)
+    (tmp_path / "a.csv").write_text("\n".join([HEADER, record("a1")]) + "\n")
+    b_rows = [record(f"b{i}") for i in range(5)]
+    (tmp_path / "b.csv").write_text("\n".join([HEADER, *b_rows]) + "\n")
+    pages = FileDropProvider(path=str(tmp_path)).pages(cycle_start=SEPT, checkpoint={})
+    after_a, after_b = {"done_files": ["a.csv"]}, {"done_files": ["a.csv", "b.csv"]}
+    assert [(p.file.name, p.file.complete, p.checkpoint) for p in pages] == [
+        ("a.csv", True, after_a),
+        ("b.csv", False, after_a), ("b.csv", False, after_a), ("b.csv", True, after_b)]
 
 
 def test_a_long_file_counts_across_pages_and_is_skipped_whole(drop, monkeypatch, csv_reads):

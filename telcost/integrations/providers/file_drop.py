@@ -2,8 +2,9 @@
 
 A file is known by the SHA-256 of its content. One read in full for the month before
 (known_files) is skipped without parsing; a changed file has another digest and is
-read. A file resumed after a crash continues at its checkpoint's line only if its
-content is still the one the checkpoint was made from.
+read. A file is imported whole or not at all (its pages in one transaction, see
+syncs.services.sync_run), so only its last page moves the checkpoint past it; a file
+that cannot be read as CSV fails the sync, named with its line (ImportRefused).
 """
 
 import datetime as dt
@@ -94,31 +95,25 @@ class FileDropProvider(Provider):
                 yield Page(rows=[], checkpoint={"done_files": sorted(done_files)},
                            file=FileRead(name, digest, complete=True, skipped=True))
                 continue
-            yield from self._file_pages(file, name, digest, checkpoint, sorted(done_files - {name}))
+            yield from self._file_pages(file, name, digest, sorted(done_files - {name}))
 
-    def _file_pages(self, file: Path, name: str, digest: str, checkpoint: dict,
+    def _file_pages(self, file: Path, name: str, digest: str,
                     done_before: list[str]) -> Iterator[Page]:
-        resumed = checkpoint.get("file") == name and checkpoint.get("sha256") == digest
-        skip_to = checkpoint.get("line", 0) if resumed else 0
-        position = {"done_files": done_before, "file": name, "sha256": digest}
-        done = {"done_files": sorted([*done_before, name])}
+        # Pages before the last resume at the file's start: they are committed with it or not at
+        # all.
+        before = {"done_files": done_before}
         rows: list = []
         with open(file, "rb", buffering=0, opener=_no_link) as raw:
             reader = _HashingReader(raw)
             try:
                 for line, values in csv_rows(io.BufferedReader(reader, _CHUNK)):
-                    if line <= skip_to:
-                        continue
                     rows.append((line, values))
                     if len(rows) >= PAGE_ROWS:
-                        yield Page(rows=rows, checkpoint={**position, "line": line},
-                                   file=FileRead(name, digest))
+                        yield Page(rows=rows, checkpoint=before, file=FileRead(name, digest))
                         rows = []
             except ImportRefused as exc:
-                # Refused whole: not recorded as read, so it is tried again (and refused again) next time.
-                yield Page(rows=rows, checkpoint=done, errors=[{"file": name, "reason": str(exc)}],
-                           file=FileRead(name, None, complete=True))
-                return
+                # Its pages read so far go with the sync's failure; files before it stay imported.
+                raise ProviderError(f"{name}: {exc}", transient=False) from None
         read = reader.digest.hexdigest()
-        yield Page(rows=rows, checkpoint=done,
+        yield Page(rows=rows, checkpoint={"done_files": sorted([*done_before, name])},
                    file=FileRead(name, read if read == digest else None, complete=True))
