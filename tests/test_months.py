@@ -8,6 +8,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone, translation
 
+from telcost.exports.models import ExportJob
+from telcost.exports.services import ExportRequestError, export_request
 from telcost.jobs.models import Job
 from telcost.syncs.models import SyncProfile
 from telcost.usage.cycles import BadCycle, next_cycle, requested_month
@@ -139,3 +141,16 @@ def test_requested_month_follows_the_amsterdam_calendar():
         assert requested_month("2026-12", today=timezone.localtime(instant).date()) == dt.date(
             2026, 12, 1
         )
+
+
+def test_an_export_asked_of_the_service_for_a_future_month_is_refused(customer, staff_user):
+    # The service is the one place every caller goes through (API, page, and whatever comes
+    # next): it used to accept any date up to a year ahead.
+    future = next_cycle(_current())
+    with translation.override("en"), pytest.raises(
+        ExportRequestError, match=f"{_name(future)} is in the future"
+    ):
+        export_request(customer=customer, user=staff_user, cycle_start_date=future,
+                       kind="cdrs", fmt="csv")
+    assert not ExportJob.objects.exists()
+    assert not Job.objects.exists()

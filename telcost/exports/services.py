@@ -38,7 +38,7 @@ from telcost.exports.xlsx import XLSX_MAX_ROWS, write_xlsx
 from telcost.jobs.errors import PermanentError, StepError
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
-from telcost.usage.cycles import cycle_start_of
+from telcost.usage.cycles import BadCycle, cycle_start_of, requested_month
 
 PART_SUFFIX = ".part"
 _PART_OF_STEP = re.compile(r"\.s(\d+)-a(\d+)\.part$")
@@ -66,8 +66,10 @@ def export_request(*, customer: Customer, user, cycle_start_date: dt.date, kind:
         raise ExportRequestError(f"kind must be one of {', '.join(ExportJob.Kind.values)}")
     if fmt not in ExportJob.Format.values:
         raise ExportRequestError(f"format must be one of {', '.join(ExportJob.Format.values)}")
-    if not dt.date(2000, 1, 1) <= cycle_start_date <= timezone.localdate() + dt.timedelta(days=366):
-        raise ExportRequestError("cycle_start_date is outside any data")
+    try:
+        requested_month(cycle_start_date)
+    except BadCycle as exc:
+        raise ExportRequestError(str(exc)) from None
     # The same request (customer, month — or date of the cost center settings —, kind, format,
     # requester) while one is pending or running is that one: the jobs app's dedupe key decides.
     asked = cycle_start_date
