@@ -141,6 +141,8 @@ JOBS_SWEEP_SECONDS = env.env_float("TELCOST_JOBS_SWEEP_SECONDS", 5.0, minimum=0.
 JOBS_WORKER_INTERVAL = env.env_float("TELCOST_JOBS_WORKER_INTERVAL", 0.1, minimum=0.0)
 # The engine's test steps (Probe, Noop): only for the workers of tests and benchmarks.
 JOBS_DIAGNOSTIC_STEPS = env.env_bool("TELCOST_JOBS_DIAGNOSTIC_STEPS", False)
+# Finished django-tasks-db rows are kept this long for debugging, then deleted by a timer.
+JOBS_TASK_ROWS_KEEP_DAYS = env.env_int("TELCOST_JOBS_TASK_ROWS_KEEP_DAYS", 7, minimum=0)
 
 # Rating on PostgreSQL: a month's devices are rated in this many parts at once, each in its own
 # connection (a PostgreSQL statement runs on one core; see usage.rating). 1 rates in one statement.

@@ -114,3 +114,18 @@ def _close_abandoned_task_rows(*, now, stale_before) -> int:
                 logger.warning("took over step %s %s: its task was claimed by a worker that died",
                                step.pk, step.name)
     return recovered
+
+
+def finished_task_rows_delete() -> int:
+    """Delete the task backend's rows of tasks that ended more than JOBS_TASK_ROWS_KEEP_DAYS ago.
+
+    Every step, and every re-check of a chain waiting for its key, adds a row; the Step
+    records are the history users and operators read, so the backend's finished rows are
+    only kept a while for debugging. Ready and running rows are never touched: recovery
+    judges those. Returns how many were deleted.
+    """
+    before = timezone.now() - timedelta(days=settings.JOBS_TASK_ROWS_KEEP_DAYS)
+    deleted, _ = DBTaskResult.objects.filter(
+        status__in=_FINISHED_TASK_STATUSES, finished_at__lt=before
+    ).delete()
+    return deleted

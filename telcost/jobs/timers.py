@@ -54,3 +54,10 @@ def _recovery_sweep() -> None:
     from telcost.jobs.recovery import recover_lost_steps
 
     recover_lost_steps()
+
+
+@every(3600, name="jobs.finished_task_rows")
+def _finished_task_rows_delete() -> None:
+    from telcost.jobs.recovery import finished_task_rows_delete
+
+    finished_task_rows_delete()

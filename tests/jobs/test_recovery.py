@@ -10,7 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from telcost.jobs.diagnostics import probe_log_lines
 from telcost.jobs.models import Job, Step
-from telcost.jobs.recovery import recover_lost_steps
+from telcost.jobs.recovery import finished_task_rows_delete, recover_lost_steps
 from telcost.jobs.services import StepSpec, job_dispatch
 from tests.conftest import wait_for
 
@@ -181,3 +181,26 @@ def test_a_task_row_just_claimed_by_a_live_worker_is_left_alone(customer):
     assert recover_lost_steps() == 0
     assert DBTaskResult.objects.get(id=task_id).status == "RUNNING"
     assert job.steps.get().task_id == task_id
+
+
+@pytest.mark.django_db
+def test_finished_task_rows_are_deleted_after_their_days_and_live_ones_never(
+    customer, drain_jobs, settings
+):
+    # Every step and every re-check of a chain waiting for its key adds a task row: without
+    # a clean-up the backend's table only grows.
+    settings.JOBS_TASK_ROWS_KEEP_DAYS = 7
+    for _ in range(3):
+        job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    drain_jobs()
+    old, recent, failed = DBTaskResult.objects.values_list("id", flat=True)
+    waiting = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    long_ago = timezone.now() - dt.timedelta(days=8)
+    DBTaskResult.objects.filter(id__in=[old, failed]).update(finished_at=long_ago)
+    DBTaskResult.objects.filter(id=failed).update(status="FAILED")
+    DBTaskResult.objects.filter(id=waiting.steps.get().task_id).update(enqueued_at=long_ago)
+
+    assert finished_task_rows_delete() == 2
+
+    left = {str(task_id) for task_id in DBTaskResult.objects.values_list("id", flat=True)}
+    assert left == {str(recent), waiting.steps.get().task_id}
