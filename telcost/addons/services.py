@@ -1,13 +1,19 @@
 """Workflows 2 and 3: activate and cancel a customer's addons at Routit (ActivateRoutitAddonsCommand,
-CancelRoutitAddonsCommand): dispatch, and the handlers' work."""
+CancelRoutitAddonsCommand): dispatch, and the handlers' work.
+
+Once per request, at Nina too: identical requests (customer, addon, action) while one is
+pending or running join it; the request's addon_log row is written with its job and its id
+is the reference Nina applies once; a call whose outcome is unknown (a timeout) is settled by
+reading Nina's addons before any new call.
+"""
 
 from django.db import transaction
 from django.utils import timezone
 
-from telcost.addons.limits import nina_request_slot_take, nina_window_open
+from telcost.addons.limits import NinaWindowFull, nina_request_reserve, nina_request_slot_wait
 from telcost.addons.models import ADDON_CATALOGUE, AddonLog, AddonType, CustomerAddon
 from telcost.customers.models import Customer
-from telcost.integrations.nina.client import NinaClient, NinaFailure
+from telcost.integrations.nina.client import NinaAddonAnswer, NinaClient, NinaFailure
 from telcost.jobs.errors import PermanentError, TransientError
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
@@ -16,9 +22,10 @@ COMMANDS = {"activate": "ActivateRoutitAddonsCommand", "cancel": "CancelRoutitAd
 
 
 class AddonRequestError(Exception):
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
 
 
 def addon_change_dispatch(*, customer: Customer, user, action: str, addon_type: str) -> Job:
@@ -31,33 +38,66 @@ def addon_change_dispatch(*, customer: Customer, user, action: str, addon_type: 
     ).exists():
         # Nothing to cancel: answered at once, no API call, no slot of the window used.
         raise AddonRequestError(f"no active {addon_type} addon to cancel", 409)
-    if not nina_window_open(customer_id=customer.pk):
-        raise AddonRequestError("Too many requests", 429)
-    with transaction.atomic():
-        return job_dispatch(
-            kind=f"addons_{action}",
-            customer=customer,
-            created_by=user,
-            params={"customer_id": customer.pk, "action": action, "addon_type": addon_type,
-                    "user_id": getattr(user, "pk", None)},
-            steps=[StepSpec(COMMANDS[action])],
-        )
+    try:
+        with transaction.atomic():
+            job = job_dispatch(
+                kind=f"addons_{action}",
+                customer=customer,
+                created_by=user,
+                params={"customer_id": customer.pk, "action": action, "addon_type": addon_type,
+                        "user_id": getattr(user, "pk", None)},
+                steps=[StepSpec(COMMANDS[action])],
+                dedupe_key=f"addons:{customer.pk}:{addon_type}:{action}",
+            )
+            if job.joined:
+                return job  # a double click: the first request's job, no second call
+            # Counted when accepted, not when called: the eleventh request within 60 s is refused now.
+            nina_request_reserve(customer_id=customer.pk, job=job)
+            AddonLog.objects.create(customer=customer, user_id=getattr(user, "pk", None), action=action,
+                                    addon_type=addon_type, outcome="pending", job=job)
+            return job
+    except NinaWindowFull as exc:
+        raise AddonRequestError("Too many requests", 429, retry_after=exc.retry_after) from None
 
 
-def _log(job: Job, outcome: str, error: str = "") -> None:
-    AddonLog.objects.create(
-        customer_id=job.params["customer_id"], user_id=job.params.get("user_id"), action=job.params["action"],
-        addon_type=job.params["addon_type"], outcome=outcome, error=error, job=job,
+def _log_of(job: Job) -> AddonLog:
+    # Jobs dispatched before requests had their log row get one now.
+    log, _ = AddonLog.objects.get_or_create(
+        job=job,
+        defaults={"customer_id": job.params["customer_id"], "user_id": job.params.get("user_id"),
+                  "action": job.params["action"], "addon_type": job.params["addon_type"], "outcome": "pending"},
     )
+    return log
+
+
+def _settle(log: AddonLog, outcome: str, error: str = "") -> None:
+    AddonLog.objects.filter(pk=log.pk).update(outcome=outcome, error=error)
+
+
+def _result(job: Job, status: str) -> dict:
+    addon = CustomerAddon.objects.filter(job=job).first()
+    return {"addon_id": addon.pk if addon else None, "status": status,
+            "provider_reference": addon.provider_reference if addon else ""}
+
+
+def _call_failed(exc: NinaFailure, *, log: AddonLog, attempt: int, max_attempts: int) -> None:
+    """Raise what the step makes of a failed call: retry later, or fail with the seed's message."""
+    if exc.rate_limited:
+        _settle(log, "rate_limited", str(exc))
+        raise PermanentError("Too many requests") from None
+    if exc.transient and attempt < max_attempts:
+        raise TransientError(str(exc)) from None
+    _settle(log, "api_failure", str(exc))
+    raise PermanentError(str(exc)) from None
 
 
 def addon_change_run(*, job: Job, attempt: int, max_attempts: int) -> dict:
     """The handler's work: window, Nina call, customer_addon, addon_log. Safe to run again."""
     customer = Customer.objects.get(pk=job.params["customer_id"])
     action, addon_type = job.params["action"], job.params["addon_type"]
-    done = CustomerAddon.objects.filter(job=job).first() if action == "activate" else None
-    if done is not None and done.status == CustomerAddon.Status.ACTIVE:
-        return {"addon_id": done.pk, "status": done.status}  # a re-run after the work was saved
+    log = _log_of(job)
+    if log.outcome == "success":
+        return _result(job, "active" if action == "activate" else "cancelled")  # a re-run after the work was saved
     target = None
     if action == "cancel":
         target = (
@@ -66,32 +106,60 @@ def addon_change_run(*, job: Job, attempt: int, max_attempts: int) -> dict:
             .first()
         )
         if target is None:
-            _log(job, "api_failure", "no active addon to cancel")
+            _settle(log, "api_failure", "no active addon to cancel")
             raise PermanentError(f"no active {addon_type} addon to cancel")
-    if not nina_request_slot_take(customer_id=customer.pk):
-        _log(job, "rate_limited", "Too many requests")
-        raise PermanentError("Too many requests")
+    client, customer_ref, reference = NinaClient(), customer.external_ref or str(customer.pk), str(log.pk)
+    if attempt > 1:
+        # An earlier attempt may have been applied although its answer never came: Nina's view
+        # decides before any new call, and is what telcost records.
+        applied = _applied_at_nina(client, customer_ref=customer_ref, reference=reference, job=job, log=log,
+                                   attempt=attempt, max_attempts=max_attempts)
+        if applied is not None:
+            return _record(job, log, applied, customer=customer, target=target)
+    nina_request_slot_wait(customer_id=customer.pk, job=job)
     try:
-        answer = NinaClient().change_addon(customer_ref=customer.external_ref or str(customer.pk), addon=addon_type,
-                                           action=action)
+        answer = client.change_addon(customer_ref=customer_ref, addon=addon_type, action=action, reference=reference)
     except NinaFailure as exc:
-        if exc.rate_limited:
-            _log(job, "rate_limited", str(exc))
-            raise PermanentError("Too many requests") from None
-        if exc.transient and attempt < max_attempts:
-            raise TransientError(str(exc)) from None
-        _log(job, "api_failure", str(exc))
-        raise PermanentError(str(exc)) from None
+        if exc.unknown_outcome and attempt >= max_attempts:
+            # The last attempt: settle what Nina holds rather than leave it unknown.
+            applied = _applied_at_nina(client, customer_ref=customer_ref, reference=reference, job=job, log=log,
+                                       attempt=attempt, max_attempts=max_attempts, failure=exc)
+            if applied is not None:
+                return _record(job, log, applied, customer=customer, target=target)
+        _call_failed(exc, log=log, attempt=attempt, max_attempts=max_attempts)
+        raise
+    return _record(job, log, answer, customer=customer, target=target)
+
+
+def _applied_at_nina(client: NinaClient, *, customer_ref: str, reference: str, job: Job, log: AddonLog,
+                     attempt: int, max_attempts: int, failure: NinaFailure | None = None) -> NinaAddonAnswer | None:
+    """Nina's entry for the reference as an answer, or None when Nina never applied it."""
+    nina_request_slot_wait(customer_id=job.params["customer_id"])
+    try:
+        held = client.list_addons(customer_ref=customer_ref)
+    except NinaFailure as exc:
+        _call_failed(failure or exc, log=log, attempt=attempt, max_attempts=max_attempts)
+        raise
+    entry = next((a for a in held if a.reference == reference), None)
+    return NinaAddonAnswer(reference=reference, status=entry.status) if entry is not None else None
+
+
+def _record(job: Job, log: AddonLog, answer: NinaAddonAnswer, *, customer: Customer,
+            target: CustomerAddon | None) -> dict:
+    """What Nina did, recorded in customer_addon and addon_log together."""
+    action, addon_type = job.params["action"], job.params["addon_type"]
     now = timezone.now()
+    note = f"the answer could not be read: {answer.unreadable}" if answer.unreadable else ""
     with transaction.atomic():
         if action == "activate":
             addon = CustomerAddon.objects.create(
                 customer=customer, addon_type=addon_type, status=CustomerAddon.Status.ACTIVE, activated_at=now,
-                data_mb=ADDON_CATALOGUE[addon_type]["data_mb"], provider_reference=answer.reference, job=job,
+                data_mb=ADDON_CATALOGUE[addon_type]["data_mb"], provider_reference=answer.id or answer.reference,
+                job=job,
             )
         else:
             addon = target
             CustomerAddon.objects.filter(pk=addon.pk).update(status=CustomerAddon.Status.CANCELLED, cancelled_at=now)
-        _log(job, "success")
+        _settle(log, "success", note)
     return {"addon_id": addon.pk, "status": "active" if action == "activate" else "cancelled",
-            "provider_reference": answer.reference}
+            "provider_reference": answer.id or answer.reference}
