@@ -38,7 +38,9 @@ class NinaWindowFull(Exception):
 
 
 def _lock_customer(customer_id: int) -> None:
-    Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk", flat=True).first()
+    # NO KEY: takers of rows wait for each other, not for transactions that insert rows referring
+    # to the customer (an import's page).
+    Customer.objects.select_for_update(no_key=True).filter(pk=customer_id).values_list("pk", flat=True).first()
 
 
 def _seconds_until_free(*, customer_id: int, now: dt.datetime, exclude_pk: int | None = None) -> float:
