@@ -13,6 +13,7 @@ from telcost.addons.selectors import addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
 from telcost.api_schemas import Out, answers
 from telcost.customers.api import customer_for
+from telcost.idempotency.decorators import idempotent
 
 router = Router(tags=["addons"])
 
@@ -61,6 +62,7 @@ class CustomerAddonsOut(Out):
 # 409: nothing to cancel; 429: the provider's window is full.
 @router.post("/simaction/simcard/modify-addons/{customer_id}",
              response=answers({202: AddonChangeAccepted, 429: TooManyRequests}, 403, 404, 409))
+@idempotent
 def modify_addons(request, customer_id: int, payload: ModifyAddonsIn):
     customer = customer_for(request, customer_id, MANAGE_ADDONS)
     try:

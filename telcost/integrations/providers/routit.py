@@ -6,7 +6,6 @@ nina_request_limit, which this package does not know).
 """
 
 from collections.abc import Callable
-
 from urllib.parse import quote
 
 from django.conf import settings
