@@ -58,7 +58,7 @@ def _fingerprint(request) -> str:
     return digest.hexdigest()
 
 
-def _status_and_answer(result) -> tuple[int, object]:
+def _status_and_answer(result) -> tuple[int, str]:
     if isinstance(result, Status):
         status, value = result.status_code, result.value
     elif isinstance(result, HttpResponse):
@@ -67,14 +67,14 @@ def _status_and_answer(result) -> tuple[int, object]:
         status, value = result
     else:
         status, value = 200, result
-    # Stored as the JSON it is sent as, so the replay renders the same body.
-    return status, json.loads(json.dumps(value, cls=NinjaJSONEncoder))
+    # Stored as the JSON it is sent as, keys in order, so the replay renders the same body.
+    return status, json.dumps(value, cls=NinjaJSONEncoder)
 
 
 def _replay(stored: IdempotencyKey, fingerprint: str):
     if stored.fingerprint != fingerprint:
         return JsonResponse({"error": f"{HEADER} was already used for another request"}, status=422)
-    return Status(stored.status_code, stored.answer)
+    return Status(stored.status_code, json.loads(stored.answer))
 
 
 def _answer_once(view, request, args, kwargs, key: str, fingerprint: str):

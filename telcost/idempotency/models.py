@@ -1,7 +1,6 @@
 """The first answers to POSTs sent with an Idempotency-Key header, replayed to repeats for 24 h."""
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -18,7 +17,8 @@ class IdempotencyKey(models.Model):
     # SHA-256 of the method, the path with its query and the body: another request under the same key is 422.
     fingerprint = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(default=0)
-    answer = models.JSONField(encoder=DjangoJSONEncoder, null=True, blank=True)
+    # The answer's JSON as text: PostgreSQL's jsonb would reorder its keys, and a replay is the same body.
+    answer = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
