@@ -40,10 +40,14 @@ class NinaWindowFull(Exception):
 def _lock_customer(customer_id: int) -> None:
     # NO KEY: takers of rows wait for each other, not for transactions that insert rows referring
     # to the customer (an import's page).
-    Customer.objects.select_for_update(no_key=True).filter(pk=customer_id).values_list("pk", flat=True).first()
+    Customer.objects.select_for_update(no_key=True).filter(pk=customer_id).values_list(
+        "pk", flat=True
+    ).first()
 
 
-def _seconds_until_free(*, customer_id: int, now: dt.datetime, exclude_pk: int | None = None) -> float:
+def _seconds_until_free(
+    *, customer_id: int, now: dt.datetime, exclude_pk: int | None = None
+) -> float:
     """0 when the window has room now, else the seconds until it has."""
     times = list(
         NinaRequestLimit.objects.filter(customer_id=customer_id, request_time__gt=now - WINDOW)
@@ -59,7 +63,9 @@ def _seconds_until_free(*, customer_id: int, now: dt.datetime, exclude_pk: int |
 
 def nina_requests_in_window(*, customer_id: int, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
-    return NinaRequestLimit.objects.filter(customer_id=customer_id, request_time__gt=now - WINDOW).count()
+    return NinaRequestLimit.objects.filter(
+        customer_id=customer_id, request_time__gt=now - WINDOW
+    ).count()
 
 
 def nina_request_reserve(*, customer_id: int, job) -> None:
@@ -86,10 +92,13 @@ def nina_request_slot_take(*, customer_id: int, job=None) -> float:
         _lock_customer(customer_id)
         now = timezone.now()
         reservation = (
-            NinaRequestLimit.objects.filter(customer_id=customer_id, job=job).first() if job is not None else None
+            NinaRequestLimit.objects.filter(customer_id=customer_id, job=job).first()
+            if job is not None
+            else None
         )
-        wait = _seconds_until_free(customer_id=customer_id, now=now,
-                                   exclude_pk=reservation.pk if reservation else None)
+        wait = _seconds_until_free(
+            customer_id=customer_id, now=now, exclude_pk=reservation.pk if reservation else None
+        )
         if wait:
             return wait
         if reservation is not None:
@@ -97,7 +106,9 @@ def nina_request_slot_take(*, customer_id: int, job=None) -> float:
         else:
             NinaRequestLimit.objects.create(customer_id=customer_id, request_time=now)
         # Old rows are no longer needed for any window.
-        NinaRequestLimit.objects.filter(customer_id=customer_id, request_time__lt=now - 10 * WINDOW).delete()
+        NinaRequestLimit.objects.filter(
+            customer_id=customer_id, request_time__lt=now - 10 * WINDOW
+        ).delete()
         return 0.0
 
 

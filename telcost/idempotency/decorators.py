@@ -87,7 +87,9 @@ def _answer_once(view, request, args, kwargs, key: str, fingerprint: str):
         return _replay(stored, fingerprint)
     try:
         with transaction.atomic():
-            claim = IdempotencyKey.objects.create(user=request.user, key=key, fingerprint=fingerprint, created_at=now)
+            claim = IdempotencyKey.objects.create(
+                user=request.user, key=key, fingerprint=fingerprint, created_at=now
+            )
     except IntegrityError:
         # A request with this key committed meanwhile (PostgreSQL waited for it): answer as it did.
         return _replay(IdempotencyKey.objects.get(user=request.user, key=key), fingerprint)
@@ -106,7 +108,9 @@ def idempotent(view):
         if key is None:
             return view(request, *args, **kwargs)
         if not key.strip() or len(key) > MAX_KEY_LENGTH:
-            return JsonResponse({"error": f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters"}, status=400)
+            return JsonResponse(
+                {"error": f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters"}, status=400
+            )
         fingerprint = _fingerprint(request)
         try:
             with transaction.atomic():

@@ -14,13 +14,17 @@ class IdempotencyKey(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
-    # SHA-256 of the method, the path with its query and the body: another request under the same key is 422.
+    # SHA-256 of the method, the path with its query and the body: another request
+    # under the same key is 422.
     fingerprint = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(default=0)
-    # The answer's JSON as text: PostgreSQL's jsonb would reorder its keys, and a replay is the same body.
+    # The answer's JSON as text: PostgreSQL's jsonb would reorder its keys, and a replay
+    # is the same body.
     answer = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         db_table = "idempotency_key"
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")
+        ]

@@ -74,13 +74,17 @@ class NinaHandler(JsonHandler):
         self.state.count_customer_call(ref)
         mode = self.state.next_mode()
         if mode in ("429", "500"):
-            self.send_json(int(mode), {"error": "rate limited" if mode == "429" else "internal error"})
+            self.send_json(
+                int(mode), {"error": "rate limited" if mode == "429" else "internal error"}
+            )
             return
         if mode in ("slow", "timeout_after_apply"):
             time.sleep(_slow_seconds())
         with self.state.lock:
-            entries = [{"reference": a["reference"], "addon": a["addon"], "status": a["status"]}
-                       for a in self.state.addons.get(ref, [])]
+            entries = [
+                {"reference": a["reference"], "addon": a["addon"], "status": a["status"]}
+                for a in self.state.addons.get(ref, [])
+            ]
         self.send_json(200, entries)
 
     def do_GET(self) -> None:
@@ -93,9 +97,16 @@ class NinaHandler(JsonHandler):
             return
         if self.path == "/_control":
             with self.state.lock:
-                self.send_json(200, {"calls": self.state.calls, "call_times": self.state.call_times,
-                                     "addons": self.state.addons, "mode": self.state.mode,
-                                     "customer_calls": self.state.customer_calls})
+                self.send_json(
+                    200,
+                    {
+                        "calls": self.state.calls,
+                        "call_times": self.state.call_times,
+                        "addons": self.state.addons,
+                        "mode": self.state.mode,
+                        "customer_calls": self.state.customer_calls,
+                    },
+                )
             return
         self.send_json(404, {"error": "not found"})
 
@@ -129,10 +140,16 @@ class NinaHandler(JsonHandler):
             return
         if mode == "slow":
             time.sleep(_slow_seconds())
-        if body is None or body.get("action") not in ("activate", "cancel") or not body.get("addon"):
+        if (
+            body is None
+            or body.get("action") not in ("activate", "cancel")
+            or not body.get("addon")
+        ):
             self.send_json(400, {"error": "addon and action (activate|cancel) required"})
             return
-        status, answer = self._apply(parts[1], body, self.headers.get("Idempotency-Key") or body.get("reference"))
+        status, answer = self._apply(
+            parts[1], body, self.headers.get("Idempotency-Key") or body.get("reference")
+        )
         if mode == "timeout_after_apply":
             time.sleep(_slow_seconds())
         if mode == "garbage" and status == 200:
@@ -141,26 +158,43 @@ class NinaHandler(JsonHandler):
         self.send_json(status, answer)
 
     def _apply(self, ref: str, body: dict, key: str | None) -> tuple[int, dict]:
-        """The change, once per key: under the lock, so two deliveries of one key cannot both apply."""
+        """The change, once per key: under the lock, so two deliveries of a key cannot both apply."""
         reference = key or f"anon-{uuid.uuid4().hex[:10]}"
         with self.state.lock:
             if key and key in self.state.answers:
                 return self.state.answers[key]
             addons = self.state.addons.setdefault(ref, [])
             if body["action"] == "activate":
-                entry = {"reference": reference, "id": f"NINA-{uuid.uuid4().hex[:10]}", "addon": body["addon"],
-                         "status": "active"}
+                entry = {
+                    "reference": reference,
+                    "id": f"NINA-{uuid.uuid4().hex[:10]}",
+                    "addon": body["addon"],
+                    "status": "active",
+                }
                 addons.append(entry)
                 answer = dict(entry)
             else:
-                active = [a for a in addons if a["addon"] == body["addon"] and a["status"] == "active"]
+                active = [
+                    a for a in addons if a["addon"] == body["addon"] and a["status"] == "active"
+                ]
                 if not active:
                     return 409, {"error": "no active addon of that type"}
                 target = active[-1]
                 target["status"] = "cancelled"
-                addons.append({"reference": reference, "id": target["id"], "addon": body["addon"],
-                               "status": "cancelled"})
-                answer = {"reference": reference, "id": target["id"], "addon": body["addon"], "status": "cancelled"}
+                addons.append(
+                    {
+                        "reference": reference,
+                        "id": target["id"],
+                        "addon": body["addon"],
+                        "status": "cancelled",
+                    }
+                )
+                answer = {
+                    "reference": reference,
+                    "id": target["id"],
+                    "addon": body["addon"],
+                    "status": "cancelled",
+                }
             if key:
                 self.state.answers[key] = (200, answer)
             return 200, answer

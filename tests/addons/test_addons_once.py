@@ -18,8 +18,11 @@ from tests.factories import UserFactory
 
 
 def modify(client, customer_id, action="activate", addon_type="data_boost", **extra):
-    return client.post(f"/simaction/simcard/modify-addons/{customer_id}",
-                       {"addonsAction": action, "addon_type": addon_type}, **extra)
+    return client.post(
+        f"/simaction/simcard/modify-addons/{customer_id}",
+        {"addonsAction": action, "addon_type": addon_type},
+        **extra,
+    )
 
 
 def active_at_nina(nina, ref="RT42") -> int:
@@ -33,6 +36,7 @@ def run_ready(drain_jobs, rounds=4):
 
 
 # --- 6: a double click buys one boost ---------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_a_second_identical_request_while_the_first_is_pending_returns_that_job(
@@ -55,6 +59,7 @@ def test_a_second_identical_request_while_the_first_is_pending_returns_that_job(
 
 # --- 7: applied once at the provider, whatever the answer -----------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_a_call_that_timed_out_after_nina_applied_it_is_checked_not_repeated(
     api_client, nina, reseller_world, start_worker, monkeypatch
@@ -64,8 +69,11 @@ def test_a_call_that_timed_out_after_nina_applied_it_is_checked_not_repeated(
     nina.misbehave("timeout_after_apply", 1)
     start_worker(NINA_API_URL=nina.base_url, NINA_API_KEY="test-nina-key", NINA_API_TIMEOUT="0.4")
     job_id = modify(api_client(manager), customer.pk).json()["job_id"]
-    wait_for(lambda: Job.objects.filter(pk=job_id).exclude(status__in=Job.ACTIVE).exists(), timeout=40,
-             message="the activation to end")
+    wait_for(
+        lambda: Job.objects.filter(pk=job_id).exclude(status__in=Job.ACTIVE).exists(),
+        timeout=40,
+        message="the activation to end",
+    )
     job = Job.objects.get(pk=job_id)
     assert job.status == "completed", job.error
     assert active_at_nina(nina) == 1
@@ -74,6 +82,37 @@ def test_a_call_that_timed_out_after_nina_applied_it_is_checked_not_repeated(
     assert log.outcome == "success"
     # The provider knows the change by telcost's reference: the addon_log id.
     assert [e["reference"] for e in nina.state.addons["RT42"]] == [str(log.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_provider_too_slow_to_ask_applies_once_and_telcost_records_what_it_holds_later(
+    api_client, nina, reseller_world, start_worker, monkeypatch
+):
+    from telcost.addons.services import addon_outcomes_settle
+
+    _, customer, manager = reseller_world
+    monkeypatch.setenv("NINA_SIMULATOR_SLOW_SECONDS", "1.2")
+    nina.misbehave("slow")  # every call, the checks too: slower than telcost waits
+    start_worker(NINA_API_URL=nina.base_url, NINA_API_KEY="test-nina-key", NINA_API_TIMEOUT="0.4")
+    job_id = modify(api_client(manager), customer.pk).json()["job_id"]
+    wait_for(
+        lambda: Job.objects.filter(pk=job_id).exclude(status__in=Job.ACTIVE).exists(),
+        timeout=40,
+        message="the activation to end",
+    )
+    job = Job.objects.get(pk=job_id)
+    assert (
+        job.status == "failed"
+        and "API failure: timeout" in job.error
+        and "checked again" in job.error
+    )
+    assert AddonLog.objects.get().outcome == "unknown" and not CustomerAddon.objects.exists()
+    wait_for(lambda: active_at_nina(nina) == 1, timeout=5, message="Nina to apply the first call")
+    nina.misbehave("ok")
+    assert addon_outcomes_settle() == 1
+    assert active_at_nina(nina) == 1 and CustomerAddon.objects.get().status == "active"
+    assert AddonLog.objects.get().outcome == "success"
+    assert addon_outcomes_settle() == 0 and CustomerAddon.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -97,20 +136,33 @@ def test_nina_applies_a_reference_once_and_lists_what_it_holds(nina, settings):
     from telcost.integrations.nina.client import NinaClient
 
     client = NinaClient()
-    first = client.change_addon(customer_ref="RT9", addon="data_boost", action="activate", reference="77")
-    again = client.change_addon(customer_ref="RT9", addon="data_boost", action="activate", reference="77")
+    first = client.change_addon(
+        customer_ref="RT9", addon="data_boost", action="activate", reference="77"
+    )
+    again = client.change_addon(
+        customer_ref="RT9", addon="data_boost", action="activate", reference="77"
+    )
     assert again == first and first.reference == "77"
     listed = client.list_addons(customer_ref="RT9")
     assert [(a.reference, a.addon, a.status) for a in listed] == [("77", "data_boost", "active")]
-    raw = httpx.post(f"{nina.base_url}/customers/RT9/addons", json={"addon": "data_boost", "action": "activate"},
-                     headers={"X-Api-Key": "test-nina-key", "Idempotency-Key": "77"})
-    assert raw.json() == first.model_dump(exclude_unset=True) | raw.json() and active_at_nina(nina, "RT9") == 1
+    raw = httpx.post(
+        f"{nina.base_url}/customers/RT9/addons",
+        json={"addon": "data_boost", "action": "activate"},
+        headers={"X-Api-Key": "test-nina-key", "Idempotency-Key": "77"},
+    )
+    assert (
+        raw.json() == first.model_dump(exclude_unset=True) | raw.json()
+        and active_at_nina(nina, "RT9") == 1
+    )
 
 
 # --- 8: the eleventh accepted request in a minute -------------------------------------------
 
+
 @pytest.mark.django_db
-def test_the_eleventh_request_accepted_within_a_minute_is_429_at_once(api_client, nina, reseller_world, drain_jobs):
+def test_the_eleventh_request_accepted_within_a_minute_is_429_at_once(
+    api_client, nina, reseller_world, drain_jobs
+):
     _, customer, manager = reseller_world
     client = api_client(manager)
     types = ["data_boost", "eu_roaming", "world_roaming"]
@@ -134,17 +186,28 @@ def test_the_eleventh_request_accepted_within_a_minute_is_429_at_once(api_client
 
 # --- 9: routit syncs count in the window -----------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
-def test_routit_sync_calls_count_in_the_window_and_wait_for_a_slot(api_client, nina, reseller_world, drain_jobs):
+def test_routit_sync_calls_count_in_the_window_and_wait_for_a_slot(
+    api_client, nina, reseller_world, drain_jobs
+):
     from telcost.syncs.services import sync_profile_create
 
     partner, customer, _ = reseller_world
     staff = UserFactory(is_staff=True)
     full_until = timezone.now() + dt.timedelta(seconds=3)
     NinaRequestLimit.objects.bulk_create(
-        [NinaRequestLimit(customer=customer, request_time=full_until - dt.timedelta(seconds=60)) for _ in range(10)])
-    profile = sync_profile_create(customer=customer, name="routit", provider="routit", settings={}, credentials={})
-    answer = api_client(staff).post("/sync-profile/manual-sync", {"sync_profile_id": profile.pk, "date": "2026-09-12"})
+        [
+            NinaRequestLimit(customer=customer, request_time=full_until - dt.timedelta(seconds=60))
+            for _ in range(10)
+        ]
+    )
+    profile = sync_profile_create(
+        customer=customer, name="routit", provider="routit", settings={}, credentials={}
+    )
+    answer = api_client(staff).post(
+        "/sync-profile/manual-sync", {"sync_profile_id": profile.pk, "date": "2026-09-12"}
+    )
     assert answer.status_code == 202
     run_ready(drain_jobs, rounds=3)
     job = Job.objects.get(pk=answer.json()["job_id"])
@@ -152,4 +215,6 @@ def test_routit_sync_calls_count_in_the_window_and_wait_for_a_slot(api_client, n
     calls = nina.state.customer_calls["RT42"]
     assert len(calls) == 3  # 120 records, 50 a page
     assert min(calls) >= full_until.timestamp() - 0.05
-    assert NinaRequestLimit.objects.filter(customer=customer, request_time__gt=full_until).count() >= 3
+    assert (
+        NinaRequestLimit.objects.filter(customer=customer, request_time__gt=full_until).count() >= 3
+    )

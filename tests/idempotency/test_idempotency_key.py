@@ -13,11 +13,12 @@ from telcost.idempotency.models import IdempotencyKey
 from telcost.idempotency.services import idempotency_keys_delete_expired
 from telcost.jobs.models import Job
 from telcost.syncs.services import sync_profile_create
-from tests.addons.conftest import nina, reseller_world  # noqa: F401 - fixtures
 from tests.factories import UserFactory
 
-CSV = (b"external_id,msisdn,started_at,record_type,zone,destination,duration_s,volume_kb,provider_cost\n"
-       b"x1,31612345678,2026-09-03T10:00:00+02:00,voice,national,31201234567,60,0,0.10\n")
+CSV = (
+    b"external_id,msisdn,started_at,record_type,zone,destination,duration_s,volume_kb,provider_cost\n"
+    b"x1,31612345678,2026-09-03T10:00:00+02:00,voice,national,31201234567,60,0,0.10\n"
+)
 
 
 @pytest.fixture
@@ -27,20 +28,49 @@ def staff(db):
 
 def dispatching_posts(customer, tmp_path):
     """(path, body, content type) of every POST that dispatches work, for `customer`."""
-    profile = sync_profile_create(customer=customer, name="drop", provider="file_drop",
-                                  settings={"path": str(tmp_path)}, credentials={})
+    profile = sync_profile_create(
+        customer=customer,
+        name="drop",
+        provider="file_drop",
+        settings={"path": str(tmp_path)},
+        credentials={},
+    )
     return {
-        "recalculate": (f"/usage/recalculate_total_usage/2026-09-01/{customer.pk}", None, "application/json"),
-        "addons": (f"/simaction/simcard/modify-addons/{customer.pk}",
-                   {"addonsAction": "activate", "addon_type": "data_boost"}, "application/json"),
-        "manual sync": ("/sync-profile/manual-sync", {"sync_profile_id": profile.pk, "date": "2026-09-12"},
-                        "application/json"),
-        "export": ("/api/exports", {"customer_id": customer.pk, "cycle_start_date": "2026-09-01", "kind": "totals",
-                                    "format": "csv"}, "application/json"),
-        "partner range": (f"/api/partners/{customer.pk}/recalculate",
-                          {"start_date": "2026-08-01", "end_date": "2026-09-01"}, "application/json"),
-        "cdr import": (f"/api/customers/{customer.pk}/cdr-imports", lambda: {"file": SimpleUploadedFile("c.csv", CSV)},
-                       MULTIPART_CONTENT),
+        "recalculate": (
+            f"/usage/recalculate_total_usage/2026-09-01/{customer.pk}",
+            None,
+            "application/json",
+        ),
+        "addons": (
+            f"/simaction/simcard/modify-addons/{customer.pk}",
+            {"addonsAction": "activate", "addon_type": "data_boost"},
+            "application/json",
+        ),
+        "manual sync": (
+            "/sync-profile/manual-sync",
+            {"sync_profile_id": profile.pk, "date": "2026-09-12"},
+            "application/json",
+        ),
+        "export": (
+            "/api/exports",
+            {
+                "customer_id": customer.pk,
+                "cycle_start_date": "2026-09-01",
+                "kind": "totals",
+                "format": "csv",
+            },
+            "application/json",
+        ),
+        "partner range": (
+            f"/api/partners/{customer.pk}/recalculate",
+            {"start_date": "2026-08-01", "end_date": "2026-09-01"},
+            "application/json",
+        ),
+        "cdr import": (
+            f"/api/customers/{customer.pk}/cdr-imports",
+            lambda: {"file": SimpleUploadedFile("c.csv", CSV)},
+            MULTIPART_CONTENT,
+        ),
     }
 
 
@@ -55,7 +85,13 @@ ENDPOINTS = ["recalculate", "addons", "manual sync", "export", "partner range", 
 @pytest.mark.django_db
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_the_same_key_and_body_get_the_first_answer_and_dispatch_once(
-    api_client, nina, reseller_world, staff, tmp_path, drain_jobs, endpoint  # noqa: F811
+    api_client,
+    nina,
+    reseller_world,
+    staff,
+    tmp_path,
+    drain_jobs,
+    endpoint,
 ):
     _, customer, _ = reseller_world
     path, body, content_type = dispatching_posts(customer, tmp_path)[endpoint]
@@ -75,12 +111,22 @@ def test_the_same_key_and_body_get_the_first_answer_and_dispatch_once(
 @pytest.mark.django_db
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_the_same_key_with_another_request_is_422_and_dispatches_nothing(
-    api_client, nina, reseller_world, staff, tmp_path, endpoint  # noqa: F811
+    api_client,
+    nina,
+    reseller_world,
+    staff,
+    tmp_path,
+    endpoint,
 ):
     _, customer, _ = reseller_world
     posts = dispatching_posts(customer, tmp_path)
     client = api_client(staff)
-    assert post(client, *posts["addons"] if endpoint != "addons" else posts["export"], key="k").status_code == 202
+    assert (
+        post(
+            client, *posts["addons"] if endpoint != "addons" else posts["export"], key="k"
+        ).status_code
+        == 202
+    )
     jobs = Job.objects.count()
     answer = post(client, *posts[endpoint], key="k")
     assert answer.status_code == 422 and "Idempotency-Key" in answer.json()["error"]
@@ -88,22 +134,36 @@ def test_the_same_key_with_another_request_is_422_and_dispatches_nothing(
 
 
 @pytest.mark.django_db
-def test_keys_are_the_users_own_and_refusals_are_not_kept(api_client, nina, reseller_world, staff, tmp_path):  # noqa: F811
+def test_keys_are_the_users_own_and_refusals_are_not_kept(
+    api_client, nina, reseller_world, staff, tmp_path
+):
     _, customer, manager = reseller_world
     path, body, content_type = dispatching_posts(customer, tmp_path)["addons"]
     first = post(api_client(staff), path, body, content_type, key="same")
     other_user = post(api_client(manager), path, body, content_type, key="same")
-    assert other_user.status_code == 202 and other_user.json()["joined"] and not first.json()["joined"]
+    assert (
+        other_user.status_code == 202 and other_user.json()["joined"] and not first.json()["joined"]
+    )
     # A refused request is not an answer to keep: fixed, it is sent again under its key.
     bad = post(api_client(staff), path, {"addonsAction": "explode"}, content_type, key="retry-me")
     assert bad.status_code == 400
-    assert post(api_client(staff), path, {**body, "addon_type": "eu_roaming"}, content_type,
-                key="retry-me").status_code == 202
+    assert (
+        post(
+            api_client(staff),
+            path,
+            {**body, "addon_type": "eu_roaming"},
+            content_type,
+            key="retry-me",
+        ).status_code
+        == 202
+    )
     assert post(api_client(staff), path, body, content_type, key="x" * 256).status_code == 400
 
 
 @pytest.mark.django_db
-def test_a_key_is_kept_24_hours_then_forgotten_and_deleted(api_client, nina, reseller_world, staff, tmp_path):  # noqa: F811
+def test_a_key_is_kept_24_hours_then_forgotten_and_deleted(
+    api_client, nina, reseller_world, staff, tmp_path
+):
     _, customer, _ = reseller_world
     path, body, content_type = dispatching_posts(customer, tmp_path)["export"]
     client = api_client(staff)
@@ -136,5 +196,7 @@ def test_concurrent_requests_with_one_key_dispatch_once(api_client, staff, custo
         thread.start()
     for thread in threads:
         thread.join()
-    assert {(a.status_code, a.content) for a in answers} == {(answers[0].status_code, answers[0].content)}
+    assert {(a.status_code, a.content) for a in answers} == {
+        (answers[0].status_code, answers[0].content)
+    }
     assert answers[0].status_code == 202 and Job.objects.count() == 1

@@ -23,8 +23,14 @@ class NinaFailure(Exception):
     broken connection after sending): only reading Nina's addons tells.
     """
 
-    def __init__(self, message: str, *, rate_limited: bool = False, transient: bool = False,
-                 unknown_outcome: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        rate_limited: bool = False,
+        transient: bool = False,
+        unknown_outcome: bool = False,
+    ) -> None:
         super().__init__(message)
         self.rate_limited = rate_limited
         self.transient = transient
@@ -32,8 +38,11 @@ class NinaFailure(Exception):
 
 
 class NinaAddonAnswer(BaseModel):
-    """Nina's answer to a change. `unreadable`: a 2xx whose body could not be read (its first bytes);
-    a 2xx is done (SPEC), so such an answer is still a success, with what Nina's id was unknown."""
+    """Nina's answer to a change.
+
+    `unreadable`: the first bytes of a 2xx whose body could not be read. A 2xx is done (SPEC),
+    so such an answer is still a success; only Nina's id for the addon is unknown.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
@@ -61,8 +70,9 @@ def _excerpt(content: bytes) -> str:
 
 
 class NinaClient:
-    def __init__(self, base_url: str | None = None, api_key: str | None = None,
-                 timeout: float | None = None) -> None:
+    def __init__(
+        self, base_url: str | None = None, api_key: str | None = None, timeout: float | None = None
+    ) -> None:
         self.base_url = (base_url or settings.NINA_API_URL).rstrip("/")
         self.api_key = api_key if api_key is not None else settings.NINA_API_KEY
         self.timeout = timeout if timeout is not None else settings.NINA_API_TIMEOUT
@@ -74,13 +84,21 @@ class NinaClient:
             raise NinaFailure("Too many requests", rate_limited=True) from None
         except OutboundError as exc:
             # Without a status nothing was answered: the request may have been applied all the same.
-            raise NinaFailure(f"API failure: {exc}", transient=exc.transient,
-                              unknown_outcome=exc.status is None) from None
+            raise NinaFailure(
+                f"API failure: {exc}", transient=exc.transient, unknown_outcome=exc.status is None
+            ) from None
 
-    def change_addon(self, *, customer_ref: str, addon: str, action: Literal["activate", "cancel"],
-                     reference: str) -> NinaAddonAnswer:
+    def change_addon(
+        self,
+        *,
+        customer_ref: str,
+        addon: str,
+        action: Literal["activate", "cancel"],
+        reference: str,
+    ) -> NinaAddonAnswer:
         response = self._send(
-            "POST", f"/customers/{customer_ref}/addons",
+            "POST",
+            f"/customers/{customer_ref}/addons",
             json={"addon": addon, "action": action, "reference": reference},
             headers={"X-Api-Key": self.api_key, "Idempotency-Key": reference},
         )
@@ -88,13 +106,19 @@ class NinaClient:
             return NinaAddonAnswer.model_validate(response.json())
         except (ValueError, ValidationError):
             status = "active" if action == "activate" else "cancelled"
-            return NinaAddonAnswer(reference=reference, status=status, unreadable=_excerpt(response.content))
+            return NinaAddonAnswer(
+                reference=reference, status=status, unreadable=_excerpt(response.content)
+            )
 
     def list_addons(self, *, customer_ref: str) -> list[NinaAddon]:
         """Nina's view of the customer's addons: what each reference it applied did."""
-        response = self._send("GET", f"/customers/{customer_ref}/addons", headers={"X-Api-Key": self.api_key})
+        response = self._send(
+            "GET", f"/customers/{customer_ref}/addons", headers={"X-Api-Key": self.api_key}
+        )
         try:
             return _ADDONS.validate_json(response.content)
         except ValidationError:
-            raise NinaFailure(f"API failure: the list of addons was not understood: {_excerpt(response.content)}",
-                              transient=True) from None
+            raise NinaFailure(
+                f"API failure: the list of addons was not understood: {_excerpt(response.content)}",
+                transient=True,
+            ) from None
