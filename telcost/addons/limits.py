@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from telcost.addons.models import NinaRequestLimit
 from telcost.customers.models import Customer
+from telcost.integrations.providers import ProviderError
 
 MAX_REQUESTS = 10
 WINDOW = dt.timedelta(seconds=60)
@@ -128,12 +129,17 @@ def nina_request_slot_wait(*, customer_id: int, job=None, max_wait_s: float = MA
 def nina_request_limiter(*, customer_id: int) -> Callable[[], None]:
     """A callable that waits for a row of the customer's window, for a client that calls Nina
     (routit's CDR pages). Safe in any thread: one that is not the caller's closes its own
-    database connection after each use, as it has no transaction to share."""
+    database connection after each use, as it has no transaction to share. A window that
+    stays full is a provider that cannot be called now: a transient ProviderError."""
     owner = threading.get_ident()
 
     def wait_for_slot() -> None:
         try:
             nina_request_slot_wait(customer_id=customer_id)
+        except NinaWindowFull:
+            raise ProviderError(
+                "the customer's Nina window (10 requests a minute) stayed full", transient=True
+            ) from None
         finally:
             if threading.get_ident() != owner:
                 connection.close()
