@@ -218,3 +218,32 @@ def test_routit_sync_calls_count_in_the_window_and_wait_for_a_slot(
     assert (
         NinaRequestLimit.objects.filter(customer=customer, request_time__gt=full_until).count() >= 3
     )
+
+
+@pytest.mark.django_db
+def test_the_page_names_the_seconds_to_wait_in_dutch_and_english(nina, reseller_world):
+    from django.test import Client
+
+    _, customer, manager = reseller_world
+    now = timezone.now()
+    NinaRequestLimit.objects.bulk_create(
+        [
+            NinaRequestLimit(customer=customer, request_time=now - dt.timedelta(seconds=15))
+            for _ in range(10)
+        ]
+    )
+    client = Client()
+    client.force_login(manager)
+    form = {
+        "action_type": "addons",
+        "customer_id": customer.pk,
+        "addon_type": "data_boost",
+        "addonsAction": "activate",
+    }
+    dutch = client.post("/admin/sim-cards/simacties/submit", form)
+    assert dutch.status_code == 429 and dutch["Retry-After"] in ("45", "46")
+    assert f"Probeer het over {dutch['Retry-After']} seconden opnieuw" in dutch.content.decode()
+    client.cookies["django_language"] = "en"
+    english = client.post("/admin/sim-cards/simacties/submit", form).content.decode()
+    assert "Too many requests: at most 10 a minute. Try again in" in english
+    assert not Job.objects.exists()
