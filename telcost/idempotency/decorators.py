@@ -27,6 +27,7 @@ from django.http.request import RawPostDataException
 from django.utils import timezone
 from ninja import Status
 from ninja.responses import NinjaJSONEncoder
+from ninja.utils import contribute_operation_callback
 
 from telcost.idempotency.models import IdempotencyKey
 from telcost.idempotency.services import KEY_LIFETIME
@@ -118,4 +119,22 @@ def idempotent(view):
         except _NotKept as refused:
             return refused.result
 
+    contribute_operation_callback(wrapper, _document_header)
     return wrapper
+
+
+def _document_header(operation) -> None:
+    """The header and its 422 in the OpenAPI document of the operation."""
+    extra = operation.openapi_extra or {}
+    extra.setdefault("parameters", []).append(
+        {
+            "in": "header",
+            "name": HEADER,
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+            "description": "The same key with the same request within 24 h returns the first answer; "
+            "with another request, 422.",
+        }
+    )
+    extra.setdefault("responses", {})[422] = {"description": f"{HEADER} used for another request"}
+    operation.openapi_extra = extra

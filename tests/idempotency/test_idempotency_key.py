@@ -200,3 +200,20 @@ def test_concurrent_requests_with_one_key_dispatch_once(api_client, staff, custo
         (answers[0].status_code, answers[0].content)
     }
     assert answers[0].status_code == 202 and Job.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_api_document_names_the_header_on_every_dispatching_post(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    dispatching = [
+        "/usage/recalculate_total_usage/{date}/{customer_id}",
+        "/simaction/simcard/modify-addons/{customer_id}",
+        "/sync-profile/manual-sync",
+        "/api/exports",
+        "/api/partners/{customer_id}/recalculate",
+        "/api/customers/{customer_id}/cdr-imports",
+    ]
+    for path in dispatching:
+        operation = paths[path]["post"]
+        assert "Idempotency-Key" in [p["name"] for p in operation["parameters"]], path
+        assert "422" in operation["responses"], path
