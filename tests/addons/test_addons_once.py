@@ -84,6 +84,41 @@ def test_a_call_that_timed_out_after_nina_applied_it_is_checked_not_repeated(
     assert [e["reference"] for e in nina.state.addons["RT42"]] == [str(log.pk)]
 
 
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_while_nina_applied_its_call_leaves_one_activation(
+    api_client, nina, reseller_world, start_worker, monkeypatch
+):
+    _, customer, manager = reseller_world
+    monkeypatch.setenv("NINA_SIMULATOR_SLOW_SECONDS", "4")
+    nina.misbehave("timeout_after_apply", 1)
+    fast_recovery = {
+        "TELCOST_JOBS_HEARTBEAT_SECONDS": "0.3",
+        "TELCOST_JOBS_STALE_AFTER_SECONDS": "1.5",
+        "TELCOST_JOBS_SWEEP_SECONDS": "0.3",
+        "NINA_API_URL": nina.base_url,
+        "NINA_API_KEY": "test-nina-key",
+        "NINA_API_TIMEOUT": "30",
+    }
+    first = start_worker("first", **fast_recovery)
+    job_id = modify(api_client(manager), customer.pk).json()["job_id"]
+    # Nina has applied the call; the worker waits for its answer and dies.
+    wait_for(lambda: active_at_nina(nina) == 1, timeout=20, message="Nina to apply the call")
+    first.kill()
+    first.wait(timeout=10)
+    start_worker("second", **fast_recovery)
+    wait_for(
+        lambda: Job.objects.filter(pk=job_id).exclude(status__in=Job.ACTIVE).exists(),
+        timeout=40,
+        message="the activation to end",
+    )
+    job = Job.objects.get(pk=job_id)
+    assert job.status == "completed", job.error
+    assert job.steps.get().attempts == 2
+    assert active_at_nina(nina) == 1 and CustomerAddon.objects.filter(status="active").count() == 1
+    assert AddonLog.objects.get().outcome == "success"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_provider_too_slow_to_ask_applies_once_and_telcost_records_what_it_holds_later(
     api_client, nina, reseller_world, start_worker, monkeypatch
