@@ -282,3 +282,14 @@ def test_the_page_names_the_seconds_to_wait_in_dutch_and_english(nina, reseller_
     english = client.post("/admin/sim-cards/simacties/submit", form).content.decode()
     assert "Too many requests: at most 10 a minute. Try again in" in english
     assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_customers_reference_is_one_path_segment_at_nina(api_client, nina, reseller_world, drain_jobs):
+    _, customer, manager = reseller_world
+    customer.external_ref = "RT/42?x=1"
+    customer.save()
+    job_id = modify(api_client(manager), customer.pk).json()["job_id"]
+    drain_jobs()
+    assert Job.objects.get(pk=job_id).status == "completed"
+    assert active_at_nina(nina, "RT%2F42%3Fx%3D1") == 1

@@ -6,6 +6,7 @@ header: Nina applies a reference once and answers a repeat with its first answer
 """
 
 from typing import Literal
+from urllib.parse import quote
 
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
@@ -98,7 +99,7 @@ class NinaClient:
     ) -> NinaAddonAnswer:
         response = self._send(
             "POST",
-            f"/customers/{customer_ref}/addons",
+            f"/customers/{quote(customer_ref, safe='')}/addons",
             json={"addon": addon, "action": action, "reference": reference},
             headers={"X-Api-Key": self.api_key, "Idempotency-Key": reference},
         )
@@ -113,7 +114,7 @@ class NinaClient:
     def list_addons(self, *, customer_ref: str) -> list[NinaAddon]:
         """Nina's view of the customer's addons: what each reference it applied did."""
         response = self._send(
-            "GET", f"/customers/{customer_ref}/addons", headers={"X-Api-Key": self.api_key}
+            "GET", f"/customers/{quote(customer_ref, safe='')}/addons", headers={"X-Api-Key": self.api_key}
         )
         try:
             return _ADDONS.validate_json(response.content)
