@@ -176,6 +176,13 @@ def test_a_key_is_kept_24_hours_then_forgotten_and_deleted(
     IdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
     UserFactory()  # another user's fresh key stays
     assert idempotency_keys_delete_expired() == 1 and not IdempotencyKey.objects.exists()
+    # Every worker runs the clean-up on a timer.
+    from telcost.jobs.timers import _TIMERS
+
+    post(client, path, body, content_type, key="stale")
+    IdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
+    _TIMERS["idempotency.delete_expired"].fn()
+    assert not IdempotencyKey.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
