@@ -32,7 +32,9 @@ class AddonChangeAccepted(Out):
 
 class TooManyRequests(Schema):
     error: str
-    retry_after: int  # seconds until the customer's window has room (also the Retry-After header)
+    # Seconds until the customer's window has room (also the Retry-After header); the error shape
+    # requires only `error`.
+    retry_after: int | None = None
 
 
 class AddonOut(Out):

@@ -136,5 +136,10 @@ def _document_header(operation) -> None:
             "with another request, 422.",
         }
     )
-    extra.setdefault("responses", {})[422] = {"description": f"{HEADER} used for another request"}
+    # The error shape every error answer has: {"error": "..."}.
+    error = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+    extra.setdefault("responses", {})[422] = {
+        "description": f"{HEADER} was used for another request",
+        "content": {"application/json": {"schema": error}},
+    }
     operation.openapi_extra = extra
