@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "telcost.addons",
     "telcost.syncs",
     "telcost.exports",
+    "telcost.idempotency",
     "telcost.integrations",
     "telcost.simulators",
 ]

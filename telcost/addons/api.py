@@ -3,6 +3,7 @@
 import datetime as dt
 from typing import Literal
 
+from django.http import JsonResponse
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -12,6 +13,7 @@ from telcost.addons.selectors import addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
 from telcost.api_schemas import Out, answers
 from telcost.customers.api import customer_for
+from telcost.idempotency.decorators import idempotent
 
 router = Router(tags=["addons"])
 
@@ -25,6 +27,14 @@ class AddonChangeAccepted(Out):
     status: Literal["success"]
     job_id: int
     status_url: str
+    joined: bool  # True: an identical request was pending or running, this is its job
+
+
+class TooManyRequests(Schema):
+    error: str
+    # Seconds until the customer's window has room (also the Retry-After header); the error shape
+    # requires only `error`.
+    retry_after: int | None = None
 
 
 class AddonOut(Out):
@@ -53,15 +63,20 @@ class CustomerAddonsOut(Out):
 
 # 409: nothing to cancel; 429: the provider's window is full.
 @router.post("/simaction/simcard/modify-addons/{customer_id}",
-             response=answers({202: AddonChangeAccepted}, 403, 404, 409, 429))
+             response=answers({202: AddonChangeAccepted, 429: TooManyRequests}, 403, 404, 409))
+@idempotent
 def modify_addons(request, customer_id: int, payload: ModifyAddonsIn):
     customer = customer_for(request, customer_id, MANAGE_ADDONS)
     try:
         job = addon_change_dispatch(customer=customer, user=request.user, action=payload.addonsAction,
                                     addon_type=payload.addon_type)
     except AddonRequestError as exc:
+        if exc.retry_after is not None:
+            body = {"error": str(exc), "retry_after": exc.retry_after}
+            return JsonResponse(body, status=exc.status, headers={"Retry-After": str(exc.retry_after)})
         raise HttpError(exc.status, str(exc)) from None
-    return Status(202, {"status": "success", "job_id": job.pk, "status_url": f"/api/jobs/{job.pk}"})
+    return Status(202, {"status": "success", "job_id": job.pk, "status_url": f"/api/jobs/{job.pk}",
+                        "joined": job.joined})
 
 
 @router.get("/api/customers/{customer_id}/addons", response=answers({200: CustomerAddonsOut}, 404))

@@ -47,7 +47,9 @@ class AddonLog(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(max_length=16)
     addon_type = models.CharField(max_length=32)
-    outcome = models.CharField(max_length=16)  # success | rate_limited | api_failure
+    # pending (accepted, not settled yet) | success | rate_limited | api_failure. The row's id is the
+    # request's reference at Nina, which applies a reference once.
+    outcome = models.CharField(max_length=16)
     error = models.TextField(blank=True, default="")
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -62,6 +64,8 @@ class NinaRequestLimit(models.Model):
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
     request_time = models.DateTimeField(db_index=True)
+    # Set while the row is the reservation of an accepted request whose call is not made yet.
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         db_table = "nina_request_limit"

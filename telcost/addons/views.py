@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from telcost.accounts.rules import MANAGE_ADDONS, VIEW
 from telcost.addons.models import ADDON_CATALOGUE, AddonType
@@ -43,18 +44,34 @@ def simacties_submit(request):
         raise PermissionDenied
     customer = customer_named_by(request.POST.get("customer_id"))
     if request.POST.get("action_type") != "addons":
-        return render(request, "addons/_result.html", {"error": "Choose the action type 'addons'."}, status=400)
+        return render(request, "addons/_result.html", {"error": _("Choose the action type 'addons'.")}, status=400)
     # Not the user's to see: as if it did not exist (no probing of ids); seen but not managed: 403.
     if customer is None or not request.user.has_perm(VIEW, customer):
         return render(request, "addons/_result.html", {"error": CUSTOMER_NOT_FOUND}, status=404)
     if not request.user.has_perm(MANAGE_ADDONS, customer):
-        return render(request, "addons/_result.html", {"error": "Access denied"}, status=403)
+        return render(request, "addons/_result.html", {"error": _("Access denied")}, status=403)
+    addon_type = request.POST.get("addon_type", "")
     try:
         job = addon_change_dispatch(customer=customer, user=request.user, action=request.POST.get("addonsAction", ""),
-                                    addon_type=request.POST.get("addon_type", ""))
+                                    addon_type=addon_type)
     except AddonRequestError as exc:
-        return render(request, "addons/_result.html", {"error": str(exc)}, status=exc.status)
+        return _refused(request, exc, addon_type)
+    # While the job is pending or running, the fragment keeps the form's button disabled.
     return render(request, "addons/_result.html", {"job": job_as_dict(job), "customer": customer})
+
+
+def _refused(request, exc: AddonRequestError, addon_type: str):
+    if exc.retry_after is not None:
+        message = _("Too many requests: at most 10 a minute. Try again in %(seconds)s seconds.") % {
+            "seconds": exc.retry_after}
+        response = render(request, "addons/_result.html", {"error": message}, status=exc.status)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    if exc.status == 409:
+        message = _("There is no active %(addon)s addon to cancel.") % {"addon": addon_type}
+    else:
+        message = str(exc)
+    return render(request, "addons/_result.html", {"error": message}, status=exc.status)
 
 
 @login_required
@@ -69,6 +86,8 @@ def simacties_result(request, job_id: int):
     data = job_as_dict(job)
     # The step name is for the log; the person wants the seed's message.
     message = data["error"].split(": ", 1)[1] if ": " in data["error"] else data["error"]
+    if message == "Too many requests":
+        message = _("Too many requests")
     response = render(request, "addons/_result.html", {"job": data, "message": message})
     if not job.is_active:
         response["HX-Trigger"] = "addons-changed"

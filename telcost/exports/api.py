@@ -15,6 +15,7 @@ from telcost.customers.api import customer_for
 from telcost.exports.models import ExportJob
 from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
+from telcost.idempotency.decorators import idempotent
 from telcost.usage.cycles import BadCycle, requested_month
 
 router = Router(tags=["exports"])
@@ -63,6 +64,7 @@ _FILE = {"description": "The export's file", "content": {
 
 
 @router.post("/api/exports", response=answers({202: ExportAccepted}, 403, 404))
+@idempotent
 def create_export(request, payload: ExportIn):
     customer = customer_for(request, payload.customer_id, EXPORT)
     try:

@@ -13,6 +13,7 @@ from telcost.api_schemas import CycleDate, Out, answers
 from telcost.customers.api import customer_for
 from telcost.customers.models import Customer
 from telcost.customers.selectors import require_customer_right
+from telcost.idempotency.decorators import idempotent
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.selectors import sync_profile_as_dict, sync_task_status
 from telcost.syncs.services import SyncInputError, sync_manual_dispatch, sync_profile_create
@@ -110,6 +111,7 @@ def get_sync_profile(request, profile_id: int):
 
 
 @router.post("/sync-profile/manual-sync", response=answers({202: ManualSyncAccepted}, 403, 404))
+@idempotent
 def manual_sync(request, payload: ManualSyncIn):
     profile = SyncProfile.objects.select_related("customer").filter(pk=payload.sync_profile_id).first()
     require_customer_right(user=request.user, customer=profile and profile.customer, perm=SYNC,

@@ -17,6 +17,7 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
+from telcost.addons.limits import nina_request_limiter
 from telcost.customers.models import Customer
 from telcost.integrations.http import OutboundError, RefusedAddressError, public_address
 from telcost.integrations.providers import ProviderError, provider_for
@@ -155,7 +156,9 @@ def sync_run(*, task: SyncTask, progress: Callable[[int], None] | None = None,
     known = synced_files(task=task)
     known_pages = synced_pages(task=task)
     try:
-        provider = provider_for(profile)
+        provider = provider_for(
+            profile, nina_limiter=nina_request_limiter(customer_id=profile.customer_id)
+        )
         pages = read_ahead(provider.pages(cycle_start=task.cycle_start, checkpoint=task.checkpoint,
                                           known_files=frozenset(known), known_pages=known_pages),
                            prepare=_prepared)

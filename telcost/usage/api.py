@@ -11,6 +11,7 @@ from telcost.accounts.rules import RECALCULATE
 from telcost.api_schemas import CycleDate, Money, Month, Out, answers
 from telcost.customers.api import customer_for
 from telcost.customers.selectors import customer_named_by, require_customer_right
+from telcost.idempotency.decorators import idempotent
 from telcost.usage.cycles import BadCycle, requested_month
 from telcost.usage.recalculation import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
@@ -114,6 +115,7 @@ def _month(month: str):
 
 @router.post("/usage/recalculate_total_usage/{date}/{customer_id}",
              response=answers({202: RecalculationAccepted}, 403, 404))
+@idempotent
 def recalculate_total_usage(request, date: CycleDate, customer_id: str):
     # The seed's message for an unknown customer; ids that are not numbers are unknown too.
     customer = customer_named_by(customer_id)

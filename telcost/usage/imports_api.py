@@ -7,6 +7,7 @@ from ninja.files import UploadedFile
 from telcost.accounts.rules import SYNC
 from telcost.api_schemas import Out, answers
 from telcost.customers.selectors import customer_for_user
+from telcost.idempotency.decorators import idempotent
 from telcost.usage.import_services import cdr_import_dispatch
 from telcost.usage.imports import ImportRefused
 
@@ -21,6 +22,7 @@ class ImportAccepted(Out):
 # 413: an upload over the size limit (issue 14.3).
 @router.post("/api/customers/{customer_id}/cdr-imports",
              response=answers({202: ImportAccepted}, 403, 404, 413))
+@idempotent
 def cdr_import(request, customer_id: int, file: File[UploadedFile]):
     # Importing changes what a customer is billed: managers and staff only.
     customer = customer_for_user(user=request.user, customer_id=customer_id, perm=SYNC)

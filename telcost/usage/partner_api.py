@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 from telcost.accounts.rules import RECALCULATE
 from telcost.api_schemas import Out, answers
 from telcost.customers.selectors import customer_for_user
+from telcost.idempotency.decorators import idempotent
 from telcost.usage.partner_recalculation import BadRange, partner_recalculation_dispatch
 
 router = Router(tags=["partner recalculation"])
@@ -27,6 +28,7 @@ class RangeOut(Out):
 
 
 @router.post("/api/partners/{customer_id}/recalculate", response=answers({202: RangeOut}, 403, 404))
+@idempotent
 def partner_recalculate(request, customer_id: int, payload: RangeIn):
     # Staff, or a manager of that partner (managers of the partner hold RECALCULATE on it).
     customer = customer_for_user(user=request.user, customer_id=customer_id, perm=RECALCULATE,

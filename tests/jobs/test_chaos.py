@@ -3,13 +3,14 @@
 PostgreSQL, 4 real `telcost worker` processes. For about 40 s a random worker is killed with
 SIGKILL every few seconds (and a new one started), and every few seconds the database
 sessions of all workers are terminated, while recalculations (clicks and syncs' follow-ups),
-manual syncs against the provider simulator, exports mailed through a real SMTP server and Probe
-chains are requested. Then:
+manual syncs against the provider simulator, exports mailed through a real SMTP server, addon
+activations against the Nina simulator and Probe chains are requested. Then:
 every job has ended within a bound, and ended well; no attempt of a step ran while another
 attempt of it ran (Probe's trace, the kill times); each customer-month's backups are numbered
 without gaps, the last one in place; and the totals equal those of a clean run afterwards,
-so no synced CDR was left out; each export has one published file and was mailed once, and
-no temp file is left in var.
+so no synced CDR was left out; each export has one published file and was mailed once; each
+accepted addon request is one activation at Nina, by its reference; and no temp file is left in
+var.
 """
 
 import os
@@ -22,11 +23,14 @@ from collections import defaultdict
 import pytest
 from django.db import connection
 
+from telcost.addons.models import AddonLog, CustomerAddon
+from telcost.addons.services import AddonRequestError, addon_change_dispatch
 from telcost.demo.generator import generate_cdrs
 from telcost.exports.models import ExportJob
 from telcost.exports.services import export_request
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
+from telcost.simulators.nina import start_nina_simulator
 from telcost.simulators.provider import start_provider_simulator
 from telcost.syncs.services import sync_manual_dispatch, sync_profile_create
 from telcost.usage.models import CDR, CycleTotals, TotalsBackup
@@ -108,6 +112,9 @@ def test_work_survives_killed_workers_and_terminated_connections(
         "EMAIL_PORT": str(smtp_port),
     }
     base_url, provider, stop_provider = start_provider_simulator()
+    nina_url, nina, stop_nina = start_nina_simulator(api_key="chaos-nina-key")
+    worker_env.update(NINA_API_URL=nina_url, NINA_API_KEY="chaos-nina-key")
+    boosted = CustomerFactory(name="Boost BV", external_ref="RT-CHAOS")
     # Short steps: each has 3 or 4 attempts, and a kill or a terminated session costs the running
     # step one; a step hit on every attempt fails, honestly ("worker lost 3 times"). The chaos is
     # paced so that is improbable, not so that nothing is hit (the test asserts that some is).
@@ -125,6 +132,8 @@ def test_work_survives_killed_workers_and_terminated_connections(
     killed_at: dict[int, float] = {}
     jobs: list[int] = []
     exports: set[int] = set()
+    addon_jobs: set[int] = set()
+    addons_refused = 0
     kills = terminations = 0
     try:
         started = time.monotonic()
@@ -155,6 +164,19 @@ def test_work_survives_killed_workers_and_terminated_connections(
                         profile=profile, cycle_start=rng.choice(MONTHS), user=user
                     )
                     jobs.append(task.job_id)
+                elif roll < 0.8:
+                    try:
+                        addon_job = addon_change_dispatch(
+                            customer=boosted,
+                            user=user,
+                            action="activate",
+                            addon_type=rng.choice(["data_boost", "eu_roaming"]),
+                        )
+                        addon_jobs.add(addon_job.pk)
+                        jobs.append(addon_job.pk)
+                    except AddonRequestError as refused:  # the 11th within a minute: 429
+                        assert refused.status == 429
+                        addons_refused += 1
                 else:
                     steps = [
                         StepSpec("Probe", {"trace": trace, "sleep_s": rng.choice([0.2, 0.5, 0.8])})
@@ -253,7 +275,22 @@ def test_work_survives_killed_workers_and_terminated_connections(
             for pk in exports
         }
         assert set(mails.values()) == {1}, mails
+        # Each accepted addon request: one activation at Nina, under its own reference, however
+        # often its call was repeated after a kill or a lost connection; telcost agrees.
+        assert addon_jobs and not Job.objects.filter(pk__in=addon_jobs).exclude(
+            status="completed"
+        ).exists()
+        references = sorted(
+            str(pk) for pk in AddonLog.objects.filter(job__in=addon_jobs).values_list("pk", flat=True)
+        )
+        at_nina = sorted(a["reference"] for a in nina.addons.get("RT-CHAOS", []))
+        assert at_nina == references
+        assert CustomerAddon.objects.filter(customer=boosted, status="active").count() == len(
+            addon_jobs
+        )
+        print(f"chaos: {len(addon_jobs)} addon requests accepted, {addons_refused} refused (429)")
     finally:
+        stop_nina()
         stop_provider()
         smtp.stop()
 

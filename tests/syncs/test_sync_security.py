@@ -289,6 +289,9 @@ def test_a_closed_port_and_an_open_one_look_the_same_to_users(
     assert "ConnectError" in log and "RemoteProtocolError" in log, log[-3000:]
 
 
+# Transactional: each page request first takes a turn in the customer's Nina window, from the
+# read-ahead thread's own connection, which must see the committed customer.
+@pytest.mark.django_db(transaction=True)
 def test_routits_customer_reference_is_one_quoted_path_segment(
     api_client, customer, manager, drain_jobs, settings
 ):

@@ -168,6 +168,9 @@ def test_file_drop_imports_the_months_rows_of_every_csv(api_client, customer, ma
     assert answer["errors"] == [{"line": 3, "reason": "zone must be national, eu or international, got 'mars'"}]
 
 
+# Transactional: each page request first takes a turn in the customer's Nina window, from the
+# read-ahead thread's own connection, which must see the committed customer.
+@pytest.mark.django_db(transaction=True)
 def test_routit_profiles_read_cdrs_over_the_nina_api(api_client, customer, manager, drain_jobs, settings):
     from telcost.simulators.nina import start_nina_simulator
 

@@ -146,12 +146,17 @@ class PagedJsonProvider(Provider):
     def headers(self) -> dict[str, str]:
         raise NotImplementedError
 
+    def before_request(self) -> None:
+        """Called before every request (a retry too): where a provider's rate limit waits its turn."""
+
     def _get(self, params: dict) -> bytes:
         """The body of the provider's answer, transient failures retried with backoff."""
         delay = BACKOFF_S
         for attempt in range(1, RETRIES + 1):
+            url = self.url()  # a provider that cannot name its address fails before taking a turn
+            self.before_request()
             try:
-                response = send("GET", self.url(), params=params, headers=self.headers(),
+                response = send("GET", url, params=params, headers=self.headers(),
                                 timeout=self.timeout, public_only=self.public_only)
             except OutboundError as exc:
                 if exc.status in (401, 403):

@@ -1,5 +1,11 @@
-"""routit: the T-Mobile wholesale partner's CDRs over the Nina API (same paged format, Nina's key)."""
+"""routit: the T-Mobile wholesale partner's CDRs over the Nina API (same paged format, Nina's key).
 
+Nina allows a customer 10 requests in any 60 seconds, whoever calls: each page request
+first waits for its turn through the limiter passed in (telcost counts the window in
+nina_request_limit, which this package does not know).
+"""
+
+from collections.abc import Callable
 from urllib.parse import quote
 
 from django.conf import settings
@@ -9,8 +15,9 @@ from telcost.integrations.providers.http_api import PagedJsonProvider
 
 
 class RoutitProvider(PagedJsonProvider):
-    def __init__(self, *, customer_ref: str) -> None:
+    def __init__(self, *, customer_ref: str, wait_for_slot: Callable[[], None] | None = None) -> None:
         self.customer_ref = customer_ref
+        self.wait_for_slot = wait_for_slot
 
     def url(self) -> str:
         # One path segment whatever the reference holds ("/", "?", "#"); "." and ".." would be
@@ -23,3 +30,7 @@ class RoutitProvider(PagedJsonProvider):
 
     def headers(self) -> dict[str, str]:
         return {"X-Api-Key": settings.NINA_API_KEY}
+
+    def before_request(self) -> None:
+        if self.wait_for_slot is not None:
+            self.wait_for_slot()
