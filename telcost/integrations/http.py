@@ -104,7 +104,9 @@ def send(method: str, url: str, *, timeout: httpx.Timeout | float = DEFAULT_TIME
     except httpx.TimeoutException as exc:
         raise TransientOutboundError("timeout", detail=f"{type(exc).__name__}: {exc}") from None
     except httpx.TransportError as exc:
-        raise TransientOutboundError(f"connection failed ({type(exc).__name__})",
+        # One text whatever the cause: the class (ConnectError against RemoteProtocolError) would
+        # tell a reader a closed port from an open one. The detail is for the log.
+        raise TransientOutboundError("connection failed",
                                      detail=f"{type(exc).__name__}: {exc}") from None
     # httpx's response and its stream refer to each other, so each body (a provider's page is
     # megabytes) would wait for the cyclic garbage collector: a sync of a million CDRs peaked at

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
+from telcost.integrations.nina.client import NinaClient, NinaFailure
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.services import sync_profile_create
 from telcost.usage.imports import CSV_COLUMNS
@@ -362,3 +363,15 @@ def test_bad_provider_settings_stop_start_up_naming_the_variable(name, value, wh
         timeout=60,
     )
     assert done.returncode != 0 and f"bad setting {name}={value!r}: {why}" in done.stderr
+
+
+def test_a_nina_call_to_a_closed_port_and_to_one_that_hangs_up_fail_alike(hangs_up, caplog):
+    # The addon log shows Nina's failure to managers: the exception's class (ConnectError
+    # against RemoteProtocolError) told a closed port from an open one. The log keeps it.
+    messages = []
+    for url in (closed_port_url(), hangs_up):
+        with pytest.raises(NinaFailure) as failure:
+            NinaClient(base_url=url, api_key="k", timeout=2).list_addons(customer_ref="RT1")
+        messages.append(str(failure.value))
+    assert messages[0] == messages[1] == "API failure: connection failed"
+    assert "ConnectError" in caplog.text

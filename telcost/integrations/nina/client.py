@@ -5,6 +5,7 @@ Every change carries telcost's reference, in the body and as the Idempotency-Key
 header: Nina applies a reference once and answers a repeat with its first answer.
 """
 
+import logging
 from typing import Literal
 from urllib.parse import quote
 
@@ -12,6 +13,8 @@ from django.conf import settings
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from telcost.integrations.http import OutboundError, RateLimitedError, send
+
+logger = logging.getLogger("telcost.integrations")
 
 # How much of an unreadable answer is kept for the log: enough to recognise it.
 EXCERPT_BYTES = 200
@@ -84,6 +87,7 @@ class NinaClient:
         except RateLimitedError:
             raise NinaFailure("Too many requests", rate_limited=True) from None
         except OutboundError as exc:
+            logger.warning("Nina %s %s failed: %s", method, path, exc.detail)
             # Without a status nothing was answered: the request may have been applied all the same.
             raise NinaFailure(
                 f"API failure: {exc}", transient=exc.transient, unknown_outcome=exc.status is None
