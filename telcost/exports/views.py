@@ -8,9 +8,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from telcost.accounts.rules import EXPORT
+from telcost.accounts.access import EXPORT, customer_for_user, customers_for, may
 from telcost.customers.models import CostCenterAssignment
-from telcost.customers.selectors import customer_for_user, customers_visible_to
 from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
 from telcost.usage.cycles import BadCycle, recent_cycles, requested_month
@@ -18,8 +17,8 @@ from telcost.usage.cycles import BadCycle, recent_cycles, requested_month
 
 @login_required
 def cost_centers(request):
-    customers = [c for c in customers_visible_to(request.user).annotate(n=Count("cost_centers")).order_by("name")
-                 if request.user.has_perm(EXPORT, c)]
+    customers = [c for c in customers_for(request.user).annotate(n=Count("cost_centers")).order_by("name")
+                 if may(request.user, EXPORT, c)]
     if not customers and not request.user.is_staff:
         raise PermissionDenied
     return render(request, "exports/cost_centers.html", {"customers": customers})
@@ -27,7 +26,7 @@ def cost_centers(request):
 
 @login_required
 def cost_center_details(request, customer_id: int):
-    customer = customer_for_user(user=request.user, customer_id=customer_id, perm=EXPORT)
+    customer = customer_for_user(user=request.user, customer_id=customer_id, right=EXPORT)
     today = timezone.localdate()
     current = {}
     for a in (CostCenterAssignment.objects.filter(device__customer=customer, valid_from__lte=today)
@@ -42,8 +41,9 @@ def cost_center_details(request, customer_id: int):
 @login_required
 @require_POST
 def export_start(request, customer_id: int):
-    customer = customer_for_user(user=request.user, customer_id=customer_id)
-    if not request.user.has_perm(EXPORT, customer):
+    try:
+        customer = customer_for_user(user=request.user, customer_id=customer_id, right=EXPORT)
+    except PermissionDenied:
         return render(request, "exports/_export_status.html", {"error": "Access denied"}, status=403)
     try:
         export = export_request(customer=customer, user=request.user,

@@ -8,13 +8,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import render
 from django.utils import timezone
 
+from telcost.accounts.access import admin_menu_visible, customers_for
 from telcost.customers.models import Customer
-from telcost.customers.selectors import customers_visible_to
 from telcost.jobs.selectors import job_as_dict
 from telcost.usage.cycles import BadCycle, cycle_start_of, requested_month
 from telcost.usage.partner_recalculation import BadRange, partner_recalculation_dispatch
 from telcost.usage.recalculation import recalculation_dispatch
-from telcost.web.selectors import admin_menu_visible
 
 
 def recalculable_customers(user) -> list[Customer]:
@@ -23,7 +22,7 @@ def recalculable_customers(user) -> list[Customer]:
     The same answer as has_perm(RECALCULATE, c) for each visible customer (a test holds them
     together), without a membership query and a children query per customer in the dropdown.
     """
-    customers = customers_visible_to(user)
+    customers = customers_for(user)
     if not user.is_staff:
         managed = list(user.memberships.filter(role="manager").values_list("customer_id", flat=True))
         customers = customers.filter(Q(pk__in=managed) | Q(partner_id__in=managed))
