@@ -13,24 +13,18 @@ from telcost.accounts.access import (
     customer_for_user,
     customer_id_of,
     customers_for,
-    may,
 )
 from telcost.addons.models import ADDON_CATALOGUE, AddonType
 from telcost.addons.selectors import addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
-from telcost.customers.models import Customer
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
-
-
-def _manageable(user) -> list[Customer]:
-    return [c for c in customers_for(user).order_by("name", "pk") if may(user, MANAGE_ADDONS, c)]
 
 
 @login_required
 def simacties(request):
     if not admin_menu_visible(request.user):
         raise PermissionDenied
-    customers = _manageable(request.user)
+    customers = list(customers_for(request.user, MANAGE_ADDONS).order_by("name", "pk"))
     selected = next((c for c in customers if str(c.pk) == request.GET.get("customer_id")), customers[0] if customers else None)
     return render(request, "addons/simacties.html", {
         "customers": customers,

@@ -91,6 +91,32 @@ def test_customers_for_is_one_query_whatever_the_number_of_customers(
             list(customers_for(user, right))
 
 
+PAGES_THAT_LIST_CUSTOMERS = [
+    "/admin/sim-cards/simacties/",
+    "/admin/cost-centers/",
+    "/admin/syncs/recalculate-totals/",
+]
+
+
+@pytest.mark.parametrize("url", PAGES_THAT_LIST_CUSTOMERS)
+def test_pages_that_list_customers_cost_no_query_per_customer(
+    client, db, url, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    partner = CustomerFactory(name="Partner")
+    CustomerFactory(partner=partner)
+    client.force_login(member(partner, "manager"))
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for i in range(30):
+        CustomerFactory(partner=partner, name=f"Many {i}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert response.status_code == 200 and "Many 29" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("12", 12), (12, 12), ("0012", 12), ("", None), (None, None), ("x", None), ("-1", None),
