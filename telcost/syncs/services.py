@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from telcost.addons.limits import nina_request_limiter
+from telcost.core.cycles import cycle_start_of, previous_cycle
 from telcost.customers.models import Customer
 from telcost.integrations.http import OutboundError, RefusedAddressError, public_address
 from telcost.integrations.providers import ProviderError, provider_for
@@ -36,7 +37,6 @@ from telcost.syncs.drop_files import (
 )
 from telcost.syncs.models import SyncedPage, SyncProfile, SyncTask
 from telcost.syncs.synced_pages import synced_page_record, synced_pages
-from telcost.usage.cycles import cycle_start_of, previous_cycle
 from telcost.usage.imports import cdrs_import_rows, cdrs_rows_prepare
 from telcost.usage.recalculation import recalculation_dispatch
 

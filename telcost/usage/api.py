@@ -8,11 +8,11 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import RECALCULATE
-from telcost.api_schemas import CycleDate, Money, Month, Out, answers
+from telcost.core.api_schemas import CycleDate, Money, Month, Out, answers
+from telcost.core.cycles import BadCycle, requested_month
 from telcost.customers.api import customer_for
 from telcost.customers.selectors import customer_named_by, require_customer_right
 from telcost.idempotency.decorators import idempotent
-from telcost.usage.cycles import BadCycle, requested_month
 from telcost.usage.recalculation import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
     insights_get,

@@ -13,16 +13,11 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from telcost.core.cdr_format import billing_zone, parse_row
+from telcost.core.cycles import cycle_bounds
 from telcost.customers.models import Customer, Device
-from telcost.usage.cycles import cycle_bounds
 from telcost.usage.import_devices import devices_for_batch, refused_device_reason
-from telcost.usage.import_rows import (
-    SEPARATOR,
-    billing_zone,
-    canonical_text,
-    parse_row,
-    parsed_text,
-)
+from telcost.usage.import_rows import SEPARATOR, canonical_text, parsed_text
 from telcost.usage.models import CDR
 
 _STAGE = "cdr_import_stage"

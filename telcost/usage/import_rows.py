@@ -1,138 +1,19 @@
-"""One CDR record's values: checked and typed (parse_row), or recognised as canonical text at C speed.
+"""The PostgreSQL import's fast path: a record recognised as canonical text at C speed.
 
-A record reaches the import as the nine texts of CSV_COLUMNS in that order (a CSV
-row, or a provider's JSON record turned into texts), or as the reason it could not
-be read at all (a str). parse_row is the definition of a valid record and gives the
-reason a person can act on. canonical_text is the PostgreSQL import's fast path: one
-regular expression that accepts only a strict subset of what parse_row accepts, in
-exactly the form PostgreSQL's COPY reads the same way; whatever it does not accept
-goes through parse_row.
+canonical_text is one regular expression that accepts only a strict subset of what
+parse_row (telcost.core.cdr_format) accepts, in exactly the form PostgreSQL's COPY reads
+the same way; whatever it does not accept goes through parse_row.
 """
 
 import datetime as dt
 import re
 import sys
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
-
+from telcost.core.cdr_format import RECORD_TYPES, ZONES, ParsedRow, RawValues
 from telcost.usage.models import RecordType, Zone
 
-CSV_COLUMNS = (
-    "external_id",
-    "msisdn",
-    "started_at",
-    "record_type",
-    "zone",
-    "destination",
-    "duration_s",
-    "volume_kb",
-    "provider_cost",
-)
-RawValues = tuple[str, ...]
-
-_RECORD_TYPES = set(RecordType.values)
-_ZONES = set(Zone.values)
-_MAX_COST = Decimal("9999999999.9999")
-_MAX_DURATION_S = 2**31 - 1
-_MAX_VOLUME_KB = 2**62
-
-
-@dataclass(slots=True)
-class ParsedRow:
-    line: int
-    external_id: str
-    msisdn: str
-    started_at: dt.datetime
-    record_type: str
-    zone: str
-    destination: str
-    duration_s: int
-    volume_kb: int
-    provider_cost: Decimal
-    local_date: dt.date  # the day in the billing time zone: names the cycle and a new device's activation
-
-    @property
-    def cycle_start(self) -> dt.date:
-        return self.local_date.replace(day=1)
-
-
-def billing_zone():
-    """Cycles are calendar months in settings.TIME_ZONE, whatever time zone a request activated."""
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def _whole_number(value: str, name: str, maximum: int) -> int:
-    text = value.strip()
-    if not text.isdigit():
-        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
-    try:
-        number = int(text)
-    except ValueError:  # digits int() does not read, such as '²'
-        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}") from None
-    if number > maximum:
-        raise ValueError(f"{name} is too large: {value!r}")
-    return number
-
-
-def _storable(values: RawValues) -> None:
-    """Text neither database can hold would fail the whole batch, not just its record."""
-    text = "".join(values)
-    if "\x00" in text:
-        raise ValueError("the record contains a NUL character")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("the record contains text that is not valid Unicode") from None
-
-
-def parse_row(line: int, values: RawValues, zone=None) -> ParsedRow:
-    """Check and type one record; ValueError with a reason a person can act on."""
-    (external_id, msisdn, started_text, record_type, cdr_zone, destination, duration_text, volume_text,
-     cost_text) = (v.strip() for v in values)
-    _storable(values)
-    if not external_id:
-        raise ValueError("external_id is empty")
-    if len(external_id) > 100:
-        raise ValueError("external_id is longer than 100 characters")
-    if not msisdn.isdigit() or not msisdn.isascii() or not 6 <= len(msisdn) <= 20:
-        raise ValueError(f"msisdn must be 6 to 20 digits, got {values[1]!r}")
-    try:
-        started_at = dt.datetime.fromisoformat(started_text)
-    except ValueError:
-        raise ValueError(f"started_at is not an ISO 8601 timestamp: {started_text!r}") from None
-    if started_at.utcoffset() is None:
-        raise ValueError(f"started_at needs a UTC offset: {started_text!r}")
-    try:
-        # Kept in UTC: the form both databases store, and one COPY reads back the same.
-        local_date = started_at.astimezone(zone or billing_zone()).date()
-        started_at = started_at.astimezone(dt.UTC)
-    except OverflowError:
-        raise ValueError(f"started_at is out of range: {started_text!r}") from None
-    if record_type not in _RECORD_TYPES:
-        raise ValueError(f"record_type must be voice, sms or data, got {record_type!r}")
-    if cdr_zone not in _ZONES:
-        raise ValueError(f"zone must be national, eu or international, got {cdr_zone!r}")
-    if len(destination) > 64:
-        raise ValueError("destination is longer than 64 characters")
-    duration_s = _whole_number(values[6], "duration_s", _MAX_DURATION_S)
-    volume_kb = _whole_number(values[7], "volume_kb", _MAX_VOLUME_KB)
-    try:
-        provider_cost = Decimal(cost_text)
-    except InvalidOperation:
-        raise ValueError(f"provider_cost is not a decimal with '.': {cost_text!r}") from None
-    if not provider_cost.is_finite() or "," in cost_text or "e" in cost_text.lower():
-        raise ValueError(f"provider_cost is not a decimal with '.': {cost_text!r}")
-    if provider_cost.as_tuple().exponent < -4:
-        raise ValueError(f"provider_cost has more than 4 decimals: {cost_text!r}")
-    if abs(provider_cost) > _MAX_COST:
-        raise ValueError(f"provider_cost is too large: {cost_text!r}")
-    return ParsedRow(line, external_id, msisdn, started_at, record_type, cdr_zone, destination, duration_s,
-                     volume_kb, provider_cost, local_date)
-
+# The wire format names the same values as the models (it cannot import them).
+assert set(RECORD_TYPES) == set(RecordType.values) and set(ZONES) == set(Zone.values)
 
 # --- The fast path: canonical text, ready for COPY --------------------------------------------------
 

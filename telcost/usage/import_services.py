@@ -18,10 +18,10 @@ from django.utils import timezone
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import is_staff
+from telcost.core.cdr_format import ImportRefused, csv_rows
 from telcost.customers.models import Customer
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
-from telcost.usage.imports import ImportRefused, csv_rows
 
 logger = logging.getLogger("telcost.usage")
 

@@ -2,10 +2,11 @@
 
 from django.core.files.storage import default_storage
 
+from telcost.core.cdr_format import ImportRefused
 from telcost.customers.models import Customer
 from telcost.jobs.errors import PermanentError
 from telcost.jobs.registry import step
-from telcost.usage.imports import ImportRefused, cdrs_import_csv
+from telcost.usage.imports import cdrs_import_csv
 
 
 @step("ImportCdrsCommand", max_attempts=3)

@@ -11,37 +11,21 @@ with COPY and does the rest set-based (import_postgres); SQLite, the embedded de
 types each record in Python and inserts with INSERT OR IGNORE.
 """
 
-import csv
 import datetime as dt
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import itemgetter
 from typing import BinaryIO
 
 from django.db import connection, transaction
 
+from telcost.core.cdr_format import ParsedRow, Row, billing_zone, csv_rows, parse_row
 from telcost.customers.models import Customer
 from telcost.usage.import_devices import devices_for_batch, refused_device_reason
 from telcost.usage.import_postgres import copy_batch, import_batch_postgres
-from telcost.usage.import_rows import CSV_COLUMNS, ParsedRow, RawValues, billing_zone, parse_row
 from telcost.usage.models import CDR
-
-__all__ = ["CSV_COLUMNS", "ImportRefused", "ImportResult", "cdrs_import_csv", "cdrs_import_rows", "cdrs_rows_prepare",
-           "csv_rows"]
 
 BATCH_SIZE = 20_000
 MAX_REPORTED_ERRORS = 1000
-
-# One record on its way in: its line, and its nine texts in CSV_COLUMNS order, or the
-# reason it could not be read into them (wrong number of fields, a provider's bad record).
-Row = tuple[int, RawValues | str]
-
-
-class ImportRefused(ValueError):
-    """The whole file cannot be imported (bad header, not UTF-8); nothing was imported."""
-
 
 @dataclass
 class ImportResult:
@@ -188,198 +172,6 @@ def _insert_or_ignore(rows: list[tuple]) -> int:
             f"INSERT OR IGNORE INTO {CDR._meta.db_table} ({', '.join(_COLUMNS)}) VALUES ({placeholders})", adapted
         )
         return cursor.rowcount
-
-
-LINE_LIMIT = 64 * 1024  # bytes of one line; a longer one is a rejected record, never read into memory whole
-# A record on a line longer than this is checked as it is read and only its stripped values, or
-# its reason, go on: a batch of records holds at most a batch of short texts, whatever the file.
-_LONG_LINE = 1024
-_CHUNK = 1 << 20
-_BOM = b"\xef\xbb\xbf"
-# The line after the last: a record of its own, unless a quote left open swallows it (the csv
-# module would hand such a last record over as if it were whole).
-_END = "\x00end of file\n"
-_END_RECORD = [_END[:-1]]
-
-
-class _Lines:
-    """The physical lines of a UTF-8 byte stream, each with its "\n", for csv.reader.
-
-    Decoded a chunk at a time (C speed), so a byte that is not UTF-8 is named with its exact
-    line. A line longer than LINE_LIMIT never reaches memory whole: its bytes are dropped and it
-    stands as an empty line, its number in too_long, so the reader's line numbers stay exact.
-    A record that runs on over a whole chunk (a quote that is never closed) is refused at the
-    line it began (record_start, kept by csv_rows), not read to the end of the file.
-    """
-
-    __slots__ = ("count", "long", "record_start", "stream", "too_long")
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-        self.count = 0  # lines handed to the reader so far
-        self.too_long: list[int] = []
-        self.long: list[int] = []  # lines over _LONG_LINE characters, not too long
-        self.record_start = 1
-
-    def __iter__(self) -> Iterator[str]:
-        return chain.from_iterable(self._chunks())
-
-    def _decoded(self, body: bytes) -> str:
-        try:
-            return body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = self.count + body.count(b"\n", 0, exc.start) + 1
-            raise ImportRefused(f"line {line}: the file is not UTF-8 text") from None
-
-    def _lines_of(self, body: bytes) -> list[str]:
-        """body's lines (it ends with a line end), the too long ones emptied and numbered."""
-        text = self._decoded(body)
-        if _only_newline_breaks(text):
-            lines = text.splitlines(keepends=True)  # in C; the same lines as splitting at "\n" here
-        else:
-            lines = [line + "\n" for line in text.split("\n")]
-            lines.pop()  # the "\n" after the last line end
-        if lines and max(map(len, lines)) > _LONG_LINE:  # one pass in C; the loop only for the rare chunk
-            for index, line in enumerate(lines):
-                if len(line) <= _LONG_LINE:
-                    continue
-                if len(line.rstrip("\r\n").encode()) > LINE_LIMIT:
-                    lines[index] = "\n"
-                    self.too_long.append(self.count + index + 1)
-                elif len(line) > _LONG_LINE:
-                    self.long.append(self.count + index + 1)
-        self.count += len(lines)
-        return lines
-
-    def _chunks(self) -> Iterator[list[str]]:
-        pending = b""  # the start of a line whose end is not read yet
-        dropping = False  # inside a line over LINE_LIMIT: its bytes are dropped up to its end
-        chunk_start = None  # the first line of the chunk before, if it was over LINE_LIMIT
-        chunk = self.stream.read(_CHUNK)
-        if chunk.startswith(_BOM):
-            chunk = chunk[len(_BOM):]
-        while chunk:
-            if chunk_start is not None and self.record_start <= chunk_start:
-                raise ImportRefused(
-                    f"line {self.record_start}: a record that does not end (a quote that is not closed?)"
-                )
-            chunk_start = self.count + 1 if len(chunk) > LINE_LIMIT and not dropping else None
-            if dropping:
-                end_of_long = chunk.find(b"\n") + 1
-                if end_of_long:
-                    dropping = False
-                    self.count += 1
-                    self.too_long.append(self.count)
-                    chunk = chunk[end_of_long:]
-                    yield ["\n"]
-            if not dropping:
-                end = chunk.rfind(b"\n") + 1
-                if end:
-                    yield self._lines_of(pending + chunk[:end])
-                    pending = chunk[end:]
-                else:
-                    pending += chunk
-                if len(pending) > LINE_LIMIT:
-                    dropping, pending = True, b""
-            chunk = self.stream.read(_CHUNK)
-        if dropping:
-            self.count += 1
-            self.too_long.append(self.count)
-            yield ["\n"]
-        elif pending:
-            yield self._lines_of(pending + b"\n")
-        if self.count:
-            yield [_END]
-
-
-# What str.splitlines breaks lines at besides "\n"; a CSV line ends at "\n" only ("\r\n" included).
-_OTHER_BREAKS = ("\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
-
-
-def _only_newline_breaks(text: str) -> bool:
-    """Whether text's lines are the same split by str.splitlines (a few scans in C) as at "\n"."""
-    return not any(brk in text for brk in _OTHER_BREAKS)
-
-
-def _first_at_or_before(numbers: list[int], line: int) -> int:
-    """The first of the ascending numbers, all of them up to line taken out of the list."""
-    first = numbers[0]
-    del numbers[: bisect_right(numbers, line)]
-    return first
-
-
-def csv_rows(stream: BinaryIO) -> Iterator[Row]:
-    """(line number, values in CSV_COLUMNS order) of a CSV byte stream, header checked first. Header = line 1.
-
-    A record's line is the line it ends on. A file that is not UTF-8 text or not CSV (a quote
-    that is never closed) is refused whole with the line where that starts (ImportRefused).
-    """
-    lines = _Lines(stream)
-    reader = csv.reader(lines)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportRefused("the file is empty") from None
-    except csv.Error as exc:
-        raise ImportRefused(f"line 1: {_csv_error(exc)}") from None
-    header = [h.strip() for h in header]
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    unknown = [h for h in header if h not in CSV_COLUMNS]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append(f"missing columns: {', '.join(missing)}")
-        if unknown:
-            parts.append(f"unknown columns: {', '.join(unknown)}")
-        raise ImportRefused(f"the header must be {','.join(CSV_COLUMNS)} ({'; '.join(parts)})")
-    width = len(header)
-    in_order = itemgetter(*(header.index(c) for c in CSV_COLUMNS))
-    too_long, long = lines.too_long, lines.long
-    ended = False
-    values: list[str] = []
-    try:
-        for values in reader:
-            end = lines.record_start = reader.line_num
-            lines.record_start += 1
-            if too_long and too_long[0] <= end:
-                line = _first_at_or_before(too_long, end)
-                yield line, f"line {line} is longer than {LINE_LIMIT // 1024} KB"
-                continue
-            # A line of nothing but blanks is not a record; the first value says so for almost every line.
-            if not (values and (values[0].strip() or any(v.strip() for v in values))):
-                continue
-            if len(values) != width:
-                if values == _END_RECORD:
-                    ended = True
-                    continue
-                yield end, f"expected {width} fields, got {len(values)}"
-            elif long and long[0] <= end:
-                _first_at_or_before(long, end)
-                yield end, _long_record(end, in_order(values))
-            else:
-                yield end, in_order(values)
-    except csv.Error as exc:
-        raise ImportRefused(f"line {lines.record_start}: {_csv_error(exc)}") from None
-    if not ended:
-        # The last record ran on into the end line: it began a line before each line end it holds.
-        start = reader.line_num - "".join(values).count("\n") + 1
-        raise ImportRefused(f"line {start}: a quote that is not closed before the end of the file")
-
-
-def _csv_error(exc: csv.Error) -> str:
-    if "new-line character" in str(exc):  # the csv module's advice is for programmers
-        return "a line ends in a carriage return alone: save the file with \\n or \\r\\n line ends"
-    return str(exc)
-
-
-def _long_record(line: int, values: RawValues) -> RawValues | str:
-    """A record on a long line: its stripped values if it is valid (so it holds little), else its reason."""
-    stripped = tuple(v.strip() for v in values)
-    try:
-        parse_row(line, stripped)
-    except ValueError as exc:
-        return str(exc)
-    return stripped
 
 
 def cdrs_import_csv(

@@ -5,11 +5,11 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from telcost.accounts.rules import SYNC
-from telcost.api_schemas import Out, answers
+from telcost.core.api_schemas import Out, answers
+from telcost.core.cdr_format import ImportRefused
 from telcost.customers.selectors import customer_for_user
 from telcost.idempotency.decorators import idempotent
 from telcost.usage.import_services import cdr_import_dispatch
-from telcost.usage.imports import ImportRefused
 
 router = Router(tags=["imports"])
 

@@ -10,12 +10,12 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from telcost.core.cycles import cycle_end_of, previous_cycle
+from telcost.core.money import e4_of, from_e4, to_e4
 from telcost.customers.models import Customer, Device
 from telcost.customers.rate_plans import rate_plan_parse
 from telcost.jobs.errors import PermanentError
-from telcost.usage.cycles import cycle_end_of, previous_cycle
 from telcost.usage.models import BillingInsight, CycleTotals, SubscriptionTotal, UsageTotal
-from telcost.usage.money_sql import e4_of, from_e4, to_e4
 
 ANOMALY_FLOOR = Decimal("10.00")
 TOP_DEVICES = 10

@@ -7,7 +7,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import RECALCULATE
-from telcost.api_schemas import Out, answers
+from telcost.core.api_schemas import Out, answers
 from telcost.customers.selectors import customer_for_user
 from telcost.idempotency.decorators import idempotent
 from telcost.usage.partner_recalculation import BadRange, partner_recalculation_dispatch

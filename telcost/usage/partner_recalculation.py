@@ -10,10 +10,10 @@ import datetime as dt
 
 from django.db import transaction
 
+from telcost.core.cycles import BadCycle, months_between, requested_month
 from telcost.customers.models import Customer
 from telcost.jobs.models import Job
 from telcost.jobs.services import ChildSpec, job_dispatch_fanout
-from telcost.usage.cycles import BadCycle, months_between, requested_month
 from telcost.usage.recalculation import recalculation_keys, recalculation_steps
 
 MAX_MONTHS = 36

@@ -12,11 +12,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 
+from telcost.core.money import e4_of, half_up_div, to_micro
 from telcost.customers.models import Customer
 from telcost.customers.rate_plans import RatePlanModel, rate_plan_parse
 from telcost.jobs.errors import PermanentError
 from telcost.usage.models import CDR
-from telcost.usage.money_sql import e4_of, half_up_div, money_from_e4, to_micro
+from telcost.usage.money_sql import money_from_e4
 from telcost.usage.sql_tuning import big_statement_settings
 
 ZONES = ("national", "eu", "international")
@@ -65,7 +66,7 @@ INT_MAX = 2**31 - 1
 
 def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, data_boost_mb: int,
                part: tuple[int, int] | None = None) -> tuple[str, list]:
-    """The UPDATE that prices the cycle: (sql, params). Exact integer money (see money_sql).
+    """The UPDATE that prices the cycle: (sql, params). Exact integer money (see telcost.core.money).
 
     `part` (k, n) limits it to the devices whose id is k modulo n: a device's bundle is its
     own, so the parts together price exactly what the whole statement prices.

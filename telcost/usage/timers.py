@@ -1,6 +1,6 @@
 """The worker side removes stored CDR uploads whose days of keeping are over."""
 
-from telcost.jobs.timers import every
+from telcost.core.timers import every
 from telcost.usage.import_services import cdr_uploads_expire
 
 

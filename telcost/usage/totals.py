@@ -3,7 +3,7 @@
 One transaction deletes the old rows and inserts the new ones, grouped from the
 CDRs in one scan, so a reader sees either the old totals or the new, never a
 mix. Costs are summed exactly: numeric on PostgreSQL, e4 integers on SQLite
-(see money_sql).
+(see telcost.core.money).
 """
 
 import datetime as dt
@@ -13,11 +13,12 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from telcost.core.cycles import cycle_end_of
+from telcost.core.money import E4, e4_of, from_e4, to_e4
 from telcost.customers.models import Customer, Device
 from telcost.usage.bulk_insert import rows_insert
-from telcost.usage.cycles import cycle_end_of
 from telcost.usage.models import CDR, CycleTotals, SubscriptionTotal, TotalsBackup, UsageTotal
-from telcost.usage.money_sql import E4, e4_of, from_e4, money_from_e4, to_e4
+from telcost.usage.money_sql import money_from_e4
 from telcost.usage.rating import cdrs_cost_from_provider
 from telcost.usage.sql_tuning import big_statement_settings
 

@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from telcost.accounts.rules import EXPORT, RECALCULATE, VIEW
+from telcost.core.cycles import BadCycle, cycle_start_of, parse_month, requested_month
 from telcost.customers.models import Customer
 from telcost.customers.selectors import customer_for_user
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
-from telcost.usage.cycles import BadCycle, cycle_start_of, parse_month, requested_month
 from telcost.usage.recalculation import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
     cycles_with_data,

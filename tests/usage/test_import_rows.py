@@ -11,9 +11,10 @@ from decimal import Decimal
 
 import pytest
 
+from telcost.core.cdr_format import CSV_COLUMNS, parse_row
 from telcost.integrations.providers.http_api import records_values
-from telcost.usage.import_rows import canonical_text, parse_row
-from telcost.usage.imports import CSV_COLUMNS, cdrs_import_csv, cdrs_import_rows
+from telcost.usage.import_rows import canonical_text
+from telcost.usage.imports import cdrs_import_csv, cdrs_import_rows
 from telcost.usage.models import CDR
 from tests.factories import CustomerFactory, DeviceFactory
 

@@ -16,11 +16,12 @@ import pytest
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 
+from telcost.core.cdr_format import ImportRefused
 from telcost.customers.models import Device
 from telcost.jobs.models import Job
 from telcost.usage import import_services
 from telcost.usage.import_services import cdr_import_dispatch
-from telcost.usage.imports import ImportRefused, cdrs_import_csv
+from telcost.usage.imports import cdrs_import_csv
 from telcost.usage.models import CDR
 from tests.conftest import wait_for
 from tests.factories import CustomerFactory, DeviceFactory

@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from telcost.core.cdr_format import CSV_COLUMNS, ImportRefused
 from telcost.customers.models import Device
 from telcost.jobs.models import Job
-from telcost.usage.imports import CSV_COLUMNS, ImportRefused, cdrs_import_csv
+from telcost.usage.imports import cdrs_import_csv
 from telcost.usage.models import CDR
 from tests.factories import CustomerFactory, DeviceFactory
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from telcost.usage.cycles import (
+from telcost.core.cycles import (
     BadCycle,
     cycle_end_of,
     cycle_start_of,
@@ -49,6 +49,6 @@ def test_dates_at_the_ends_of_the_calendar_are_refused_not_crashed_on(bad):
 
 
 def test_recent_cycles_are_newest_first_across_a_year_end():
-    from telcost.usage.cycles import recent_cycles
+    from telcost.core.cycles import recent_cycles
 
     assert recent_cycles(3, today=dt.date(2026, 2, 14)) == [dt.date(2026, 2, 1), dt.date(2026, 1, 1), dt.date(2025, 12, 1)]

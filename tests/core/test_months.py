@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone, translation
 
+from telcost.core.cycles import BadCycle, next_cycle, requested_month
 from telcost.exports.models import ExportJob
 from telcost.exports.services import ExportRequestError, export_request
 from telcost.jobs.models import Job
 from telcost.syncs.models import SyncProfile
-from telcost.usage.cycles import BadCycle, next_cycle, requested_month
 
 pytestmark = pytest.mark.django_db
 

@@ -23,6 +23,10 @@ class Out(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class CreatedId(Out):
+    id: int
+
+
 Money = Annotated[
     str, Field(pattern=r"^-?[0-9]+\.[0-9]{4}$", description="a decimal with 4 places")
 ]
