@@ -17,8 +17,8 @@ from telcost.customers.models import Customer
 from telcost.customers.rate_plans import RatePlanModel, rate_plan_parse
 from telcost.jobs.errors import PermanentError
 from telcost.usage.models import CDR
-from telcost.usage.money_sql import money_from_e4
-from telcost.usage.sql_tuning import big_statement_settings
+from telcost.usage.sql.money import money_from_e4
+from telcost.usage.sql.tuning import big_statement_settings
 
 ZONES = ("national", "eu", "international")
 
