@@ -38,7 +38,7 @@ from telcost.syncs.drop_files import (
 from telcost.syncs.models import SyncedPage, SyncProfile, SyncTask
 from telcost.syncs.providers import provider_for
 from telcost.syncs.synced_pages import synced_page_record, synced_pages
-from telcost.usage.imports import cdrs_import_rows, cdrs_rows_prepare
+from telcost.usage.imports.pipeline import cdrs_import_rows, cdrs_rows_prepare
 from telcost.usage.recalculation import recalculation_dispatch
 
 MAX_TASK_ERRORS = 200

@@ -9,7 +9,7 @@ from telcost.core.api_schemas import Out, answers
 from telcost.core.cdr_format import ImportRefused
 from telcost.customers.selectors import customer_for_user
 from telcost.idempotency.decorators import idempotent
-from telcost.usage.import_services import cdr_import_dispatch
+from telcost.usage.imports.services import cdr_import_dispatch
 
 router = Router(tags=["imports"])
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from telcost.core.cdr_format import ImportRefused
 from telcost.customers.models import Customer
-from telcost.usage.imports import cdrs_import_csv
+from telcost.usage.imports.pipeline import cdrs_import_csv
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from telcost.core.cdr_format import ImportRefused
 from telcost.customers.models import Customer
 from telcost.jobs.errors import PermanentError
 from telcost.jobs.registry import step
-from telcost.usage.imports import cdrs_import_csv
+from telcost.usage.imports.pipeline import cdrs_import_csv
 
 
 @step("ImportCdrsCommand", max_attempts=3)
@@ -25,6 +25,6 @@ def import_cdrs(ctx) -> dict:
                                      own_devices_only=params.get("own_devices_only", False))
         except ImportRefused as exc:
             raise PermanentError(str(exc)) from None
-    # The file is removed when the job ends, whatever its outcome (import_services.cdr_upload_job_ended).
+    # The file is removed when the job ends, whatever its outcome (services.cdr_upload_job_ended).
     return {**result.as_dict(), "file_bytes": size}
 

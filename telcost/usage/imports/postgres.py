@@ -1,7 +1,7 @@
 """A batch of CDRs into PostgreSQL: COPY the texts into a staging table, then set-based SQL.
 
 Python only recognises each record as canonical (one regular expression, see
-import_rows) and hands the line itself to COPY, which does the typing in C. The
+parse.py) and hands the line itself to COPY, which does the typing in C. The
 month filter, the devices' first days, the dedupe against stored and earlier
 records and the insert are each one statement over the whole batch. Records not in
 canonical form are checked by parse_row: rejected with its reason, or passed on in
@@ -16,8 +16,8 @@ from django.db import connection
 from telcost.core.cdr_format import billing_zone, parse_row
 from telcost.core.cycles import cycle_bounds
 from telcost.customers.models import Customer, Device
-from telcost.usage.import_devices import devices_for_batch, refused_device_reason
-from telcost.usage.import_rows import SEPARATOR, canonical_text, parsed_text
+from telcost.usage.imports.devices import devices_for_batch, refused_device_reason
+from telcost.usage.imports.parse import SEPARATOR, canonical_text, parsed_text
 from telcost.usage.models import CDR
 
 _STAGE = "cdr_import_stage"

@@ -13,8 +13,8 @@ import pytest
 
 from telcost.core.cdr_format import CSV_COLUMNS, parse_row
 from telcost.integrations.providers.http_api import records_values
-from telcost.usage.import_rows import canonical_text
-from telcost.usage.imports import cdrs_import_csv, cdrs_import_rows
+from telcost.usage.imports.parse import canonical_text
+from telcost.usage.imports.pipeline import cdrs_import_csv, cdrs_import_rows
 from telcost.usage.models import CDR
 from tests.factories import CustomerFactory, DeviceFactory
 

@@ -7,7 +7,7 @@ rejected with their line and reason and the rest imported; a file that cannot be
 UTF-8 CSV is refused whole, naming its line. The database decides what is new: the
 unique (customer, external_id) skips records stored before (an earlier or a concurrent
 import), so importing twice imports nothing the second time. PostgreSQL stages the batch
-with COPY and does the rest set-based (import_postgres); SQLite, the embedded default,
+with COPY and does the rest set-based (postgres.py); SQLite, the embedded default,
 types each record in Python and inserts with INSERT OR IGNORE.
 """
 
@@ -20,8 +20,8 @@ from django.db import connection, transaction
 
 from telcost.core.cdr_format import ParsedRow, Row, billing_zone, csv_rows, parse_row
 from telcost.customers.models import Customer
-from telcost.usage.import_devices import devices_for_batch, refused_device_reason
-from telcost.usage.import_postgres import copy_batch, import_batch_postgres
+from telcost.usage.imports.devices import devices_for_batch, refused_device_reason
+from telcost.usage.imports.postgres import copy_batch, import_batch_postgres
 from telcost.usage.models import CDR
 
 BATCH_SIZE = 20_000

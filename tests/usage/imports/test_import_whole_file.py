@@ -19,13 +19,13 @@ from django.core.files.storage import default_storage
 from telcost.core.cdr_format import ImportRefused
 from telcost.customers.models import Device
 from telcost.jobs.models import Job
-from telcost.usage import import_services
-from telcost.usage.import_services import cdr_import_dispatch
-from telcost.usage.imports import cdrs_import_csv
+from telcost.usage.imports import services as import_services
+from telcost.usage.imports.pipeline import cdrs_import_csv
+from telcost.usage.imports.services import cdr_import_dispatch
 from telcost.usage.models import CDR
 from tests.conftest import wait_for
 from tests.factories import CustomerFactory, DeviceFactory
-from tests.usage.test_imports import GOOD, HEADER, csv_bytes, upload
+from tests.usage.imports.test_imports import GOOD, HEADER, csv_bytes, upload
 
 ROWS = 30_000  # past the first batch (20,000) and the first megabyte the reader decodes
 BAD_LINE = 25_002

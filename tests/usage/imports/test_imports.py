@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from telcost.core.cdr_format import CSV_COLUMNS, ImportRefused
 from telcost.customers.models import Device
 from telcost.jobs.models import Job
-from telcost.usage.imports import cdrs_import_csv
+from telcost.usage.imports.pipeline import cdrs_import_csv
 from telcost.usage.models import CDR
 from tests.factories import CustomerFactory, DeviceFactory
 
@@ -162,7 +162,7 @@ def test_a_file_that_cannot_import_is_refused_whole(customer, content, message):
 
 @pytest.mark.django_db
 def test_many_rows_cross_batches(customer, monkeypatch):
-    monkeypatch.setattr("telcost.usage.imports.BATCH_SIZE", 7)
+    monkeypatch.setattr("telcost.usage.imports.pipeline.BATCH_SIZE", 7)
     rows = [f"x{i},316{i % 5:08d},2026-09-01T10:{i % 60:02d}:00+02:00,sms,national,x,0,0,0.08" for i in range(50)]
     rows.insert(20, rows[3])  # a duplicate in a later batch
     result = cdrs_import_csv(customer=customer, stream=csv_bytes(*rows))
