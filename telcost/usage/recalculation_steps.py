@@ -6,7 +6,10 @@ from django.db import InterfaceError, OperationalError
 
 from telcost.customers.models import Customer
 from telcost.jobs.registry import step
-from telcost.usage import services
+from telcost.usage.billing.backups import customer_status_save, totals_backup_create
+from telcost.usage.billing.insights import insights_calculate
+from telcost.usage.billing.rating import cdrs_rate
+from telcost.usage.billing.totals import totals_calculate
 
 # Every step only reads and replaces its own rows, so trouble with the database itself (a lost
 # connection, a deadlock or lock timeout on PostgreSQL, a locked SQLite) is worth a retry with
@@ -29,35 +32,35 @@ def _version(ctx) -> int:
 @step("CalculateTotalsRateplanCommand", **RETRY)
 def calculate_totals_rateplan(ctx) -> dict:
     customer, cycle_start = _target(ctx)
-    return services.cdrs_rate(customer=customer, cycle_start=cycle_start)
+    return cdrs_rate(customer=customer, cycle_start=cycle_start)
 
 
 @step("CalculateTotalsCommand", **RETRY)
 def calculate_totals(ctx) -> dict:
     customer, cycle_start = _target(ctx)
     # The job id as run key: a retry of this step keeps the version it already took.
-    return services.totals_calculate(customer=customer, cycle_start=cycle_start, run_key=f"job:{ctx.job.pk}")
+    return totals_calculate(customer=customer, cycle_start=cycle_start, run_key=f"job:{ctx.job.pk}")
 
 
 @step("BillingInsightTotalsCommand", **RETRY)
 def billing_insight_totals(ctx) -> dict:
     customer, cycle_start = _target(ctx)
-    result = services.insights_calculate(customer=customer, cycle_start=cycle_start)
+    result = insights_calculate(customer=customer, cycle_start=cycle_start)
     return {"anomalies": result["anomalies"], "idle_devices": result["idle_devices"]}
 
 
 @step("SaveStatusCommand", **RETRY)
 def save_status(ctx) -> dict:
     customer, _ = _target(ctx)
-    services.customer_status_save(customer=customer, user=ctx.job.created_by, version=_version(ctx), outcome="ok",
-                                  job_id=ctx.job.pk)
+    customer_status_save(customer=customer, user=ctx.job.created_by, version=_version(ctx), outcome="ok",
+                         job_id=ctx.job.pk)
     return {}
 
 
 @step("DispatchTotalsBackupCommand", **RETRY)
 def dispatch_totals_backup(ctx) -> dict:
     customer, cycle_start = _target(ctx)
-    return services.totals_backup_create(
+    return totals_backup_create(
         customer=customer,
         cycle_start=cycle_start,
         version=_version(ctx),

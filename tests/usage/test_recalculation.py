@@ -126,7 +126,7 @@ def test_backups_are_immutable(api_client, datri, datri_manager, drain_jobs):
 
 
 def test_a_retried_calculate_totals_keeps_its_version(datri):
-    from telcost.usage.services import totals_calculate
+    from telcost.usage.billing.totals import totals_calculate
 
     first = totals_calculate(customer=datri, cycle_start=SEPT, run_key="job:1")
     again = totals_calculate(customer=datri, cycle_start=SEPT, run_key="job:1")

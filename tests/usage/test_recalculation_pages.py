@@ -214,7 +214,7 @@ def test_the_admin_page_costs_the_same_queries_for_many_customers(client, staff_
 
 
 def test_the_page_lists_each_devices_totals_per_type_and_zone(client, shop):
-    from telcost.usage.services import totals_calculate
+    from telcost.usage.billing.totals import totals_calculate
 
     device = shop.devices.get()
     add_cdr(shop, device, duration_s=30, provider_cost="0.2100")

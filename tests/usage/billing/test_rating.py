@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from telcost.addons.models import CustomerAddon
 from telcost.jobs.errors import PermanentError
+from telcost.usage.billing.rating import cdrs_rate
 from telcost.usage.models import CDR
-from telcost.usage.rating import cdrs_rate
 from tests.factories import DeviceFactory
 from tests.usage.helpers import NO_BUNDLE, SEPT, add_cdr, costs, plan_with
 
@@ -215,7 +215,7 @@ def test_rating_in_parallel_parts_prices_as_one_statement_does(rated_customer, s
 def test_a_part_that_fails_fails_the_rating(rated_customer, settings, monkeypatch):
     from django.db import OperationalError, connection
 
-    from telcost.usage import rating
+    from telcost.usage.billing import rating
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time: it always rates in one statement")

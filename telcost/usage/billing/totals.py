@@ -16,8 +16,8 @@ from django.utils import timezone
 from telcost.core.cycles import cycle_end_of
 from telcost.core.money import E4, e4_of, from_e4, to_e4
 from telcost.customers.models import Customer, Device
+from telcost.usage.billing.rating import cdrs_cost_from_provider
 from telcost.usage.models import CDR, CycleTotals, SubscriptionTotal, TotalsBackup, UsageTotal
-from telcost.usage.rating import cdrs_cost_from_provider
 from telcost.usage.sql.bulk import rows_insert
 from telcost.usage.sql.money import money_from_e4
 from telcost.usage.sql.tuning import big_statement_settings
