@@ -39,7 +39,7 @@ from telcost.syncs.models import SyncedPage, SyncProfile, SyncTask
 from telcost.syncs.providers import provider_for
 from telcost.syncs.synced_pages import synced_page_record, synced_pages
 from telcost.usage.imports.pipeline import cdrs_import_rows, cdrs_rows_prepare
-from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.recalculation.services import recalculation_dispatch
 
 MAX_TASK_ERRORS = 200
 

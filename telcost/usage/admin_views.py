@@ -12,8 +12,8 @@ from telcost.core.cycles import BadCycle, cycle_start_of, requested_month
 from telcost.customers.models import Customer
 from telcost.customers.selectors import customers_visible_to
 from telcost.jobs.selectors import job_as_dict
-from telcost.usage.partner_recalculation import BadRange, partner_recalculation_dispatch
-from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.recalculation.partner import BadRange, partner_recalculation_dispatch
+from telcost.usage.recalculation.services import recalculation_dispatch
 from telcost.web.selectors import admin_menu_visible
 
 

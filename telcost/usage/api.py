@@ -13,7 +13,7 @@ from telcost.core.cycles import BadCycle, requested_month
 from telcost.customers.api import customer_for
 from telcost.customers.selectors import customer_named_by, require_customer_right
 from telcost.idempotency.decorators import idempotent
-from telcost.usage.recalculation import recalculation_dispatch, valid_version
+from telcost.usage.recalculation.services import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
     insights_get,
     totals_get,

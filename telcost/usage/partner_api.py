@@ -10,7 +10,7 @@ from telcost.accounts.rules import RECALCULATE
 from telcost.core.api_schemas import Out, answers
 from telcost.customers.selectors import customer_for_user
 from telcost.idempotency.decorators import idempotent
-from telcost.usage.partner_recalculation import BadRange, partner_recalculation_dispatch
+from telcost.usage.recalculation.partner import BadRange, partner_recalculation_dispatch
 
 router = Router(tags=["partner recalculation"])
 

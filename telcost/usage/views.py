@@ -13,7 +13,7 @@ from telcost.core.cycles import BadCycle, cycle_start_of, parse_month, requested
 from telcost.customers.models import Customer
 from telcost.customers.selectors import customer_for_user
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
-from telcost.usage.recalculation import recalculation_dispatch, valid_version
+from telcost.usage.recalculation.services import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
     cycles_with_data,
     insights_get,

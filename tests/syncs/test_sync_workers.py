@@ -14,7 +14,7 @@ from telcost.jobs.models import Job, Step
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.services import sync_manual_dispatch
 from telcost.usage.models import CDR, CycleTotals, TotalsBackup, UsageTotal
-from telcost.usage.recalculation import recalculation_dispatch, recalculation_keys
+from telcost.usage.recalculation.services import recalculation_dispatch, recalculation_keys
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

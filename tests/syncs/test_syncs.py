@@ -243,7 +243,7 @@ def test_a_sync_follows_a_recalculation_that_has_already_read_the_month_with_its
     from telcost.jobs.models import Step
     from telcost.jobs.services import job_cancel
     from telcost.usage.models import UsageTotal
-    from telcost.usage.recalculation import recalculation_dispatch
+    from telcost.usage.recalculation.services import recalculation_dispatch
 
     september = dt.date(2026, 9, 1)
     # Its first step is under way: it read the month before the sync's CDRs came in.

@@ -4,7 +4,7 @@ import pytest
 
 from telcost.customers.models import Customer
 from telcost.jobs.models import Job
-from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.recalculation.services import recalculation_dispatch
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 from tests.usage.helpers import SEPT, add_cdr
 

@@ -1,9 +1,8 @@
-"""DispatchTotalsBackupCommand and SaveStatusCommand: the record of each recalculation."""
+"""DispatchTotalsBackupCommand: the totals of each recalculation kept as a backup."""
 
 import datetime as dt
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from telcost.customers.models import Customer, Device
 from telcost.jobs.errors import PermanentError
@@ -14,7 +13,6 @@ from telcost.usage.models import (
     TotalsBackupRow,
     UsageTotal,
 )
-from telcost.usage.recalculation import recalculation_status_write
 
 
 def totals_backup_create(*, customer: Customer, cycle_start: dt.date, version: int, user=None, reason: str = "") -> dict:
@@ -58,20 +56,3 @@ def totals_backup_create(*, customer: Customer, cycle_start: dt.date, version: i
         backup = TotalsBackup.objects.get(customer=customer, cycle_start=cycle_start, version=version)
     return {"backup_id": backup.pk, "version": version}
 
-
-def customer_status_save(*, customer: Customer, user=None, version: int | None, outcome: str = "ok",
-                         job_id: int | None = None) -> None:
-    """SaveStatusCommand: the recalculation is done; record when, by whom, which version, how it went.
-
-    calculate_totals comes down unless another recalculation of this customer than job_id (the
-    chain saving its status) is still under way: another month, or a sync's follow-up chain.
-    """
-    with transaction.atomic():
-        recalculation_status_write(
-            customer_id=customer.pk,
-            job_id=job_id,
-            totals_calculated_at=timezone.now(),
-            totals_calculated_by=user if getattr(user, "pk", None) else None,
-            totals_version=version,
-            totals_outcome=outcome[:200],
-        )

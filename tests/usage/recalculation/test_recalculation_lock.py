@@ -8,7 +8,7 @@ import pytest
 from telcost.jobs.locks import exclusive
 from telcost.jobs.models import Job, Step
 from telcost.usage.models import CycleTotals, TotalsBackup
-from telcost.usage.recalculation import recalculation_dispatch, recalculation_keys
+from telcost.usage.recalculation.services import recalculation_dispatch, recalculation_keys
 from tests.conftest import wait_for
 from tests.factories import CustomerFactory, DeviceFactory
 from tests.usage.helpers import SEPT, add_cdr

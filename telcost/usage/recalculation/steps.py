@@ -6,10 +6,11 @@ from django.db import InterfaceError, OperationalError
 
 from telcost.customers.models import Customer
 from telcost.jobs.registry import step
-from telcost.usage.billing.backups import customer_status_save, totals_backup_create
+from telcost.usage.billing.backups import totals_backup_create
 from telcost.usage.billing.insights import insights_calculate
 from telcost.usage.billing.rating import cdrs_rate
 from telcost.usage.billing.totals import totals_calculate
+from telcost.usage.recalculation.status import customer_status_save
 
 # Every step only reads and replaces its own rows, so trouble with the database itself (a lost
 # connection, a deadlock or lock timeout on PostgreSQL, a locked SQLite) is worth a retry with

@@ -168,7 +168,7 @@ def test_a_missing_zone_fails_the_job_naming_it_and_keeps_the_old_totals(api_cli
 
 
 def test_anomalies_compare_a_device_with_its_last_three_months(rated_customer, drain_jobs):
-    from telcost.usage.recalculation import recalculation_dispatch
+    from telcost.usage.recalculation.services import recalculation_dispatch
     from telcost.usage.selectors import insights_get
 
     customer = rated_customer(plan_with(bundle=NO_BUNDLE, monthly_fee="0"))
@@ -228,7 +228,7 @@ def test_every_step_run_twice_leaves_the_same_result(datri, drain_jobs):
     """What a worker killed mid-chain amounts to: some steps run again. The totals must not move."""
     from telcost.jobs.registry import get_step
     from telcost.jobs.runner import StepContext
-    from telcost.usage.recalculation import recalculation_dispatch
+    from telcost.usage.recalculation.services import recalculation_dispatch
     from telcost.usage.selectors import insights_get, totals_get, totals_versions_list
 
     job = recalculation_dispatch(customer=datri, cycle_start=SEPT)
@@ -292,7 +292,7 @@ def test_database_trouble_is_retried_and_domain_errors_are_not():
 
 def test_after_new_cdrs_only_a_chain_that_has_not_read_the_month_yet_is_joined(datri):
     from telcost.jobs.models import Step
-    from telcost.usage.recalculation import recalculation_dispatch
+    from telcost.usage.recalculation.services import recalculation_dispatch
 
     waiting = recalculation_dispatch(customer=datri, cycle_start=SEPT)
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True).pk == waiting.pk

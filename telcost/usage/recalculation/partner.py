@@ -14,7 +14,7 @@ from telcost.core.cycles import BadCycle, months_between, requested_month
 from telcost.customers.models import Customer
 from telcost.jobs.models import Job
 from telcost.jobs.services import ChildSpec, job_dispatch_fanout
-from telcost.usage.recalculation import recalculation_keys, recalculation_steps
+from telcost.usage.recalculation.services import recalculation_keys, recalculation_steps
 
 MAX_MONTHS = 36
 

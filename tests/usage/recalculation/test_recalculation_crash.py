@@ -7,7 +7,7 @@ import pytest
 
 from telcost.demo.generator import generate_cdrs
 from telcost.jobs.models import Job, Step
-from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.recalculation.services import recalculation_dispatch
 from telcost.usage.selectors import totals_get
 from tests.conftest import wait_for
 from tests.factories import DeviceFactory

@@ -84,7 +84,7 @@ def test_a_failing_child_is_named_and_can_be_retried_alone(api_client, staff_use
 
 
 def test_a_customer_month_already_recalculating_is_joined(api_client, staff_user, partner, drain_jobs):
-    from telcost.usage.recalculation import recalculation_dispatch
+    from telcost.usage.recalculation.services import recalculation_dispatch
 
     kid = partner.children.get(name="Standard kid")
     running = recalculation_dispatch(customer=kid, cycle_start=dt.date(2026, 9, 1))
