@@ -180,7 +180,7 @@ class TestAdminPage:
 def test_the_admin_dropdown_agrees_with_the_permission_rule():
     from telcost.accounts.rules import RECALCULATE
     from telcost.customers.models import Customer
-    from telcost.usage.admin_views import recalculable_customers
+    from telcost.usage.views.admin_recalculate import recalculable_customers
 
     partner, other_partner = CustomerFactory(name="P1"), CustomerFactory(name="P2")
     kids = [CustomerFactory(partner=partner), CustomerFactory(partner=partner), CustomerFactory(partner=other_partner)]

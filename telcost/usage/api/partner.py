@@ -13,6 +13,8 @@ from telcost.idempotency.decorators import idempotent
 from telcost.usage.recalculation.partner import BadRange, partner_recalculation_dispatch
 
 router = Router(tags=["partner recalculation"])
+# Each operation_id is the one the API published before this module moved into usage/api/ (issue 15):
+# Ninja names an operation after its module.
 
 
 class RangeIn(Schema):
@@ -27,7 +29,8 @@ class RangeOut(Out):
     joined: bool
 
 
-@router.post("/api/partners/{customer_id}/recalculate", response=answers({202: RangeOut}, 403, 404))
+@router.post("/api/partners/{customer_id}/recalculate", response=answers({202: RangeOut}, 403, 404),
+             operation_id="telcost_usage_partner_api_partner_recalculate")
 @idempotent
 def partner_recalculate(request, customer_id: int, payload: RangeIn):
     # Staff, or a manager of that partner (managers of the partner hold RECALCULATE on it).

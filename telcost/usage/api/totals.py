@@ -22,6 +22,8 @@ from telcost.usage.selectors import (
 )
 
 router = Router(tags=["usage"])
+# Each operation_id is the one the API published before this module moved into usage/api/ (issue 15):
+# Ninja names an operation after its module.
 
 
 class RecalculationAccepted(Out):
@@ -114,7 +116,8 @@ def _month(month: str):
 
 
 @router.post("/usage/recalculate_total_usage/{date}/{customer_id}",
-             response=answers({202: RecalculationAccepted}, 403, 404))
+             response=answers({202: RecalculationAccepted}, 403, 404),
+             operation_id="telcost_usage_api_recalculate_total_usage")
 @idempotent
 def recalculate_total_usage(request, date: CycleDate, customer_id: str):
     # The seed's message for an unknown customer; ids that are not numbers are unknown too.
@@ -130,7 +133,8 @@ def recalculate_total_usage(request, date: CycleDate, customer_id: str):
                         "cycle_start": cycle_start.isoformat()})
 
 
-@router.get("/api/customers/{customer_id}/totals", response=answers({200: TotalsOut}, 404))
+@router.get("/api/customers/{customer_id}/totals", response=answers({200: TotalsOut}, 404),
+            operation_id="telcost_usage_api_totals")
 def totals(request, customer_id: int, month: Month):
     customer = customer_for(request, customer_id)
     answer = totals_get(customer=customer, cycle_start=_month(month))
@@ -139,7 +143,8 @@ def totals(request, customer_id: int, month: Month):
     return answer
 
 
-@router.get("/api/customers/{customer_id}/insights", response=answers({200: InsightsOut}, 404))
+@router.get("/api/customers/{customer_id}/insights", response=answers({200: InsightsOut}, 404),
+            operation_id="telcost_usage_api_insights")
 def insights(request, customer_id: int, month: Month):
     customer = customer_for(request, customer_id)
     answer = insights_get(customer=customer, cycle_start=_month(month))
@@ -149,14 +154,14 @@ def insights(request, customer_id: int, month: Month):
 
 
 @router.get("/api/customers/{customer_id}/totals/versions",
-            response=answers({200: list[VersionOut]}, 404))
+            response=answers({200: list[VersionOut]}, 404), operation_id="telcost_usage_api_versions")
 def versions(request, customer_id: int, month: Month):
     customer = customer_for(request, customer_id)
     return totals_versions_list(customer=customer, cycle_start=_month(month))
 
 
 @router.get("/api/customers/{customer_id}/totals/diff",
-            response=answers({200: VersionsDiffOut}, 404))
+            response=answers({200: VersionsDiffOut}, 404), operation_id="telcost_usage_api_versions_diff")
 def versions_diff(request, customer_id: int, month: Month, a: int, b: int):
     customer = customer_for(request, customer_id)
     if not (valid_version(a) and valid_version(b)):
