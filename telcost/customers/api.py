@@ -8,8 +8,7 @@ from ninja import Body, Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.access import customer_for_user, customers_for, require_staff
-from telcost.accounts.api import CreatedId
-from telcost.api_schemas import Out, answers
+from telcost.core.api_schemas import CreatedId, Out, answers
 from telcost.customers.models import Customer, RatePlan
 from telcost.customers.selectors import customer_as_dict
 from telcost.customers.services import CustomerInputError, customer_create, rate_plan_create

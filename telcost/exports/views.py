@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from telcost.accounts.access import EXPORT, customer_for_user, customers_for
+from telcost.core.cycles import BadCycle, recent_cycles, requested_month
 from telcost.customers.models import CostCenterAssignment
 from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
-from telcost.usage.cycles import BadCycle, recent_cycles, requested_month
 
 
 @login_required

@@ -8,14 +8,13 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.access import SYNC, customer_for_user, require_right, require_staff
-from telcost.accounts.api import CreatedId
-from telcost.api_schemas import CycleDate, Out, answers
+from telcost.core.api_schemas import CreatedId, CycleDate, Out, answers
+from telcost.core.cycles import BadCycle, requested_month
 from telcost.customers.models import Customer
 from telcost.idempotency.decorators import idempotent
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.selectors import sync_profile_as_dict, sync_task_status
 from telcost.syncs.services import SyncInputError, sync_manual_dispatch, sync_profile_create
-from telcost.usage.cycles import BadCycle, requested_month
 
 router = Router(tags=["syncs"])
 

@@ -5,10 +5,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from telcost.accounts.access import SYNC, customer_for_user, may, require_right
+from telcost.core.cycles import BadCycle, recent_cycles, requested_month
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.selectors import sync_task_effective_status, sync_task_status
 from telcost.syncs.services import SyncInputError, sync_manual_dispatch
-from telcost.usage.cycles import BadCycle, recent_cycles, requested_month
 
 
 @login_required
