@@ -19,8 +19,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from telcost.jobs.models import Step
+from telcost.jobs.queue import enqueue_step
 from telcost.jobs.runner import fail_step
-from telcost.jobs.services import enqueue_step
 
 logger = logging.getLogger("telcost.jobs")
 

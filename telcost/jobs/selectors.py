@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from telcost.accounts.rules import VIEW
+from telcost.accounts.rules import RECALCULATE, VIEW
 from telcost.jobs.models import Job
 
 
@@ -24,8 +24,6 @@ def job_get_for_user(*, user, job_id: int) -> Job:
 
 def job_may_operate(*, user, job: Job) -> bool:
     """Cancel or retry: staff, whoever started it, or whoever may recalculate its customer."""
-    from telcost.accounts.rules import RECALCULATE
-
     if user.is_staff or job.created_by_id == user.pk:
         return True
     return bool(job.customer_id and user.has_perm(RECALCULATE, job.customer))

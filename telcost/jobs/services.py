@@ -7,15 +7,16 @@ commit together or not at all.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.dispatch import Signal
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from telcost.jobs.models import Job, Step
+from telcost.jobs.queue import enqueue_step
 from telcost.jobs.registry import get_step
 
 # Sent inside the transaction that ended a job: apps keep their own records in step
@@ -39,16 +40,6 @@ class ChildSpec:
     params: dict[str, Any] = field(default_factory=dict)
     dedupe_key: str | None = None
     lock_key: str = ""
-
-
-def enqueue_step(step: Step, *, run_after: datetime | None = None) -> None:
-    """Queue the task row for a step (inside the caller's transaction)."""
-    from telcost.jobs.tasks import execute_step
-
-    task = execute_step.using(run_after=run_after) if run_after else execute_step
-    result = task.enqueue(step_id=step.pk)
-    Step.objects.filter(pk=step.pk).update(status=Step.Status.QUEUED, run_after=run_after, task_id=str(result.id))
-    step.status, step.run_after, step.task_id = Step.Status.QUEUED, run_after, str(result.id)
 
 
 def _create_job(
@@ -229,8 +220,6 @@ def job_finished(job: Job) -> None:
 
 def _wake_next_chain(lock_key: str) -> None:
     """The key is free: the oldest chain waiting for it starts now rather than at its next poll."""
-    from django_tasks_db.models import DBTaskResult
-
     waiting = (Job.objects.filter(lock_key=lock_key, status__in=Job.ACTIVE,
                                   lock_acquired_at__isnull=True)
                .order_by("pk").first())

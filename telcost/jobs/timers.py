@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from telcost.jobs.recovery import finished_task_rows_delete, recover_lost_steps
+
 logger = logging.getLogger("telcost.jobs")
 
 
@@ -51,13 +53,9 @@ def run_due_timers(now: float | None = None) -> None:
 
 @every(lambda: settings.JOBS_SWEEP_SECONDS, name="jobs.recovery")
 def _recovery_sweep() -> None:
-    from telcost.jobs.recovery import recover_lost_steps
-
     recover_lost_steps()
 
 
 @every(3600, name="jobs.finished_task_rows")
 def _finished_task_rows_delete() -> None:
-    from telcost.jobs.recovery import finished_task_rows_delete
-
     finished_task_rows_delete()
