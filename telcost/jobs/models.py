@@ -15,6 +15,8 @@ class Job(models.Model):
         CANCELLED = "cancelled"
 
     ACTIVE = (Status.PENDING, Status.RUNNING)
+    DONE_STATES = (Status.COMPLETED, Status.COMPLETED_WITH_FAILURES)
+    FAILED_STATES = (Status.FAILED, Status.CANCELLED)
 
     kind = models.CharField(max_length=64)
     customer = models.ForeignKey(

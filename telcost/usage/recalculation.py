@@ -7,10 +7,15 @@ one customer-month at the same time).
 """
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Self
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from telcost.customers.models import Customer
+from telcost.jobs.kinds import Dispatched, JobKind, register
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
 
@@ -45,9 +50,26 @@ def _has_not_read_the_cdrs_yet(job: Job) -> bool:
     return first is None or first.status in (Step.Status.WAITING, Step.Status.QUEUED)
 
 
+@dataclass(frozen=True)
+class RecalculationParams:
+    """What a recalculate_totals job recalculates (one customer-month), and why."""
+
+    customer_id: int
+    cycle_start: dt.date
+    reason: str = "manual"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(customer_id=int(data["customer_id"]), cycle_start=dt.date.fromisoformat(data["cycle_start"]),
+                   reason=data.get("reason", "manual"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id, "cycle_start": self.cycle_start.isoformat(), "reason": self.reason}
+
+
 @transaction.atomic
 def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=None, reason: str = "manual",
-                           new_cdrs: bool = False) -> Job:
+                           new_cdrs: bool = False) -> Dispatched:
     """Dispatch the chain, or join the one of this customer-month that is pending or running.
 
     A repeated click joins it whatever its progress (the seed's behaviour). After an import of
@@ -58,10 +80,10 @@ def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=Non
     dedupe_key, lock_key = recalculation_keys(customer_id=customer.pk, cycle_start=cycle_start)
     Customer.objects.filter(pk=customer.pk).update(calculate_totals=True)
     return job_dispatch(
-        kind="recalculate_totals",
+        kind=RECALCULATE_TOTALS_KIND,
         customer=customer,
         created_by=user,
-        params={"customer_id": customer.pk, "cycle_start": cycle_start.isoformat(), "reason": reason},
+        params=RecalculationParams(customer_id=customer.pk, cycle_start=cycle_start, reason=reason),
         steps=recalculation_steps(customer=customer, cycle_start=cycle_start, user=user),
         dedupe_key=dedupe_key,
         lock_key=lock_key,
@@ -72,7 +94,7 @@ def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=Non
 
 def other_recalculations_active(*, customer_id: int, job_id: int | None) -> bool:
     """Another recalculation of this customer (any month) than job_id is pending or running."""
-    return (Job.objects.filter(kind="recalculate_totals", customer_id=customer_id, status__in=Job.ACTIVE)
+    return (Job.objects.filter(kind=RECALCULATE_TOTALS_KIND.name, customer_id=customer_id, status__in=Job.ACTIVE)
             .exclude(pk=job_id).exists())
 
 
@@ -91,18 +113,27 @@ def recalculation_status_write(*, customer_id: int, job_id: int | None, **change
         Customer.objects.filter(pk=customer_id).update(**changes)
 
 
-def recalculation_ended(*, job: Job) -> None:
+def recalculation_ended(job: Job, params: RecalculationParams) -> None:
     """A recalculation chain ended: the flag comes down if it was the last; a chain that did not
     complete says so in the status.
 
-    Called when a job of kind recalculate_totals ends, inside the transaction that ended it.
+    The kind's reaction, inside the transaction that ended the job.
     A failed or cancelled chain leaves the totals in place (and their version) untouched; the
     outcome tells what went wrong. A completed chain's SaveStatus has recorded its outcome.
     """
-    if job.kind != "recalculate_totals" or job.customer_id is None:
+    if job.customer_id is None:
         return
     changes = {}
     if job.status != Job.Status.COMPLETED:
         outcome = "cancelled" if job.status == Job.Status.CANCELLED else f"failed: {job.error}"
         changes["totals_outcome"] = outcome[:200]
     recalculation_status_write(customer_id=job.customer_id, job_id=job.pk, **changes)
+
+
+RECALCULATE_TOTALS_KIND = register(JobKind(
+    name="recalculate_totals",
+    label=_("Recalculate totals"),
+    params=RecalculationParams,
+    on_ended=recalculation_ended,
+    month=lambda params: f"{params.cycle_start:%Y-%m}",
+))

@@ -247,7 +247,7 @@ def test_a_sync_follows_a_recalculation_that_has_already_read_the_month_with_its
 
     september = dt.date(2026, 9, 1)
     # Its first step is under way: it read the month before the sync's CDRs came in.
-    running = recalculation_dispatch(customer=customer, cycle_start=september)
+    running = recalculation_dispatch(customer=customer, cycle_start=september).job
     Step.objects.filter(job=running, position=0).update(status=Step.Status.RUNNING)
     Job.objects.filter(pk=running.pk).update(lock_acquired_at=timezone.now())  # as its claim did
     body = sync(api_client(manager), api_profile.pk).json()
