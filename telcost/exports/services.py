@@ -299,7 +299,7 @@ def exports_mail_retry(*, now: dt.datetime | None = None, limit: int = 20) -> in
 def export_status_follow_job(job: Job, params: ExportParams) -> None:
     """A job that did not complete leaves its export failed with the reason.
 
-    The kind's reaction, inside the transaction that ended the job.
+    The kind's reaction, after the job's end committed; it may run more than once.
     """
     if job.status == Job.Status.COMPLETED:
         return

@@ -7,7 +7,10 @@ month a child is about (`month`, shown with its failures). An app registers its 
 level next to the service that dispatches them; its steps.py imports them, so they are registered
 when the jobs app discovers the steps at start-up.
 
-`on_ended(job, params)` runs inside the transaction that ends the job.
+`on_ended(job, params)` runs after the transaction that ended the job commits, in a transaction
+of its own (jobs.services.job_reaction_run); `Job.reacted_at` records that it ran, and the recovery sweep
+runs it for a job whose worker died in between. So it may run more than once: it must be
+idempotent.
 """
 
 from collections.abc import Callable, Mapping

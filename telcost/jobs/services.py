@@ -7,6 +7,7 @@ commit together or not at all.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -202,14 +203,14 @@ def job_dispatch_fanout[P: JobParams](
 
 
 def job_finished(job: Job) -> None:
-    """Propagate the end of a job: to its kind's reaction, to jobs following it, to its parent's
-    progress.
+    """Propagate the end of a job: to jobs following it, to its parent's progress, and (after
+    commit) to its kind's reaction.
 
     Call inside the transaction that set the job's final status.
     """
-    kind = registered_kinds().get(job.kind)
-    if kind is not None and kind.on_ended is not None:
-        kind.on_ended(job, job_params(job, kind))
+    # After commit, in a transaction of its own: a reaction that fails cannot undo the job's end.
+    # A worker that dies before it runs leaves reacted_at empty, and recovery runs it.
+    transaction.on_commit(partial(job_reaction_run, job.pk), robust=True)
     if job.lock_key:
         _wake_next_chain(job.lock_key)
     for follower in Job.objects.filter(follows=job, status__in=Job.ACTIVE):
@@ -237,6 +238,25 @@ def _wake_next_chain(lock_key: str) -> None:
     queued = waiting.steps.filter(status=Step.Status.QUEUED).values_list("task_id", flat=True)
     tasks = DBTaskResult.objects.filter(id__in=[t for t in queued if t], status="READY")
     tasks.filter(run_after__gt=now).update(run_after=now)
+
+
+def job_reaction_run(job_id: int) -> bool:
+    """Run the kind's on_ended for an ended job that has not had it, and record it (reacted_at).
+
+    One transaction, holding the job's row: a reaction that raises leaves reacted_at empty for
+    the recovery sweep to run again, and two runs at once (a worker and the sweep) react once.
+    Returns whether it ran now.
+    """
+    with transaction.atomic():
+        job = (Job.objects.select_for_update().filter(pk=job_id, reacted_at__isnull=True)
+               .exclude(status__in=Job.ACTIVE).first())
+        if job is None:
+            return False  # reacted already, or re-opened (a retried fan-out ends again later)
+        kind = registered_kinds().get(job.kind)
+        if kind is not None and kind.on_ended is not None:
+            kind.on_ended(job, job_params(job, kind))
+        Job.objects.filter(pk=job.pk).update(reacted_at=timezone.now())
+        return True
 
 
 def finish_parent_if_done(parent_id: int) -> None:
@@ -317,6 +337,7 @@ def job_retry_failed(*, job: Job, created_by=None) -> list[Job]:
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.RUNNING,
         finished_at=None,
+        reacted_at=None,  # it ends again, and its kind reacts again
         error="",
         progress_done=counts["done"],
         progress_failed=counts["failed"],

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from telcost.jobs.recovery import finished_task_rows_delete, recover_lost_steps
+from telcost.jobs.recovery import (
+    finished_task_rows_delete,
+    recover_lost_reactions,
+    recover_lost_steps,
+)
 
 logger = logging.getLogger("telcost.jobs")
 
@@ -54,6 +58,7 @@ def run_due_timers(now: float | None = None) -> None:
 @every(lambda: settings.JOBS_SWEEP_SECONDS, name="jobs.recovery")
 def _recovery_sweep() -> None:
     recover_lost_steps()
+    recover_lost_reactions()
 
 
 @every(3600, name="jobs.finished_task_rows")

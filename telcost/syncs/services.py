@@ -278,10 +278,10 @@ def sync_task_follow_job(job: Job, params: SyncParams) -> None:
     """A sync job that did not complete: its task fails with the job's error.
 
     The pages it imported before it stopped are committed CDRs; left alone they would stay out
-    of the month's totals until a later sync succeeds. So the month is recalculated for them,
-    dispatched here in the transaction that ended the job (a chain that has not read the month
-    yet is joined, see recalculation_dispatch).
-    The kind's reaction, inside the transaction that ended the job.
+    of the month's totals until a later sync succeeds. So the month is recalculated for them
+    (a chain that has not read the month yet is joined, see recalculation_dispatch).
+    The kind's reaction, after the job's end committed; it may run more than once, and the job's
+    result records the recalculation, so it is dispatched once.
     """
     if job.status == Job.Status.COMPLETED:
         return

@@ -109,11 +109,15 @@ def cdr_import_dispatch(*, customer: Customer, upload: File, user) -> Dispatched
 
 
 def cdr_upload_job_ended(job: Job, params: CdrImportParams) -> None:
-    """The job of an upload ended (any outcome): its file goes once the transaction that says so commits,
-    unless uploads are kept for support; then cdr_uploads_expire removes it later."""
+    """The job of an upload ended (any outcome): its file goes, unless uploads are kept for
+    support; then cdr_uploads_expire removes it later.
+
+    The kind's reaction: it runs after the job's end committed, maybe more than once (a file
+    already gone is nothing to do).
+    """
     if not params.file or settings.IMPORT_UPLOADS_KEEP_DAYS:
         return
-    transaction.on_commit(lambda: _delete_upload(params.file))
+    _delete_upload(params.file)
 
 
 def _delete_upload(path: str) -> None:

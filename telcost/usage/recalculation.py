@@ -117,17 +117,26 @@ def recalculation_ended(job: Job, params: RecalculationParams) -> None:
     """A recalculation chain ended: the flag comes down if it was the last; a chain that did not
     complete says so in the status.
 
-    The kind's reaction, inside the transaction that ended the job.
-    A failed or cancelled chain leaves the totals in place (and their version) untouched; the
-    outcome tells what went wrong. A completed chain's SaveStatus has recorded its outcome.
+    The kind's reaction: after the transaction that ended the job, maybe more than once, maybe
+    late (the recovery sweep runs it for a worker that died first). A failed or cancelled chain
+    leaves the totals in place (and their version) untouched; the outcome tells what went wrong,
+    unless a recalculation of the customer that ended later has told its own. A completed
+    chain's SaveStatus has recorded its outcome.
     """
     if job.customer_id is None:
         return
     changes = {}
-    if job.status != Job.Status.COMPLETED:
+    if job.status != Job.Status.COMPLETED and not _ended_after(job):
         outcome = "cancelled" if job.status == Job.Status.CANCELLED else f"failed: {job.error}"
         changes["totals_outcome"] = outcome[:200]
     recalculation_status_write(customer_id=job.customer_id, job_id=job.pk, **changes)
+
+
+def _ended_after(job: Job) -> bool:
+    """Another recalculation of the job's customer ended after it."""
+    return job.finished_at is not None and (
+        Job.objects.filter(kind=RECALCULATE_TOTALS_KIND.name, customer_id=job.customer_id,
+                           finished_at__gt=job.finished_at).exclude(pk=job.pk).exists())
 
 
 RECALCULATE_TOTALS_KIND = register(JobKind(

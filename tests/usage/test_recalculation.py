@@ -266,11 +266,13 @@ def test_a_failed_recalculation_says_so_in_the_customers_status(api_client, staf
     assert status["calculate_totals"] is False
 
 
-def test_a_cancelled_recalculation_lowers_the_flag(api_client, staff_user, datri):
+def test_a_cancelled_recalculation_lowers_the_flag(api_client, staff_user, datri,
+                                                   django_capture_on_commit_callbacks):
     from telcost.jobs.services import job_cancel
 
     job = Job.objects.get(pk=recalc(api_client(staff_user), datri.pk).json()["job_id"])
-    job_cancel(job=job)
+    with django_capture_on_commit_callbacks(execute=True):  # the reaction runs after commit
+        job_cancel(job=job)
     datri.refresh_from_db()
     assert datri.calculate_totals is False and datri.totals_outcome == "cancelled"
 
