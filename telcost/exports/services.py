@@ -33,6 +33,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from telcost.core.cycles import BadCycle, cycle_start_of, requested_month
 from telcost.customers.models import Customer
 from telcost.exports import reports
 from telcost.exports.models import ExportJob
@@ -42,7 +43,6 @@ from telcost.jobs.errors import PermanentError, StepError
 from telcost.jobs.kinds import JobKind, register
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
-from telcost.usage.cycles import BadCycle, cycle_start_of, requested_month
 
 PART_SUFFIX = ".part"
 _PART_OF_STEP = re.compile(r"\.s(\d+)-a(\d+)\.part$")

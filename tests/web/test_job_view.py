@@ -66,7 +66,7 @@ def test_only_those_who_may_operate_a_job_see_cancel(customer, viewer, manager):
 def test_kinds_and_steps_are_shown_by_their_labels_in_the_users_language(customer, manager):
     import datetime as dt
 
-    from telcost.usage.recalculation import recalculation_dispatch
+    from telcost.usage.recalculation.services import recalculation_dispatch
 
     job = recalculation_dispatch(customer=customer, cycle_start=dt.date(2026, 9, 1)).job
     client = logged_in(manager)
