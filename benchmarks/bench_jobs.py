@@ -43,6 +43,7 @@ def measure(kind: str, n_jobs: int) -> dict:
     from django_tasks_db.models import DBTaskResult
 
     from benchmarks.baseline_tasks import raw_noop
+    from telcost.jobs.diagnostics import PROBE_KIND
     from telcost.jobs.models import Job
     from telcost.jobs.services import StepSpec, job_dispatch
 
@@ -53,14 +54,14 @@ def measure(kind: str, n_jobs: int) -> dict:
             # Land at a random point of the worker's poll interval, as a real click does.
             time.sleep(random.uniform(0, 0.1))  # noqa: S311
             t0 = time.time()
-            job = job_dispatch(kind="bench", steps=[StepSpec("Noop")])
+            job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Noop")]).job
             wait_until(lambda job=job: Job.objects.filter(pk=job.pk, status="completed").exists(), interval=0.002)
             step = job.steps.get()
             latencies.append(step.started_at.timestamp() - t0)
         results["dispatch_to_first_step_ms"] = round(median(latencies) * 1000, 1)
         overheads = []
         for _ in range(5):
-            job = job_dispatch(kind="bench", steps=[StepSpec("Noop")] * 10)
+            job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Noop")] * 10).job
             wait_until(lambda job=job: Job.objects.filter(pk=job.pk, status="completed").exists(), interval=0.005)
             steps = list(job.steps.order_by("position"))
             gaps = [(b.started_at - a.finished_at).total_seconds() for a, b in zip(steps, steps[1:], strict=False)]
@@ -70,10 +71,10 @@ def measure(kind: str, n_jobs: int) -> dict:
 
     # Throughput: a backlog that becomes ready at one instant, once both workers are polling.
     for _ in range(n_jobs):
-        job_dispatch(kind="bench", steps=[StepSpec("Noop")])
+        job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Noop")])
     hold_backlog()
     with workers(2, interval=0.05):
-        elapsed = drain_backlog(lambda: not Job.objects.filter(kind="bench", status__in=Job.ACTIVE).exists())
+        elapsed = drain_backlog(lambda: not Job.objects.filter(kind=PROBE_KIND.name, status__in=Job.ACTIVE).exists())
     results["jobs_per_s_2_workers"] = round(n_jobs / elapsed, 1)
 
     # Baseline: the same number of bare tasks through the upstream worker.

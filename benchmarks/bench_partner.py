@@ -57,7 +57,7 @@ def measure(customers: int, n_months: int, n_cdrs: int) -> dict:
         wait_until(lambda: Job.objects.get(pk=job.pk).status in ("completed", "failed"), timeout=600, interval=0.05)
         single = time.perf_counter() - t0
         t0 = time.perf_counter()
-        parent = partner_recalculation_dispatch(customer=partner, start_date=first, end_date=last, user=None)
+        parent = partner_recalculation_dispatch(customer=partner, start_date=first, end_date=last, user=None).job
         wait_until(lambda: Job.objects.get(pk=parent.pk).status not in Job.ACTIVE, timeout=3600, interval=0.2)
         whole = time.perf_counter() - t0
     parent.refresh_from_db()

@@ -122,24 +122,38 @@ def rated_customer(db):
 
 
 @pytest.fixture
-def drain_jobs(db):
-    """Run every ready step in this process until none is left (no subprocess, no threads to wait on)."""
+def drain_jobs(db, django_capture_on_commit_callbacks):
+    """Run every ready step in this process until none is left (no subprocess, no threads to wait on).
+
+    The test's transaction never commits, so what waits for a commit (a job kind's reaction to
+    its job's end) runs at the end of each round of the worker, as a worker's does after the
+    round's transaction commits; a reaction may queue more work, which the next round runs.
+    """
+    from telcost.jobs.management.commands.worker import SupervisedWorker
+
+    class DrainingWorker(SupervisedWorker):
+        def _tick(self) -> bool:
+            with django_capture_on_commit_callbacks(execute=True):
+                return super()._tick()
 
     def drain(max_tasks: int = 1000) -> None:
-        from telcost.jobs.management.commands.worker import SupervisedWorker
-
-        worker = SupervisedWorker(
-            queue_names=["*"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=max_tasks,
-            worker_id="pytest",
-            excluded_queue_names=[],
-        )
-        worker.manage_connections = False
-        worker.run()
+        while True:
+            worker = DrainingWorker(
+                queue_names=["*"],
+                interval=0,
+                batch=True,
+                backend_name="default",
+                startup_delay=False,
+                max_tasks=max_tasks,
+                worker_id="pytest",
+                excluded_queue_names=[],
+            )
+            worker.manage_connections = False
+            worker.run()
+            max_tasks -= worker._run_tasks
+            # Until a pass runs nothing: its last round's callbacks may have queued a step.
+            if not worker._run_tasks or max_tasks <= 0:
+                return
 
     return drain
 

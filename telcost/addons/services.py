@@ -8,9 +8,13 @@ reading Nina's addons before any new call.
 """
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Self
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from telcost.addons.limits import (
     NinaWindowFull,
@@ -22,6 +26,7 @@ from telcost.addons.models import ADDON_CATALOGUE, AddonLog, AddonType, Customer
 from telcost.customers.models import Customer
 from telcost.integrations.nina.client import NinaAddonAnswer, NinaClient, NinaFailure
 from telcost.jobs.errors import PermanentError, TransientError
+from telcost.jobs.kinds import Dispatched, JobKind, job_params, register
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
 
@@ -32,6 +37,37 @@ OPEN_OUTCOMES = ("pending", "unknown")
 UNKNOWN_GIVE_UP = dt.timedelta(hours=1)
 
 
+@dataclass(frozen=True)
+class AddonChangeParams:
+    """An addons_activate or addons_cancel job's request: which addon of which customer, by whom."""
+
+    customer_id: int
+    action: str  # "activate" or "cancel"
+    addon_type: str
+    user_id: int | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(customer_id=int(data["customer_id"]), action=data["action"], addon_type=data["addon_type"],
+                   user_id=data.get("user_id"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id, "action": self.action, "addon_type": self.addon_type,
+                "user_id": self.user_id}
+
+
+# By action. The request's addon_log row follows its job's steps, so no reaction to the end.
+KINDS = {
+    "activate": register(JobKind(name="addons_activate", label=_("Activate addons"), params=AddonChangeParams)),
+    "cancel": register(JobKind(name="addons_cancel", label=_("Cancel addons"), params=AddonChangeParams)),
+}
+
+
+def _params(job: Job) -> AddonChangeParams:
+    [kind] = [kind for kind in KINDS.values() if kind.name == job.kind]
+    return job_params(job, kind)
+
+
 class AddonRequestError(Exception):
     def __init__(self, message: str, status: int, *, retry_after: int | None = None) -> None:
         super().__init__(message)
@@ -39,7 +75,7 @@ class AddonRequestError(Exception):
         self.retry_after = retry_after
 
 
-def addon_change_dispatch(*, customer: Customer, user, action: str, addon_type: str) -> Job:
+def addon_change_dispatch(*, customer: Customer, user, action: str, addon_type: str) -> Dispatched:
     if action not in COMMANDS:
         raise AddonRequestError("addonsAction must be activate or cancel", 400)
     if addon_type not in AddonType.values:
@@ -54,21 +90,18 @@ def addon_change_dispatch(*, customer: Customer, user, action: str, addon_type: 
         raise AddonRequestError(f"no active {addon_type} addon to cancel", 409)
     try:
         with transaction.atomic():
-            job = job_dispatch(
-                kind=f"addons_{action}",
+            dispatched = job_dispatch(
+                kind=KINDS[action],
                 customer=customer,
                 created_by=user,
-                params={
-                    "customer_id": customer.pk,
-                    "action": action,
-                    "addon_type": addon_type,
-                    "user_id": getattr(user, "pk", None),
-                },
+                params=AddonChangeParams(customer_id=customer.pk, action=action, addon_type=addon_type,
+                                         user_id=getattr(user, "pk", None)),
                 steps=[StepSpec(COMMANDS[action])],
                 dedupe_key=f"addons:{customer.pk}:{addon_type}:{action}",
             )
-            if job.joined:
-                return job  # a double click: the first request's job, no second call
+            job = dispatched.job
+            if dispatched.joined:
+                return dispatched  # a double click: the first request's job, no second call
             # Counted when accepted, not when called: the 11th request within 60 s is refused now.
             nina_request_reserve(customer_id=customer.pk, job=job)
             AddonLog.objects.create(
@@ -79,20 +112,21 @@ def addon_change_dispatch(*, customer: Customer, user, action: str, addon_type: 
                 outcome="pending",
                 job=job,
             )
-            return job
+            return dispatched
     except NinaWindowFull as exc:
         raise AddonRequestError("Too many requests", 429, retry_after=exc.retry_after) from None
 
 
 def _log_of(job: Job) -> AddonLog:
     # Jobs dispatched before requests had their log row get one now.
-    log, _ = AddonLog.objects.get_or_create(
+    params = _params(job)
+    log, _created = AddonLog.objects.get_or_create(
         job=job,
         defaults={
-            "customer_id": job.params["customer_id"],
-            "user_id": job.params.get("user_id"),
-            "action": job.params["action"],
-            "addon_type": job.params["addon_type"],
+            "customer_id": params.customer_id,
+            "user_id": params.user_id,
+            "action": params.action,
+            "addon_type": params.addon_type,
             "outcome": "pending",
         },
     )
@@ -152,8 +186,9 @@ def _cancel_target(customer: Customer, addon_type: str) -> CustomerAddon | None:
 
 def addon_change_run(*, job: Job, attempt: int, max_attempts: int) -> dict:
     """The handler's work: window, Nina call, customer_addon, addon_log. Safe to run again."""
-    customer = Customer.objects.get(pk=job.params["customer_id"])
-    action, addon_type = job.params["action"], job.params["addon_type"]
+    params = _params(job)
+    customer = Customer.objects.get(pk=params.customer_id)
+    action, addon_type = params.action, params.addon_type
     log = _log_of(job)
     if log.outcome == "success":
         return _result(
@@ -215,7 +250,8 @@ def _record(
 ) -> dict:
     """What Nina did, recorded in customer_addon and addon_log together, once: the log's outcome
     changes only from an open one, so two workers settling one request record it once."""
-    action, addon_type = job.params["action"], job.params["addon_type"]
+    params = _params(job)
+    action, addon_type = params.action, params.addon_type
     now = timezone.now()
     note = f"the answer could not be read: {answer.unreadable}" if answer.unreadable else ""
     status = "active" if action == "activate" else "cancelled"

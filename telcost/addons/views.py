@@ -51,7 +51,7 @@ def simacties_submit(request):
     addon_type = request.POST.get("addon_type", "")
     try:
         job = addon_change_dispatch(customer=customer, user=request.user, action=request.POST.get("addonsAction", ""),
-                                    addon_type=addon_type)
+                                    addon_type=addon_type).job
     except AddonRequestError as exc:
         return _refused(request, exc, addon_type)
     # While the job is pending or running, the fragment keeps the form's button disabled.

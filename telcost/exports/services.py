@@ -19,9 +19,11 @@ import datetime as dt
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from smtplib import SMTPException
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -29,6 +31,7 @@ from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from telcost.core.cycles import BadCycle, cycle_start_of, requested_month
 from telcost.customers.models import Customer
@@ -37,6 +40,7 @@ from telcost.exports.models import ExportJob
 from telcost.exports.writers import write_csv
 from telcost.exports.xlsx import XLSX_MAX_ROWS, write_xlsx
 from telcost.jobs.errors import PermanentError, StepError
+from telcost.jobs.kinds import JobKind, register
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
 
@@ -60,6 +64,20 @@ class ExportRequestError(Exception):
         self.status = status
 
 
+@dataclass(frozen=True)
+class ExportParams:
+    """An export job's export (its ExportJob row says what to export)."""
+
+    export_id: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(export_id=int(data["export_id"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"export_id": self.export_id}
+
+
 @transaction.atomic
 def export_request(*, customer: Customer, user, cycle_start_date: dt.date, kind: str, fmt: str) -> ExportJob:
     if kind not in ExportJob.Kind.values:
@@ -77,15 +95,15 @@ def export_request(*, customer: Customer, user, cycle_start_date: dt.date, kind:
         asked = cycle_start_of(cycle_start_date)
     export = ExportJob.objects.create(customer=customer, requested_by=user, cycle_start_date=cycle_start_date,
                                       kind=kind, format=fmt)
-    job = job_dispatch(
-        kind="export",
+    job, joined = job_dispatch(
+        kind=EXPORT_KIND,
         customer=customer,
         created_by=user,
-        params={"export_id": export.pk},
+        params=ExportParams(export_id=export.pk),
         steps=[StepSpec("GenerateCustomerExcelReportCommand"), StepSpec("SendExportMailCommand")],
         dedupe_key=f"export:{customer.pk}:{asked:%Y-%m-%d}:{kind}:{fmt}:{user.pk}",
     )
-    if job.joined:
+    if joined:
         export.delete()  # never seen by anyone: the answer is the export already under way
         return ExportJob.objects.get(job=job)
     ExportJob.objects.filter(pk=export.pk).update(job=job)
@@ -278,11 +296,19 @@ def exports_mail_retry(*, now: dt.datetime | None = None, limit: int = 20) -> in
     return sum(export_mail(export=export) == "sent" for export in due)
 
 
-def export_status_follow_job(*, job: Job) -> None:
-    """A failed job leaves its export failed with the reason."""
+def export_status_follow_job(job: Job, params: ExportParams) -> None:
+    """A job that did not complete leaves its export failed with the reason.
+
+    The kind's reaction, after the job's end committed; it may run more than once.
+    """
+    if job.status == Job.Status.COMPLETED:
+        return
     ExportJob.objects.filter(job=job).exclude(status=ExportJob.Status.COMPLETED).update(
         status=ExportJob.Status.FAILED, error=job.error
     )
+
+
+EXPORT_KIND = register(JobKind(name="export", label=_("Export"), params=ExportParams, on_ended=export_status_follow_job))
 
 
 def exports_expire(*, now: dt.datetime | None = None) -> int:

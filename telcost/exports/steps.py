@@ -2,18 +2,21 @@
 
 from smtplib import SMTPException
 
+from django.utils.translation import gettext_lazy as _
+
 from telcost.exports.models import ExportJob
-from telcost.exports.services import export_generate, export_mail
+from telcost.exports.services import EXPORT_KIND, export_generate, export_mail
+from telcost.jobs.kinds import job_params
 from telcost.jobs.registry import step
 
 
 def _export(ctx) -> ExportJob:
     return ExportJob.objects.select_related("customer", "requested_by").get(
-        pk=ctx.params["export_id"]
+        pk=job_params(ctx.job, EXPORT_KIND).export_id
     )
 
 
-@step("GenerateCustomerExcelReportCommand", max_attempts=3)
+@step("GenerateCustomerExcelReportCommand", label=_("Generate the file"), max_attempts=3)
 def generate_customer_excel_report(ctx) -> dict:
     export = _export(ctx)
     result = export_generate(
@@ -23,7 +26,8 @@ def generate_customer_excel_report(ctx) -> dict:
 
 
 @step(
-    "SendExportMailCommand", max_attempts=3, transient=(SMTPException, OSError), backoff_base_s=2.0
+    "SendExportMailCommand", label=_("Mail the link"), max_attempts=3, transient=(SMTPException, OSError),
+    backoff_base_s=2.0,
 )
 def send_export_mail(ctx) -> dict:
     # The file is there and downloadable: a mail that cannot go out after the step's attempts is

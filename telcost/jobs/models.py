@@ -15,6 +15,8 @@ class Job(models.Model):
         CANCELLED = "cancelled"
 
     ACTIVE = (Status.PENDING, Status.RUNNING)
+    DONE_STATES = (Status.COMPLETED, Status.COMPLETED_WITH_FAILURES)
+    FAILED_STATES = (Status.FAILED, Status.CANCELLED)
 
     kind = models.CharField(max_length=64)
     customer = models.ForeignKey(
@@ -45,6 +47,9 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the kind's reaction to the job's end (JobKind.on_ended) ran: after the job's end
+    # committed. Empty on an ended job means it has not run yet; the recovery sweep sees to it.
+    reacted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -65,6 +70,9 @@ class Job(models.Model):
             # Chains waiting for a key, asked at each first claim: few rows, however many ended.
             models.Index(fields=["lock_key", "id"], condition=Q(status__in=["pending", "running"]),
                          name="job_lock_key_active"),
+            # Ended jobs whose reaction has not run, asked by every recovery sweep: few rows.
+            models.Index(fields=["finished_at"], condition=Q(reacted_at__isnull=True),
+                         name="job_reaction_pending"),
         ]
         ordering = ["-id"]
 

@@ -1,4 +1,4 @@
-"""Bring back steps whose worker died, and steps whose task row went missing.
+"""Bring back steps whose worker died, steps whose task row went missing, and lost reactions.
 
 django-tasks-db leaves a killed worker's task RUNNING forever and never retries;
 this sweep is what makes a chain survive kill -9. A worker can die at three points:
@@ -7,6 +7,8 @@ task row and claiming the step (the step stays queued under a task row that stay
 RUNNING), and after recording the step's outcome but before the task backend
 recorded it (the row stays RUNNING for a step that ended). Every update is
 conditional on the state it saw, so two workers sweeping at once do no harm.
+A worker that dies between a job's end and its kind's reaction leaves the reaction
+to run (recover_lost_reactions).
 """
 
 import logging
@@ -18,9 +20,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from telcost.jobs.models import Step
+from telcost.jobs.models import Job, Step
+from telcost.jobs.queue import enqueue_step
 from telcost.jobs.runner import fail_step
-from telcost.jobs.services import enqueue_step
+from telcost.jobs.services import job_reaction_run
 
 logger = logging.getLogger("telcost.jobs")
 
@@ -72,6 +75,27 @@ def recover_lost_steps() -> int:
                 recovered += 1
                 logger.warning("re-enqueued orphaned step %s %s", step.pk, step.name)
     return recovered
+
+
+def recover_lost_reactions() -> int:
+    """Run the reactions of jobs that ended more than the stale limit ago without one.
+
+    A reaction runs right after its job's end commits; one still missing that long after is
+    lost (its worker died in between) or failed (it raised, and is tried again). Returns how
+    many ran.
+    """
+    stale_before = timezone.now() - timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS)
+    lost = (Job.objects.filter(reacted_at__isnull=True, finished_at__lt=stale_before)
+            .exclude(status__in=Job.ACTIVE).order_by("finished_at").values_list("pk", flat=True))
+    ran = 0
+    for job_id in list(lost):
+        try:
+            if job_reaction_run(job_id):
+                ran += 1
+                logger.warning("ran the lost reaction to the end of job %s", job_id)
+        except Exception:  # one failing reaction must not keep the others from running
+            logger.exception("the reaction to the end of job %s failed; the next sweep tries again", job_id)
+    return ran
 
 
 def _close_abandoned_task_rows(*, now, stale_before) -> int:

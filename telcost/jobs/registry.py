@@ -1,4 +1,4 @@
-"""Step definitions: a name (the seed's command name), its handler and its retry rules.
+"""Step definitions: a name (the seed's command name), its label, its handler and its retry rules.
 
 Apps declare their steps in a `steps.py` module with the @step decorator; the
 jobs app imports every app's steps module at start-up (see apps.py).
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.utils import InterfaceError, OperationalError
+from django.utils.functional import Promise
 
 from telcost.jobs.errors import PermanentError, TransientError
 
@@ -68,8 +69,9 @@ def is_lost_connection(exc: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class StepDefinition:
-    name: str
+    name: str  # stored in Step.name: never renamed
     handler: Handler
+    label: str | Promise = ""  # what pages show: gettext_lazy("Calculate totals"), the Dutch in the .po
     max_attempts: int = 3
     # Exceptions besides TransientError, a locked database and a lost connection that deserve
     # a retry.
@@ -95,6 +97,7 @@ _REGISTRY: dict[str, StepDefinition] = {}
 def step(
     name: str,
     *,
+    label: str | Promise,
     max_attempts: int = 3,
     transient: tuple[type[BaseException], ...] = (),
     backoff_base_s: float = 1.0,
@@ -104,6 +107,7 @@ def step(
         _REGISTRY[name] = StepDefinition(
             name=name,
             handler=handler,
+            label=label,
             max_attempts=max_attempts,
             transient=transient,
             backoff_base_s=backoff_base_s,
@@ -119,6 +123,12 @@ def get_step(name: str) -> StepDefinition:
         return _REGISTRY[name]
     except KeyError:
         raise LookupError(f"No step named {name!r} is registered") from None
+
+
+def step_label(name: str) -> str:
+    """The step's label in the active language; an unknown step shows its name."""
+    definition = _REGISTRY.get(name)
+    return str(definition.label or name) if definition is not None else name
 
 
 def registered_steps() -> dict[str, Any]:

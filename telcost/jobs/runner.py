@@ -22,8 +22,9 @@ from django.utils import timezone
 from telcost.jobs.errors import JobCancelled, StepAbandoned, StepError
 from telcost.jobs.locks import exclusive
 from telcost.jobs.models import Job, Step
+from telcost.jobs.queue import enqueue_step
 from telcost.jobs.registry import StepDefinition, get_step, is_lost_connection
-from telcost.jobs.services import enqueue_step, job_finished
+from telcost.jobs.services import job_finished
 
 logger = logging.getLogger("telcost.jobs")
 

@@ -3,6 +3,7 @@
 from django.http import Http404
 
 from telcost.accounts.access import RECALCULATE, VIEW, may
+from telcost.jobs.kinds import job_month
 from telcost.jobs.models import Job
 
 
@@ -52,8 +53,8 @@ def job_as_dict(job: Job) -> dict:
         ],
         "failures": [
             {"id": c.pk, "customer": c.customer.name if c.customer_id else None,
-             "month": (c.params or {}).get("cycle_start", "")[:7], "error": c.error}
-            for c in job.children.filter(status__in=[Job.Status.FAILED, Job.Status.CANCELLED])
+             "month": job_month(c), "error": c.error}
+            for c in job.children.filter(status__in=Job.FAILED_STATES)
             .select_related("customer").order_by("pk")[:100]
         ],
         "error": job.error,

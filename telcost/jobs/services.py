@@ -7,20 +7,18 @@ commit together or not at all.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
-from django.dispatch import Signal
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from telcost.jobs.kinds import Dispatched, JobKind, JobParams, job_params, kind_of, registered_kinds
 from telcost.jobs.models import Job, Step
+from telcost.jobs.queue import enqueue_step
 from telcost.jobs.registry import get_step
-
-# Sent inside the transaction that ended a job: apps keep their own records in step
-# with it (an export's status follows its job) without the jobs app knowing them.
-job_ended = Signal()
 
 
 @dataclass
@@ -33,27 +31,29 @@ class StepSpec:
 class ChildSpec:
     """One child of a fan-out: a chain of its own, usually for one customer-month."""
 
-    kind: str
+    kind: JobKind
     steps: list[StepSpec]
     customer: Any = None
-    params: dict[str, Any] = field(default_factory=dict)
+    params: JobParams | None = None
     dedupe_key: str | None = None
     lock_key: str = ""
 
 
-def enqueue_step(step: Step, *, run_after: datetime | None = None) -> None:
-    """Queue the task row for a step (inside the caller's transaction)."""
-    from telcost.jobs.tasks import execute_step
-
-    task = execute_step.using(run_after=run_after) if run_after else execute_step
-    result = task.enqueue(step_id=step.pk)
-    Step.objects.filter(pk=step.pk).update(status=Step.Status.QUEUED, run_after=run_after, task_id=str(result.id))
-    step.status, step.run_after, step.task_id = Step.Status.QUEUED, run_after, str(result.id)
+def _params_json(kind: JobKind, params: JobParams | None) -> dict:
+    """The stored params; a kind that is not registered or params of another type are
+    programming errors: they fail before anything is written."""
+    if registered_kinds().get(kind.name) is not kind:
+        raise LookupError(f"the job kind {kind.name!r} is not registered (jobs.kinds.register)")
+    if params is None:
+        return {}
+    if not isinstance(params, kind.params):
+        raise TypeError(f"a {kind.name!r} job takes {kind.params.__name__}, not {type(params).__name__}")
+    return params.to_json()
 
 
 def _create_job(
     *,
-    kind: str,
+    kind: JobKind,
     steps: list[StepSpec],
     customer,
     created_by,
@@ -65,7 +65,7 @@ def _create_job(
     for spec in steps:
         get_step(spec.name)  # an unknown step name is a programming error: fail before writing
     job = Job.objects.create(
-        kind=kind,
+        kind=kind.name,
         customer=customer,
         created_by=created_by if getattr(created_by, "pk", None) else None,
         params=params,
@@ -87,34 +87,33 @@ def _create_job(
         # A chain with no steps has nothing to do.
         Job.objects.filter(pk=job.pk).update(status=Job.Status.COMPLETED, finished_at=timezone.now())
         job.refresh_from_db()
-    job.joined = False
     return job
 
 
-def job_dispatch(
+def job_dispatch[P: JobParams](
     *,
-    kind: str,
+    kind: JobKind[P],
     steps: list[StepSpec],
     customer=None,
     created_by=None,
-    params: dict | None = None,
+    params: P | None = None,
     dedupe_key: str | None = None,
     lock_key: str = "",
     parent: Job | None = None,
     joinable: Callable[[Job], bool] | None = None,
     overflow_key: str | None = None,
-) -> Job:
+) -> Dispatched:
     """Write a Job with its steps and queue the first one.
 
     With a dedupe_key, a job with that key that is still pending or running is
-    returned instead (its attribute `joined` is True). The database's partial
+    returned instead (joined). The database's partial
     unique index decides, so two concurrent requests cannot both create one.
     If `joinable` says that job cannot do this request's work (it is too far along),
     the same is tried with `overflow_key` (so such requests share one job after it),
     and then the new job is written without a key. Either way it takes turns with the
     keyed job through the lock key, and later requests still join the keyed job.
     """
-    params = params or {}
+    stored = _params_json(kind, params)
     with transaction.atomic():
         for _ in range(5):
             if dedupe_key:
@@ -123,20 +122,19 @@ def job_dispatch(
                     dedupe_key, overflow_key = overflow_key, None
                     continue
                 if existing is not None:
-                    existing.joined = True
-                    return existing
+                    return Dispatched(existing, joined=True)
             try:
                 with transaction.atomic():
-                    return _create_job(
+                    return Dispatched(_create_job(
                         kind=kind,
                         steps=steps,
                         customer=customer,
                         created_by=created_by,
-                        params=params,
+                        params=stored,
                         dedupe_key=dedupe_key,
                         lock_key=lock_key,
                         parent=parent,
-                    )
+                    ), joined=False)
             except IntegrityError:
                 if not dedupe_key:
                     raise
@@ -144,38 +142,38 @@ def job_dispatch(
         raise RuntimeError(f"could not dispatch or join a job for {dedupe_key!r}")
 
 
-def job_dispatch_fanout(
+def job_dispatch_fanout[P: JobParams](
     *,
-    kind: str,
+    kind: JobKind[P],
     children: list[ChildSpec],
     customer=None,
     created_by=None,
-    params: dict | None = None,
+    params: P | None = None,
     dedupe_key: str | None = None,
-) -> Job:
+) -> Dispatched:
     """One parent job and one child job per spec; the parent ends when the last child does.
 
     A child whose dedupe_key is already held by an active job follows that job
     instead of doing the work twice.
     """
+    stored = _params_json(kind, params)
     with transaction.atomic():
         if dedupe_key:
             existing = Job.objects.filter(dedupe_key=dedupe_key, status__in=Job.ACTIVE).first()
             if existing is not None:
-                existing.joined = True
-                return existing
+                return Dispatched(existing, joined=True)
         parent = Job.objects.create(
-            kind=kind,
+            kind=kind.name,
             customer=customer,
             created_by=created_by if getattr(created_by, "pk", None) else None,
-            params=params or {},
+            params=stored,
             dedupe_key=dedupe_key,
             status=Job.Status.RUNNING,
             started_at=timezone.now(),
             progress_total=len(children),
         )
         for spec in children:
-            child = job_dispatch(
+            child, joined = job_dispatch(
                 kind=spec.kind,
                 steps=spec.steps,
                 customer=spec.customer,
@@ -185,12 +183,12 @@ def job_dispatch_fanout(
                 lock_key=spec.lock_key,
                 parent=parent,
             )
-            if child.joined and child.parent_id != parent.pk:
+            if joined and child.parent_id != parent.pk:
                 Job.objects.create(
-                    kind=spec.kind,
+                    kind=spec.kind.name,
                     customer=spec.customer,
                     created_by=parent.created_by,
-                    params=spec.params,
+                    params=_params_json(spec.kind, spec.params),
                     parent=parent,
                     follows=child,
                     status=Job.Status.RUNNING,
@@ -201,16 +199,18 @@ def job_dispatch_fanout(
         if not children:
             finish_parent_if_done(parent.pk)
         parent.refresh_from_db()
-        parent.joined = False
-        return parent
+        return Dispatched(parent, joined=False)
 
 
 def job_finished(job: Job) -> None:
-    """Propagate the end of a job: to jobs following it, to its parent's progress, to listeners.
+    """Propagate the end of a job: to jobs following it, to its parent's progress, and (after
+    commit) to its kind's reaction.
 
     Call inside the transaction that set the job's final status.
     """
-    job_ended.send(sender=Job, job=job)
+    # After commit, in a transaction of its own: a reaction that fails cannot undo the job's end.
+    # A worker that dies before it runs leaves reacted_at empty, and recovery runs it.
+    transaction.on_commit(partial(job_reaction_run, job.pk), robust=True)
     if job.lock_key:
         _wake_next_chain(job.lock_key)
     for follower in Job.objects.filter(follows=job, status__in=Job.ACTIVE):
@@ -221,7 +221,7 @@ def job_finished(job: Job) -> None:
             follower.refresh_from_db()
             job_finished(follower)
     if job.parent_id:
-        failed = job.status in (Job.Status.FAILED, Job.Status.CANCELLED)
+        failed = job.status in Job.FAILED_STATES
         counter = "progress_failed" if failed else "progress_done"
         Job.objects.filter(pk=job.parent_id, status=Job.Status.RUNNING).update(**{counter: F(counter) + 1})
         finish_parent_if_done(job.parent_id)
@@ -229,8 +229,6 @@ def job_finished(job: Job) -> None:
 
 def _wake_next_chain(lock_key: str) -> None:
     """The key is free: the oldest chain waiting for it starts now rather than at its next poll."""
-    from django_tasks_db.models import DBTaskResult
-
     waiting = (Job.objects.filter(lock_key=lock_key, status__in=Job.ACTIVE,
                                   lock_acquired_at__isnull=True)
                .order_by("pk").first())
@@ -242,6 +240,25 @@ def _wake_next_chain(lock_key: str) -> None:
     tasks.filter(run_after__gt=now).update(run_after=now)
 
 
+def job_reaction_run(job_id: int) -> bool:
+    """Run the kind's on_ended for an ended job that has not had it, and record it (reacted_at).
+
+    One transaction, holding the job's row: a reaction that raises leaves reacted_at empty for
+    the recovery sweep to run again, and two runs at once (a worker and the sweep) react once.
+    Returns whether it ran now.
+    """
+    with transaction.atomic():
+        job = (Job.objects.select_for_update().filter(pk=job_id, reacted_at__isnull=True)
+               .exclude(status__in=Job.ACTIVE).first())
+        if job is None:
+            return False  # reacted already, or re-opened (a retried fan-out ends again later)
+        kind = registered_kinds().get(job.kind)
+        if kind is not None and kind.on_ended is not None:
+            kind.on_ended(job, job_params(job, kind))
+        Job.objects.filter(pk=job.pk).update(reacted_at=timezone.now())
+        return True
+
+
 def finish_parent_if_done(parent_id: int) -> None:
     parent = Job.objects.get(pk=parent_id)
     if parent.status != Job.Status.RUNNING or parent.progress_done + parent.progress_failed < parent.progress_total:
@@ -249,7 +266,7 @@ def finish_parent_if_done(parent_id: int) -> None:
     status = Job.Status.COMPLETED_WITH_FAILURES if parent.progress_failed else Job.Status.COMPLETED
     failures = [
         {"job_id": c.pk, "kind": c.kind, "customer_id": c.customer_id, "params": c.params, "error": c.error}
-        for c in parent.children.filter(status__in=[Job.Status.FAILED, Job.Status.CANCELLED]).order_by("pk")
+        for c in parent.children.filter(status__in=Job.FAILED_STATES).order_by("pk")
     ]
     error = "; ".join(f"job {f['job_id']}: {f['error']}" for f in failures)
     result = {**(parent.result or {}), "failures": failures}
@@ -289,7 +306,7 @@ def job_retry_failed(*, job: Job, created_by=None) -> list[Job]:
     retried = []
     # Lock the parent: a child ending meanwhile bumps its counters after the recount below.
     job = Job.objects.select_for_update().get(pk=job.pk)
-    failed_children = list(job.children.filter(status__in=[Job.Status.FAILED, Job.Status.CANCELLED]))
+    failed_children = list(job.children.filter(status__in=Job.FAILED_STATES))
     if not failed_children:
         return retried
     for child in failed_children:
@@ -299,12 +316,13 @@ def job_retry_failed(*, job: Job, created_by=None) -> list[Job]:
             steps = [StepSpec(s.name, s.params) for s in source.steps.order_by("position")]
         # Detach the old child so the parent's counters can be recomputed from scratch.
         Job.objects.filter(pk=child.pk).update(parent=None)
-        new = job_dispatch(
-            kind=child.kind,
+        kind = kind_of(child.kind)
+        new, _ = job_dispatch(
+            kind=kind,
             steps=steps,
             customer=child.customer,
             created_by=created_by or job.created_by,
-            params=child.params,
+            params=kind.params.from_json(child.params or {}),
             dedupe_key=child.dedupe_key or _dedupe_of(child),
             lock_key=child.lock_key,
             parent=job,
@@ -312,14 +330,14 @@ def job_retry_failed(*, job: Job, created_by=None) -> list[Job]:
         retried.append(new)
     # Recount rather than subtract: children cancelled with their parent were never counted
     # (the parent had already ended), so subtracting them went below zero.
-    succeeded = [Job.Status.COMPLETED, Job.Status.COMPLETED_WITH_FAILURES]
     counts = job.children.aggregate(
-        done=Count("pk", filter=Q(status__in=succeeded)),
-        failed=Count("pk", filter=Q(status__in=[Job.Status.FAILED, Job.Status.CANCELLED])),
+        done=Count("pk", filter=Q(status__in=Job.DONE_STATES)),
+        failed=Count("pk", filter=Q(status__in=Job.FAILED_STATES)),
     )
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.RUNNING,
         finished_at=None,
+        reacted_at=None,  # it ends again, and its kind reacts again
         error="",
         progress_done=counts["done"],
         progress_failed=counts["failed"],

@@ -3,12 +3,17 @@
 from django.conf import settings
 
 from telcost.core.timers import every
-from telcost.jobs.recovery import finished_task_rows_delete, recover_lost_steps
+from telcost.jobs.recovery import (
+    finished_task_rows_delete,
+    recover_lost_reactions,
+    recover_lost_steps,
+)
 
 
 @every(lambda: settings.JOBS_SWEEP_SECONDS, name="jobs.recovery")
 def _recovery_sweep() -> None:
     recover_lost_steps()
+    recover_lost_reactions()
 
 
 @every(3600, name="jobs.finished_task_rows")

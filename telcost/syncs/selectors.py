@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext
 
+from telcost.jobs.models import Job
 from telcost.syncs.models import SyncProfile, SyncTask
 
 
@@ -19,9 +20,9 @@ def sync_task_effective_status(task: SyncTask) -> str:
     job = task.job
     if job is None or task.status in (SyncTask.Status.COMPLETED, SyncTask.Status.FAILED):
         return task.status
-    if job.status in ("failed", "cancelled"):
+    if job.status in Job.FAILED_STATES:
         return SyncTask.Status.FAILED
-    if job.status in ("completed", "completed_with_failures"):
+    if job.status in Job.DONE_STATES:
         return SyncTask.Status.COMPLETED
     # A running job whose task is still pending waits for the profile's sync before it (its
     # handler marks the task running once it has the profile's lock): it is pending to the reader.

@@ -9,13 +9,16 @@ answer of its own), or a drop file with all its pages (whole or not at all).
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Self
 
 import httpx
 from croniter import croniter
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from telcost.addons.limits import nina_request_limiter
 from telcost.core.cycles import cycle_start_of, previous_cycle
@@ -26,6 +29,7 @@ from telcost.integrations.providers.base import Page
 from telcost.integrations.providers.file_drop import under_drop_root
 from telcost.integrations.providers.read_ahead import read_ahead
 from telcost.jobs.errors import PermanentError, TransientError
+from telcost.jobs.kinds import JobKind, register
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.syncs.credentials import credentials_encrypt
@@ -103,18 +107,36 @@ def sync_profile_create(*, customer: Customer, name: str, provider: str, setting
                                       schedule=schedule, active=active)
 
 
+@dataclass(frozen=True)
+class SyncParams:
+    """A sync job's task (its SyncTask row), customer and month."""
+
+    sync_task_id: int
+    customer_id: int
+    cycle_start: dt.date
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(sync_task_id=int(data["sync_task_id"]), customer_id=int(data["customer_id"]),
+                   cycle_start=dt.date.fromisoformat(data["cycle_start"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sync_task_id": self.sync_task_id, "customer_id": self.customer_id,
+                "cycle_start": self.cycle_start.isoformat()}
+
+
 def _dispatch(*, profile: SyncProfile, cycle_start: dt.date, user, manual: bool, dedupe_key: str) -> SyncTask:
     task = SyncTask.objects.create(profile=profile, cycle_start=cycle_start, manual_trigger=manual)
-    job = job_dispatch(
-        kind="sync",
+    job, joined = job_dispatch(
+        kind=SYNC_KIND,
         customer=profile.customer,
         created_by=user,
-        params={"sync_task_id": task.pk, "customer_id": profile.customer_id, "cycle_start": cycle_start.isoformat()},
+        params=SyncParams(sync_task_id=task.pk, customer_id=profile.customer_id, cycle_start=cycle_start),
         steps=[StepSpec("SyncProfileCommand"), StepSpec("DispatchTotalsCommand")],
         dedupe_key=dedupe_key,
         lock_key=f"sync:{profile.pk}",  # one run of a profile at a time, manual or scheduled
     )
-    if job.joined:
+    if joined:
         task.delete()
         return SyncTask.objects.get(job=job)
     SyncTask.objects.filter(pk=task.pk).update(job=job)
@@ -253,15 +275,17 @@ def sync_dispatch_totals(*, task: SyncTask, user) -> dict:
     return {"recalculation_job_id": recalculation.pk}
 
 
-def sync_task_follow_job(*, job: Job) -> None:
+def sync_task_follow_job(job: Job, params: SyncParams) -> None:
     """A sync job that did not complete: its task fails with the job's error.
 
     The pages it imported before it stopped are committed CDRs; left alone they would stay out
-    of the month's totals until a later sync succeeds. So the month is recalculated for them,
-    dispatched here in the transaction that ended the job (a chain that has not read the month
-    yet is joined, see recalculation_dispatch).
-    Called when a job of kind sync fails or is cancelled, inside the transaction that ended it.
+    of the month's totals until a later sync succeeds. So the month is recalculated for them
+    (a chain that has not read the month yet is joined, see recalculation_dispatch).
+    The kind's reaction, after the job's end committed; it may run more than once, and the job's
+    result records the recalculation, so it is dispatched once.
     """
+    if job.status == Job.Status.COMPLETED:
+        return
     SyncTask.objects.filter(job=job).exclude(status=SyncTask.Status.COMPLETED).update(
         status=SyncTask.Status.FAILED, error=job.error, finished_at=timezone.now()
     )
@@ -273,6 +297,9 @@ def sync_task_follow_job(*, job: Job) -> None:
                                            reason="sync", new_cdrs=True)
     job.result = {**(job.result or {}), "recalculation_job_id": recalculation.pk}
     Job.objects.filter(pk=job.pk).update(result=job.result)
+
+
+SYNC_KIND = register(JobKind(name="sync", label=_("Sync"), params=SyncParams, on_ended=sync_task_follow_job))
 
 
 def syncs_run_scheduled(*, now: dt.datetime | None = None) -> int:

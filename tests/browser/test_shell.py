@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from telcost.jobs.diagnostics import PROBE_KIND
 from telcost.jobs.services import StepSpec, job_dispatch
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 
@@ -79,7 +80,7 @@ def test_staff_sees_the_admin_menu_and_reaches_its_pages(page, live_url, login, 
 
 
 def test_a_job_page_follows_the_job_live_and_stops_polling(page, live_url, login, customer, viewer, start_worker):
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe", {"sleep_s": 1}), StepSpec("Probe")], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe", {"sleep_s": 1}), StepSpec("Probe")], customer=customer).job
     login(page, "viewer")
     polls: list[str] = []
     page.on("request", lambda request: polls.append(request.url) if request.url.endswith(f"/jobs/{job.pk}/status") else None)

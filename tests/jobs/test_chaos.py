@@ -28,6 +28,7 @@ from telcost.addons.services import AddonRequestError, addon_change_dispatch
 from telcost.demo.generator import generate_cdrs
 from telcost.exports.models import ExportJob
 from telcost.exports.services import export_request
+from telcost.jobs.diagnostics import PROBE_KIND
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.simulators.nina import start_nina_simulator
@@ -183,7 +184,7 @@ def test_work_survives_killed_workers_and_terminated_connections(
                     ] * 3
                     jobs.append(
                         job_dispatch(
-                            kind="probe", steps=steps, lock_key=f"probe:{rng.randrange(3)}"
+                            kind=PROBE_KIND, steps=steps, lock_key=f"probe:{rng.randrange(3)}"
                         ).pk
                     )
             if now >= next_kill:
@@ -207,7 +208,9 @@ def test_work_survives_killed_workers_and_terminated_connections(
         )
         # Sync follow-ups are jobs of their own.
         wait_for(
-            lambda: not Job.objects.filter(status__in=Job.ACTIVE).exists(),
+            # Ended, and their kinds' reactions run (a failed sync's follow-up recalculation is one):
+            # a worker killed in between leaves a reaction to the recovery sweep.
+            lambda: not Job.objects.filter(reacted_at__isnull=True).exists(),
             timeout=60,
             message="every follow-up to end",
         )

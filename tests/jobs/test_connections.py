@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from telcost.jobs.diagnostics import probe_log_lines
+from telcost.jobs.diagnostics import PROBE_KIND, probe_log_lines
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
 from tests.conftest import wait_for
@@ -74,8 +74,8 @@ def test_a_step_whose_connection_is_terminated_is_retried_and_completes(
 ):
     log = str(tmp_path / "probe.log")
     job = job_dispatch(
-        kind="probe", customer=customer, steps=[StepSpec("Probe", {"log": log, "sleep_s": 2})]
-    )
+        kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", {"log": log, "sleep_s": 2})]
+    ).job
     worker = start_worker("a")
     wait_for(
         lambda: "start Probe#0 attempt 1" in probe_log_lines(log),
@@ -109,8 +109,8 @@ def test_the_heartbeat_reconnects_after_its_connection_is_terminated(
     """It failed for ever before: another worker took the step over while the first still ran it."""
     log = str(tmp_path / "probe.log")
     job = job_dispatch(
-        kind="probe", customer=customer, steps=[StepSpec("Probe", {"log": log, "sleep_s": 5})]
-    )
+        kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", {"log": log, "sleep_s": 5})]
+    ).job
     worker = start_worker("a", **FAST_RECOVERY)
     wait_for(
         lambda: "start Probe#0 attempt 1" in probe_log_lines(log),
@@ -139,8 +139,8 @@ def test_the_heartbeat_reconnects_after_its_connection_is_terminated(
 def test_a_step_taken_from_its_worker_is_abandoned_not_run_on(customer, start_worker, tmp_path):
     log = str(tmp_path / "probe.log")
     job = job_dispatch(
-        kind="probe", customer=customer, steps=[StepSpec("Probe", {"log": log, "sleep_s": 4})]
-    )
+        kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", {"log": log, "sleep_s": 4})]
+    ).job
     start_worker("a", **FAST_RECOVERY)
     wait_for(
         lambda: "start Probe#0 attempt 1" in probe_log_lines(log),
@@ -169,8 +169,8 @@ def test_a_worker_that_cannot_beat_for_the_stale_limit_abandons_its_step(
 ):
     log = str(tmp_path / "probe.log")
     job = job_dispatch(
-        kind="probe", customer=customer, steps=[StepSpec("Probe", {"log": log, "sleep_s": 6})]
-    )
+        kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", {"log": log, "sleep_s": 6})]
+    ).job
     start_worker("a", **FAST_RECOVERY)
     wait_for(
         lambda: "start Probe#0 attempt 1" in probe_log_lines(log),

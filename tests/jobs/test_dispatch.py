@@ -2,6 +2,7 @@ import pytest
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
+from telcost.jobs.diagnostics import PROBE_KIND
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
 
@@ -12,7 +13,7 @@ def probe_chain(n=3, **params):
 
 @pytest.mark.django_db
 def test_dispatch_writes_job_steps_and_first_task_together(customer, staff_user):
-    job = job_dispatch(kind="probe", steps=probe_chain(3), customer=customer, created_by=staff_user)
+    job = job_dispatch(kind=PROBE_KIND, steps=probe_chain(3), customer=customer, created_by=staff_user).job
     assert job.status == Job.Status.PENDING
     statuses = list(job.steps.order_by("position").values_list("status", flat=True))
     assert statuses == ["queued", "waiting", "waiting"]
@@ -26,7 +27,7 @@ def test_rollback_leaves_neither_job_nor_task(customer):
         pass
 
     with pytest.raises(Boom), transaction.atomic():
-        job_dispatch(kind="probe", steps=probe_chain(1), customer=customer)
+        job_dispatch(kind=PROBE_KIND, steps=probe_chain(1), customer=customer)
         raise Boom
     assert Job.objects.count() == 0
     assert Step.objects.count() == 0
@@ -35,7 +36,7 @@ def test_rollback_leaves_neither_job_nor_task(customer):
 
 @pytest.mark.django_db
 def test_chain_runs_every_step_in_order_and_merges_results(customer, drain_jobs):
-    job = job_dispatch(kind="probe", steps=probe_chain(3), customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=probe_chain(3), customer=customer).job
     drain_jobs()
     job.refresh_from_db()
     assert job.status == Job.Status.COMPLETED
@@ -47,7 +48,7 @@ def test_chain_runs_every_step_in_order_and_merges_results(customer, drain_jobs)
 @pytest.mark.django_db
 def test_failed_step_fails_the_job_naming_the_step_and_skips_the_rest(customer, drain_jobs):
     steps = [StepSpec("Probe"), StepSpec("Probe", {"permanent_error": "rate plan has no zone 'eu'"}), StepSpec("Probe")]
-    job = job_dispatch(kind="probe", steps=steps, customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=steps, customer=customer).job
     drain_jobs()
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
@@ -57,7 +58,7 @@ def test_failed_step_fails_the_job_naming_the_step_and_skips_the_rest(customer, 
 
 @pytest.mark.django_db
 def test_unexpected_exception_is_permanent_and_names_its_type(customer, drain_jobs):
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe", {"crash": "bad value"})], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe", {"crash": "bad value"})], customer=customer).job
     drain_jobs()
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
@@ -69,7 +70,7 @@ def test_unexpected_exception_is_permanent_and_names_its_type(customer, drain_jo
 def test_an_unexpected_exception_in_a_step_is_logged_with_its_traceback(customer, drain_jobs,
                                                                         caplog):
     # A bug in a handler is an uncaught exception like a view's 500: the log says where it was.
-    job_dispatch(kind="probe", steps=[StepSpec("Probe", {"crash": "bad value"})], customer=customer)
+    job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe", {"crash": "bad value"})], customer=customer)
     with caplog.at_level("WARNING", logger="telcost.jobs"):
         drain_jobs()
     [record] = [r for r in caplog.records if "failed: ValueError: bad value" in r.getMessage()]
@@ -79,17 +80,17 @@ def test_an_unexpected_exception_in_a_step_is_logged_with_its_traceback(customer
 
 @pytest.mark.django_db
 def test_dedupe_returns_the_active_job(customer):
-    first = job_dispatch(kind="probe", steps=probe_chain(1), customer=customer, dedupe_key="k:1")
-    second = job_dispatch(kind="probe", steps=probe_chain(1), customer=customer, dedupe_key="k:1")
+    first = job_dispatch(kind=PROBE_KIND, steps=probe_chain(1), customer=customer, dedupe_key="k:1")
+    second = job_dispatch(kind=PROBE_KIND, steps=probe_chain(1), customer=customer, dedupe_key="k:1")
     assert second.pk == first.pk and second.joined and not first.joined
     assert Job.objects.count() == 1
 
 
 @pytest.mark.django_db
 def test_dedupe_key_is_free_again_once_the_job_ended(customer, drain_jobs):
-    first = job_dispatch(kind="probe", steps=probe_chain(1), customer=customer, dedupe_key="k:1")
+    first = job_dispatch(kind=PROBE_KIND, steps=probe_chain(1), customer=customer, dedupe_key="k:1")
     drain_jobs()
-    second = job_dispatch(kind="probe", steps=probe_chain(1), customer=customer, dedupe_key="k:1")
+    second = job_dispatch(kind=PROBE_KIND, steps=probe_chain(1), customer=customer, dedupe_key="k:1")
     assert second.pk != first.pk and not second.joined
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from telcost.jobs.diagnostics import PROBE_KIND
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
 from tests.conftest import wait_for
@@ -11,10 +12,10 @@ from tests.conftest import wait_for
 @pytest.mark.django_db(transaction=True)
 def test_handlers_of_one_lock_key_do_not_overlap_on_two_workers(customer, start_worker):
     jobs = [
-        job_dispatch(kind="probe", customer=customer, steps=[StepSpec("Probe", {"sleep_s": 1})], lock_key="totals:1:2026-09")
+        job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", {"sleep_s": 1})], lock_key="totals:1:2026-09").job
         for _ in range(2)
     ]
-    free = job_dispatch(kind="probe", customer=customer, steps=[StepSpec("Probe", {"sleep_s": 1})], lock_key="totals:1:2026-10")
+    free = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", {"sleep_s": 1})], lock_key="totals:1:2026-10").job
     start_worker("a")
     start_worker("b")
     ids = [j.pk for j in [*jobs, free]]
@@ -35,10 +36,10 @@ def test_chains_of_one_lock_key_run_whole_one_after_the_other(customer, start_wo
     in between, though workers are free; chains of another key go ahead meanwhile."""
     steps = [StepSpec("Probe", {"sleep_s": 0.3})] * 3
     chains = [
-        job_dispatch(kind="probe", customer=customer, steps=steps, lock_key="totals:1:2026-09")
+        job_dispatch(kind=PROBE_KIND, customer=customer, steps=steps, lock_key="totals:1:2026-09").job
         for _ in range(3)
     ]
-    other = job_dispatch(kind="probe", customer=customer, steps=steps, lock_key="totals:1:2026-10")
+    other = job_dispatch(kind=PROBE_KIND, customer=customer, steps=steps, lock_key="totals:1:2026-10").job
     for name in "abc":
         start_worker(name)
     ids = [j.pk for j in [*chains, other]]
@@ -64,8 +65,8 @@ def test_a_chain_waiting_for_its_key_is_requeued_not_failed_and_woken_when_the_k
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
-    holder = job_dispatch(kind="probe", customer=customer, steps=[StepSpec("Probe")], lock_key="k")
-    waiter = job_dispatch(kind="probe", customer=customer, steps=[StepSpec("Probe")], lock_key="k")
+    holder = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")], lock_key="k").job
+    waiter = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")], lock_key="k").job
     # The holder has taken the key; its step is not due yet (a backoff, say).
     Job.objects.filter(pk=holder.pk).update(lock_acquired_at=timezone.now())
     holder_task = Step.objects.get(job=holder).task_id
@@ -88,9 +89,9 @@ def test_a_chain_that_fails_or_is_cancelled_frees_its_key(customer, drain_jobs, 
     from telcost.jobs.services import job_cancel
 
     params = {"permanent_error": "no"} if end == "failed" else {}
-    first = job_dispatch(kind="probe", customer=customer, steps=[StepSpec("Probe", params)] * 2,
-                         lock_key="k")
-    second = job_dispatch(kind="probe", customer=customer, steps=[StepSpec("Probe")], lock_key="k")
+    first = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", params)] * 2,
+                         lock_key="k").job
+    second = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")], lock_key="k").job
     if end == "cancelled":
         job_cancel(job=first)
     drain_jobs()

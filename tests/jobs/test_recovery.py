@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from telcost.jobs.diagnostics import probe_log_lines
+from telcost.jobs.diagnostics import PROBE_KIND, probe_log_lines
 from telcost.jobs.models import Job, Step
 from telcost.jobs.recovery import finished_task_rows_delete, recover_lost_steps
 from telcost.jobs.services import StepSpec, job_dispatch
@@ -23,7 +23,7 @@ FAST_RECOVERY = {
 
 @pytest.mark.django_db
 def test_a_running_step_without_heartbeat_is_requeued(customer, settings):
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
     step = job.steps.get()
     old_task = step.task_id
     long_ago = timezone.now() - dt.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS + 5)
@@ -38,7 +38,7 @@ def test_a_running_step_without_heartbeat_is_requeued(customer, settings):
 
 @pytest.mark.django_db
 def test_a_fresh_heartbeat_is_left_alone(customer):
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
     Step.objects.filter(job=job).update(status="running", attempts=1, heartbeat_at=timezone.now())
     assert recover_lost_steps() == 0
     assert job.steps.get().status == "running"
@@ -46,7 +46,7 @@ def test_a_fresh_heartbeat_is_left_alone(customer):
 
 @pytest.mark.django_db
 def test_a_step_that_lost_its_worker_too_often_fails(customer, settings):
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
     long_ago = timezone.now() - dt.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS + 5)
     Step.objects.filter(job=job).update(status="running", attempts=4, heartbeat_at=long_ago)
     recover_lost_steps()
@@ -56,7 +56,7 @@ def test_a_step_that_lost_its_worker_too_often_fails(customer, settings):
 
 @pytest.mark.django_db
 def test_a_queued_step_whose_task_row_vanished_is_requeued(customer, settings):
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
     step = job.steps.get()
     DBTaskResult.objects.filter(id=step.task_id).delete()
     assert recover_lost_steps() == 1
@@ -68,7 +68,7 @@ def test_a_queued_step_whose_task_row_vanished_is_requeued(customer, settings):
 def test_a_second_delivery_of_a_finished_step_changes_nothing(customer, drain_jobs):
     from telcost.jobs.runner import run_step
 
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
     drain_jobs()
     step = job.steps.get()
     run_step(step.pk)
@@ -81,10 +81,10 @@ def test_a_second_delivery_of_a_finished_step_changes_nothing(customer, drain_jo
 def test_chain_survives_a_worker_killed_mid_step(customer, start_worker, tmp_path):
     log = str(tmp_path / "probe.log")
     job = job_dispatch(
-        kind="probe",
+        kind=PROBE_KIND,
         customer=customer,
         steps=[StepSpec("Probe", {"log": log}), StepSpec("Probe", {"log": log, "sleep_s": 4}), StepSpec("Probe", {"log": log})],
-    )
+    ).job
     doomed = start_worker("doomed", **FAST_RECOVERY)
     wait_for(lambda: "start Probe#1 attempt 1" in probe_log_lines(log), timeout=60, message="step 1 to start")
     dead_task = Step.objects.get(job=job, position=1).task_id
@@ -112,7 +112,7 @@ def test_fifty_quick_dispatches_with_two_workers_all_complete(customer, start_wo
 
     def dispatch_some(n):
         try:
-            return [job_dispatch(kind="noop", steps=[StepSpec("Noop")] * 3, customer=customer).pk for _ in range(n)]
+            return [job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Noop")] * 3, customer=customer).pk for _ in range(n)]
         finally:
             connection.close()
 
@@ -128,7 +128,7 @@ def test_fifty_quick_dispatches_with_two_workers_all_complete(customer, start_wo
 
 @pytest.mark.django_db
 def test_a_queued_step_with_its_task_waiting_is_left_alone(customer):
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
     task_id = job.steps.get().task_id
     assert recover_lost_steps() == 0
     assert job.steps.get().task_id == task_id
@@ -142,8 +142,8 @@ def test_a_job_whose_task_a_dead_worker_claimed_before_the_step_is_taken_over(
     """The worker died between claiming the task row and claiming the step: the step stayed
     queued, the task row running for ever, and the dedupe key held by a job that never ran."""
     log = str(tmp_path / "probe.log")
-    job = job_dispatch(kind="probe", customer=customer, steps=[StepSpec("Probe", {"log": log})],
-                       dedupe_key="probe:lost")
+    job = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", {"log": log})],
+                       dedupe_key="probe:lost").job
     lost_task = job.steps.get().task_id
     DBTaskResult.objects.filter(id=lost_task).update(status="RUNNING", started_at=timezone.now(),
                                                      worker_ids=["gone:999999"])
@@ -153,14 +153,14 @@ def test_a_job_whose_task_a_dead_worker_claimed_before_the_step_is_taken_over(
     assert probe_log_lines(log).count("done Probe#0") == 1
     # The dead worker's task row tells the truth, and the key is free for the next request.
     assert DBTaskResult.objects.get(id=lost_task).status == "FAILED"
-    again = job_dispatch(kind="probe", customer=customer, steps=[StepSpec("Probe")],
+    again = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")],
                          dedupe_key="probe:lost")
     assert not again.joined and again.pk != job.pk
 
 
 @pytest.mark.django_db
 def test_a_task_row_left_running_for_a_step_that_ended_is_closed(customer, drain_jobs, settings):
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
     drain_jobs()
     step = job.steps.get()
     long_ago = timezone.now() - dt.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS + 5)
@@ -175,7 +175,7 @@ def test_a_task_row_left_running_for_a_step_that_ended_is_closed(customer, drain
 
 @pytest.mark.django_db
 def test_a_task_row_just_claimed_by_a_live_worker_is_left_alone(customer):
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
     task_id = job.steps.get().task_id
     DBTaskResult.objects.filter(id=task_id).update(status="RUNNING", started_at=timezone.now())
     assert recover_lost_steps() == 0
@@ -191,10 +191,10 @@ def test_finished_task_rows_are_deleted_after_their_days_and_live_ones_never(
     # a clean-up the backend's table only grows.
     settings.JOBS_TASK_ROWS_KEEP_DAYS = 7
     for _ in range(3):
-        job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+        job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer)
     drain_jobs()
     old, recent, failed = DBTaskResult.objects.values_list("id", flat=True)
-    waiting = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    waiting = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
     long_ago = timezone.now() - dt.timedelta(days=8)
     DBTaskResult.objects.filter(id__in=[old, failed]).update(finished_at=long_ago)
     DBTaskResult.objects.filter(id=failed).update(status="FAILED")

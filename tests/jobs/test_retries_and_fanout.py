@@ -3,6 +3,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from telcost.jobs.diagnostics import PROBE_KIND
+from telcost.jobs.kinds import FreeParams
 from telcost.jobs.models import Job, Step
 from telcost.jobs.registry import get_step
 from telcost.jobs.services import (
@@ -24,7 +26,7 @@ def run_due_backoffs():
 
 @pytest.mark.django_db
 def test_transient_failure_is_retried_with_backoff_then_succeeds(customer, drain_jobs):
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe", {"transient_failures": 2})], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe", {"transient_failures": 2})], customer=customer).job
     drain_jobs()
     step = job.steps.get()
     assert step.status == Step.Status.QUEUED and step.attempts == 1
@@ -41,7 +43,7 @@ def test_transient_failure_is_retried_with_backoff_then_succeeds(customer, drain
 
 @pytest.mark.django_db
 def test_transient_failures_beyond_max_attempts_fail_the_job(customer, drain_jobs):
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe", {"transient_failures": 99})], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe", {"transient_failures": 99})], customer=customer).job
     for _ in range(get_step("Probe").max_attempts):
         run_due_backoffs()
         drain_jobs()
@@ -60,11 +62,11 @@ def test_backoff_grows_exponentially_and_is_capped():
 
 @pytest.mark.django_db
 def test_fanout_parent_counts_children_and_names_failures(customer, drain_jobs):
-    children = [ChildSpec(kind="probe", customer=customer, steps=[StepSpec("Probe")], params={"n": i}) for i in range(3)]
+    children = [ChildSpec(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")], params=FreeParams({"n": i})) for i in range(3)]
     children.append(
-        ChildSpec(kind="probe", customer=customer, steps=[StepSpec("Probe", {"permanent_error": "no rate plan"})], params={"n": 3})
+        ChildSpec(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", {"permanent_error": "no rate plan"})], params=FreeParams({"n": 3}))
     )
-    parent = job_dispatch_fanout(kind="range", children=children, customer=customer)
+    parent = job_dispatch_fanout(kind=PROBE_KIND, children=children, customer=customer).job
     assert parent.status == Job.Status.RUNNING and parent.progress_total == 4
     drain_jobs()
     parent.refresh_from_db()
@@ -77,8 +79,8 @@ def test_fanout_parent_counts_children_and_names_failures(customer, drain_jobs):
 @pytest.mark.django_db
 def test_fanout_of_all_successes_completes(customer, drain_jobs):
     parent = job_dispatch_fanout(
-        kind="range", customer=customer, children=[ChildSpec(kind="probe", steps=[StepSpec("Probe")]) for _ in range(5)]
-    )
+        kind=PROBE_KIND, customer=customer, children=[ChildSpec(kind=PROBE_KIND, steps=[StepSpec("Probe")]) for _ in range(5)]
+    ).job
     drain_jobs()
     parent.refresh_from_db()
     assert parent.status == Job.Status.COMPLETED and parent.progress_done == 5
@@ -86,21 +88,21 @@ def test_fanout_of_all_successes_completes(customer, drain_jobs):
 
 @pytest.mark.django_db
 def test_empty_fanout_completes_at_once(customer):
-    parent = job_dispatch_fanout(kind="range", customer=customer, children=[])
+    parent = job_dispatch_fanout(kind=PROBE_KIND, customer=customer, children=[]).job
     assert parent.status == Job.Status.COMPLETED
 
 
 @pytest.mark.django_db
 def test_fanout_child_joins_an_active_job_with_the_same_key_instead_of_running_twice(customer, drain_jobs):
-    running = job_dispatch(kind="recalc", steps=[StepSpec("Probe")], customer=customer, dedupe_key="totals:1:2026-09")
+    running = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer, dedupe_key="totals:1:2026-09").job
     parent = job_dispatch_fanout(
-        kind="range",
+        kind=PROBE_KIND,
         customer=customer,
         children=[
-            ChildSpec(kind="recalc", steps=[StepSpec("Probe")], dedupe_key="totals:1:2026-09"),
-            ChildSpec(kind="recalc", steps=[StepSpec("Probe")], dedupe_key="totals:1:2026-10"),
+            ChildSpec(kind=PROBE_KIND, steps=[StepSpec("Probe")], dedupe_key="totals:1:2026-09"),
+            ChildSpec(kind=PROBE_KIND, steps=[StepSpec("Probe")], dedupe_key="totals:1:2026-10"),
         ],
-    )
+    ).job
     follower = parent.children.get(follows=running)
     assert not follower.steps.exists(), "the joined month is not run a second time"
     assert Job.objects.filter(dedupe_key="totals:1:2026-09").count() == 1
@@ -114,10 +116,10 @@ def test_fanout_child_joins_an_active_job_with_the_same_key_instead_of_running_t
 @pytest.mark.django_db
 def test_retry_failed_reruns_only_the_failed_children(customer, drain_jobs):
     children = [
-        ChildSpec(kind="probe", steps=[StepSpec("Probe")], params={"n": 0}),
-        ChildSpec(kind="probe", steps=[StepSpec("Probe", {"permanent_error": "boom"})], params={"n": 1}),
+        ChildSpec(kind=PROBE_KIND, steps=[StepSpec("Probe")], params=FreeParams({"n": 0})),
+        ChildSpec(kind=PROBE_KIND, steps=[StepSpec("Probe", {"permanent_error": "boom"})], params=FreeParams({"n": 1})),
     ]
-    parent = job_dispatch_fanout(kind="range", customer=customer, children=children)
+    parent = job_dispatch_fanout(kind=PROBE_KIND, customer=customer, children=children).job
     drain_jobs()
     parent.refresh_from_db()
     assert parent.status == Job.Status.COMPLETED_WITH_FAILURES
@@ -135,7 +137,7 @@ def test_retry_failed_reruns_only_the_failed_children(customer, drain_jobs):
 
 @pytest.mark.django_db
 def test_cancel_skips_waiting_steps(customer, drain_jobs):
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe"), StepSpec("Probe")], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe"), StepSpec("Probe")], customer=customer).job
     job_cancel(job=job)
     drain_jobs()
     job.refresh_from_db()
@@ -146,8 +148,8 @@ def test_cancel_skips_waiting_steps(customer, drain_jobs):
 @pytest.mark.django_db
 def test_cancel_of_a_range_drops_children_not_started(customer, drain_jobs):
     parent = job_dispatch_fanout(
-        kind="range", customer=customer, children=[ChildSpec(kind="probe", steps=[StepSpec("Probe")]) for _ in range(3)]
-    )
+        kind=PROBE_KIND, customer=customer, children=[ChildSpec(kind=PROBE_KIND, steps=[StepSpec("Probe")]) for _ in range(3)]
+    ).job
     job_cancel(job=parent)
     drain_jobs()
     assert set(parent.children.values_list("status", flat=True)) == {"cancelled"}

@@ -74,11 +74,13 @@ def test_a_job_that_ended_behind_the_handlers_back_shows_failed_and_frees_the_pr
     assert second["task_id"] != first["task_id"] and status(api_client(manager), second["task_id"])["status"] == "pending"
 
 
-def test_a_cancelled_sync_job_fails_its_task(api_client, api_profile, manager, staff_user):
+def test_a_cancelled_sync_job_fails_its_task(api_client, api_profile, manager, staff_user,
+                                             django_capture_on_commit_callbacks):
     from telcost.jobs.services import job_cancel
 
     first = sync(api_client(manager), api_profile.pk).json()
-    job_cancel(job=Job.objects.get(pk=first["job_id"]))
+    with django_capture_on_commit_callbacks(execute=True):  # the sync kind's reaction runs after commit
+        job_cancel(job=Job.objects.get(pk=first["job_id"]))
     assert SyncTask.objects.get(pk=first["task_id"]).status == "failed"
     assert status(api_client(manager), first["task_id"])["status"] == "failed"
 

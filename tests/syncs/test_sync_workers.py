@@ -137,7 +137,7 @@ def test_a_syncs_recalculation_runs_after_the_months_running_chain_not_between_i
     start_worker("b")
     # Another session holds the month's lock a while (psql in the issue).
     with exclusive(lock_key):
-        first = recalculation_dispatch(customer=customer, cycle_start=SEPT, user=manager)
+        first = recalculation_dispatch(customer=customer, cycle_start=SEPT, user=manager).job
         wait_for(lambda: Step.objects.filter(job=first, position=0, status="running").exists(),
                  timeout=30, message="the recalculation to start reading the month")
         task = sync_manual_dispatch(profile=api_profile, cycle_start=SEPT, user=manager)
@@ -147,8 +147,8 @@ def test_a_syncs_recalculation_runs_after_the_months_running_chain_not_between_i
         time.sleep(1.5)  # a free worker has had ample time to take the follow-up's first step
     chains = [first.pk, follow_up.pk]
     both = Job.objects.filter(pk__in=chains).order_by("pk")
-    wait_for(lambda: not both.filter(status__in=Job.ACTIVE).exists(), timeout=60,
-             message="both chains to end")
+    wait_for(lambda: not both.filter(reacted_at__isnull=True).exists(), timeout=60,
+             message="both chains to end (and their reactions to run)")
     assert list(both.values_list("status", flat=True)) == ["completed", "completed"], list(
         both.values_list("error", flat=True))
     # The follow-up began after the first chain's last step: one whole chain, then the other.

@@ -239,7 +239,7 @@ def test_scheduled_profiles_sync_the_previous_and_current_month_once(api_profile
 
 
 def test_a_sync_follows_a_recalculation_that_has_already_read_the_month_with_its_own(
-        api_client, api_profile, manager, drain_jobs, customer):
+        api_client, api_profile, manager, drain_jobs, customer, django_capture_on_commit_callbacks):
     from telcost.jobs.models import Step
     from telcost.jobs.services import job_cancel
     from telcost.usage.models import UsageTotal
@@ -247,7 +247,7 @@ def test_a_sync_follows_a_recalculation_that_has_already_read_the_month_with_its
 
     september = dt.date(2026, 9, 1)
     # Its first step is under way: it read the month before the sync's CDRs came in.
-    running = recalculation_dispatch(customer=customer, cycle_start=september)
+    running = recalculation_dispatch(customer=customer, cycle_start=september).job
     Step.objects.filter(job=running, position=0).update(status=Step.Status.RUNNING)
     Job.objects.filter(pk=running.pk).update(lock_acquired_at=timezone.now())  # as its claim did
     body = sync(api_client(manager), api_profile.pk).json()
@@ -256,7 +256,8 @@ def test_a_sync_follows_a_recalculation_that_has_already_read_the_month_with_its
     assert follow_up.pk != running.pk and follow_up.lock_key == running.lock_key
     # Chains of the customer-month take turns, whole: the follow-up waits for the running one.
     assert follow_up.status == "pending"
-    job_cancel(job=running)
+    with django_capture_on_commit_callbacks(execute=True):  # the kind's reaction runs after commit
+        job_cancel(job=running)
     run_all(drain_jobs)
     follow_up.refresh_from_db()
     assert follow_up.status == "completed"
@@ -265,7 +266,7 @@ def test_a_sync_follows_a_recalculation_that_has_already_read_the_month_with_its
 
 
 def test_a_sync_cancelled_after_importing_recalculates_the_month_for_what_it_imported(
-        api_client, api_profile, manager, drain_jobs, customer):
+        api_client, api_profile, manager, drain_jobs, customer, django_capture_on_commit_callbacks):
     from telcost.jobs.services import job_cancel
     from telcost.syncs.services import sync_run
     from telcost.usage.models import UsageTotal
@@ -273,7 +274,8 @@ def test_a_sync_cancelled_after_importing_recalculates_the_month_for_what_it_imp
     body = sync(api_client(manager), api_profile.pk).json()
     task = SyncTask.objects.get(pk=body["task_id"])
     sync_run(task=task)  # its pages imported (committed) before the cancel takes effect
-    job_cancel(job=Job.objects.get(pk=body["job_id"]))
+    with django_capture_on_commit_callbacks(execute=True):  # the sync kind's reaction runs after commit
+        job_cancel(job=Job.objects.get(pk=body["job_id"]))
     assert SyncTask.objects.get(pk=task.pk).status == "failed"
     recalculation_id = Job.objects.get(pk=body["job_id"]).result["recalculation_job_id"]
     run_all(drain_jobs)

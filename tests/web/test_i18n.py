@@ -44,9 +44,10 @@ def test_the_seeds_dutch_label_on_a_product_page_then_english(customer, manager)
 
 @pytest.mark.django_db
 def test_statuses_are_shown_in_the_users_language(customer, viewer):
+    from telcost.jobs.diagnostics import PROBE_KIND
     from telcost.jobs.services import StepSpec, job_dispatch
 
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
     client = Client()
     client.force_login(viewer)
     assert "in de wachtrij" in client.get(f"/jobs/{job.pk}/").content.decode()
@@ -94,3 +95,18 @@ def test_the_committed_mo_files_are_compiled_from_the_po_files(language):
     with open(folder / "django.mo", "rb") as mo_file:
         mo = {k: v for k, v in gettext.GNUTranslations(mo_file)._catalog.items() if k != ""}
     assert mo == po, "run compilemessages (telcost/locale/README.md) and commit the .mo"
+
+
+def test_every_job_kind_and_step_label_has_a_dutch_translation():
+    from django.utils import translation
+
+    from telcost.jobs.kinds import registered_kinds
+    from telcost.jobs.registry import registered_steps
+
+    nl = read_po(LOCALE / "nl" / "LC_MESSAGES" / "django.po")
+    with translation.override("en"):
+        kinds = {name: str(kind.label) for name, kind in registered_kinds().items()}
+        steps = {name: str(step.label) for name, step in registered_steps().items()}
+    assert all(steps.values()), f"steps without a label: {[n for n, label in steps.items() if not label]}"
+    missing = {name: label for name, label in {**kinds, **steps}.items() if not nl.get(label)}
+    assert not missing, f"job kinds and steps whose label has no Dutch translation: {missing}"

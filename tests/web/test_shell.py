@@ -64,10 +64,11 @@ def test_home_shows_the_overview_until_a_customer_is_chosen(customer, staff_user
 
 @pytest.mark.django_db
 def test_overview_lists_recent_jobs_the_user_may_see(customer, viewer):
+    from telcost.jobs.diagnostics import PROBE_KIND
     from telcost.jobs.services import StepSpec, job_dispatch
 
-    mine = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer)
-    hidden = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=CustomerFactory())
+    mine = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
+    hidden = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=CustomerFactory()).job
     body = logged_in(viewer).get("/overview/").content.decode()
     assert f'href="/jobs/{mine.pk}/"' in body and f'href="/jobs/{hidden.pk}/"' not in body
     assert 'id="admin-links"' not in body

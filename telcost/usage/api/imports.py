@@ -29,7 +29,7 @@ def cdr_import(request, customer_id: int, file: File[UploadedFile]):
     # Importing changes what a customer is billed: managers and staff only.
     customer = customer_for_user(user=request.user, customer_id=customer_id, right=SYNC)
     try:
-        job = cdr_import_dispatch(customer=customer, upload=file, user=request.user)
+        job = cdr_import_dispatch(customer=customer, upload=file, user=request.user).job
     except ImportRefused as exc:
         raise HttpError(400, str(exc)) from None
     return Status(202, {"job_id": job.pk, "status_url": f"/api/jobs/{job.pk}"})

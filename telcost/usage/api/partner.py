@@ -9,7 +9,12 @@ from ninja.errors import HttpError
 from telcost.accounts.access import RECALCULATE, customer_for_user
 from telcost.core.api_schemas import Out, answers
 from telcost.idempotency.decorators import idempotent
-from telcost.usage.recalculation.partner import BadRange, partner_recalculation_dispatch
+from telcost.jobs.kinds import job_params
+from telcost.usage.recalculation.partner import (
+    PARTNER_RECALCULATION_KIND,
+    BadRange,
+    partner_recalculation_dispatch,
+)
 
 router = Router(tags=["partner recalculation"])
 # Each operation_id is the one the API published before this module moved into usage/api/ (issue 15):
@@ -36,9 +41,11 @@ def partner_recalculate(request, customer_id: int, payload: RangeIn):
     customer = customer_for_user(user=request.user, customer_id=customer_id, right=RECALCULATE,
                                  not_found="Invalid customer provided")
     try:
-        job = partner_recalculation_dispatch(
+        dispatched = partner_recalculation_dispatch(
             customer=customer, start_date=payload.start_date, end_date=payload.end_date, user=request.user
         )
     except BadRange as exc:
         raise HttpError(400, str(exc)) from None
-    return Status(202, {"status": "success", "months_processed": job.params["months"], "job_id": job.pk, "joined": job.joined})
+    months = job_params(dispatched.job, PARTNER_RECALCULATION_KIND).months
+    return Status(202, {"status": "success", "months_processed": months, "job_id": dispatched.pk,
+                        "joined": dispatched.joined})

@@ -125,8 +125,8 @@ def recalculate_total_usage(request, date: CycleDate, customer_id: str):
         cycle_start = requested_month(date)
     except BadCycle as exc:
         raise HttpError(400, str(exc)) from None
-    job = recalculation_dispatch(customer=customer, cycle_start=cycle_start, user=request.user)
-    return Status(202, {"job_id": job.pk, "status_url": f"/api/jobs/{job.pk}", "joined": job.joined,
+    dispatched = recalculation_dispatch(customer=customer, cycle_start=cycle_start, user=request.user)
+    return Status(202, {"job_id": dispatched.pk, "status_url": f"/api/jobs/{dispatched.pk}", "joined": dispatched.joined,
                         "cycle_start": cycle_start.isoformat()})
 
 

@@ -8,6 +8,9 @@ import datetime as dt
 import io
 import logging
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.files.base import File
@@ -15,11 +18,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import is_staff
 from telcost.core.cdr_format import ImportRefused, csv_rows
 from telcost.customers.models import Customer
+from telcost.jobs.kinds import Dispatched, JobKind, register
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
 
@@ -65,18 +70,37 @@ def cdr_upload_check(*, upload: File) -> None:
     next(csv_rows(io.BytesIO(first_line + b"\n")), None)  # ImportRefused: not UTF-8, not the header
 
 
+@dataclass(frozen=True)
+class CdrImportParams:
+    """A cdr_import job's stored upload and whose devices it may touch."""
+
+    customer_id: int
+    file: str  # the path in the storage
+    filename: str = ""  # as uploaded
+    # A customer's own user may import only the customer's devices (SPEC part 2); staff add new ones.
+    own_devices_only: bool = False
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(customer_id=int(data["customer_id"]), file=data["file"], filename=data.get("filename", ""),
+                   own_devices_only=bool(data.get("own_devices_only", False)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id, "file": self.file, "filename": self.filename,
+                "own_devices_only": self.own_devices_only}
+
+
 @transaction.atomic
-def cdr_import_dispatch(*, customer: Customer, upload: File, user) -> Job:
+def cdr_import_dispatch(*, customer: Customer, upload: File, user) -> Dispatched:
     cdr_upload_check(upload=upload)
     path = default_storage.save(f"{UPLOADS_FOLDER}/{customer.pk}-{uuid.uuid4().hex}.csv", upload)
     try:
         return job_dispatch(
-            kind="cdr_import",
+            kind=CDR_IMPORT_KIND,
             customer=customer,
             created_by=user,
-            # A customer's own user may import only the customer's devices (SPEC part 2); staff add new ones.
-            params={"customer_id": customer.pk, "file": path, "filename": getattr(upload, "name", ""),
-                    "own_devices_only": not is_staff(user)},
+            params=CdrImportParams(customer_id=customer.pk, file=path, filename=getattr(upload, "name", ""),
+                                   own_devices_only=not is_staff(user)),
             steps=[StepSpec("ImportCdrsCommand")],
         )
     except Exception:
@@ -84,13 +108,16 @@ def cdr_import_dispatch(*, customer: Customer, upload: File, user) -> Job:
         raise
 
 
-def cdr_upload_job_ended(*, job: Job) -> None:
-    """The job of an upload ended (any outcome): its file goes once the transaction that says so commits,
-    unless uploads are kept for support; then cdr_uploads_expire removes it later."""
-    path = (job.params or {}).get("file")
-    if not path or settings.IMPORT_UPLOADS_KEEP_DAYS:
+def cdr_upload_job_ended(job: Job, params: CdrImportParams) -> None:
+    """The job of an upload ended (any outcome): its file goes, unless uploads are kept for
+    support; then cdr_uploads_expire removes it later.
+
+    The kind's reaction: it runs after the job's end committed, maybe more than once (a file
+    already gone is nothing to do).
+    """
+    if not params.file or settings.IMPORT_UPLOADS_KEEP_DAYS:
         return
-    transaction.on_commit(lambda: _delete_upload(path))
+    _delete_upload(params.file)
 
 
 def _delete_upload(path: str) -> None:
@@ -100,19 +127,27 @@ def _delete_upload(path: str) -> None:
         logger.warning("could not remove the upload %s; the uploads timer tries again", path, exc_info=True)
 
 
+CDR_IMPORT_KIND = register(JobKind(
+    name="cdr_import",
+    label=_("CDR import"),
+    params=CdrImportParams,
+    on_ended=cdr_upload_job_ended,
+))
+
+
 def cdr_uploads_expire(*, now: dt.datetime | None = None) -> int:
     """Remove stored uploads whose job ended more than IMPORT_UPLOADS_KEEP_DAYS ago (the worker's timer),
     and any older than that without a job (a dispatch that rolled back after the file was stored)."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.IMPORT_UPLOADS_KEEP_DAYS)
     try:
-        _, names = default_storage.listdir(UPLOADS_FOLDER)
+        _folders, names = default_storage.listdir(UPLOADS_FOLDER)
     except FileNotFoundError:
         return 0
     removed = 0
     for name in names:
         path = f"{UPLOADS_FOLDER}/{name}"
-        job = Job.objects.filter(kind="cdr_import", params__file=path).only("status", "finished_at").first()
+        job = Job.objects.filter(kind=CDR_IMPORT_KIND.name, params__file=path).only("status", "finished_at").first()
         if job is None:
             # Stored before its job's transaction committed, or that transaction rolled back.
             expired = default_storage.get_modified_time(path) < min(cutoff, now - dt.timedelta(hours=1))

@@ -11,8 +11,10 @@ import datetime as dt
 from django.db import transaction
 
 from telcost.customers.models import Customer
+from telcost.jobs.kinds import Dispatched
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
+from telcost.usage.recalculation.status import RECALCULATE_TOTALS_KIND, RecalculationParams
 
 # Versions are positive and stored in a 32-bit column; anything else names no version.
 MAX_VERSION = 2**31 - 1
@@ -47,7 +49,7 @@ def _has_not_read_the_cdrs_yet(job: Job) -> bool:
 
 @transaction.atomic
 def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=None, reason: str = "manual",
-                           new_cdrs: bool = False) -> Job:
+                           new_cdrs: bool = False) -> Dispatched:
     """Dispatch the chain, or join the one of this customer-month that is pending or running.
 
     A repeated click joins it whatever its progress (the seed's behaviour). After an import of
@@ -58,14 +60,13 @@ def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=Non
     dedupe_key, lock_key = recalculation_keys(customer_id=customer.pk, cycle_start=cycle_start)
     Customer.objects.filter(pk=customer.pk).update(calculate_totals=True)
     return job_dispatch(
-        kind="recalculate_totals",
+        kind=RECALCULATE_TOTALS_KIND,
         customer=customer,
         created_by=user,
-        params={"customer_id": customer.pk, "cycle_start": cycle_start.isoformat(), "reason": reason},
+        params=RecalculationParams(customer_id=customer.pk, cycle_start=cycle_start, reason=reason),
         steps=recalculation_steps(customer=customer, cycle_start=cycle_start, user=user),
         dedupe_key=dedupe_key,
         lock_key=lock_key,
         joinable=_has_not_read_the_cdrs_yet if new_cdrs else None,
         overflow_key=f"{dedupe_key}:follow-up" if new_cdrs else None,
     )
-

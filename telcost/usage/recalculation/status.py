@@ -1,18 +1,44 @@
 """The status of a customer's recalculations: SaveStatusCommand, and what the end of a chain writes.
 
 calculate_totals stays raised while any recalculation of the customer is pending or running.
+The recalculate_totals job kind is declared here, with its parameters, because its reaction to
+a chain's end is one of these writes (and the writes ask for the kind's active jobs).
 """
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Self
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from telcost.customers.models import Customer
+from telcost.jobs.kinds import JobKind, register
 from telcost.jobs.models import Job
+
+
+@dataclass(frozen=True)
+class RecalculationParams:
+    """What a recalculate_totals job recalculates (one customer-month), and why."""
+
+    customer_id: int
+    cycle_start: dt.date
+    reason: str = "manual"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(customer_id=int(data["customer_id"]), cycle_start=dt.date.fromisoformat(data["cycle_start"]),
+                   reason=data.get("reason", "manual"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id, "cycle_start": self.cycle_start.isoformat(), "reason": self.reason}
 
 
 def other_recalculations_active(*, customer_id: int, job_id: int | None) -> bool:
     """Another recalculation of this customer (any month) than job_id is pending or running."""
-    return (Job.objects.filter(kind="recalculate_totals", customer_id=customer_id, status__in=Job.ACTIVE)
+    return (Job.objects.filter(kind=RECALCULATE_TOTALS_KIND.name, customer_id=customer_id, status__in=Job.ACTIVE)
             .exclude(pk=job_id).exists())
 
 
@@ -31,21 +57,39 @@ def recalculation_status_write(*, customer_id: int, job_id: int | None, **change
         Customer.objects.filter(pk=customer_id).update(**changes)
 
 
-def recalculation_ended(*, job: Job) -> None:
+def recalculation_ended(job: Job, params: RecalculationParams) -> None:
     """A recalculation chain ended: the flag comes down if it was the last; a chain that did not
     complete says so in the status.
 
-    Called when a job of kind recalculate_totals ends, inside the transaction that ended it.
-    A failed or cancelled chain leaves the totals in place (and their version) untouched; the
-    outcome tells what went wrong. A completed chain's SaveStatus has recorded its outcome.
+    The kind's reaction: after the transaction that ended the job, maybe more than once, maybe
+    late (the recovery sweep runs it for a worker that died first). A failed or cancelled chain
+    leaves the totals in place (and their version) untouched; the outcome tells what went wrong,
+    unless a recalculation of the customer that ended later has told its own. A completed
+    chain's SaveStatus has recorded its outcome.
     """
-    if job.kind != "recalculate_totals" or job.customer_id is None:
+    if job.customer_id is None:
         return
     changes = {}
-    if job.status != Job.Status.COMPLETED:
+    if job.status != Job.Status.COMPLETED and not _ended_after(job):
         outcome = "cancelled" if job.status == Job.Status.CANCELLED else f"failed: {job.error}"
         changes["totals_outcome"] = outcome[:200]
     recalculation_status_write(customer_id=job.customer_id, job_id=job.pk, **changes)
+
+
+def _ended_after(job: Job) -> bool:
+    """Another recalculation of the job's customer ended after it."""
+    return job.finished_at is not None and (
+        Job.objects.filter(kind=RECALCULATE_TOTALS_KIND.name, customer_id=job.customer_id,
+                           finished_at__gt=job.finished_at).exclude(pk=job.pk).exists())
+
+
+RECALCULATE_TOTALS_KIND = register(JobKind(
+    name="recalculate_totals",
+    label=_("Recalculate totals"),
+    params=RecalculationParams,
+    on_ended=recalculation_ended,
+    month=lambda params: f"{params.cycle_start:%Y-%m}",
+))
 
 
 def customer_status_save(*, customer: Customer, user=None, version: int | None, outcome: str = "ok",

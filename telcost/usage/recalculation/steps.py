@@ -3,14 +3,17 @@
 import datetime as dt
 
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext_lazy as _
 
 from telcost.customers.models import Customer
+from telcost.jobs.kinds import job_params
 from telcost.jobs.registry import step
 from telcost.usage.billing.backups import totals_backup_create
 from telcost.usage.billing.insights import insights_calculate
 from telcost.usage.billing.rating import cdrs_rate
 from telcost.usage.billing.totals import totals_calculate
-from telcost.usage.recalculation.status import customer_status_save
+from telcost.usage.recalculation.partner import PARTNER_RECALCULATION_KIND  # noqa: F401 - registers the kind
+from telcost.usage.recalculation.status import RECALCULATE_TOTALS_KIND, customer_status_save
 
 # Every step only reads and replaces its own rows, so trouble with the database itself (a lost
 # connection, a deadlock or lock timeout on PostgreSQL, a locked SQLite) is worth a retry with
@@ -19,9 +22,9 @@ RETRY = {"max_attempts": 4, "transient": (OperationalError, InterfaceError), "ba
 
 
 def _target(ctx) -> tuple[Customer, dt.date]:
-    params = ctx.params
-    customer = Customer.objects.select_related("rate_plan").get(pk=params["customer_id"])
-    return customer, dt.date.fromisoformat(params["cycle_start"])
+    params = job_params(ctx.job, RECALCULATE_TOTALS_KIND)
+    customer = Customer.objects.select_related("rate_plan").get(pk=params.customer_id)
+    return customer, params.cycle_start
 
 
 def _version(ctx) -> int:
@@ -30,35 +33,35 @@ def _version(ctx) -> int:
     return int((ctx.job.result or {})["version"])
 
 
-@step("CalculateTotalsRateplanCommand", **RETRY)
+@step("CalculateTotalsRateplanCommand", label=_("Rate the usage"), **RETRY)
 def calculate_totals_rateplan(ctx) -> dict:
     customer, cycle_start = _target(ctx)
     return cdrs_rate(customer=customer, cycle_start=cycle_start)
 
 
-@step("CalculateTotalsCommand", **RETRY)
+@step("CalculateTotalsCommand", label=_("Calculate totals"), **RETRY)
 def calculate_totals(ctx) -> dict:
     customer, cycle_start = _target(ctx)
     # The job id as run key: a retry of this step keeps the version it already took.
     return totals_calculate(customer=customer, cycle_start=cycle_start, run_key=f"job:{ctx.job.pk}")
 
 
-@step("BillingInsightTotalsCommand", **RETRY)
+@step("BillingInsightTotalsCommand", label=_("Calculate insights"), **RETRY)
 def billing_insight_totals(ctx) -> dict:
     customer, cycle_start = _target(ctx)
     result = insights_calculate(customer=customer, cycle_start=cycle_start)
     return {"anomalies": result["anomalies"], "idle_devices": result["idle_devices"]}
 
 
-@step("SaveStatusCommand", **RETRY)
+@step("SaveStatusCommand", label=_("Save the status"), **RETRY)
 def save_status(ctx) -> dict:
-    customer, _ = _target(ctx)
+    customer, _month = _target(ctx)
     customer_status_save(customer=customer, user=ctx.job.created_by, version=_version(ctx), outcome="ok",
                          job_id=ctx.job.pk)
     return {}
 
 
-@step("DispatchTotalsBackupCommand", **RETRY)
+@step("DispatchTotalsBackupCommand", label=_("Back up the totals"), **RETRY)
 def dispatch_totals_backup(ctx) -> dict:
     customer, cycle_start = _target(ctx)
     return totals_backup_create(
@@ -66,5 +69,5 @@ def dispatch_totals_backup(ctx) -> dict:
         cycle_start=cycle_start,
         version=_version(ctx),
         user=ctx.job.created_by,
-        reason=ctx.params.get("reason", "manual"),
+        reason=job_params(ctx.job, RECALCULATE_TOTALS_KIND).reason,
     )

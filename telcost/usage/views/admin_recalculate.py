@@ -36,9 +36,10 @@ def _dispatch(request, customers: list[Customer]):
     except BadCycle as exc:
         return None, str(exc)
     if start == end and not customer.has_children:
-        return recalculation_dispatch(customer=customer, cycle_start=start, user=request.user, reason="admin"), None
+        return recalculation_dispatch(customer=customer, cycle_start=start, user=request.user, reason="admin").job, None
     try:
-        return partner_recalculation_dispatch(customer=customer, start_date=start, end_date=end, user=request.user), None
+        return partner_recalculation_dispatch(customer=customer, start_date=start, end_date=end,
+                                              user=request.user).job, None
     except BadRange as exc:
         return None, str(exc)
 

@@ -11,8 +11,10 @@ from django.views.decorators.http import require_POST
 from telcost.accounts.access import EXPORT, RECALCULATE, VIEW, customer_for_user, may
 from telcost.core.cycles import BadCycle, cycle_start_of, parse_month, requested_month
 from telcost.customers.models import Customer
+from telcost.jobs.kinds import job_params
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
 from telcost.usage.recalculation.services import recalculation_dispatch, valid_version
+from telcost.usage.recalculation.status import RECALCULATE_TOTALS_KIND
 from telcost.usage.selectors import (
     cycles_with_data,
     insights_get,
@@ -73,7 +75,7 @@ def usage_recalculate(request, customer_id: int):
         month = requested_month(request.POST.get("month", ""))
     except BadCycle as exc:
         return render(request, "usage/_recalc_status.html", {"error": str(exc), "customer": customer}, status=400)
-    job = recalculation_dispatch(customer=customer, cycle_start=month, user=request.user)
+    job = recalculation_dispatch(customer=customer, cycle_start=month, user=request.user).job
     return _status(request, customer, job, month, request.POST.get("shown", ""))
 
 
@@ -82,9 +84,9 @@ def usage_recalculate_status(request, customer_id: int, job_id: int):
     customer = _customer(request, customer_id)
     job = job_get_for_user(user=request.user, job_id=job_id)
     # Only this customer's recalculations have a month to show; any other job is not this page's.
-    if job.customer_id != customer.pk or job.kind != "recalculate_totals":
+    if job.customer_id != customer.pk or job.kind != RECALCULATE_TOTALS_KIND.name:
         raise Http404
-    month = dt.date.fromisoformat(job.params["cycle_start"])
+    month = job_params(job, RECALCULATE_TOTALS_KIND).cycle_start
     return _status(request, customer, job, month, request.GET.get("shown", ""))
 
 

@@ -1,11 +1,15 @@
-"""Labels for values stored in English (statuses, kinds): `{% load telcost_web %}{{ job.status|status_label }}`.
+"""Labels for values stored in English (statuses, kinds, steps): `{% load telcost_web %}{{ job.status|status_label }}`.
 
 The database keeps the stable English codes the API answers with; pages show
-them in the user's language. An unknown code is shown as it is.
+them in the user's language. Job kinds and steps carry their labels where their apps
+register them (jobs.kinds, jobs.registry). An unknown code is shown as it is.
 """
 
 from django import template
 from django.utils.translation import gettext_lazy as _
+
+from telcost.jobs.kinds import label_of
+from telcost.jobs.registry import step_label as registered_step_label
 
 register = template.Library()
 
@@ -24,19 +28,9 @@ STATUS_LABELS = {
     "skipped": _("skipped"),
 }
 
-KIND_LABELS = {
-    # Customer kinds
+CUSTOMER_KIND_LABELS = {
     "standard": _("standard"),
     "rateplan": _("rate plan"),
-    # Job kinds
-    "recalculate_totals": _("Recalculate totals"),
-    "partner_recalculation": _("Partner recalculation"),
-    "cdr_import": _("CDR import"),
-    "export": _("Export"),
-    "addons_activate": _("Activate addons"),
-    "addons_cancel": _("Cancel addons"),
-    "sync": _("Sync"),
-    "probe": _("Probe"),
 }
 
 ACTIVE_STATUSES = frozenset({"pending", "running"})
@@ -49,7 +43,14 @@ def status_label(code: str) -> str:
 
 @register.filter
 def kind_label(code: str) -> str:
-    return str(KIND_LABELS.get(code, str(code).replace("_", " ")))
+    """A job's kind or a customer's kind in the user's language."""
+    return label_of(code, default=str(CUSTOMER_KIND_LABELS.get(code, str(code).replace("_", " "))))
+
+
+@register.filter
+def step_label(name: str) -> str:
+    """A step in the user's language ("Totalen berekenen" for CalculateTotalsCommand)."""
+    return registered_step_label(name)
 
 
 @register.filter

@@ -170,7 +170,7 @@ def test_a_worker_imports_a_file_with_a_huge_line_in_bounded_memory(tmp_path, st
     time.sleep(1)  # the worker has imported its modules: the memory it starts from
     baseline = process.memory_info().rss
     with open(path, "rb") as stream:
-        job = cdr_import_dispatch(customer=customer, upload=File(stream, name="huge.csv"), user=_staff())
+        job = cdr_import_dispatch(customer=customer, upload=File(stream, name="huge.csv"), user=_staff()).job
     peak = baseline
     deadline = time.monotonic() + 180
     while Job.objects.get(pk=job.pk).status in Job.ACTIVE and time.monotonic() < deadline:

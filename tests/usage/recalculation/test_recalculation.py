@@ -231,7 +231,7 @@ def test_every_step_run_twice_leaves_the_same_result(datri, drain_jobs):
     from telcost.usage.recalculation.services import recalculation_dispatch
     from telcost.usage.selectors import insights_get, totals_get, totals_versions_list
 
-    job = recalculation_dispatch(customer=datri, cycle_start=SEPT)
+    job = recalculation_dispatch(customer=datri, cycle_start=SEPT).job
     drain_jobs()
     before = (totals_get(customer=datri, cycle_start=SEPT), insights_get(customer=datri, cycle_start=SEPT))
     job.refresh_from_db()
@@ -266,11 +266,13 @@ def test_a_failed_recalculation_says_so_in_the_customers_status(api_client, staf
     assert status["calculate_totals"] is False
 
 
-def test_a_cancelled_recalculation_lowers_the_flag(api_client, staff_user, datri):
+def test_a_cancelled_recalculation_lowers_the_flag(api_client, staff_user, datri,
+                                                   django_capture_on_commit_callbacks):
     from telcost.jobs.services import job_cancel
 
     job = Job.objects.get(pk=recalc(api_client(staff_user), datri.pk).json()["job_id"])
-    job_cancel(job=job)
+    with django_capture_on_commit_callbacks(execute=True):  # the reaction runs after commit
+        job_cancel(job=job)
     datri.refresh_from_db()
     assert datri.calculate_totals is False and datri.totals_outcome == "cancelled"
 
@@ -294,19 +296,20 @@ def test_after_new_cdrs_only_a_chain_that_has_not_read_the_month_yet_is_joined(d
     from telcost.jobs.models import Step
     from telcost.usage.recalculation.services import recalculation_dispatch
 
-    waiting = recalculation_dispatch(customer=datri, cycle_start=SEPT)
+    waiting = recalculation_dispatch(customer=datri, cycle_start=SEPT).job
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True).pk == waiting.pk
     Step.objects.filter(job=waiting, position=0).update(status=Step.Status.RUNNING)
     # A click joins it whatever its progress; new CDRs get a chain of their own, which clicks do not join.
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT).pk == waiting.pk
     follow_up = recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True)
     assert follow_up.pk != waiting.pk and not follow_up.joined
+    follow_up = follow_up.job
     assert (follow_up.dedupe_key, follow_up.lock_key) == (f"{waiting.dedupe_key}:follow-up", waiting.lock_key)
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT).pk == waiting.pk
     # The next import's CDRs are read by the follow-up too, while it has not started.
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True).pk == follow_up.pk
     Step.objects.filter(job=follow_up, position=0).update(status=Step.Status.RUNNING)
-    last = recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True)
+    last = recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True).job
     assert last.pk not in (waiting.pk, follow_up.pk) and (last.dedupe_key, last.lock_key) == (None, waiting.lock_key)
 
 

@@ -23,7 +23,7 @@ def test_the_chain_completes_after_a_kill_with_the_same_totals(rated_customer, s
     customer = rated_customer(plan_with())
     devices = [DeviceFactory(customer=customer) for _ in range(50)]
     generate_cdrs(customer=customer, devices=devices, cycle_start=SEPT, count=40_000, seed=7)
-    job = recalculation_dispatch(customer=customer, cycle_start=SEPT)
+    job = recalculation_dispatch(customer=customer, cycle_start=SEPT).job
     doomed = start_worker("doomed", **FAST_RECOVERY)
     wait_for(lambda: Step.objects.filter(job=job, status="running").exists(), timeout=60, message="a step to run")
     os.kill(doomed.pid, signal.SIGKILL)

@@ -26,7 +26,7 @@ def test_a_held_customer_month_waits_while_another_month_goes_ahead(start_worker
     start_worker("b")
     # The test holds September's lock, as a handler of another job of that customer-month would.
     with exclusive(lock_key):
-        september = recalculation_dispatch(customer=customer, cycle_start=SEPT)
+        september = recalculation_dispatch(customer=customer, cycle_start=SEPT).job
         october = recalculation_dispatch(customer=customer, cycle_start=OCT)
         wait_for(lambda: Job.objects.get(pk=october.pk).status == "completed", timeout=30, message="October")
         wait_for(lambda: Step.objects.filter(job=september, position=0).exclude(status="queued").exists(),
@@ -52,7 +52,8 @@ def test_clicks_on_many_customer_months_with_two_workers_all_end_in_consistent_v
             for month in (SEPT, OCT):
                 jobs.append(recalculation_dispatch(customer=customer, cycle_start=month).pk)
         time.sleep(0.15)
-    wait_for(lambda: not Job.objects.filter(pk__in=jobs, status__in=Job.ACTIVE).exists(), timeout=90,
+    # Ended, and reacted to: the last chain's reaction lowers the flag.
+    wait_for(lambda: not Job.objects.filter(pk__in=jobs, reacted_at__isnull=True).exists(), timeout=90,
              message="every recalculation")
     assert set(Job.objects.filter(pk__in=jobs).values_list("status", flat=True)) == {"completed"}
     for customer in customers:

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from telcost.customers.models import Customer
+from telcost.jobs.diagnostics import PROBE_KIND
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.usage.recalculation.services import recalculation_dispatch
@@ -107,7 +108,7 @@ def test_the_status_fragment_only_shows_this_customers_recalculations(client, st
     other = recalculation_dispatch(customer=CustomerFactory(), cycle_start=SEPT)
     assert client.get(usage_url(shop, f"jobs/{other.pk}")).status_code == 404
     # Another kind of job of this customer has no month to show: 404, not a crash.
-    probe = job_dispatch(kind="probe", customer=shop, steps=[StepSpec("Probe", {})], params={})
+    probe = job_dispatch(kind=PROBE_KIND, customer=shop, steps=[StepSpec("Probe", {})]).job
     assert client.get(usage_url(shop, f"jobs/{probe.pk}")).status_code == 404
     assert client.get(usage_url(shop, "jobs/99999999999999999999")).status_code == 404
 

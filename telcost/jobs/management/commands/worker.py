@@ -11,6 +11,7 @@ import random
 import socket
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.db.utils import DatabaseError, InterfaceError, OperationalError
@@ -83,8 +84,6 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default=None)
 
     def handle(self, *, interval, queue_name, max_tasks, batch, worker_id, verbosity, **options) -> None:
-        from django.conf import settings
-
         if verbosity >= 1 and not logging.getLogger("telcost").handlers:
             logging.basicConfig(level=logging.INFO)
         worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
