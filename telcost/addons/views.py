@@ -18,6 +18,7 @@ from telcost.customers.selectors import (
 )
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
 from telcost.web.selectors import admin_menu_visible
+from telcost.web.templatetags.telcost_web import addon_label
 
 
 def _manageable(user) -> list[Customer]:
@@ -68,7 +69,7 @@ def _refused(request, exc: AddonRequestError, addon_type: str):
         response["Retry-After"] = str(exc.retry_after)
         return response
     if exc.status == 409:
-        message = _("There is no active %(addon)s addon to cancel.") % {"addon": addon_type}
+        message = _("There is no active %(addon)s addon to cancel.") % {"addon": addon_label(addon_type)}
     else:
         message = str(exc)
     return render(request, "addons/_result.html", {"error": message}, status=exc.status)

@@ -5,7 +5,7 @@ import gettext
 import pytest
 from django.test import Client
 
-from tests.web.catalogue import LOCALE, read_po, template_msgids
+from tests.web.catalogue import LOCALE, python_msgids, read_po, template_msgids
 
 
 @pytest.mark.django_db
@@ -60,9 +60,10 @@ SEED_LABELS = {
     "Cost Centers": "Kostenplaatsen",
     "From which date do you want to download the cost center settings?":
         "Van welke datum wilt u de kostenplaats-instellingen downloaden?",
-    "Start sync": "Start sync",
-    "Are you sure you want to recalculate the totals?": "Are you sure you want to recalculate the totals?",
-    "Agree": "Agree",
+    # The seed left these in English on its Dutch pages; a Dutch page has no English word (issue 17).
+    "Start sync": "Sync starten",
+    "Are you sure you want to recalculate the totals?": "Weet u zeker dat u de totalen wilt herberekenen?",
+    "Agree": "Akkoord",
 }
 
 
@@ -94,3 +95,23 @@ def test_the_committed_mo_files_are_compiled_from_the_po_files(language):
     with open(folder / "django.mo", "rb") as mo_file:
         mo = {k: v for k, v in gettext.GNUTranslations(mo_file)._catalog.items() if k != ""}
     assert mo == po, "run compilemessages (telcost/locale/README.md) and commit the .mo"
+
+
+def test_no_entry_of_the_dutch_catalogue_is_untranslated_or_fuzzy():
+    nl = read_po(LOCALE / "nl" / "LC_MESSAGES" / "django.po")
+    untranslated = sorted(str(k) for k, v in nl.items() if k != "__fuzzy__" and not v)
+    assert not untranslated, f"Untranslated Dutch entries (telcost/locale/README.md): {untranslated}"
+    assert not nl["__fuzzy__"], f"Fuzzy (unchecked) Dutch translations: {nl['__fuzzy__']}"
+
+
+def test_every_string_the_code_marks_for_translation_is_in_the_dutch_catalogue():
+    nl = read_po(LOCALE / "nl" / "LC_MESSAGES" / "django.po")
+    missing = {msgid: where for msgid, where in python_msgids().items() if not (nl.get(msgid) or nl.get((msgid, 0)))}
+    assert not missing, f"Marked for translation but not in the Dutch catalogue (run makemessages): {missing}"
+
+
+def test_the_catalogue_test_reads_python_strings():
+    # The scan above must see the code's strings, or it proves nothing.
+    found = python_msgids()
+    assert "the provider could not be reached" in found and "reason\x04admin" in found
+    assert "Too many requests: at most 10 a minute. Try again in %(seconds)s seconds." in found
