@@ -115,3 +115,21 @@ def test_the_catalogue_test_reads_python_strings():
     found = python_msgids()
     assert "the provider could not be reached" in found and "reason\x04admin" in found
     assert "Too many requests: at most 10 a minute. Try again in %(seconds)s seconds." in found
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "words"), [
+    ("nl", ("Toegang geweigerd", "U mag deze pagina niet openen.", "Pagina niet gevonden", "Het formulier is verlopen")),
+    ("en", ("Access denied", "You may not open this page.", "Page not found", "The form has expired")),
+])
+def test_the_403_404_and_csrf_pages_speak_the_readers_language(viewer, language, words):
+    denied, may_not, not_found, expired = words
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(viewer)
+    client.cookies["django_language"] = language
+    forbidden = client.get("/admin/cost-centers/")
+    assert forbidden.status_code == 403 and denied in forbidden.content.decode() and may_not in forbidden.content.decode()
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404 and not_found in missing.content.decode()
+    stale = client.post("/switch-customer/", {"customer_id": "1"})
+    assert stale.status_code == 403 and expired in stale.content.decode()
