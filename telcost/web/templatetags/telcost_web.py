@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from telcost.web import formatting
 from telcost.web.reader_text import reader_text as _reader_text
+from telcost.web.templatetags.telcost_formats import number_style
 
 register = template.Library()
 
@@ -164,8 +165,6 @@ def reader_text(message) -> str:
 @register.filter
 def result_items(mapping) -> list[tuple[str, str]]:
     """The figures of a job's result a person reads, labelled and formatted in their language."""
-    from telcost.web.templatetags.telcost_formats import number_style
-
     if not isinstance(mapping, dict):
         return []
     style = number_style()
@@ -181,8 +180,8 @@ def result_items(mapping) -> list[tuple[str, str]]:
         elif kind == "bytes":
             number = formatting.as_decimal(value)
             text = formatting.volume_text(number / 1024 if number is not None else value, style)
-        elif kind == "status":
-            text = status_label(value)
+        elif kind == "status":  # an addon request's: active or cancelled
+            text = addon_status_label(value)
         else:
             text = _reader_text(value)
         items.append((str(label), text))
