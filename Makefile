@@ -36,11 +36,11 @@ browser:
 demo: install
 	$(BIN)/python -m telcost.demo_runner
 
-test: install browser
+test: install browser lint
 	$(BIN)/python -m telcost.testing.run_suites
 
 lint: install
-	$(BIN)/ruff check telcost tests benchmarks
+	$(BIN)/ruff check telcost tests benchmarks && $(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

@@ -43,8 +43,8 @@ def build(customers: int, n_months: int, n_cdrs: int):
 
 def measure(customers: int, n_months: int, n_cdrs: int) -> dict:
     from telcost.jobs.models import Job
-    from telcost.usage.partner_recalculation import partner_recalculation_dispatch
-    from telcost.usage.recalculation import recalculation_dispatch
+    from telcost.usage.recalculation.partner import partner_recalculation_dispatch
+    from telcost.usage.recalculation.services import recalculation_dispatch
 
     t0 = time.perf_counter()
     partner = build(customers, n_months, n_cdrs)

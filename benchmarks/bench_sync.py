@@ -28,8 +28,8 @@ MONTH = dt.date(2026, 9, 1)
 
 
 def write_csv(path: str, n: int) -> None:
+    from telcost.core.cdr_format import CSV_COLUMNS
     from telcost.simulators.cdr_feed import feed_records
-    from telcost.usage.imports import CSV_COLUMNS
 
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
@@ -71,10 +71,10 @@ def fetch_alone(base_url: str) -> float:
 
 
 def run(kind: str, n: int, folder: str) -> dict:
+    from telcost.core.cdr_format import CSV_COLUMNS
     from telcost.customers.models import Customer
     from telcost.syncs.models import SyncTask
     from telcost.syncs.services import sync_profile_create, sync_run
-    from telcost.usage.imports import CSV_COLUMNS
 
     customer = Customer.objects.create(name=f"bench {kind}")
     if kind == "file_drop":

@@ -88,9 +88,9 @@ def _register_routers() -> None:
     from telcost.exports.api import router as exports_router
     from telcost.jobs.api import router as jobs_router
     from telcost.syncs.api import router as syncs_router
-    from telcost.usage.api import router as usage_router
-    from telcost.usage.imports_api import router as imports_router
-    from telcost.usage.partner_api import router as partner_router
+    from telcost.usage.api.imports import router as imports_router
+    from telcost.usage.api.partner import router as partner_router
+    from telcost.usage.api.totals import router as usage_router
 
     api.add_router("", accounts_router)
     api.add_router("", customers_router)

@@ -222,7 +222,7 @@ TELCOST_EXPORT_MAIL_RETRY_HOURS = env.env_float(
 UPLOAD_MAX_MB = env.env_int("TELCOST_UPLOAD_MAX_MB", 500, minimum=1)
 IMPORT_UPLOADS_KEEP_DAYS = env.env_int("TELCOST_IMPORT_UPLOADS_KEEP_DAYS", 0, minimum=0)
 FILE_UPLOAD_HANDLERS = [
-    "telcost.usage.import_services.UploadSizeLimit",
+    "telcost.usage.imports.services.UploadSizeLimit",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]

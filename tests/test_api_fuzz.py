@@ -51,7 +51,7 @@ def fuzz_tokens(rated_customer, drain_jobs, tmp_path) -> dict[str, str]:
     from telcost.exports.services import export_request
     from telcost.syncs.models import SyncProfile
     from telcost.syncs.services import sync_manual_dispatch
-    from telcost.usage.recalculation import recalculation_dispatch
+    from telcost.usage.recalculation.services import recalculation_dispatch
 
     partner = CustomerFactory(name="Fuzz partner")
     customer = rated_customer(plan_with(), name="Fuzz BV", partner=partner)

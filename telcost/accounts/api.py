@@ -11,7 +11,7 @@ from ninja.errors import HttpError
 from telcost.accounts.selectors import api_tokens_live
 from telcost.accounts.services import AccountError, api_token_issue, api_token_revoke, user_create
 from telcost.accounts.throttle import LoginThrottled, client_address
-from telcost.api_schemas import Out, answers, errors
+from telcost.core.api_schemas import CreatedId, answers, errors
 
 router = Router(tags=["accounts"])
 
@@ -35,10 +35,6 @@ class TokenOut(Schema):
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     expires_at: dt.datetime
-
-
-class CreatedId(Out):
-    id: int
 
 
 class MembershipIn(Schema):

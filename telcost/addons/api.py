@@ -11,7 +11,7 @@ from telcost.accounts.rules import MANAGE_ADDONS
 from telcost.addons.models import AddonType, CustomerAddon
 from telcost.addons.selectors import addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
-from telcost.api_schemas import Out, answers
+from telcost.core.api_schemas import Out, answers
 from telcost.customers.api import customer_for
 from telcost.idempotency.decorators import idempotent
 

@@ -5,7 +5,7 @@ import datetime as dt
 from django.db.models import Q, Sum
 
 from telcost.addons.models import AddonType, CustomerAddon
-from telcost.usage.cycles import cycle_bounds
+from telcost.core.cycles import cycle_bounds
 
 
 def data_boost_mb_for_cycle(*, customer_id: int, cycle_start: dt.date) -> int:

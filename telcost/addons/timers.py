@@ -1,6 +1,6 @@
 """Worker timers of the addons app."""
 
-from telcost.jobs.timers import every
+from telcost.core.timers import every
 
 
 @every(30, name="addons.settle_unknown_outcomes")

@@ -7,9 +7,9 @@ from django.http import Http404
 from ninja import Body, Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.api import CreatedId, require_staff
+from telcost.accounts.api import require_staff
 from telcost.accounts.rules import VIEW
-from telcost.api_schemas import Out, answers
+from telcost.core.api_schemas import CreatedId, Out, answers
 from telcost.customers.models import Customer, RatePlan
 from telcost.customers.selectors import customer_as_dict, customer_for_user, customers_visible_to
 from telcost.customers.services import CustomerInputError, customer_create, rate_plan_create

@@ -15,8 +15,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from telcost.accounts.models import Membership
+from telcost.core.cycles import cycle_bounds, cycle_start_of, previous_cycle
 from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device, RatePlan
-from telcost.usage.cycles import cycle_bounds, cycle_start_of, previous_cycle
 from telcost.usage.models import CDR
 
 DEMO_RATE_PLAN = {

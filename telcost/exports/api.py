@@ -10,13 +10,13 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.rules import EXPORT
-from telcost.api_schemas import Out, answers
+from telcost.core.api_schemas import Out, answers
+from telcost.core.cycles import BadCycle, requested_month
 from telcost.customers.api import customer_for
 from telcost.exports.models import ExportJob
 from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
 from telcost.idempotency.decorators import idempotent
-from telcost.usage.cycles import BadCycle, requested_month
 
 router = Router(tags=["exports"])
 

@@ -20,13 +20,13 @@ from typing import BinaryIO
 from django.db import connection, transaction
 from django.utils import timezone
 
+from telcost.core.cycles import cycle_bounds, day_start
 from telcost.customers.models import Customer, Device
 from telcost.customers.selectors import cost_center_assignments
 from telcost.exports.cdr_sqlite import sqlite_cdr_rows
 from telcost.exports.writers import csv_line, csv_safe_sql, csv_safe_sql_params
-from telcost.usage.cycles import cycle_bounds, day_start
 from telcost.usage.models import CDR
-from telcost.usage.sql_tuning import big_statement_settings
+from telcost.usage.sql.tuning import big_statement_settings
 
 _FETCH_ROWS = 5000
 _COPY_CHUNK_ROWS = 10_000

@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from telcost.core.cycles import BadCycle, cycle_start_of, requested_month
 from telcost.customers.models import Customer
 from telcost.exports import reports
 from telcost.exports.models import ExportJob
@@ -40,7 +41,6 @@ from telcost.exports.xlsx import XLSX_MAX_ROWS, write_xlsx
 from telcost.jobs.errors import PermanentError, StepError
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
-from telcost.usage.cycles import BadCycle, cycle_start_of, requested_month
 
 PART_SUFFIX = ".part"
 _PART_OF_STEP = re.compile(r"\.s(\d+)-a(\d+)\.part$")

@@ -2,8 +2,8 @@
 
 from django.conf import settings
 
+from telcost.core.timers import every
 from telcost.exports.services import export_parts_sweep, exports_expire, exports_mail_retry
-from telcost.jobs.timers import every
 
 
 @every(3600, name="exports.expire")

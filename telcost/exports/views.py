@@ -9,11 +9,11 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_POST
 
 from telcost.accounts.rules import EXPORT
+from telcost.core.cycles import BadCycle, recent_cycles, requested_month
 from telcost.customers.models import CostCenterAssignment
 from telcost.customers.selectors import customer_for_user, customers_visible_to
 from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
-from telcost.usage.cycles import BadCycle, recent_cycles, requested_month
 
 
 @login_required

@@ -1,7 +1,7 @@
 """Worker timers of the idempotency app."""
 
+from telcost.core.timers import every
 from telcost.idempotency.services import idempotency_keys_delete_expired
-from telcost.jobs.timers import every
 
 
 @every(600, name="idempotency.delete_expired")

@@ -6,7 +6,7 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from ninja import Router, Status
 
-from telcost.api_schemas import Out, answers
+from telcost.core.api_schemas import Out, answers
 from telcost.jobs.models import Job, Step
 from telcost.jobs.selectors import job_as_dict, job_get_for_user, job_may_operate
 from telcost.jobs.services import job_cancel, job_retry_failed

@@ -7,9 +7,10 @@ from typing import Any, Literal
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.api import CreatedId, require_staff
+from telcost.accounts.api import require_staff
 from telcost.accounts.rules import SYNC
-from telcost.api_schemas import CycleDate, Out, answers
+from telcost.core.api_schemas import CreatedId, CycleDate, Out, answers
+from telcost.core.cycles import BadCycle, requested_month
 from telcost.customers.api import customer_for
 from telcost.customers.models import Customer
 from telcost.customers.selectors import require_customer_right
@@ -17,7 +18,6 @@ from telcost.idempotency.decorators import idempotent
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.selectors import sync_profile_as_dict, sync_task_status
 from telcost.syncs.services import SyncInputError, sync_manual_dispatch, sync_profile_create
-from telcost.usage.cycles import BadCycle, requested_month
 
 router = Router(tags=["syncs"])
 

@@ -18,9 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from telcost.addons.limits import nina_request_limiter
+from telcost.core.cycles import cycle_start_of, previous_cycle
 from telcost.customers.models import Customer
 from telcost.integrations.http import OutboundError, RefusedAddressError, public_address
-from telcost.integrations.providers import ProviderError, provider_for
+from telcost.integrations.providers import ProviderError
 from telcost.integrations.providers.base import Page
 from telcost.integrations.providers.file_drop import under_drop_root
 from telcost.integrations.providers.read_ahead import read_ahead
@@ -35,10 +36,10 @@ from telcost.syncs.drop_files import (
     synced_files,
 )
 from telcost.syncs.models import SyncedPage, SyncProfile, SyncTask
+from telcost.syncs.providers import provider_for
 from telcost.syncs.synced_pages import synced_page_record, synced_pages
-from telcost.usage.cycles import cycle_start_of, previous_cycle
-from telcost.usage.imports import cdrs_import_rows, cdrs_rows_prepare
-from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.imports.pipeline import cdrs_import_rows, cdrs_rows_prepare
+from telcost.usage.recalculation.services import recalculation_dispatch
 
 MAX_TASK_ERRORS = 200
 

@@ -1,6 +1,6 @@
 """Scheduled syncs run inside the workers: no second scheduler to operate."""
 
-from telcost.jobs.timers import every
+from telcost.core.timers import every
 from telcost.syncs.services import syncs_run_scheduled
 
 

@@ -5,11 +5,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from telcost.accounts.rules import SYNC
+from telcost.core.cycles import BadCycle, recent_cycles, requested_month
 from telcost.customers.selectors import customer_for_user, require_customer_right
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.selectors import sync_task_effective_status, sync_task_status
 from telcost.syncs.services import SyncInputError, sync_manual_dispatch
-from telcost.usage.cycles import BadCycle, recent_cycles, requested_month
 
 
 @login_required

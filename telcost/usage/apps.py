@@ -7,8 +7,8 @@ class UsageConfig(AppConfig):
 
     def ready(self) -> None:
         from telcost.jobs.services import job_ended
-        from telcost.usage.import_services import cdr_upload_job_ended
-        from telcost.usage.recalculation import recalculation_ended
+        from telcost.usage.imports.services import cdr_upload_job_ended
+        from telcost.usage.recalculation.status import recalculation_ended
 
         def follow(sender, job, **kwargs) -> None:
             recalculation_ended(job=job)

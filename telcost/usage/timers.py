@@ -1,7 +1,7 @@
 """The worker side removes stored CDR uploads whose days of keeping are over."""
 
-from telcost.jobs.timers import every
-from telcost.usage.import_services import cdr_uploads_expire
+from telcost.core.timers import every
+from telcost.usage.imports.services import cdr_uploads_expire
 
 
 @every(3600, name="usage.uploads_expire")

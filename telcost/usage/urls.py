@@ -2,14 +2,14 @@
 
 from django.urls import path
 
-from telcost.usage import admin_views, views
+from telcost.usage.views import admin_recalculate, usage_page
 
 app_name = "usage"
 urlpatterns = [
-    path("customers/<int:customer_id>/usage/", views.usage_page, name="page"),
-    path("customers/<int:customer_id>/usage/content", views.usage_content, name="content"),
-    path("customers/<int:customer_id>/usage/recalculate", views.usage_recalculate, name="recalculate"),
-    path("customers/<int:customer_id>/usage/jobs/<int:job_id>", views.usage_recalculate_status, name="recalculate_status"),
-    path("customers/<int:customer_id>/usage/diff", views.usage_versions_diff, name="diff"),
-    path("admin/syncs/recalculate-totals/", admin_views.admin_recalculate, name="admin_recalculate"),
+    path("customers/<int:customer_id>/usage/", usage_page.usage_page, name="page"),
+    path("customers/<int:customer_id>/usage/content", usage_page.usage_content, name="content"),
+    path("customers/<int:customer_id>/usage/recalculate", usage_page.usage_recalculate, name="recalculate"),
+    path("customers/<int:customer_id>/usage/jobs/<int:job_id>", usage_page.usage_recalculate_status, name="recalculate_status"),
+    path("customers/<int:customer_id>/usage/diff", usage_page.usage_versions_diff, name="diff"),
+    path("admin/syncs/recalculate-totals/", admin_recalculate.admin_recalculate, name="admin_recalculate"),
 ]

@@ -13,7 +13,7 @@ from telcost.exports.models import ExportJob
 from telcost.exports.writers import Column
 from telcost.exports.xlsx import write_xlsx
 from telcost.jobs.models import Job
-from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.recalculation.services import recalculation_dispatch
 from tests.exports.conftest import smtp_mailers
 from tests.factories import (
     CostCenterAssignmentFactory,

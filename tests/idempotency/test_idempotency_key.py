@@ -180,7 +180,7 @@ def test_a_key_is_kept_24_hours_then_forgotten_and_deleted(
     assert list(IdempotencyKey.objects.all()) == [fresh]
     fresh.delete()
     # Every worker runs the clean-up on a timer.
-    from telcost.jobs.timers import _TIMERS
+    from telcost.core.timers import _TIMERS
 
     post(client, path, body, content_type, key="stale")
     IdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))

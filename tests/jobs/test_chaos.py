@@ -34,7 +34,7 @@ from telcost.simulators.nina import start_nina_simulator
 from telcost.simulators.provider import start_provider_simulator
 from telcost.syncs.services import sync_manual_dispatch, sync_profile_create
 from telcost.usage.models import CDR, CycleTotals, TotalsBackup
-from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.recalculation.services import recalculation_dispatch
 from telcost.usage.selectors import totals_get
 from tests.conftest import wait_for
 from tests.exports.conftest import Inbox, free_port, start_smtp

@@ -10,9 +10,9 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from telcost.integrations.providers import provider_for
 from telcost.syncs.credentials import credentials_decrypt, credentials_encrypt
 from telcost.syncs.models import SyncProfile
+from telcost.syncs.providers import provider_for
 
 pytestmark = pytest.mark.django_db
 

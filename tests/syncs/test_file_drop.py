@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 
+from telcost.core.cdr_format import CSV_COLUMNS
 from telcost.integrations.providers.file_drop import FileDropProvider
 from telcost.syncs.models import SyncedFile, SyncTask
 from telcost.syncs.services import sync_profile_create, sync_run
-from telcost.usage.imports import CSV_COLUMNS
 from telcost.usage.models import CDR
 from tests.factories import CustomerFactory, DeviceFactory
 

@@ -19,7 +19,7 @@ from telcost.usage.models import CDR, UsageTotal
 from tests.conftest import wait_for
 from tests.factories import CustomerFactory, UserFactory
 from tests.syncs.test_file_drop import HEADER, SEPT, counts, record, run
-from tests.usage.test_import_whole_file import BAD_LINE, ROWS, UNREADABLE, big_csv, good_row
+from tests.usage.imports.test_import_whole_file import BAD_LINE, ROWS, UNREADABLE, big_csv, good_row
 
 # a.csv's records are of other numbers than big_csv's, so b.csv's devices are told apart.
 A_ROWS = [record(f"a{i}", msisdn=f"3169{i:07d}") for i in range(5)]

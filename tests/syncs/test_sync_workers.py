@@ -8,13 +8,13 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
+from telcost.core.cycles import cycle_start_of
 from telcost.jobs.locks import exclusive
 from telcost.jobs.models import Job, Step
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.services import sync_manual_dispatch
-from telcost.usage.cycles import cycle_start_of
 from telcost.usage.models import CDR, CycleTotals, TotalsBackup, UsageTotal
-from telcost.usage.recalculation import recalculation_dispatch, recalculation_keys
+from telcost.usage.recalculation.services import recalculation_dispatch, recalculation_keys
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from telcost.core.cdr_format import CSV_COLUMNS
 from telcost.jobs.models import Job
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.services import sync_profile_create, syncs_run_scheduled
-from telcost.usage.imports import CSV_COLUMNS
 from telcost.usage.models import CDR, CycleTotals
 
 pytestmark = pytest.mark.django_db
@@ -243,7 +243,7 @@ def test_a_sync_follows_a_recalculation_that_has_already_read_the_month_with_its
     from telcost.jobs.models import Step
     from telcost.jobs.services import job_cancel
     from telcost.usage.models import UsageTotal
-    from telcost.usage.recalculation import recalculation_dispatch
+    from telcost.usage.recalculation.services import recalculation_dispatch
 
     september = dt.date(2026, 9, 1)
     # Its first step is under way: it read the month before the sync's CDRs came in.

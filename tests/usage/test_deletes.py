@@ -4,9 +4,9 @@ through the ORM must still leave nothing behind that points at what is gone."""
 import pytest
 
 from telcost.customers.models import Customer
-from telcost.usage.backups import totals_backup_create
+from telcost.usage.billing.backups import totals_backup_create
+from telcost.usage.billing.totals import totals_calculate
 from telcost.usage.models import CDR, SubscriptionTotal, TotalsBackup, TotalsBackupRow, UsageTotal
-from telcost.usage.totals import totals_calculate
 from tests.factories import CustomerFactory, DeviceFactory, RatePlanFactory
 from tests.usage.helpers import SEPT, add_cdr
 

@@ -1,5 +1,5 @@
-"""CDR providers behind one interface: `provider_for(profile).pages(cycle_start=, checkpoint=)`."""
+"""CDR providers behind one interface: `provider.pages(cycle_start=, checkpoint=)` (syncs.providers picks one)."""
 
-from telcost.integrations.providers.base import Page, ProviderError, provider_for
+from telcost.integrations.providers.base import Page, ProviderError
 
-__all__ = ["Page", "ProviderError", "provider_for"]
+__all__ = ["Page", "ProviderError"]

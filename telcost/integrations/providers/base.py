@@ -1,7 +1,7 @@
-"""The interface every CDR provider speaks, and the choice of one for a sync profile."""
+"""The interface every CDR provider speaks (the choice of one for a sync profile: syncs.providers)."""
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_noop
@@ -75,27 +75,3 @@ class Provider:
         """
         raise NotImplementedError
 
-
-def provider_for(profile, *, nina_limiter: Callable[[], None] | None = None) -> Provider:
-    """The profile's provider. nina_limiter: waits for a turn in the customer's Nina window,
-    before each request of a provider that calls the Nina API (routit)."""
-    from telcost.integrations.providers.file_drop import FileDropProvider
-    from telcost.integrations.providers.http_api import DEFAULT_TIMEOUT_S, HttpApiProvider
-    from telcost.integrations.providers.routit import RoutitProvider
-    from telcost.syncs.credentials import credentials_decrypt
-
-    if profile.provider == "file_drop":
-        return FileDropProvider(path=profile.settings["path"])
-    if profile.provider == "http_api":
-        # Only a provider that needs credentials opens them; unreadable ones fail the sync
-        # saying so.
-        try:
-            credentials = credentials_decrypt(profile.credentials_encrypted)
-        except ValueError as exc:
-            raise ProviderError(str(exc), transient=False) from None
-        return HttpApiProvider(base_url=profile.settings["base_url"], api_key=credentials.get("api_key", ""),
-                               timeout_s=float(profile.settings.get("timeout_s", DEFAULT_TIMEOUT_S)))
-    if profile.provider == "routit":
-        return RoutitProvider(customer_ref=profile.customer.external_ref or str(profile.customer_id),
-                              wait_for_slot=nina_limiter)
-    raise ProviderError(f"unknown provider {profile.provider!r}", transient=False)

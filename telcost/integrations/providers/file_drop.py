@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from telcost.core.cdr_format import ImportRefused, csv_rows
 from telcost.integrations.providers.base import (
     OUTSIDE_DROP_ROOT,
     FileRead,
@@ -23,7 +24,6 @@ from telcost.integrations.providers.base import (
     Provider,
     ProviderError,
 )
-from telcost.usage.imports import ImportRefused, csv_rows
 
 NOT_UNDER_ROOT = "not read: not a file under the drop root (a link out of it?)"
 PAGE_ROWS = 20_000

@@ -18,8 +18,8 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
+from telcost.core.timers import run_due_timers
 from telcost.jobs import runner
-from telcost.jobs.timers import run_due_timers
 
 logger = logging.getLogger("telcost.jobs")
 

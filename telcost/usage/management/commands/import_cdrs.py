@@ -4,8 +4,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from telcost.core.cdr_format import ImportRefused
 from telcost.customers.models import Customer
-from telcost.usage.imports import ImportRefused, cdrs_import_csv
+from telcost.usage.imports.pipeline import cdrs_import_csv
 
 
 class Command(BaseCommand):

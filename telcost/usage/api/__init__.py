@@ -1,0 +1,1 @@
+"""The usage app's API: totals and recalculation, a partner's recalculation over months, CDR uploads."""

@@ -1,0 +1,1 @@
+"""Billing: the rating of CDRs, the totals and insights of a month, and their backups."""

@@ -1,0 +1,244 @@
+"""CalculateTotalsRateplan: price every CDR of a customer's cycle by its rate plan, in one UPDATE.
+
+SPEC.md "Rating" is the contract. Per device and cycle the CDRs are taken in
+(started_at, external_id) order; window functions give each CDR the bundle
+allowance its predecessors used, so the whole month is priced set-based.
+"""
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+
+from telcost.core.money import e4_of, half_up_div, to_micro
+from telcost.customers.models import Customer
+from telcost.customers.rate_plans import RatePlanModel, rate_plan_parse
+from telcost.jobs.errors import PermanentError
+from telcost.usage.models import CDR
+from telcost.usage.sql.money import money_from_e4
+from telcost.usage.sql.tuning import big_statement_settings
+
+ZONES = ("national", "eu", "international")
+
+
+def _check_zones(plan: RatePlanModel, customer_id: int, cycle_start: dt.date) -> None:
+    """Fail, naming them, if the cycle has CDRs of a type and zone the plan has no price for.
+
+    Only the unpriced pairs are looked for, so a plan that prices every zone costs no scan.
+    """
+    unpriced = [(rt, zone) for rt in ("voice", "sms", "data") for zone in ZONES if plan.price_of(rt, zone) is None]
+    if not unpriced:
+        return
+    wanted = Q()
+    for rt, zone in unpriced:
+        wanted |= Q(record_type=rt, zone=zone)
+    used = set(
+        CDR.objects.filter(wanted, customer_id=customer_id, cycle_start=cycle_start)
+        .values_list("record_type", "zone")
+        .distinct()
+    )
+    missing = sorted(used)
+    if missing:
+        names = ", ".join(f"{rt} in zone '{zone}'" for rt, zone in missing)
+        raise PermanentError(f"rate plan {plan.code} has no price for {names}")
+
+
+def _rate_case(plan: RatePlanModel, params: list) -> str:
+    parts = []
+    for record_type in ("voice", "sms", "data"):
+        for zone in ZONES:
+            price = plan.price_of(record_type, zone)
+            if price is not None:
+                parts.append(f"WHEN record_type = '{record_type}' AND zone = '{zone}' THEN CAST(%s AS BIGINT)")
+                params.append(to_micro(price))
+    return "CASE " + " ".join(parts) + " ELSE 0 END"
+
+
+# The running sum is the hot loop of rating. Summing INTEGER (a BIGINT result) is much
+# cheaper than summing BIGINT (a NUMERIC result) on PostgreSQL, so each CDR takes at most
+# allowance + 1 from its bundle: a CDR bigger than the whole allowance exhausts it either
+# way, so it and every later CDR are covered exactly as an uncapped sum would cover them.
+# Plans whose allowance does not fit an INTEGER sum BIGINTs.
+INT_MAX = 2**31 - 1
+
+
+def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, data_boost_mb: int,
+               part: tuple[int, int] | None = None) -> tuple[str, list]:
+    """The UPDATE that prices the cycle: (sql, params). Exact integer money (see telcost.core.money).
+
+    `part` (k, n) limits it to the devices whose id is k modulo n: a device's bundle is its
+    own, so the parts together price exactly what the whole statement prices.
+
+    One pass: the cycle's CDRs are read once, sorted per device and record type,
+    priced, and only the rows whose cost changes are written (a rewritten row costs
+    a new tuple on PostgreSQL). The rows are found again by their physical address
+    (ctid) on PostgreSQL and by rowid (the id) on SQLite, without an index probe.
+
+    On PostgreSQL each step ends in OFFSET 0, which keeps the planner from folding it into the
+    next: folded, every use of a computed column repeats its whole expression (billable appears
+    five times in covered and priced), 0.8 s of 4.7 s for 1M CDRs.
+    """
+    init, sub = plan.voice.initial_increment_s, plan.voice.subsequent_increment_s
+    inc = plan.data.increment_kb
+    zones_sql = ", ".join(f"'{z}'" for z in plan.bundle.zones) or "NULL"
+    allowance_of = {"voice": plan.bundle.voice_minutes * 60, "sms": plan.bundle.sms,
+                    "data": (plan.bundle.data_mb + data_boost_mb) * 1024}
+    sum_type = "INTEGER" if max(allowance_of.values()) + 1 <= INT_MAX else "BIGINT"
+    rate_params: list = []
+    rate_case = _rate_case(plan, rate_params)
+    setup_micro = to_micro(plan.voice.setup_fee)
+    cdr = CDR._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    locator = "ctid" if postgres else "id"
+    # The sort compares integers where it can, and external_ids byte by byte (SQLite's own
+    # order, and the same as C.UTF-8's) instead of through the locale, which costs seconds.
+    byte_order = ' COLLATE "C"' if postgres else ""
+    fence = "OFFSET 0" if postgres else ""
+    sql = f"""
+        WITH units AS (
+            SELECT {locator} AS locator, device_id, started_at, external_id, duration_s,
+                   CASE record_type WHEN 'voice' THEN 1 WHEN 'sms' THEN 2 ELSE 3 END AS type_code,
+                   -- Only integers and the sort keys go on: every byte of a row is carried through the sort.
+                   {e4_of('cost')} AS old_e4,
+                   CASE
+                     WHEN record_type = 'voice' THEN
+                       CASE WHEN duration_s = 0 THEN 0
+                            WHEN duration_s <= {init} THEN {init}
+                            ELSE {init} + ((duration_s - {init} + {sub} - 1) / {sub}) * {sub} END
+                     WHEN record_type = 'sms' THEN 1
+                     ELSE ((volume_kb + {inc} - 1) / {inc}) * {inc}
+                   END AS billable,
+                   -- Outside the bundle's zones nothing is covered: an allowance of 0.
+                   CASE WHEN zone NOT IN ({zones_sql}) THEN 0
+                        WHEN record_type = 'voice' THEN {allowance_of["voice"]}
+                        WHEN record_type = 'sms' THEN {allowance_of["sms"]}
+                        ELSE {allowance_of["data"]} END AS allowance,
+                   {rate_case} AS rate_micro
+            FROM {cdr}
+            WHERE customer_id = %s AND cycle_start = %s {"AND device_id %% %s = %s" if part else ""}
+            {fence}
+        ),
+        taking AS (
+            SELECT locator, device_id, started_at, external_id, type_code, duration_s, old_e4, billable, allowance,
+                   rate_micro, CAST(CASE WHEN allowance = 0 THEN 0
+                                WHEN billable > allowance THEN allowance + 1
+                                ELSE billable END AS {sum_type}) AS take
+            FROM units {fence}
+        ),
+        used AS (
+            SELECT locator, type_code, duration_s, old_e4, billable, allowance, rate_micro,
+                   -- What the device's earlier CDRs of this type took from the bundle.
+                   SUM(take) OVER (PARTITION BY device_id, type_code ORDER BY started_at, external_id{byte_order}
+                                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - take AS used_before
+            FROM taking {fence}
+        ),
+        covered AS (
+            SELECT locator, type_code, duration_s, old_e4, billable, rate_micro,
+                   CASE WHEN allowance - used_before <= 0 THEN 0
+                        WHEN allowance - used_before >= billable THEN billable
+                        ELSE allowance - used_before END AS covered
+            FROM used {fence}
+        ),
+        priced AS (
+            SELECT locator, old_e4,
+                   CASE type_code
+                     WHEN 1 THEN {half_up_div(
+                         f"(CASE WHEN duration_s > 0 THEN {setup_micro} * 60 ELSE 0 END) + (billable - covered) * rate_micro",
+                         6000)}
+                     WHEN 2 THEN {half_up_div("(billable - covered) * rate_micro", 100)}
+                     ELSE {half_up_div("(billable - covered) * rate_micro", 102400)}
+                   END AS cost_e4
+            FROM covered {fence}
+        ),
+        changed AS MATERIALIZED (
+            SELECT locator, cost_e4 FROM priced
+            WHERE old_e4 IS NULL OR old_e4 <> cost_e4
+            -- In storage order: each page is read and written once, not once per device on it.
+            ORDER BY locator
+        )
+        UPDATE {cdr} SET cost = {money_from_e4("changed.cost_e4")}
+        FROM changed WHERE {cdr}.{locator} = changed.locator
+    """
+    part_params = [part[1], part[0]] if part else []
+    return sql, [*rate_params, customer_id, cycle_start, *part_params]
+
+
+def _rating_parts() -> int:
+    """In how many parts to rate: several only on PostgreSQL, and only when no caller's transaction is open.
+
+    A PostgreSQL statement runs on one core, and the rating UPDATE cannot use parallel workers, so on
+    a 2-core machine two parts in two connections rate a 1M-CDR month in 2.9 s instead of 4.8 s. Each
+    part commits on its own. That is safe because rating is idempotent and a device's costs are all in
+    one part: a failed or killed step is simply rated again, and a reader sees every device either
+    rated or not. Inside a caller's transaction the parts could not see its uncommitted rows, nor be
+    rolled back with it, so there it is one statement. SQLite has one writer at a time: one statement.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return settings.RATING_PARALLEL_PARTS
+
+
+def _rate_statement(sql: str, params: list) -> int:
+    """Run one rating UPDATE in its own transaction; returns the rows repriced."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        big_statement_settings(cursor)
+        if connection.vendor == "postgresql":
+            # The changed rows are found by ctid: a TID lookup each, whether one row changed or all.
+            # A hash join would read the whole table to build its table, whatever few rows changed.
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+            # Read the month in storage order (a bitmap or sequential scan) and sort it, never row by
+            # row through an index: when the month's index had the device in its key, that visited
+            # every page once per device on it, 3-6 s against 0.8 s for 1M CDRs once rating had left
+            # old row versions. The (customer, cycle) index keeps table order, but a bitmap or
+            # sequential scan reads each page once whatever the index holds.
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _rate_statement_in_own_connection(sql: str, params: list) -> int:
+    # A thread gets its own Django connection; it is closed here, as the thread ends with the pool.
+    try:
+        return _rate_statement(sql, params)
+    finally:
+        connection.close()
+
+
+def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
+    """Price the cycle's CDRs of a rate-plan customer. Idempotent: re-rating gives the same costs."""
+    from telcost.addons.selectors import data_boost_mb_for_cycle
+
+    if customer.rate_plan_id is None:
+        raise PermanentError(f"customer {customer.name} has no rate plan")
+    try:
+        plan = rate_plan_parse(customer.rate_plan.definition)
+    except ValueError as exc:
+        raise PermanentError(f"rate plan {customer.rate_plan.code} is invalid: {exc}") from None
+    _check_zones(plan, customer.pk, cycle_start)
+    boost_mb = data_boost_mb_for_cycle(customer_id=customer.pk, cycle_start=cycle_start)
+    parts = _rating_parts()
+
+    def statement(part: tuple[int, int] | None) -> tuple[str, list]:
+        return rating_sql(plan, customer_id=customer.pk, cycle_start=cycle_start, data_boost_mb=boost_mb, part=part)
+
+    if parts == 1:
+        rated = _rate_statement(*statement(None))
+    else:
+        # Part 0 in this thread's connection, the others in their own, all at once.
+        with ThreadPoolExecutor(max_workers=parts - 1, thread_name_prefix="rating") as pool:
+            others = [pool.submit(_rate_statement_in_own_connection, *statement((k, parts))) for k in range(1, parts)]
+            rated = _rate_statement(*statement((0, parts)))
+            rated += sum(other.result() for other in others)
+    return {"repriced": rated, "data_boost_mb": boost_mb, "parts": parts}
+
+
+def cdrs_cost_from_provider(*, customer: Customer, cycle_start: dt.date) -> int:
+    """Standard customers: the cost is the provider's. Set-based; returns rows changed."""
+    return (
+        CDR.objects.filter(customer=customer, cycle_start=cycle_start)
+        .filter(Q(cost__isnull=True) | Q(cost__lt=F("provider_cost")) | Q(cost__gt=F("provider_cost")))
+        .update(cost=F("provider_cost"))
+    )

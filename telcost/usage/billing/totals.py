@@ -1,0 +1,131 @@
+"""CalculateTotalsCommand: the cycle's usage totals and subscription costs, replaced atomically.
+
+One transaction deletes the old rows and inserts the new ones, grouped from the
+CDRs in one scan, so a reader sees either the old totals or the new, never a
+mix. Costs are summed exactly: numeric on PostgreSQL, e4 integers on SQLite
+(see telcost.core.money).
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from telcost.core.cycles import cycle_end_of
+from telcost.core.money import E4, e4_of, from_e4, to_e4
+from telcost.customers.models import Customer, Device
+from telcost.usage.billing.rating import cdrs_cost_from_provider
+from telcost.usage.models import CDR, CycleTotals, SubscriptionTotal, TotalsBackup, UsageTotal
+from telcost.usage.sql.bulk import rows_insert
+from telcost.usage.sql.money import money_from_e4
+from telcost.usage.sql.tuning import big_statement_settings
+
+
+def _next_version(customer_id: int, cycle_start: dt.date) -> int:
+    highest = [
+        CycleTotals.objects.filter(customer_id=customer_id, cycle_start=cycle_start).aggregate(v=Max("version"))["v"],
+        TotalsBackup.objects.filter(customer_id=customer_id, cycle_start=cycle_start).aggregate(v=Max("version"))["v"],
+    ]
+    return max(v or 0 for v in highest) + 1
+
+
+def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
+    """Insert the cycle's usage per device, type and zone; returns how many CDRs hold a stale cost.
+
+    One scan of the cycle's CDRs. A standard customer's cost is the provider's, so its
+    totals sum provider_cost and the same scan counts the CDRs whose stored cost is not
+    that yet (CDRs rated while the customer had a rate plan); only then are they rewritten.
+    """
+    standard = not customer.is_rateplan
+    cost = "provider_cost" if standard else "COALESCE(cost, 0)"
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        cost_sum = f"SUM({cost})"  # numeric: exact as it is, and cheaper than the e4 integers
+        stale = "cost IS NULL OR cost <> provider_cost"
+    else:
+        cost_sum = f"SUM({e4_of(cost)})"
+        stale = f"cost IS NULL OR {e4_of('cost')} <> {e4_of('provider_cost')}"
+    money = (lambda total: Decimal(total).quantize(E4)) if postgres else from_e4
+    stale_count = f"SUM(CASE WHEN {stale} THEN 1 ELSE 0 END)" if standard else "0"
+    with connection.cursor() as cursor:
+        big_statement_settings(cursor, work_mem="64MB")
+        cursor.execute(
+            f"""
+            SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), {cost_sum},
+                   SUM(CASE WHEN record_type = 'voice' AND duration_s > 0 THEN 1 ELSE 0 END), {stale_count}
+            FROM {CDR._meta.db_table}
+            WHERE customer_id = %s AND cycle_start = %s
+            GROUP BY device_id, record_type, zone
+            """,
+            [customer.pk, cycle_start],
+        )
+        groups = cursor.fetchall()
+    ops = connection.ops
+    cycle = ops.adapt_datefield_value(cycle_start)
+    rows_insert(
+        UsageTotal._meta.db_table,
+        ("customer_id", "cycle_start", "device_id", "record_type", "zone", "count", "duration_s", "volume_kb", "cost",
+         "answered_count"),
+        [(customer.pk, cycle, device_id, record_type, zone, count, duration_s, volume_kb,
+          ops.adapt_decimalfield_value(money(cost_total), 16, 4), answered)
+         for device_id, record_type, zone, count, duration_s, volume_kb, cost_total, answered, _ in groups],
+    )
+    return sum(int(group[-1]) for group in groups)
+
+
+def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
+    if not customer.is_rateplan or customer.rate_plan_id is None:
+        return
+    fee_e4 = to_e4(customer.rate_plan.monthly_fee)
+    subscription, device = SubscriptionTotal._meta.db_table, Device._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {subscription} (customer_id, cycle_start, device_id, cost)
+            SELECT customer_id, %s, id, {money_from_e4("%s")}
+            FROM {device}
+            WHERE customer_id = %s AND activated_on <= %s AND (deactivated_on IS NULL OR deactivated_on >= %s)
+            """,
+            [cycle_start, fee_e4, customer.pk, cycle_end_of(cycle_start), cycle_start],
+        )
+
+
+def _sum_e4(table: str, customer_id: int, cycle_start: dt.date) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(SUM({e4_of('cost')}), 0) FROM {table} WHERE customer_id = %s AND cycle_start = %s",
+            [customer_id, cycle_start],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def totals_calculate(*, customer: Customer, cycle_start: dt.date, run_key: str | None = None) -> dict:
+    """Replace the cycle's totals; returns {"version", "total_cost", "subscription_cost"}."""
+    with transaction.atomic():
+        existing = CycleTotals.objects.select_for_update().filter(customer=customer, cycle_start=cycle_start).first()
+        if run_key and existing is not None and existing.run_key == run_key:
+            version = existing.version  # the same run again (a retried step): same version
+        else:
+            version = _next_version(customer.pk, cycle_start)
+        UsageTotal.objects.filter(customer=customer, cycle_start=cycle_start).delete()
+        SubscriptionTotal.objects.filter(customer=customer, cycle_start=cycle_start).delete()
+        if _usage_totals_insert(customer, cycle_start):
+            cdrs_cost_from_provider(customer=customer, cycle_start=cycle_start)
+        _insert_subscriptions(customer, cycle_start)
+        usage_e4 = _sum_e4(UsageTotal._meta.db_table, customer.pk, cycle_start)
+        subscription_e4 = _sum_e4(SubscriptionTotal._meta.db_table, customer.pk, cycle_start)
+        header = {
+            "version": version,
+            "run_key": run_key or "",
+            "calculated_at": timezone.now(),
+            "total_cost": from_e4(usage_e4 + subscription_e4),
+            "subscription_cost": from_e4(subscription_e4),
+        }
+        CycleTotals.objects.update_or_create(customer=customer, cycle_start=cycle_start, defaults=header)
+    return {
+        "version": version,
+        "total_cost": str(header["total_cost"]),
+        "subscription_cost": str(header["subscription_cost"]),
+    }

@@ -1,0 +1,1 @@
+"""The usage app's SQL plumbing that differs by database: bulk inserts, session tuning, money."""

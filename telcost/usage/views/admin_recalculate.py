@@ -1,0 +1,69 @@
+"""Admin → Syncs → Recalculate Totals: one customer-month (workflow 1) or a range (workflow 6)."""
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
+from django.shortcuts import render
+from django.utils import timezone
+
+from telcost.core.cycles import BadCycle, cycle_start_of, requested_month
+from telcost.customers.models import Customer
+from telcost.customers.selectors import customers_visible_to
+from telcost.jobs.selectors import job_as_dict
+from telcost.usage.recalculation.partner import BadRange, partner_recalculation_dispatch
+from telcost.usage.recalculation.services import recalculation_dispatch
+from telcost.web.selectors import admin_menu_visible
+
+
+def recalculable_customers(user) -> list[Customer]:
+    """Customers the user may RECALCULATE, each with `has_children`, in a fixed number of queries.
+
+    The same answer as has_perm(RECALCULATE, c) for each visible customer (a test holds them
+    together), without a membership query and a children query per customer in the dropdown.
+    """
+    customers = customers_visible_to(user)
+    if not user.is_staff:
+        managed = list(user.memberships.filter(role="manager").values_list("customer_id", flat=True))
+        customers = customers.filter(Q(pk__in=managed) | Q(partner_id__in=managed))
+    children = Customer.objects.filter(partner_id=OuterRef("pk"))
+    return list(customers.annotate(has_children=Exists(children)).order_by("name", "pk"))
+
+
+def _dispatch(request, customers: list[Customer]):
+    """Validate the posted form and dispatch; returns (job, error)."""
+    by_id = {str(c.pk): c for c in customers}
+    customer = by_id.get(request.POST.get("customer_id", ""))
+    if customer is None:
+        return None, "Choose a customer you may recalculate."
+    try:
+        start = requested_month(request.POST.get("start_date", ""))
+        end_text = request.POST.get("end_date", "").strip()
+        end = requested_month(end_text) if end_text else start
+    except BadCycle as exc:
+        return None, str(exc)
+    if start == end and not customer.has_children:
+        return recalculation_dispatch(customer=customer, cycle_start=start, user=request.user, reason="admin"), None
+    try:
+        return partner_recalculation_dispatch(customer=customer, start_date=start, end_date=end, user=request.user), None
+    except BadRange as exc:
+        return None, str(exc)
+
+
+@login_required
+def admin_recalculate(request):
+    if not admin_menu_visible(request.user):
+        raise PermissionDenied
+    customers = recalculable_customers(request.user)
+    if request.method == "POST":
+        job, error = _dispatch(request, customers)
+        if error:
+            return render(request, "usage/_admin_recalc_error.html", {"error": error}, status=400)
+        return render(request, "jobs/_job_status.html", {"job": job_as_dict(job), "actions": True})
+    this_month = cycle_start_of(timezone.localdate())
+    return render(
+        request,
+        "usage/admin_recalculate.html",
+        {"customers": customers, "default_month": this_month, "min_month": dt.date(2000, 1, 1)},
+    )
