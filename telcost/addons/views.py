@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from telcost.accounts.rules import MANAGE_ADDONS, VIEW
 from telcost.addons.models import ADDON_CATALOGUE, AddonType
-from telcost.addons.selectors import addons_of_customer
+from telcost.addons.selectors import addon_label, addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
 from telcost.customers.models import Customer
 from telcost.customers.selectors import (
@@ -18,7 +18,6 @@ from telcost.customers.selectors import (
 )
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
 from telcost.web.selectors import admin_menu_visible
-from telcost.web.templatetags.telcost_web import addon_label
 
 
 def _manageable(user) -> list[Customer]:

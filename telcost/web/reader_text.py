@@ -18,6 +18,8 @@ from functools import cache
 from django.utils import translation
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 
+from telcost.addons.selectors import addon_label
+
 # The catalogue's context of these messages: a page translates them, while the API's answers
 # (which translate only plain catalogue sentences, e.g. a sync's error) stay as they were.
 CONTEXT = "stored message"
@@ -127,8 +129,6 @@ def _value(name: str, value: str) -> str:
     if name == "message":
         return reader_text(value)
     if name == "addon":
-        from telcost.web.templatetags.telcost_web import addon_label
-
         return addon_label(value)
     return value
 

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from telcost.exports.models import ExportJob
-from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.recalculation.services import recalculation_dispatch
 from tests.factories import DeviceFactory
 from tests.usage.helpers import SEPT, add_cdr
 

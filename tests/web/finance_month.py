@@ -18,7 +18,7 @@ from telcost.customers.models import Customer
 from telcost.jobs.models import Job
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.usage.models import CycleTotals
-from telcost.usage.recalculation import recalculation_dispatch
+from telcost.usage.recalculation.services import recalculation_dispatch
 from tests.factories import (
     CostCenterAssignmentFactory,
     CostCenterFactory,

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from telcost.web import formatting
+from telcost.core import formatting
 from telcost.web.templatetags import telcost_formats as f
 from tests.web.finance_month import finance_month
 

@@ -6,9 +6,8 @@ import re
 import pytest
 from django.utils import translation
 
-from telcost.usage.import_devices import refused_device_reason
-from telcost.usage.import_rows import parse_row
-from telcost.usage.imports import ImportRefused, csv_rows
+from telcost.core.cdr_format import ImportRefused, csv_rows, parse_row
+from telcost.usage.imports.devices import refused_device_reason
 from telcost.web.reader_text import CONTEXT, PATTERNS, SENTENCES, msgids, reader_text
 from tests.web.catalogue import LOCALE, read_po
 

@@ -10,8 +10,7 @@ from django import template
 from django.utils.html import format_html_join
 from django.utils.translation import gettext, pgettext
 
-from telcost.web.formatting import count_text, duration_text, money_text, volume_text
-from telcost.web.templatetags.telcost_formats import number_style
+from telcost.core.formatting import count_text, duration_text, money_text, number_style, volume_text
 
 register = template.Library()
 

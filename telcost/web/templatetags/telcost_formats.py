@@ -13,7 +13,7 @@
     elapsed         {{ started|elapsed:finished }}: the time between them as h:mm:ss
 
 The separators come from Django's localisation of the active language (get_format);
-the formatting itself is telcost.web.formatting's, shared with the tables rendered in
+the formatting itself is telcost.core.formatting's, shared with the tables rendered in
 Python (usage_tables). Nothing here writes an ISO timestamp.
 """
 
@@ -21,21 +21,11 @@ import datetime as dt
 
 from django import template
 from django.utils import formats, timezone
-from django.utils.translation import get_language
 
-from telcost.web import formatting
+from telcost.core import formatting
+from telcost.core.formatting import number_style
 
 register = template.Library()
-
-
-def number_style(language: str | None = None) -> formatting.NumberStyle:
-    """The active (or given) language's separators and money pattern."""
-    language = (language or get_language() or "nl").split("-")[0]
-    return formatting.NumberStyle(
-        decimal_separator=formats.get_format("DECIMAL_SEPARATOR", language, use_l10n=True),
-        thousands_separator=formats.get_format("THOUSAND_SEPARATOR", language, use_l10n=True),
-        money_pattern=formatting.MONEY_PATTERNS.get(language, formatting.MONEY_PATTERNS["nl"]),
-    )
 
 
 @register.filter

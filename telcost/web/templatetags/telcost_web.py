@@ -9,9 +9,10 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from telcost.web import formatting
+from telcost.addons.selectors import addon_label as _addon_label
+from telcost.core import formatting
+from telcost.core.formatting import number_style
 from telcost.web.reader_text import reader_text as _reader_text
-from telcost.web.templatetags.telcost_formats import number_style
 
 register = template.Library()
 
@@ -133,11 +134,7 @@ def reason_label(code) -> str:
 
 @register.filter
 def addon_label(code: str) -> str:
-    """An addon type's name ("Data boost 5 GB") in the reader's language."""
-    from telcost.addons.models import ADDON_CATALOGUE
-
-    entry = ADDON_CATALOGUE.get(code)
-    return str(entry["label"]) if entry else str(code)
+    return _addon_label(code)
 
 
 @register.filter

@@ -1,9 +1,9 @@
 """How a page writes numbers, money, durations and volumes (SPEC part 2, "Pages, language and formats").
 
 Pure functions of a value and a NumberStyle, so a table of 18,000 rows asks the
-language for its style once and formats each cell without a lookup. The template
-filters (telcost/web/templatetags/telcost_formats.py) take the style from Django's
-localisation of the active language (number_style):
+language for its style once (number_style: Django's localisation of the active
+language) and formats each cell without a lookup. Pages use them through the
+template filters of telcost/web/templatetags/telcost_formats.py:
 
     nl  € 7.482,31   12.345   58:58:37   16,97 GB
     en  €7,482.31    12,345   58:58:37   16.97 GB
@@ -15,6 +15,9 @@ exports keep the stored 4. Volumes are stored in KB; 1 MB = 1024 KB and
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.utils import formats
+from django.utils.translation import get_language
 
 KB_PER_MB = 1024
 KB_PER_GB = 1024 * KB_PER_MB
@@ -28,6 +31,16 @@ class NumberStyle:
     decimal_separator: str = ","
     thousands_separator: str = "."
     money_pattern: str = MONEY_PATTERNS["nl"]
+
+
+def number_style(language: str | None = None) -> NumberStyle:
+    """The active (or given) language's separators (Django's localisation) and money pattern."""
+    language = (language or get_language() or "nl").split("-")[0]
+    return NumberStyle(
+        decimal_separator=formats.get_format("DECIMAL_SEPARATOR", language, use_l10n=True),
+        thousands_separator=formats.get_format("THOUSAND_SEPARATOR", language, use_l10n=True),
+        money_pattern=MONEY_PATTERNS.get(language, MONEY_PATTERNS["nl"]),
+    )
 
 
 def as_decimal(value) -> Decimal | None:
