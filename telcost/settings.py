@@ -153,6 +153,9 @@ LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "telcost" / "locale"]
 TIME_ZONE = "Europe/Amsterdam"
+# Pages write numbers, money and dates in the language's format (telcost.core.formatting);
+# English dates are day-first with a 24-hour clock (telcost/web/locale_formats/en).
+FORMAT_MODULE_PATH = ["telcost.web.locale_formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AddonType(models.TextChoices):
@@ -12,10 +13,11 @@ class AddonType(models.TextChoices):
 
 # What each addon adds. data_boost raises the cycle's data allowance of the
 # customer's devices by its MB (SPEC: 1024 × data_mb KB per active boost).
+# The label is what pages call it, in the reader's language.
 ADDON_CATALOGUE = {
-    AddonType.DATA_BOOST: {"label": "Data boost 5 GB", "data_mb": 5120},
-    AddonType.EU_ROAMING: {"label": "EU roaming bundle", "data_mb": 0},
-    AddonType.WORLD_ROAMING: {"label": "World roaming bundle", "data_mb": 0},
+    AddonType.DATA_BOOST: {"label": _("Data boost 5 GB"), "data_mb": 5120},
+    AddonType.EU_ROAMING: {"label": _("EU roaming bundle"), "data_mb": 0},
+    AddonType.WORLD_ROAMING: {"label": _("World roaming bundle"), "data_mb": 0},
 }
 
 

@@ -4,8 +4,14 @@ import datetime as dt
 
 from django.db.models import Q, Sum
 
-from telcost.addons.models import AddonType, CustomerAddon
+from telcost.addons.models import ADDON_CATALOGUE, AddonType, CustomerAddon
 from telcost.core.cycles import cycle_bounds
+
+
+def addon_label(code: str) -> str:
+    """An addon type's name ("Data boost 5 GB") in the reader's language; an unknown code as it is."""
+    entry = ADDON_CATALOGUE.get(code)
+    return str(entry["label"]) if entry else str(code)
 
 
 def data_boost_mb_for_cycle(*, customer_id: int, cycle_start: dt.date) -> int:

@@ -15,7 +15,7 @@ from telcost.accounts.access import (
     customers_for,
 )
 from telcost.addons.models import ADDON_CATALOGUE, AddonType
-from telcost.addons.selectors import addons_of_customer
+from telcost.addons.selectors import addon_label, addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
 
@@ -66,7 +66,7 @@ def _refused(request, exc: AddonRequestError, addon_type: str):
         response["Retry-After"] = str(exc.retry_after)
         return response
     if exc.status == 409:
-        message = _("There is no active %(addon)s addon to cancel.") % {"addon": addon_type}
+        message = _("There is no active %(addon)s addon to cancel.") % {"addon": addon_label(addon_type)}
     else:
         message = str(exc)
     return render(request, "addons/_result.html", {"error": message}, status=exc.status)

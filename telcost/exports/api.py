@@ -6,7 +6,7 @@ from typing import Literal
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.access import EXPORT, customer_for_user
@@ -30,6 +30,9 @@ class ExportIn(Schema):
     cycle_start_date: dt.date
     kind: Literal[tuple(ExportJob.Kind.values)]
     format: Literal[tuple(ExportJob.Format.values)] = ExportJob.Format.XLSX.value
+    language: Literal["en", "nl"] = Field(
+        "en", description="The file's column headers and sheet names and the link's mail: English (the "
+                          "default, the names this API documents) or Dutch. Values are the same in both.")
 
 
 class ExportAccepted(Out):
@@ -72,7 +75,7 @@ def create_export(request, payload: ExportIn):
         raise HttpError(400, str(exc)) from None
     try:
         export = export_request(customer=customer, user=request.user, cycle_start_date=payload.cycle_start_date,
-                                kind=payload.kind, fmt=payload.format)
+                                kind=payload.kind, fmt=payload.format, language=payload.language)
     except ExportRequestError as exc:
         raise HttpError(exc.status, str(exc)) from None
     return Status(202, {"export_id": export.pk, "job_id": export.job_id, "status_url": f"/api/jobs/{export.job_id}",

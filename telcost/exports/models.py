@@ -35,6 +35,9 @@ class ExportJob(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     format = models.CharField(max_length=8, choices=Format.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # The file's headers and sheet names and the link's mail: the requester's language when asked
+    # from a page, what the API request says (English by default, the API's documented names).
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en", db_default="en")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     file_name = models.CharField(max_length=300, blank=True, default="")

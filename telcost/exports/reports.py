@@ -1,10 +1,16 @@
-"""What each kind of export contains: columns and a stream of rows from the database."""
+"""What each kind of export contains: columns and a stream of rows from the database.
+
+Column titles, sheet names and the summary's items are English message ids: written in the
+export's language (ExportJob.language, translation.override around the writing), English
+being the API's default.
+"""
 
 import datetime as dt
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from django.db import connection
+from django.utils.translation import gettext, gettext_noop
 
 from telcost.customers.models import CostCenterAssignment, Customer, Device
 from telcost.exports.cdr_query import cdr_export_rows, postgres_cdr_csv
@@ -12,20 +18,31 @@ from telcost.exports.cdr_sqlite import sqlite_cdr_csv
 from telcost.exports.writers import Column
 from telcost.usage.selectors import insights_get, totals_get
 
+_ = gettext_noop  # the titles are translated when a file is written (translated_columns)
+
 CDR_COLUMNS = [
-    Column("Date", "datetime", 20), Column("Device", "text", 15), Column("Duration", "int", 10), Column("Cost", "money", 12),
-    Column("Record type", "text", 11), Column("Zone", "text", 13), Column("Destination", "text", 16),
-    Column("Volume (KB)", "int", 12), Column("Cost center", "text", 14),
+    Column(_("Date"), "datetime", 20), Column(_("Device"), "text", 15), Column(_("Duration"), "int", 10),
+    Column(_("Cost"), "money", 12), Column(_("Record type"), "text", 11), Column(_("Zone"), "text", 13),
+    Column(_("Destination"), "text", 16), Column(_("Volume (KB)"), "int", 12), Column(_("Cost center"), "text", 14),
 ]
 COST_CENTER_COLUMNS = [
-    Column("Device", "text", 15), Column("Label", "text", 28), Column("Cost center", "text", 14),
-    Column("Cost center name", "text", 24), Column("Valid from", "date", 12),
+    Column(_("Device"), "text", 15), Column(_("Label"), "text", 28), Column(_("Cost center"), "text", 14),
+    Column(_("Cost center name"), "text", 24), Column(_("Valid from"), "date", 12),
 ]
 TOTALS_COLUMNS = [
-    Column("Device", "text", 15), Column("Record type", "text", 11), Column("Zone", "text", 13), Column("Count", "int", 9),
-    Column("Duration (s)", "int", 12), Column("Volume (KB)", "int", 12), Column("Cost", "money", 12),
+    Column(_("Device"), "text", 15), Column(_("Record type"), "text", 11), Column(_("Zone"), "text", 13),
+    Column(_("Count"), "int", 9), Column(_("Duration (s)"), "int", 12), Column(_("Volume (KB)"), "int", 12),
+    Column(_("Cost"), "money", 12),
 ]
-SUMMARY_COLUMNS = [Column("Item", "text", 34), Column("Value", "text", 22)]
+SUMMARY_COLUMNS = [Column(_("Item"), "text", 34), Column(_("Value"), "text", 22)]
+# Sheet names.
+CDRS_SHEET, COST_CENTERS_SHEET, TOTALS_SHEET, SUMMARY_SHEET = _("CDRs"), _("Cost centers"), _("Totals"), _("Summary")
+_USAGE_TYPES = {"voice": _("voice"), "sms": _("sms"), "data": _("data")}
+
+
+def translated_columns(columns: list[Column]) -> list[Column]:
+    """The columns with their titles in the active language."""
+    return [Column(gettext(c.title), c.kind, c.width) for c in columns]
 
 
 class NothingToExport(Exception):
@@ -39,7 +56,7 @@ def cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Ite
 
 def write_cdr_csv(stream: BinaryIO, customer: Customer, cycle_start: dt.date) -> int:
     """The CDRs as csv: through PostgreSQL's COPY there, as lines Python writes directly on SQLite."""
-    header = [c.title for c in CDR_COLUMNS]
+    header = [c.title for c in translated_columns(CDR_COLUMNS)]
     if connection.vendor == "postgresql":
         return postgres_cdr_csv(customer, cycle_start, stream, header)
     return sqlite_cdr_csv(customer, cycle_start, stream, header)
@@ -66,15 +83,18 @@ def totals_sheets(customer: Customer, cycle_start: dt.date) -> list[tuple[str, l
     insights = insights_get(customer=customer, cycle_start=cycle_start) or {}
     detail = [(r["msisdn"], r["record_type"], r["zone"], r["count"], r["duration_s"], r["volume_kb"], r["cost"])
               for r in totals["devices"]]
-    summary = [("Customer", customer.name), ("Month", cycle_start.strftime("%Y-%m")), ("Version", str(totals["version"])),
-               ("Total cost", totals["total_cost"]), ("Subscription cost", totals["subscription_cost"])]
-    summary += [(f"Cost {rt}", v["cost"]) for rt, v in totals["by_type"].items()]
+    summary = [(gettext("Customer"), customer.name), (gettext("Month"), cycle_start.strftime("%Y-%m")),
+               (gettext("Version"), str(totals["version"])), (gettext("Total cost"), totals["total_cost"]),
+               (gettext("Subscription cost"), totals["subscription_cost"])]
+    summary += [(gettext("Cost %(type)s") % {"type": gettext(_USAGE_TYPES.get(rt, rt))}, v["cost"])
+                for rt, v in totals["by_type"].items()]
     if insights:
         change = insights.get("change") or {}
-        summary += [("Change against previous month", change.get("absolute", "")),
-                    ("Roaming cost", insights.get("roaming_cost", "")),
-                    ("Idle devices", str(insights.get("idle_devices", {}).get("count", ""))),
-                    ("Idle devices' fees", insights.get("idle_devices", {}).get("fees_cost", "")),
-                    ("Devices out of bundle", str(insights.get("out_of_bundle", {}).get("count", ""))),
-                    ("Anomalies", str(len(insights.get("anomalies", []))))]
-    return [("Totals", TOTALS_COLUMNS, detail), ("Summary", SUMMARY_COLUMNS, summary)]
+        summary += [(gettext("Change against previous month"), change.get("absolute", "")),
+                    (gettext("Roaming cost"), insights.get("roaming_cost", "")),
+                    (gettext("Idle devices"), str(insights.get("idle_devices", {}).get("count", ""))),
+                    (gettext("Idle devices' fees"), insights.get("idle_devices", {}).get("fees_cost", "")),
+                    (gettext("Devices out of bundle"), str(insights.get("out_of_bundle", {}).get("count", ""))),
+                    (gettext("Anomalies"), str(len(insights.get("anomalies", []))))]
+    return [(gettext(TOTALS_SHEET), translated_columns(TOTALS_COLUMNS), detail),
+            (gettext(SUMMARY_SHEET), translated_columns(SUMMARY_COLUMNS), summary)]

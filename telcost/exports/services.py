@@ -30,7 +30,9 @@ from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from telcost.core.cycles import BadCycle, cycle_start_of, requested_month
@@ -79,7 +81,12 @@ class ExportParams:
 
 
 @transaction.atomic
-def export_request(*, customer: Customer, user, cycle_start_date: dt.date, kind: str, fmt: str) -> ExportJob:
+def export_request(*, customer: Customer, user, cycle_start_date: dt.date, kind: str, fmt: str,
+                   language: str = "en") -> ExportJob:
+    """An export of the month (or, for cost centers, of the day) in `language`: its headers, sheet
+    names and mail (English by default, as the API documents; a page passes its reader's)."""
+    if language not in dict(settings.LANGUAGES):
+        language = "en"
     if kind not in ExportJob.Kind.values:
         raise ExportRequestError(f"kind must be one of {', '.join(ExportJob.Kind.values)}")
     if fmt not in ExportJob.Format.values:
@@ -94,7 +101,7 @@ def export_request(*, customer: Customer, user, cycle_start_date: dt.date, kind:
     if kind != ExportJob.Kind.COST_CENTERS:
         asked = cycle_start_of(cycle_start_date)
     export = ExportJob.objects.create(customer=customer, requested_by=user, cycle_start_date=cycle_start_date,
-                                      kind=kind, format=fmt)
+                                      kind=kind, format=fmt, language=language)
     job, joined = job_dispatch(
         kind=EXPORT_KIND,
         customer=customer,
@@ -181,16 +188,23 @@ def export_parts_sweep(*, min_age_s: float = 3600.0) -> int:
 
 
 def _write_file(export: ExportJob, path: str, *, max_rows: int) -> int:
-    """Write the export's rows to path in its format; returns the number of rows."""
+    """Write the export's rows to path in its format and language; returns the number of rows."""
+    with translation.override(export.language or "en"):
+        return _write_rows(export, path, max_rows=max_rows)
+
+
+def _write_rows(export: ExportJob, path: str, *, max_rows: int) -> int:
     customer, csv_format = export.customer, export.format == ExportJob.Format.CSV
     if export.kind == ExportJob.Kind.CDRS:
         cycle_start = cycle_start_of(export.cycle_start_date)
         if csv_format:
             with open(path, "wb") as stream:
                 return reports.write_cdr_csv(stream, customer, cycle_start)
-        sheets = [("CDRs", reports.CDR_COLUMNS, reports.cdr_rows(customer, cycle_start, for_xlsx=True))]
+        sheets = [(gettext(reports.CDRS_SHEET), reports.translated_columns(reports.CDR_COLUMNS),
+                   reports.cdr_rows(customer, cycle_start, for_xlsx=True))]
     elif export.kind == ExportJob.Kind.COST_CENTERS:
-        sheets = [("Cost centers", reports.COST_CENTER_COLUMNS, reports.cost_center_rows(customer, export.cycle_start_date))]
+        sheets = [(gettext(reports.COST_CENTERS_SHEET), reports.translated_columns(reports.COST_CENTER_COLUMNS),
+                   reports.cost_center_rows(customer, export.cycle_start_date))]
     else:
         try:
             sheets = reports.totals_sheets(customer, cycle_start_of(export.cycle_start_date))
@@ -240,14 +254,32 @@ def _mail_claim(export: ExportJob, still_owner: Callable[[], bool]) -> dt.dateti
     return now if claimed else None
 
 
+_KIND_NAMES = {
+    ExportJob.Kind.CDRS: translation.gettext_noop("CDRs"),
+    ExportJob.Kind.COST_CENTERS: translation.gettext_noop("cost centers"),
+    ExportJob.Kind.TOTALS: translation.gettext_noop("totals"),
+}
+
+
+def _mail_text(export: ExportJob, link: str) -> tuple[str, str]:
+    """The mail's subject and body in the export's language (the requester's, from a page)."""
+    with translation.override(export.language or "en"):
+        until = timezone.localtime(export.expires_at) if export.expires_at else None
+        values = {"kind": gettext(_KIND_NAMES.get(export.kind, export.kind)), "customer": export.customer.name,
+                  "month": date_format(export.cycle_start_date, "YEAR_MONTH_FORMAT"), "link": link,
+                  "until": date_format(until, "DATE_FORMAT") if until else "—"}
+        body = gettext("Your %(kind)s export of %(customer)s (%(month)s) is ready.\n\n"
+                       "Download: %(link)s\n\nThe link works until %(until)s.") % values
+        return gettext("Export completed"), body
+
+
 def _mail_send(export: ExportJob, claimed_at: dt.datetime) -> None:
     link = f"{settings.TELCOST_BASE_URL}/download/export/{export.pk}"
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "telcost"
+    subject, body = _mail_text(export, link)
     message = EmailMessage(
-        subject="Export completed",
-        body=(f"Your {export.kind} export of {export.customer.name} "
-              f"({export.cycle_start_date:%Y-%m}) is ready.\n\n"
-              f"Download: {link}\n\nThe link works until {export.expires_at:%Y-%m-%d}."),
+        subject=subject,
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[export.requested_by.email or f"{export.requested_by.username}@localhost"],
         # One Message-ID per export: a retry's copy in the unavoidable window is the same message.

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_POST
 
 from telcost.accounts.access import EXPORT, customer_for_user, customers_for
@@ -47,7 +47,8 @@ def export_start(request, customer_id: int):
     try:
         export = export_request(customer=customer, user=request.user,
                                 cycle_start_date=requested_month(request.POST.get("date", "")),
-                                kind=request.POST.get("kind", ""), fmt=request.POST.get("format", "xlsx"))
+                                kind=request.POST.get("kind", ""), fmt=request.POST.get("format", "xlsx"),
+                                language=translation.get_language())
     except (BadCycle, ExportRequestError) as exc:
         return render(request, "exports/_export_status.html", {"error": str(exc)}, status=400)
     return render(request, "exports/_export_status.html", {"export": export})

@@ -10,7 +10,8 @@ starts using one is Dutch at once. Nothing imports these at run time.
 from django.utils.translation import gettext_noop
 
 SEED_LABELS = [
-    # Workflow 1: the usage page's button, the admin page's confirmation.
+    # Workflow 1: the usage page's button, the admin page's confirmation (the seed left these
+    # two in English; Dutch pages say "Weet u zeker…" and "Akkoord").
     gettext_noop("Recalculate data"),                                     # Herbereken data
     gettext_noop("Are you sure you want to recalculate the totals?"),
     gettext_noop("Agree"),

@@ -28,7 +28,8 @@ def test_cost_center_settings_download_by_themselves(page, live_url, login, cust
     path = tmp_path / "cost-centers.xlsx"
     download_info.value.save_as(path)
     rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
-    assert rows[0][:3] == ("Device", "Label", "Cost center") and rows[1][0] == "31611111111" and rows[1][2] == "SALES"
+    # Asked from a Dutch page: Dutch headers.
+    assert rows[0][:3] == ("Toestel", "Label", "Kostenplaats") and rows[1][0] == "31611111111" and rows[1][2] == "SALES"
 
 
 def test_export_cdrs_from_the_usage_page(page, live_url, login, customer, manager, start_worker, tmp_path):
@@ -41,4 +42,4 @@ def test_export_cdrs_from_the_usage_page(page, live_url, login, customer, manage
         page.click("#export-cdrs")
     content = download_info.value.path().read_bytes()
     rows = list(openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
-    assert rows[0][:4] == ("Date", "Device", "Duration", "Cost") and rows[1][1:3] == ("31622222222", 42)
+    assert rows[0][:4] == ("Datum", "Toestel", "Duur", "Kosten") and rows[1][1:3] == ("31622222222", 42)

@@ -32,15 +32,15 @@ def test_herbereken_data_shows_a_spinner_then_the_new_totals(page, live_url, log
     page.click("#recalculate-submit")
     expect(page.locator(".recalc-running .spinner")).to_be_visible()
     start_worker()
-    expect(page.locator("#total-cost")).to_have_text("€ 0.1500", timeout=30_000)
+    expect(page.locator("#total-cost")).to_have_text("€ 0,15", timeout=30_000)
     # A new record, a second recalculation: the page follows without a reload.
     add_cdr(datri, datri.devices.get(), duration_s=120)  # 0.05 + 0.20
     page.click("text=Herbereken data")
     page.click("#recalculate-submit")
-    expect(page.locator("#total-cost")).to_have_text("€ 0.4000", timeout=30_000)
+    expect(page.locator("#total-cost")).to_have_text("€ 0,40", timeout=30_000)
     expect(page.locator("#totals-versions tbody tr")).to_have_count(2)
     page.click("#compare-form button")
-    expect(page.locator(".versions-diff")).to_contain_text("0.2500")
+    expect(page.locator(".versions-diff")).to_contain_text("€ 0,25")
 
 
 def test_a_failed_recalculation_shows_its_reason(page, live_url, login, datri, start_worker, staff_user):
@@ -63,9 +63,9 @@ def test_admin_recalculates_one_customer_after_the_confirm_dialog(page, live_url
     page.fill("#recalc-start", "2026-09")
     page.fill("#recalc-end", "2026-09")
     page.click("#recalc-open-confirm")
-    expect(page.locator("#confirm-dialog")).to_contain_text("Are you sure you want to recalculate the totals?")
+    expect(page.locator("#confirm-dialog")).to_contain_text("Weet u zeker dat u de totalen wilt herberekenen?")
     expect(page.locator("#confirm-customer")).to_have_text("Datri")
-    expect(page.locator("#confirm-dates")).to_have_text("2026-09")
+    expect(page.locator("#confirm-dates")).to_have_text("september 2026")
     page.click("#confirm-agree")
     start_worker()
     expect(page.locator(".job-status")).to_have_attribute("data-status", "completed", timeout=30_000)
@@ -86,7 +86,7 @@ def test_partner_range_progress_bar_runs_to_the_end(page, live_url, login, start
     page.fill("#recalc-start", "2026-07")
     page.fill("#recalc-end", "2026-09")
     page.click("#recalc-open-confirm")
-    expect(page.locator("#confirm-dates")).to_have_text("2026-07 – 2026-09")
+    expect(page.locator("#confirm-dates")).to_have_text("juli 2026 – september 2026")
     page.click("#confirm-agree")
     expect(page.locator(".job-progress-text")).to_have_text("0 / 6")
     expect(page.locator("#job-cancel")).to_be_visible()
@@ -106,12 +106,12 @@ def test_recalculating_another_month_offers_it_and_keeps_the_month_on_screen(pag
     expect(page.locator("#recalculate-month")).to_have_value("2026-09")  # the shown month by default
     page.click("#recalculate-submit")
     start_worker()
-    expect(page.locator("#total-cost")).to_have_text("€ 0.1500", timeout=30_000)
+    expect(page.locator("#total-cost")).to_have_text("€ 0,15", timeout=30_000)
     page.click("text=Herbereken data")
     page.select_option("#recalculate-month", "2026-08")
     page.click("#recalculate-submit")
     link = page.locator(f'.recalc-done + p a[href="/customers/{datri.pk}/usage/?month=2026-08"]')
     expect(link).to_be_visible(timeout=30_000)
-    expect(page.locator("#total-cost")).to_have_text("€ 0.1500")  # still September's
+    expect(page.locator("#total-cost")).to_have_text("€ 0,15")  # still September's
     link.click()
-    expect(page.locator("#total-cost")).to_have_text("€ 0.2500")
+    expect(page.locator("#total-cost")).to_have_text("€ 0,25")

@@ -26,7 +26,7 @@ def test_activate_cancel_and_too_many_requests(page, live_url, login, nina, rese
     expect(page.locator("#addons-table .addon-active")).to_have_count(1)
     page.select_option("#addon-action", "cancel")
     page.click("#addon-submit")
-    expect(page.locator(".addon-success")).to_contain_text("cancelled", timeout=20_000)
+    expect(page.locator(".addon-success")).to_contain_text("opgezegd", timeout=20_000)  # "cancelled", in Dutch
     expect(page.locator("#addons-table .addon-cancelled")).to_have_count(1)
     NinaRequestLimit.objects.bulk_create([NinaRequestLimit(customer=customer, request_time=timezone.now()) for _ in range(10)])
     page.select_option("#addon-action", "activate")

@@ -45,4 +45,4 @@ def test_a_failed_sync_shows_its_reason(page, live_url, login, customer, manager
     page.click("#start-sync-button")
     page.click("#start-sync-submit")
     start_worker()
-    expect(page.locator(".sync-error")).to_contain_text("refused the credentials", timeout=30_000)
+    expect(page.locator(".sync-error")).to_contain_text("weigerde de inloggegevens", timeout=30_000)  # Dutch page

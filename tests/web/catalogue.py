@@ -62,3 +62,38 @@ def template_msgids() -> dict[str, list[str]]:
         for _func, literal in _GETTEXT.findall(code):
             found.setdefault(ast.literal_eval(literal), []).append(str(template.relative_to(ROOT)))
     return found
+
+
+_GETTEXT_FUNCTIONS = {"gettext", "gettext_lazy", "gettext_noop", "_", "pgettext", "pgettext_lazy", "ngettext",
+                      "ngettext_lazy", "npgettext", "npgettext_lazy"}
+# The folders makemessages leaves out (telcost/locale/README.md): nothing there is shown to a user.
+_NOT_TRANSLATED = ("simulators", "demo", "testing", "locale")
+
+
+def python_msgids() -> dict[str, list[str]]:
+    """{msgid: [files]} of every literal string telcost's Python code marks for translation.
+
+    A pgettext's msgid is keyed as the catalogue keys it ("context\\x04message"); a plural by its
+    singular.
+    """
+    found: dict[str, list[str]] = {}
+    for source in sorted((ROOT / "telcost").glob("**/*.py")):
+        if source.relative_to(ROOT / "telcost").parts[0] in _NOT_TRANSLATED:
+            continue
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            if name not in _GETTEXT_FUNCTIONS or not node.args:
+                continue
+            texts = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args]
+            if name.startswith(("pgettext", "npgettext")):
+                if len(texts) < 2 or None in texts[:2]:
+                    continue
+                msgid = f"{texts[0]}\x04{texts[1]}"
+            elif texts[0] is None:
+                continue
+            else:
+                msgid = texts[0]
+            found.setdefault(msgid, []).append(str(source.relative_to(ROOT)))
+    return found

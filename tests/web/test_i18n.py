@@ -5,7 +5,7 @@ import gettext
 import pytest
 from django.test import Client
 
-from tests.web.catalogue import LOCALE, read_po, template_msgids
+from tests.web.catalogue import LOCALE, python_msgids, read_po, template_msgids
 
 
 @pytest.mark.django_db
@@ -61,9 +61,10 @@ SEED_LABELS = {
     "Cost Centers": "Kostenplaatsen",
     "From which date do you want to download the cost center settings?":
         "Van welke datum wilt u de kostenplaats-instellingen downloaden?",
-    "Start sync": "Start sync",
-    "Are you sure you want to recalculate the totals?": "Are you sure you want to recalculate the totals?",
-    "Agree": "Agree",
+    # The seed left these in English on its Dutch pages; a Dutch page has no English word (issue 17).
+    "Start sync": "Sync starten",
+    "Are you sure you want to recalculate the totals?": "Weet u zeker dat u de totalen wilt herberekenen?",
+    "Agree": "Akkoord",
 }
 
 
@@ -110,3 +111,41 @@ def test_every_job_kind_and_step_label_has_a_dutch_translation():
     assert all(steps.values()), f"steps without a label: {[n for n, label in steps.items() if not label]}"
     missing = {name: label for name, label in {**kinds, **steps}.items() if not nl.get(label)}
     assert not missing, f"job kinds and steps whose label has no Dutch translation: {missing}"
+
+
+def test_no_entry_of_the_dutch_catalogue_is_untranslated_or_fuzzy():
+    nl = read_po(LOCALE / "nl" / "LC_MESSAGES" / "django.po")
+    untranslated = sorted(str(k) for k, v in nl.items() if k != "__fuzzy__" and not v)
+    assert not untranslated, f"Untranslated Dutch entries (telcost/locale/README.md): {untranslated}"
+    assert not nl["__fuzzy__"], f"Fuzzy (unchecked) Dutch translations: {nl['__fuzzy__']}"
+
+
+def test_every_string_the_code_marks_for_translation_is_in_the_dutch_catalogue():
+    nl = read_po(LOCALE / "nl" / "LC_MESSAGES" / "django.po")
+    missing = {msgid: where for msgid, where in python_msgids().items() if not (nl.get(msgid) or nl.get((msgid, 0)))}
+    assert not missing, f"Marked for translation but not in the Dutch catalogue (run makemessages): {missing}"
+
+
+def test_the_catalogue_test_reads_python_strings():
+    # The scan above must see the code's strings, or it proves nothing.
+    found = python_msgids()
+    assert "the provider could not be reached" in found and "reason\x04admin" in found
+    assert "Too many requests: at most 10 a minute. Try again in %(seconds)s seconds." in found
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "words"), [
+    ("nl", ("Toegang geweigerd", "U mag deze pagina niet openen.", "Pagina niet gevonden", "Het formulier is verlopen")),
+    ("en", ("Access denied", "You may not open this page.", "Page not found", "The form has expired")),
+])
+def test_the_403_404_and_csrf_pages_speak_the_readers_language(viewer, language, words):
+    denied, may_not, not_found, expired = words
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(viewer)
+    client.cookies["django_language"] = language
+    forbidden = client.get("/admin/cost-centers/")
+    assert forbidden.status_code == 403 and denied in forbidden.content.decode() and may_not in forbidden.content.decode()
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404 and not_found in missing.content.decode()
+    stale = client.post("/switch-customer/", {"customer_id": "1"})
+    assert stale.status_code == 403 and expired in stale.content.decode()

@@ -80,7 +80,7 @@ def test_a_finished_job_refreshes_the_month_on_screen_and_only_that_one(client, 
     assert "recalc-done" in other and "usage/content" not in other
     assert f'href="/customers/{shop.pk}/usage/?month=2026-08"' in other
     content = client.get(usage_url(shop, "content") + "?month=2026-09").content.decode()
-    assert 'id="total-cost">€ 0.4200<' in content
+    assert 'id="total-cost">€ 0,42<' in content  # 2 decimals in Dutch on a page (the API keeps 4)
 
 
 def test_viewers_cannot_post_the_dialog_and_nothing_is_queued(client, shop, outsider):
@@ -124,7 +124,7 @@ def test_compare_two_versions_and_bad_versions(client, staff_user, shop, drain_j
     page = client.get(usage_url(shop) + "?month=2026-09").content.decode()
     assert 'id="compare-form"' in page and page.count("<tr><td>3</td>") == 1
     diff = client.get(usage_url(shop, "diff") + "?month=2026-09&a=2&b=3").content.decode()
-    assert 'class="versions-diff"' in diff and "31611111111" in diff and "0.0800" in diff
+    assert 'class="versions-diff"' in diff and "31611111111" in diff and "€ 0,08" in diff
     assert "Geen verschillen." in client.get(usage_url(shop, "diff") + "?month=2026-09&a=1&b=2").content.decode()
     for query in ("a=1&b=9", "a=99999999999999999999&b=1", "a=-1&b=1", "a=x&b=1", ""):
         response = client.get(usage_url(shop, "diff") + "?month=2026-09&" + query)
@@ -137,7 +137,7 @@ class TestAdminPage:
     def test_staff_see_every_customer_and_the_confirm_dialog(self, client, staff_user, shop):
         body = logged_in(client, staff_user).get(self.url).content.decode()
         assert f'<option value="{shop.pk}"' in body
-        assert "Are you sure you want to recalculate the totals?" in body and 'id="confirm-agree"' in body
+        assert "Weet u zeker dat u de totalen wilt herberekenen?" in body and 'id="confirm-agree"' in body
 
     def test_agree_queues_one_customer_month_with_the_admin_reason(self, client, staff_user, shop):
         response = logged_in(client, staff_user).post(
@@ -223,11 +223,12 @@ def test_the_page_lists_each_devices_totals_per_type_and_zone(client, shop):
     totals_calculate(customer=shop, cycle_start=SEPT)
     body = logged_in(client, member(shop, "viewer")).get(usage_url(shop, "content") + "?month=2026-09").content.decode()
     rows = body[body.index('<table id="totals-devices">'):].split("</table>")[0]
-    # Types and zones by their Dutch names, as in the summary above the table.
-    assert ('<tr><td>31611111111</td><td>Data</td><td>EU</td><td class="num">1</td><td class="num">0</td>'
-            '<td class="num">2048</td><td class="num">€ 1.5000</td></tr>') in rows
-    assert ('<tr><td>31611111111</td><td>Bellen</td><td>Nationaal</td><td class="num">2</td><td class="num">90</td>'
-            '<td class="num">0</td><td class="num">€ 0.6300</td></tr>') in rows
+    # Types and zones by their Dutch names, as in the summary above the table; a call's duration
+    # as h:mm:ss, data in MB (1 MB = 1024 KB), money with 2 decimals in the Dutch format.
+    assert ('<tr><td>31611111111</td><td>Data</td><td>EU</td><td class="num">1</td><td class="num"></td>'
+            '<td class="num">2,00 MB</td><td class="num">€ 1,50</td></tr>') in rows
+    assert ('<tr><td>31611111111</td><td>Bellen</td><td>Nationaal</td><td class="num">2</td><td class="num">0:01:30</td>'
+            '<td class="num"></td><td class="num">€ 0,63</td></tr>') in rows
     assert rows.count("<tr>") == 3  # the header and the two rows
     client.cookies["django_language"] = "en"
     body = client.get(usage_url(shop, "content") + "?month=2026-09").content.decode()

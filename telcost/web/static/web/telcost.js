@@ -68,6 +68,15 @@
     document.addEventListener("DOMContentLoaded", function () { autoDownload(document.body); });
   }
 
+  // "2026-09" as the page's language names it ("september 2026"), as the server's month_name does.
+  function monthName(value) {
+    var parts = /^(\d{4})-(\d{2})$/.exec(value || "");
+    if (!parts) return value;
+    var day = new Date(Date.UTC(Number(parts[1]), Number(parts[2]) - 1, 1));
+    return new Intl.DateTimeFormat(document.documentElement.lang || "nl",
+      { month: "long", year: "numeric", timeZone: "UTC" }).format(day);
+  }
+
   // Admin → Recalculate Totals: the confirmation names the customer and months chosen.
   var recalcOpen = byId("recalc-open-confirm");
   if (recalcOpen) {
@@ -75,7 +84,7 @@
       var select = byId("recalc-customer");
       var start = byId("recalc-start").value, end = byId("recalc-end").value || start;
       byId("confirm-customer").textContent = select.options[select.selectedIndex].text;
-      byId("confirm-dates").textContent = start === end ? start : start + " – " + end;
+      byId("confirm-dates").textContent = start === end ? monthName(start) : monthName(start) + " – " + monthName(end);
       byId("confirm-dialog").showModal();
     });
   }
