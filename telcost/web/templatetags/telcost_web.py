@@ -13,10 +13,9 @@ from django.utils.translation import pgettext_lazy
 from telcost.addons.selectors import addon_label as _addon_label
 from telcost.core import formatting
 from telcost.core.formatting import number_style
-from telcost.web.reader_text import reader_text as _reader_text
-
 from telcost.jobs.kinds import label_of
 from telcost.jobs.registry import step_label as registered_step_label
+from telcost.web.reader_text import reader_text as _reader_text
 
 register = template.Library()
 
