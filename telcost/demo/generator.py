@@ -17,6 +17,7 @@ from django.utils import timezone
 from telcost.accounts.models import Membership
 from telcost.core.cycles import cycle_bounds, cycle_start_of, previous_cycle
 from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device, RatePlan
+from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR
 
 DEMO_RATE_PLAN = {
@@ -88,7 +89,7 @@ def generate_cdrs(*, customer: Customer, devices: list[Device], cycle_start: dt.
     rng = random.Random(f"{seed}-{customer.pk}-{cycle_start}")
     start, end = cycle_bounds(cycle_start)
     span = int((end - start).total_seconds())
-    rated = customer.is_rateplan
+    rule = cost_rule(customer)
     done = 0
     while done < count:
         n = min(batch_size, count - done)
@@ -98,7 +99,7 @@ def generate_cdrs(*, customer: Customer, devices: list[Device], cycle_start: dt.
             device = devices[i % len(devices)]
             rows.append((customer.pk, device.pk, f"{prefix}-{cycle_start:%Y%m}-{i}", f["started_at"], f["record_type"],
                          f["zone"], f["destination"], f["duration_s"], f["volume_kb"], f["provider_cost"],
-                         None if rated else f["provider_cost"], cycle_start))
+                         rule.stored_on_import(f["provider_cost"]), cycle_start))
         _insert_cdr_rows(rows)
         done += n
     return count

@@ -25,6 +25,7 @@ from telcost.customers.models import Customer, Device
 from telcost.customers.selectors import cost_center_assignments
 from telcost.exports.cdr_sqlite import sqlite_cdr_rows
 from telcost.exports.writers import csv_line, csv_safe_sql, csv_safe_sql_params
+from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR
 from telcost.usage.sql.tuning import big_statement_settings
 
@@ -96,8 +97,7 @@ def _postgres_select(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool
                      ) -> tuple[str, dict]:
     offset, params = _offset_case(offset_changes(cycle_start))
     params.update(customer=customer.pk, cycle=cycle_start)
-    # A standard customer's cost is the provider's, even before a recalculation wrote it down.
-    cost = "c.cost" if customer.is_rateplan else "COALESCE(c.cost, c.provider_cost)"
+    cost = cost_rule(customer).read_sql("c")
     local = f"((c.started_at + ({offset}) * interval '1 second') AT TIME ZONE 'UTC')"
     # The timestamp's own text (ISO datestyle, see _export_settings) is what to_char would give at a
     # third of the cost; date_trunc cuts the fraction off as isoformat(timespec="seconds") does.

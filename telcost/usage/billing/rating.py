@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 from telcost.core.money import e4_of, half_up_div, to_micro
 from telcost.customers.models import Customer
@@ -234,11 +234,3 @@ def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
             rated += sum(other.result() for other in others)
     return {"repriced": rated, "data_boost_mb": boost_mb, "parts": parts}
 
-
-def cdrs_cost_from_provider(*, customer: Customer, cycle_start: dt.date) -> int:
-    """Standard customers: the cost is the provider's. Set-based; returns rows changed."""
-    return (
-        CDR.objects.filter(customer=customer, cycle_start=cycle_start)
-        .filter(Q(cost__isnull=True) | Q(cost__lt=F("provider_cost")) | Q(cost__gt=F("provider_cost")))
-        .update(cost=F("provider_cost"))
-    )

@@ -16,7 +16,7 @@ from django.utils import timezone
 from telcost.core.cycles import cycle_end_of
 from telcost.core.money import E4, e4_of, from_e4, to_e4
 from telcost.customers.models import Customer, Device
-from telcost.usage.billing.rating import cdrs_cost_from_provider
+from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR, CycleTotals, SubscriptionTotal, TotalsBackup, UsageTotal
 from telcost.usage.sql.bulk import rows_insert
 from telcost.usage.sql.money import money_from_e4
@@ -34,21 +34,14 @@ def _next_version(customer_id: int, cycle_start: dt.date) -> int:
 def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
     """Insert the cycle's usage per device, type and zone; returns how many CDRs hold a stale cost.
 
-    One scan of the cycle's CDRs. A standard customer's cost is the provider's, so its
-    totals sum provider_cost and the same scan counts the CDRs whose stored cost is not
-    that yet (CDRs rated while the customer had a rate plan); only then are they rewritten.
+    One scan of the cycle's CDRs. The cost rule says what it sums: for a standard customer
+    provider_cost, and the same scan counts the CDRs whose stored cost is not that yet (CDRs
+    rated while the customer had a rate plan); only then are they rewritten.
     """
-    standard = not customer.is_rateplan
-    cost = "provider_cost" if standard else "COALESCE(cost, 0)"
     postgres = connection.vendor == "postgresql"
-    if postgres:
-        cost_sum = f"SUM({cost})"  # numeric: exact as it is, and cheaper than the e4 integers
-        stale = "cost IS NULL OR cost <> provider_cost"
-    else:
-        cost_sum = f"SUM({e4_of(cost)})"
-        stale = f"cost IS NULL OR {e4_of('cost')} <> {e4_of('provider_cost')}"
+    # numeric on PostgreSQL: exact as it is, and cheaper than the e4 integers
+    cost_sum, stale_count = cost_rule(customer).totals_sum_sql((lambda money: money) if postgres else e4_of)
     money = (lambda total: Decimal(total).quantize(E4)) if postgres else from_e4
-    stale_count = f"SUM(CASE WHEN {stale} THEN 1 ELSE 0 END)" if standard else "0"
     with connection.cursor() as cursor:
         big_statement_settings(cursor, work_mem="64MB")
         cursor.execute(
@@ -76,7 +69,7 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
 
 
 def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
-    if not customer.is_rateplan or customer.rate_plan_id is None:
+    if not cost_rule(customer).rates or customer.rate_plan_id is None:
         return
     fee_e4 = to_e4(customer.rate_plan.monthly_fee)
     subscription, device = SubscriptionTotal._meta.db_table, Device._meta.db_table
@@ -112,7 +105,7 @@ def totals_calculate(*, customer: Customer, cycle_start: dt.date, run_key: str |
         UsageTotal.objects.filter(customer=customer, cycle_start=cycle_start).delete()
         SubscriptionTotal.objects.filter(customer=customer, cycle_start=cycle_start).delete()
         if _usage_totals_insert(customer, cycle_start):
-            cdrs_cost_from_provider(customer=customer, cycle_start=cycle_start)
+            cost_rule(customer).reprice(customer, cycle_start)
         _insert_subscriptions(customer, cycle_start)
         usage_e4 = _sum_e4(UsageTotal._meta.db_table, customer.pk, cycle_start)
         subscription_e4 = _sum_e4(SubscriptionTotal._meta.db_table, customer.pk, cycle_start)

@@ -16,6 +16,7 @@ from django.db import connection
 from telcost.core.cdr_format import billing_zone, parse_row
 from telcost.core.cycles import cycle_bounds
 from telcost.customers.models import Customer, Device
+from telcost.usage.billing.cost import cost_rule
 from telcost.usage.imports.devices import devices_for_batch, refused_device_reason
 from telcost.usage.imports.parse import SEPARATOR, canonical_text, parsed_text
 from telcost.usage.models import CDR
@@ -110,8 +111,7 @@ def import_batch_postgres(*, customer: Customer, batch: list | CopyBatch, cycle_
 def _insert_staged(cursor, *, customer: Customer, cycle_start: dt.date | None, zone_name: str) -> int:
     """Insert the staged records that are new; ON CONFLICT skips those stored before (or twice in the batch:
     ORDER BY line keeps the first). Returns how many were inserted."""
-    # Standard customers pay the provider's price; rate-plan customers' cost is rated later.
-    cost = "NULL" if customer.is_rateplan else "s.provider_cost"
+    cost = cost_rule(customer).import_sql("s.provider_cost")
     if cycle_start is None:
         cycle_sql, params = "date_trunc('month', s.started_at AT TIME ZONE %s)::date", [zone_name]
     else:

@@ -7,6 +7,7 @@ from django.db import connection
 
 from telcost.core.cdr_format import ParsedRow, Row, billing_zone, parse_row
 from telcost.customers.models import Customer
+from telcost.usage.billing.cost import cost_rule
 from telcost.usage.imports.devices import devices_for_batch, refused_device_reason
 from telcost.usage.models import CDR
 
@@ -39,6 +40,7 @@ def import_batch_sqlite(*, customer: Customer, batch: list[Row], cycle_start: dt
             first_seen[row.msisdn] = row.local_date
     usable, _ = devices_for_batch(customer=customer, first_seen=first_seen, own_devices_only=own_devices_only)
     refusal = refused_device_reason(own_devices_only)
+    rule = cost_rule(customer)
     new: dict[str, tuple] = {}
     for row in parsed:
         device_id = usable.get(row.msisdn)
@@ -51,9 +53,7 @@ def import_batch_sqlite(*, customer: Customer, batch: list[Row], cycle_start: dt
             continue
         new[row.external_id] = (
             customer.pk, device_id, row.external_id, row.started_at, row.record_type, row.zone, row.destination,
-            row.duration_s, row.volume_kb, row.provider_cost,
-            # Standard customers pay the provider's price; rate-plan customers' cost is rated later.
-            None if customer.is_rateplan else row.provider_cost,
+            row.duration_s, row.volume_kb, row.provider_cost, rule.stored_on_import(row.provider_cost),
             row.cycle_start,
         )
     inserted = insert_or_ignore(list(new.values()))

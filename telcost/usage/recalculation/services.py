@@ -13,6 +13,7 @@ from django.db import transaction
 from telcost.customers.models import Customer
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
+from telcost.usage.billing.cost import cost_rule
 
 # Versions are positive and stored in a 32-bit column; anything else names no version.
 MAX_VERSION = 2**31 - 1
@@ -29,7 +30,7 @@ def recalculation_keys(*, customer_id: int, cycle_start: dt.date) -> tuple[str, 
 
 def recalculation_steps(*, customer: Customer, cycle_start: dt.date, user=None) -> list[StepSpec]:
     chain = ["CalculateTotalsCommand", "BillingInsightTotalsCommand", "SaveStatusCommand", "DispatchTotalsBackupCommand"]
-    if customer.is_rateplan:
+    if cost_rule(customer).rates:
         chain.insert(0, "CalculateTotalsRateplanCommand")
     return [StepSpec(name) for name in chain]
 
