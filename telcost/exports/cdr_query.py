@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from telcost.core.cycles import cycle_bounds, day_start
 from telcost.customers.models import Customer, Device
-from telcost.customers.selectors import cost_center_assignments
+from telcost.customers.selectors import cost_center_periods
 from telcost.exports.cdr_sqlite import sqlite_cdr_rows
 from telcost.exports.writers import csv_line, csv_safe_sql, csv_safe_sql_params
 from telcost.usage.billing.cost import cost_rule
@@ -80,14 +80,11 @@ def _cost_center_periods(customer: Customer, params: dict) -> str:
     periods travel as array parameters, which parallel workers can read (a subquery with a
     window function would keep the join in the leader).
     """
-    assignments = cost_center_assignments(customer)
-    devices, starts, untils, codes = [], [], [], []
-    for index, (device_id, valid_from, code) in enumerate(assignments):
-        following = assignments[index + 1] if index + 1 < len(assignments) else None
-        devices.append(device_id)
-        starts.append(day_start(valid_from))
-        untils.append(day_start(following[1]) if following and following[0] == device_id else None)
-        codes.append(code)
+    periods = cost_center_periods(customer)
+    devices = [period.device_id for period in periods]
+    starts = [day_start(period.valid_from) for period in periods]
+    untils = [None if period.valid_until is None else day_start(period.valid_until) for period in periods]
+    codes = [period.code for period in periods]
     params.update(period_device=devices, period_from=starts, period_until=untils, period_code=codes)
     return ("(SELECT * FROM unnest(%(period_device)s::bigint[], %(period_from)s::timestamptz[], "
             "%(period_until)s::timestamptz[], %(period_code)s::text[]) AS u(device_id, valid_from, valid_until, code))")

@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from telcost.customers.models import Customer, Device
-from telcost.customers.selectors import cost_center_assignments
+from telcost.customers.selectors import cost_center_periods
 from telcost.exports.writers import FORMULA_STARTS, csv_line, csv_safe
 from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR
@@ -58,10 +58,10 @@ class _CostCenterDays(dict):
         super().__init__()
         self.missing = missing
         self.periods: dict[int, tuple[list[str], list[str]]] = {}
-        for device_id, valid_from, code in cost_center_assignments(customer):
-            dates, codes = self.periods.setdefault(device_id, ([], []))
-            dates.append(valid_from.isoformat())
-            codes.append(shown(code) if shown else code)
+        for period in cost_center_periods(customer):  # by device and valid_from: bisectable
+            dates, codes = self.periods.setdefault(period.device_id, ([], []))
+            dates.append(period.valid_from.isoformat())
+            codes.append(shown(period.code) if shown else period.code)
 
     def __missing__(self, key: tuple[int, str]) -> str | None:
         code = self.missing

@@ -6,7 +6,8 @@ from typing import BinaryIO
 
 from django.db import connection
 
-from telcost.customers.models import CostCenterAssignment, Customer, Device
+from telcost.customers.models import Customer, Device
+from telcost.customers.selectors import cost_centers_on
 from telcost.exports.cdr_query import cdr_export_rows, postgres_cdr_csv
 from telcost.exports.cdr_sqlite import sqlite_cdr_csv
 from telcost.exports.writers import Column
@@ -47,16 +48,13 @@ def write_cdr_csv(stream: BinaryIO, customer: Customer, cycle_start: dt.date) ->
 
 def cost_center_rows(customer: Customer, as_of: dt.date) -> Iterator[tuple]:
     """Per device, the assignment with the latest valid_from on or before the date."""
-    current: dict[int, tuple] = {}
-    for device_id, valid_from, code, name in (
-        CostCenterAssignment.objects.filter(device__customer=customer, valid_from__lte=as_of)
-        .order_by("device_id", "valid_from")
-        .values_list("device_id", "valid_from", "cost_center__code", "cost_center__name")
-    ):
-        current[device_id] = (code, name, valid_from)
+    current = cost_centers_on(customer, as_of)
     for device in Device.objects.filter(customer=customer).order_by("msisdn").only("id", "msisdn", "label"):
-        code, name, valid_from = current.get(device.pk, ("", "", None))
-        yield (device.msisdn, device.label, code, name, valid_from)
+        period = current.get(device.pk)
+        if period is None:
+            yield (device.msisdn, device.label, "", "", None)
+        else:
+            yield (device.msisdn, device.label, period.code, period.name, period.valid_from)
 
 
 def totals_sheets(customer: Customer, cycle_start: dt.date) -> list[tuple[str, list[Column], list[tuple]]]:
