@@ -19,6 +19,7 @@ from telcost.core.cycles import cycle_bounds, cycle_start_of, previous_cycle
 from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device, RatePlan
 from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR
+from telcost.usage.sql import CDR_COLUMNS
 
 DEMO_RATE_PLAN = {
     "code": "biz-2026",
@@ -105,10 +106,6 @@ def generate_cdrs(*, customer: Customer, devices: list[Device], cycle_start: dt.
     return count
 
 
-_CDR_COLUMNS = ("customer_id", "device_id", "external_id", "started_at", "record_type", "zone", "destination",
-                "duration_s", "volume_kb", "provider_cost", "cost", "cycle_start")
-
-
 def _insert_cdr_rows(rows: list[tuple]) -> None:
     if connection.vendor == "postgresql":
         # COPY is several times faster than INSERT for millions of rows.
@@ -118,11 +115,11 @@ def _insert_cdr_rows(rows: list[tuple]) -> None:
             buffer.write("\n")
         buffer.seek(0)
         with connection.cursor() as cursor:
-            with cursor.copy(f"COPY {CDR._meta.db_table} ({', '.join(_CDR_COLUMNS)}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY {CDR._meta.db_table} ({', '.join(CDR_COLUMNS)}) FROM STDIN") as copy:
                 copy.write(buffer.read())
         return
     CDR.objects.bulk_create(
-        [CDR(**dict(zip(_CDR_COLUMNS, row, strict=True))) for row in rows], batch_size=2000, ignore_conflicts=True
+        [CDR(**dict(zip(CDR_COLUMNS, row, strict=True))) for row in rows], batch_size=2000, ignore_conflicts=True
     )
 
 

@@ -10,6 +10,7 @@ from telcost.customers.models import Customer
 from telcost.usage.billing.cost import cost_rule
 from telcost.usage.imports.devices import devices_for_batch, refused_device_reason
 from telcost.usage.models import CDR
+from telcost.usage.sql import CDR_COLUMNS
 
 if TYPE_CHECKING:
     from telcost.usage.imports.pipeline import ImportResult
@@ -61,10 +62,6 @@ def import_batch_sqlite(*, customer: Customer, batch: list[Row], cycle_start: dt
     result.duplicates += len(new) - inserted
 
 
-_COLUMNS = ("customer_id", "device_id", "external_id", "started_at", "record_type", "zone", "destination",
-            "duration_s", "volume_kb", "provider_cost", "cost", "cycle_start")
-
-
 def insert_or_ignore(rows: list[tuple]) -> int:
     """INSERT OR IGNORE, values adapted exactly as the ORM would store them; returns how many were inserted."""
     if not rows:
@@ -76,9 +73,9 @@ def insert_or_ignore(rows: list[tuple]) -> int:
          ops.adapt_datefield_value(cycle))
         for c, d, e, started, rt, z, dest, dur, vol, pc, cost, cycle in rows
     ]
-    placeholders = ", ".join(["%s"] * len(_COLUMNS))
+    placeholders = ", ".join(["%s"] * len(CDR_COLUMNS))
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT OR IGNORE INTO {CDR._meta.db_table} ({', '.join(_COLUMNS)}) VALUES ({placeholders})", adapted
+            f"INSERT OR IGNORE INTO {CDR._meta.db_table} ({', '.join(CDR_COLUMNS)}) VALUES ({placeholders})", adapted
         )
         return cursor.rowcount
