@@ -55,14 +55,12 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
             [customer.pk, cycle_start],
         )
         groups = cursor.fetchall()
-    ops = connection.ops
-    cycle = ops.adapt_datefield_value(cycle_start)
     rows_insert(
-        UsageTotal._meta.db_table,
+        UsageTotal,
         ("customer_id", "cycle_start", "device_id", "record_type", "zone", "count", "duration_s", "volume_kb", "cost",
          "answered_count"),
-        [(customer.pk, cycle, device_id, record_type, zone, count, duration_s, volume_kb,
-          ops.adapt_decimalfield_value(money(cost_total), 16, 4), answered)
+        [(customer.pk, cycle_start, device_id, record_type, zone, count, duration_s, volume_kb, money(cost_total),
+          answered)
          for device_id, record_type, zone, count, duration_s, volume_kb, cost_total, answered, _ in groups],
     )
     return sum(int(group[-1]) for group in groups)

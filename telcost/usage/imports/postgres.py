@@ -22,12 +22,12 @@ from telcost.usage.imports.devices import devices_for_batch, refused_device_reas
 from telcost.usage.imports.parse import SEPARATOR, canonical_text, parsed_text
 from telcost.usage.models import CDR
 from telcost.usage.sql import CDR_COLUMNS
+from telcost.usage.sql.bulk import copy_text
 
 _STAGE = "cdr_import_stage"
 # The wire format's columns (what COPY reads, after the record's line), typed as the tables that
 # receive them: COPY's input functions parse timestamps and numbers, so Python never builds them.
 _STAGE_COLUMNS = ("line", *CSV_COLUMNS)
-_COPY = f"COPY {_STAGE} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN (DELIMITER E'\\x1f')"
 
 
 @cache
@@ -84,8 +84,7 @@ def import_batch_postgres(*, customer: Customer, batch: list | CopyBatch, cycle_
     zone_name = billing_zone().key
     with connection.cursor() as cursor:
         cursor.execute(_create_stage())
-        with cursor.cursor.copy(_COPY) as copy:
-            copy.write(ready.text)
+        copy_text(cursor, _STAGE, _STAGE_COLUMNS, ready.text, options="DELIMITER E'\\x1f'")
         staged = ready.staged
         if cycle_start is not None:
             start, end = cycle_bounds(cycle_start)

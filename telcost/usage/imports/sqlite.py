@@ -1,9 +1,7 @@
-"""A batch of CDRs into SQLite: each record typed in Python (parse_row), then INSERT OR IGNORE."""
+"""A batch of CDRs into SQLite: each record typed in Python (parse_row), then INSERT OR IGNORE (sql/bulk.py)."""
 
 import datetime as dt
 from typing import TYPE_CHECKING
-
-from django.db import connection
 
 from telcost.core.cdr_format import ParsedRow, Row, billing_zone, parse_row
 from telcost.customers.models import Customer
@@ -11,6 +9,7 @@ from telcost.usage.billing.cost import cost_rule
 from telcost.usage.imports.devices import devices_for_batch, refused_device_reason
 from telcost.usage.models import CDR
 from telcost.usage.sql import CDR_COLUMNS
+from telcost.usage.sql.bulk import insert_or_ignore
 
 if TYPE_CHECKING:
     from telcost.usage.imports.pipeline import ImportResult
@@ -57,25 +56,6 @@ def import_batch_sqlite(*, customer: Customer, batch: list[Row], cycle_start: dt
             row.duration_s, row.volume_kb, row.provider_cost, rule.stored_on_import(row.provider_cost),
             row.cycle_start,
         )
-    inserted = insert_or_ignore(list(new.values()))
+    inserted = insert_or_ignore(CDR, CDR_COLUMNS, list(new.values()))
     result.imported += inserted
     result.duplicates += len(new) - inserted
-
-
-def insert_or_ignore(rows: list[tuple]) -> int:
-    """INSERT OR IGNORE, values adapted exactly as the ORM would store them; returns how many were inserted."""
-    if not rows:
-        return 0
-    ops = connection.ops
-    adapted = [
-        (c, d, e, ops.adapt_datetimefield_value(started), rt, z, dest, dur, vol,
-         ops.adapt_decimalfield_value(pc, 14, 4), None if cost is None else ops.adapt_decimalfield_value(cost, 14, 4),
-         ops.adapt_datefield_value(cycle))
-        for c, d, e, started, rt, z, dest, dur, vol, pc, cost, cycle in rows
-    ]
-    placeholders = ", ".join(["%s"] * len(CDR_COLUMNS))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT OR IGNORE INTO {CDR._meta.db_table} ({', '.join(CDR_COLUMNS)}) VALUES ({placeholders})", adapted
-        )
-        return cursor.rowcount
