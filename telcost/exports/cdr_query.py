@@ -27,7 +27,7 @@ from telcost.exports.cdr_sqlite import sqlite_cdr_rows
 from telcost.exports.writers import csv_line, csv_safe_sql, csv_safe_sql_params
 from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR
-from telcost.usage.sql.tuning import big_statement_settings
+from telcost.usage.sql.postgres import PostgresSql
 
 _FETCH_ROWS = 5000
 _COPY_CHUNK_ROWS = 10_000
@@ -154,7 +154,7 @@ def _export_settings() -> None:
     cursor never gets them): with their start-up costed at nothing the planner scans, joins and sorts
     the month in two workers and merges, 4.0 s -> 2.9 s for 1M CDRs."""
     with connection.cursor() as cursor:
-        big_statement_settings(cursor)
+        PostgresSql.big_statement(cursor)
         cursor.execute("SET LOCAL datestyle = 'ISO, YMD'")
         cursor.execute("SET LOCAL parallel_setup_cost = 0")
         cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")

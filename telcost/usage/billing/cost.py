@@ -8,7 +8,6 @@ databases), the demo data and the recalculation chain.
 """
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
 
 from django.db.models import F, Q
@@ -16,6 +15,7 @@ from django.db.models import F, Q
 from telcost.customers.models import Customer
 from telcost.usage.billing.rating import cdrs_rate
 from telcost.usage.models import CDR
+from telcost.usage.sql import UsageSql
 
 
 class ProviderCost:
@@ -34,15 +34,16 @@ class ProviderCost:
         # A standard customer's cost is the provider's, even before a recalculation wrote it down.
         return f"COALESCE({alias}.cost, {alias}.provider_cost)"
 
-    def totals_sum_sql(self, exact_money: Callable[[str], str]) -> tuple[str, str]:
+    def totals_sum_sql(self, sql_dialect: UsageSql) -> tuple[str, str]:
         """(SQL of the cycle's cost sum, SQL counting the CDRs whose stored cost is not the rule's yet).
 
-        exact_money: a money expression in a form that sums and compares exactly on the database.
-        The totals sum provider_cost, and the same scan counts the CDRs stored with another cost
-        (rated while the customer had a rate plan), which reprice then rewrites.
+        The sum is of the dialect's exact_money (its money_value reads it). The totals sum
+        provider_cost, and the same scan counts the CDRs stored with another cost (rated while
+        the customer had a rate plan), which reprice then rewrites.
         """
-        stale = f"cost IS NULL OR {exact_money('cost')} <> {exact_money('provider_cost')}"
-        return f"SUM({exact_money('provider_cost')})", f"SUM(CASE WHEN {stale} THEN 1 ELSE 0 END)"
+        exact = sql_dialect.exact_money
+        stale = f"cost IS NULL OR {exact('cost')} <> {exact('provider_cost')}"
+        return f"SUM({exact('provider_cost')})", f"SUM(CASE WHEN {stale} THEN 1 ELSE 0 END)"
 
     def reprice(self, customer: Customer, cycle_start: dt.date) -> int:
         """Set-based: the cycle's costs become the provider's; returns rows changed."""
@@ -68,9 +69,9 @@ class RatedCost:
     def read_sql(self, alias: str) -> str:
         return f"{alias}.cost"
 
-    def totals_sum_sql(self, exact_money: Callable[[str], str]) -> tuple[str, str]:
+    def totals_sum_sql(self, sql_dialect: UsageSql) -> tuple[str, str]:
         """See ProviderCost: an unrated CDR counts as nothing, and no stored cost is stale."""
-        return f"SUM({exact_money('COALESCE(cost, 0)')})", "0"
+        return f"SUM({sql_dialect.exact_money('COALESCE(cost, 0)')})", "0"
 
     def reprice(self, customer: Customer, cycle_start: dt.date) -> int:
         """Rate the cycle by the plan; returns rows changed."""

@@ -7,20 +7,18 @@ mix. Costs are summed exactly: numeric on PostgreSQL, e4 integers on SQLite
 """
 
 import datetime as dt
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from telcost.core.cycles import cycle_end_of
-from telcost.core.money import E4, e4_of, from_e4, to_e4
+from telcost.core.money import e4_of, from_e4, to_e4
 from telcost.customers.models import Customer, Device
 from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR, CycleTotals, SubscriptionTotal, TotalsBackup, UsageTotal
+from telcost.usage.sql import dialect
 from telcost.usage.sql.bulk import rows_insert
-from telcost.usage.sql.money import money_from_e4
-from telcost.usage.sql.tuning import big_statement_settings
 
 
 def _next_version(customer_id: int, cycle_start: dt.date) -> int:
@@ -38,12 +36,11 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
     provider_cost, and the same scan counts the CDRs whose stored cost is not that yet (CDRs
     rated while the customer had a rate plan); only then are they rewritten.
     """
-    postgres = connection.vendor == "postgresql"
-    # numeric on PostgreSQL: exact as it is, and cheaper than the e4 integers
-    cost_sum, stale_count = cost_rule(customer).totals_sum_sql((lambda money: money) if postgres else e4_of)
-    money = (lambda total: Decimal(total).quantize(E4)) if postgres else from_e4
+    sql_dialect = dialect()
+    cost_sum, stale_count = cost_rule(customer).totals_sum_sql(sql_dialect)
+    money = sql_dialect.money_value
     with connection.cursor() as cursor:
-        big_statement_settings(cursor, work_mem="64MB")
+        sql_dialect.big_statement(cursor, work_mem="64MB")
         cursor.execute(
             f"""
             SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), {cost_sum},
@@ -59,8 +56,7 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
         UsageTotal,
         ("customer_id", "cycle_start", "device_id", "record_type", "zone", "count", "duration_s", "volume_kb", "cost",
          "answered_count"),
-        [(customer.pk, cycle_start, device_id, record_type, zone, count, duration_s, volume_kb, money(cost_total),
-          answered)
+        [(customer.pk, cycle_start, device_id, record_type, zone, count, duration_s, volume_kb, money(cost_total), answered)
          for device_id, record_type, zone, count, duration_s, volume_kb, cost_total, answered, _ in groups],
     )
     return sum(int(group[-1]) for group in groups)
@@ -75,7 +71,7 @@ def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
         cursor.execute(
             f"""
             INSERT INTO {subscription} (customer_id, cycle_start, device_id, cost)
-            SELECT customer_id, %s, id, {money_from_e4("%s")}
+            SELECT customer_id, %s, id, {dialect().money_from_e4("%s")}
             FROM {device}
             WHERE customer_id = %s AND activated_on <= %s AND (deactivated_on IS NULL OR deactivated_on >= %s)
             """,

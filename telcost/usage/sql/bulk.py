@@ -16,6 +16,8 @@ from functools import partial
 
 from django.db import connection, models
 
+from telcost.usage.sql import dialect
+
 
 def _adapters(model: type[models.Model], columns: Sequence[str]) -> list[tuple[int, Callable]]:
     """(position, adapt) of the columns whose values the database driver cannot take as they are."""
@@ -54,16 +56,9 @@ def _adapted(model: type[models.Model], columns: Sequence[str], rows: Iterable[S
 def rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[Sequence]) -> None:
     if not rows:
         return
-    table, names = model._meta.db_table, ", ".join(columns)
     adapted = _adapted(model, columns, rows)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in adapted:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", adapted)
+        dialect().insert_rows(cursor, model._meta.db_table, columns, adapted)
 
 
 def insert_or_ignore(model: type[models.Model], columns: Sequence[str], rows: list[Sequence]) -> int:

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from telcost.usage.billing.cost import ProviderCost, RatedCost, cost_rule
+from telcost.usage.sql import dialect
 from tests.factories import CustomerFactory
 from tests.usage.helpers import SEPT, add_cdr, costs
 
@@ -32,10 +33,11 @@ def test_a_standard_customer_reprices_to_the_provider_cost_and_counts_what_is_st
     unrated, rated_before, right = (add_cdr(customer, provider_cost=cost) for cost in ("0.1000", "0.2000", "0.3000"))
     type(rated_before).objects.filter(pk=rated_before.pk).update(cost=Decimal("0.0500"))
     type(right).objects.filter(pk=right.pk).update(cost=Decimal("0.3000"))
-    rule = cost_rule(customer)
-    total, stale = rule.totals_sum_sql(lambda money: f"CAST(ROUND({money} * 10000) AS BIGINT)")
+    rule, sql_dialect = cost_rule(customer), dialect()
+    total, stale = rule.totals_sum_sql(sql_dialect)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {total}, {stale} FROM usage_cdr WHERE customer_id = %s", [customer.pk])
-        assert [int(v) for v in cursor.fetchone()] == [6000, 2]
+        total, stale = cursor.fetchone()
+    assert (sql_dialect.money_value(total), int(stale)) == (Decimal("0.6000"), 2)
     assert rule.reprice(customer, SEPT) == 2
     assert costs(unrated, rated_before, right) == ["0.1000", "0.2000", "0.3000"]
