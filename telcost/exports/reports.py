@@ -8,8 +8,8 @@ from django.db import connection
 
 from telcost.customers.models import Customer, Device
 from telcost.customers.selectors import cost_centers_on
-from telcost.exports.cdr_query import cdr_export_rows, postgres_cdr_csv
-from telcost.exports.cdr_sqlite import sqlite_cdr_csv
+from telcost.exports.cdr.postgres import cdr_export_rows, postgres_cdr_csv
+from telcost.exports.cdr.sqlite import sqlite_cdr_csv
 from telcost.exports.writers import Column
 from telcost.usage.selectors import insights_get, totals_get
 
@@ -34,7 +34,7 @@ class NothingToExport(Exception):
 
 
 def cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
-    """The cycle's CDRs in time order, each with the cost center valid on its local date (see cdr_query)."""
+    """The cycle's CDRs in time order, each with the cost center valid on its local date (see cdr/postgres.py)."""
     return cdr_export_rows(customer, cycle_start, for_xlsx=for_xlsx)
 
 

@@ -184,7 +184,7 @@ def _month_batches(customer: Customer, cycle_start: dt.date) -> Iterator[list[tu
 
 
 def sqlite_cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
-    """See cdr_query.cdr_export_rows."""
+    """See cdr/postgres.py cdr_export_rows."""
     shapes = _Shapes(customer, None)
     shape = shapes.xlsx_rows if for_xlsx else shapes.csv_rows
     for batch in _month_batches(customer, cycle_start):

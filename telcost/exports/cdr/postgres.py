@@ -3,7 +3,7 @@
 PostgreSQL computes each row in one query: the CDR's local time, the cost
 center valid on its local date, the standard customer's provider cost, values
 as text ready to write (so money never passes through a float); csv goes out
-through COPY. SQLite fetches and sorts, and Python shapes the rows (cdr_sqlite:
+through COPY. SQLite fetches and sorts, and Python shapes the rows (cdr/sqlite.py:
 SQLite's date functions are slow).
 
 Local time on PostgreSQL: a month holds at most two changes of Europe/Amsterdam's
@@ -23,7 +23,7 @@ from django.utils import timezone
 from telcost.core.cycles import cycle_bounds, day_start
 from telcost.customers.models import Customer, Device
 from telcost.customers.selectors import cost_center_periods
-from telcost.exports.cdr_sqlite import sqlite_cdr_rows
+from telcost.exports.cdr.sqlite import sqlite_cdr_rows
 from telcost.exports.writers import csv_line, csv_safe_sql, csv_safe_sql_params
 from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR
