@@ -4,12 +4,9 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from django.db import connection
-
 from telcost.customers.models import Customer, Device
 from telcost.customers.selectors import cost_centers_on
-from telcost.exports.cdr.postgres import cdr_export_rows, postgres_cdr_csv
-from telcost.exports.cdr.sqlite import sqlite_cdr_csv
+from telcost.exports import cdr
 from telcost.exports.writers import Column
 from telcost.usage.selectors import insights_get, totals_get
 
@@ -34,16 +31,13 @@ class NothingToExport(Exception):
 
 
 def cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
-    """The cycle's CDRs in time order, each with the cost center valid on its local date (see cdr/postgres.py)."""
-    return cdr_export_rows(customer, cycle_start, for_xlsx=for_xlsx)
+    """The cycle's CDRs in time order, each with the cost center valid on its local date (see exports.cdr)."""
+    return cdr.rows(customer, cycle_start, for_xlsx=for_xlsx)
 
 
 def write_cdr_csv(stream: BinaryIO, customer: Customer, cycle_start: dt.date) -> int:
     """The CDRs as csv: through PostgreSQL's COPY there, as lines Python writes directly on SQLite."""
-    header = [c.title for c in CDR_COLUMNS]
-    if connection.vendor == "postgresql":
-        return postgres_cdr_csv(customer, cycle_start, stream, header)
-    return sqlite_cdr_csv(customer, cycle_start, stream, header)
+    return cdr.write_csv(customer, cycle_start, stream, [c.title for c in CDR_COLUMNS])
 
 
 def cost_center_rows(customer: Customer, as_of: dt.date) -> Iterator[tuple]:

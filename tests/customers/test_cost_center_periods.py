@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from telcost.customers.selectors import CostCenterPeriod, cost_center_periods, cost_centers_on
-from telcost.exports.cdr.postgres import cdr_export_rows
+from telcost.exports.cdr import rows as cdr_export_rows
 from telcost.usage.models import CDR
 from tests.factories import (
     CostCenterAssignmentFactory,

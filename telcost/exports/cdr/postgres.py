@@ -1,10 +1,9 @@
-"""The CDR export's rows, a million at a time, without model objects.
+"""The CDR export on PostgreSQL: each row computed in one query, csv out through COPY.
 
 PostgreSQL computes each row in one query: the CDR's local time, the cost
 center valid on its local date, the standard customer's provider cost, values
 as text ready to write (so money never passes through a float); csv goes out
-through COPY. SQLite fetches and sorts, and Python shapes the rows (cdr/sqlite.py:
-SQLite's date functions are slow).
+through COPY.
 
 Local time on PostgreSQL: a month holds at most two changes of Europe/Amsterdam's
 UTC offset, so the offset is a CASE on the UTC instants where it changes,
@@ -23,7 +22,6 @@ from django.utils import timezone
 from telcost.core.cycles import cycle_bounds, day_start
 from telcost.customers.models import Customer, Device
 from telcost.customers.selectors import cost_center_periods
-from telcost.exports.cdr.sqlite import sqlite_cdr_rows
 from telcost.exports.writers import csv_line, csv_safe_sql, csv_safe_sql_params
 from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR
@@ -123,21 +121,8 @@ def _postgres_select(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool
     return sql, params
 
 
-def cdr_export_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
-    """The cycle's CDRs in time order: (date, device, duration, cost, record type, zone, destination,
-    volume, cost center).
-
-    The date is local time: "YYYY-MM-DD HH:MM:SS" (seconds cut off, as isoformat does) for csv, the
-    text of Excel's serial day number for xlsx (formatting a float in Python costs more than the rest
-    of a row). Cost is the exact decimal text, or None for a CDR not rated yet. The cost center is the
-    device's assignment with the latest valid_from on or before the CDR's local date, or None.
-    """
-    if connection.vendor == "sqlite":
-        return sqlite_cdr_rows(customer, cycle_start, for_xlsx=for_xlsx)
-    return _postgres_rows(customer, cycle_start, for_xlsx=for_xlsx)
-
-
-def _postgres_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
+def rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
+    """See exports.cdr.rows."""
     sql, params = _postgres_select(customer, cycle_start, for_xlsx=for_xlsx)
     # A server-side cursor streams only inside a transaction; outside one it is declared WITH HOLD
     # and PostgreSQL first materialises the whole result.
@@ -160,10 +145,10 @@ def _export_settings() -> None:
         cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")
 
 
-def postgres_cdr_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO, header: list[str]) -> int:
+def write_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO, header: list[str]) -> int:
     """Write the csv export with PostgreSQL's COPY: bytes straight from the server, no Python per value.
 
-    The bytes are what the csv module writes of cdr_export_rows: COPY's csv quotes the same
+    The bytes are what the csv module writes of rows(): COPY's csv quotes the same
     characters (comma, quote, CR, LF), empty text is sent as NULL, and each record's LF becomes the
     csv module's CRLF. COPY hands over one record at a time; they are joined _COPY_CHUNK_ROWS at a
     time, and where a chunk holds no quote no value holds a newline, so every LF in it ends a record.

@@ -183,16 +183,16 @@ def _month_batches(customer: Customer, cycle_start: dt.date) -> Iterator[list[tu
             yield batch
 
 
-def sqlite_cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
-    """See cdr/postgres.py cdr_export_rows."""
+def rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
+    """See exports.cdr.rows."""
     shapes = _Shapes(customer, None)
     shape = shapes.xlsx_rows if for_xlsx else shapes.csv_rows
     for batch in _month_batches(customer, cycle_start):
         yield from shape(batch)
 
 
-def sqlite_cdr_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO, header: list[str]) -> int:
-    """Write the csv export: the bytes the csv module writes of sqlite_cdr_rows, "nothing" as an empty field."""
+def write_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO, header: list[str]) -> int:
+    """Write the csv export: the bytes the csv module writes of rows(), "nothing" as an empty field."""
     stream.write(csv_line(header).encode())
     shapes = _Shapes(customer, "", for_csv=True)  # the csv module writes None and "" alike
     count = 0
