@@ -1,8 +1,7 @@
 """What every page's layout needs: the menus, the switcher's customers, the current customer."""
 
-from telcost.customers.selectors import customers_visible_to
+from telcost.accounts.access import admin_menu_visible, customers_for
 from telcost.web.current import current_customer
-from telcost.web.selectors import admin_menu_visible
 
 # A staff switcher lists at most this many customers; the overview lists them all.
 SWITCHER_LIMIT = 500
@@ -14,6 +13,6 @@ def navigation(request) -> dict:
         return {}
     return {
         "current_customer": current_customer(request),
-        "switchable_customers": customers_visible_to(user).order_by("name", "pk")[:SWITCHER_LIMIT],
+        "switchable_customers": customers_for(user).order_by("name", "pk")[:SWITCHER_LIMIT],
         "show_admin_menu": admin_menu_visible(user),
     }
