@@ -1,5 +1,8 @@
 """Reads of the customers app."""
 
+import datetime as dt
+from typing import NamedTuple
+
 from telcost.customers.models import CostCenterAssignment, Customer
 
 
@@ -23,7 +26,32 @@ def customer_as_dict(customer: Customer) -> dict:
     }
 
 
-def cost_center_assignments(customer: Customer) -> list[tuple]:
-    """(device id, valid_from, cost center code) of the customer's devices, by device and valid_from."""
-    return list(CostCenterAssignment.objects.filter(device__customer=customer).order_by("device_id", "valid_from")
-                .values_list("device_id", "valid_from", "cost_center__code"))
+class CostCenterPeriod(NamedTuple):
+    """A device's cost center from valid_from until valid_until (not included; None: still).
+
+    valid_until is the device's next assignment's valid_from: an assignment holds until the
+    next one begins. Both are local dates (Europe/Amsterdam).
+    """
+
+    device_id: int
+    valid_from: dt.date
+    valid_until: dt.date | None
+    code: str
+    name: str
+
+
+def cost_center_periods(customer: Customer) -> list[CostCenterPeriod]:
+    """The customer's cost center periods, by device and valid_from."""
+    assignments = list(CostCenterAssignment.objects.filter(device__customer=customer).order_by("device_id", "valid_from")
+                       .values_list("device_id", "valid_from", "cost_center__code", "cost_center__name"))
+    periods = []
+    for (device_id, valid_from, code, name), following in zip(assignments, [*assignments[1:], None], strict=False):
+        valid_until = following[1] if following is not None and following[0] == device_id else None
+        periods.append(CostCenterPeriod(device_id, valid_from, valid_until, code, name))
+    return periods
+
+
+def cost_centers_on(customer: Customer, day: dt.date) -> dict[int, CostCenterPeriod]:
+    """Per device id, the period valid on the day: the assignment with the latest valid_from on or before it."""
+    return {period.device_id: period for period in cost_center_periods(customer)
+            if period.valid_from <= day and (period.valid_until is None or day < period.valid_until)}

@@ -5,19 +5,21 @@ millions of CDRs; generate_cdrs bulk-inserts in batches (COPY on PostgreSQL).
 """
 
 import datetime as dt
-import io
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from telcost.accounts.models import Membership
 from telcost.core.cycles import cycle_bounds, cycle_start_of, previous_cycle
 from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device, RatePlan
+from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR
+from telcost.usage.sql import CDR_COLUMNS
+from telcost.usage.sql.bulk import rows_insert
 
 DEMO_RATE_PLAN = {
     "code": "biz-2026",
@@ -88,7 +90,7 @@ def generate_cdrs(*, customer: Customer, devices: list[Device], cycle_start: dt.
     rng = random.Random(f"{seed}-{customer.pk}-{cycle_start}")
     start, end = cycle_bounds(cycle_start)
     span = int((end - start).total_seconds())
-    rated = customer.is_rateplan
+    rule = cost_rule(customer)
     done = 0
     while done < count:
         n = min(batch_size, count - done)
@@ -98,31 +100,10 @@ def generate_cdrs(*, customer: Customer, devices: list[Device], cycle_start: dt.
             device = devices[i % len(devices)]
             rows.append((customer.pk, device.pk, f"{prefix}-{cycle_start:%Y%m}-{i}", f["started_at"], f["record_type"],
                          f["zone"], f["destination"], f["duration_s"], f["volume_kb"], f["provider_cost"],
-                         None if rated else f["provider_cost"], cycle_start))
-        _insert_cdr_rows(rows)
+                         rule.stored_on_import(f["provider_cost"]), cycle_start))
+        rows_insert(CDR, CDR_COLUMNS, rows)
         done += n
     return count
-
-
-_CDR_COLUMNS = ("customer_id", "device_id", "external_id", "started_at", "record_type", "zone", "destination",
-                "duration_s", "volume_kb", "provider_cost", "cost", "cycle_start")
-
-
-def _insert_cdr_rows(rows: list[tuple]) -> None:
-    if connection.vendor == "postgresql":
-        # COPY is several times faster than INSERT for millions of rows.
-        buffer = io.StringIO()
-        for row in rows:
-            buffer.write("\t".join("\\N" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in row))
-            buffer.write("\n")
-        buffer.seek(0)
-        with connection.cursor() as cursor:
-            with cursor.copy(f"COPY {CDR._meta.db_table} ({', '.join(_CDR_COLUMNS)}) FROM STDIN") as copy:
-                copy.write(buffer.read())
-        return
-    CDR.objects.bulk_create(
-        [CDR(**dict(zip(_CDR_COLUMNS, row, strict=True))) for row in rows], batch_size=2000, ignore_conflicts=True
-    )
 
 
 def _devices(customer: Customer, count: int, first_msisdn: int, activated_on: dt.date, rng: random.Random) -> list[Device]:

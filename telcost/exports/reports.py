@@ -9,12 +9,11 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from django.db import connection
 from django.utils.translation import gettext, gettext_noop
 
-from telcost.customers.models import CostCenterAssignment, Customer, Device
-from telcost.exports.cdr_query import cdr_export_rows, postgres_cdr_csv
-from telcost.exports.cdr_sqlite import sqlite_cdr_csv
+from telcost.customers.models import Customer, Device
+from telcost.customers.selectors import cost_centers_on
+from telcost.exports import cdr
 from telcost.exports.writers import Column
 from telcost.usage.selectors import insights_get, totals_get
 
@@ -50,30 +49,25 @@ class NothingToExport(Exception):
 
 
 def cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
-    """The cycle's CDRs in time order, each with the cost center valid on its local date (see cdr_query)."""
-    return cdr_export_rows(customer, cycle_start, for_xlsx=for_xlsx)
+    """The cycle's CDRs in time order, each with the cost center valid on its local date (see exports.cdr)."""
+    return cdr.rows(customer, cycle_start, for_xlsx=for_xlsx)
 
 
 def write_cdr_csv(stream: BinaryIO, customer: Customer, cycle_start: dt.date) -> int:
     """The CDRs as csv: through PostgreSQL's COPY there, as lines Python writes directly on SQLite."""
     header = [c.title for c in translated_columns(CDR_COLUMNS)]
-    if connection.vendor == "postgresql":
-        return postgres_cdr_csv(customer, cycle_start, stream, header)
-    return sqlite_cdr_csv(customer, cycle_start, stream, header)
+    return cdr.write_csv(customer, cycle_start, stream, header)
 
 
 def cost_center_rows(customer: Customer, as_of: dt.date) -> Iterator[tuple]:
     """Per device, the assignment with the latest valid_from on or before the date."""
-    current: dict[int, tuple] = {}
-    for device_id, valid_from, code, name in (
-        CostCenterAssignment.objects.filter(device__customer=customer, valid_from__lte=as_of)
-        .order_by("device_id", "valid_from")
-        .values_list("device_id", "valid_from", "cost_center__code", "cost_center__name")
-    ):
-        current[device_id] = (code, name, valid_from)
+    current = cost_centers_on(customer, as_of)
     for device in Device.objects.filter(customer=customer).order_by("msisdn").only("id", "msisdn", "label"):
-        code, name, valid_from = current.get(device.pk, ("", "", None))
-        yield (device.msisdn, device.label, code, name, valid_from)
+        period = current.get(device.pk)
+        if period is None:
+            yield (device.msisdn, device.label, "", "", None)
+        else:
+            yield (device.msisdn, device.label, period.code, period.name, period.valid_from)
 
 
 def totals_sheets(customer: Customer, cycle_start: dt.date) -> list[tuple[str, list[Column], list[tuple]]]:

@@ -1,5 +1,8 @@
 """Admin → Cost Centers (→ Details → Export), and the export buttons' request-and-download flow."""
 
+import datetime as dt
+from typing import NamedTuple
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -10,7 +13,8 @@ from django.views.decorators.http import require_POST
 
 from telcost.accounts.access import EXPORT, customer_for_user, customers_for
 from telcost.core.cycles import BadCycle, recent_cycles, requested_month
-from telcost.customers.models import CostCenterAssignment
+from telcost.customers.models import Device
+from telcost.customers.selectors import CostCenterPeriod, cost_centers_on
 from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
 
@@ -23,17 +27,23 @@ def cost_centers(request):
     return render(request, "exports/cost_centers.html", {"customers": customers})
 
 
+class _DeviceToday(NamedTuple):
+    """A row of "Devices today": the device and its cost center period (code, name) valid today."""
+
+    device: Device
+    cost_center: CostCenterPeriod
+    valid_from: dt.date
+
+
 @login_required
 def cost_center_details(request, customer_id: int):
     customer = customer_for_user(user=request.user, customer_id=customer_id, right=EXPORT)
-    today = timezone.localdate()
-    current = {}
-    for a in (CostCenterAssignment.objects.filter(device__customer=customer, valid_from__lte=today)
-              .select_related("device", "cost_center").order_by("device_id", "valid_from")):
-        current[a.device_id] = a
+    current = cost_centers_on(customer, timezone.localdate())
+    devices = sorted(customer.devices.filter(pk__in=current), key=lambda device: device.msisdn)
+    assignments = [_DeviceToday(device, current[device.pk], current[device.pk].valid_from) for device in devices]
     return render(request, "exports/cost_center_details.html", {
         "customer": customer, "cost_centers": customer.cost_centers.annotate(n=Count("assignments")),
-        "assignments": sorted(current.values(), key=lambda a: a.device.msisdn), "months": recent_cycles(13),
+        "assignments": assignments, "months": recent_cycles(13),
     })
 
 

@@ -30,22 +30,32 @@ def exclusive(key: str) -> Iterator[None]:
     if not key:
         yield
         return
-    if connection.vendor == "postgresql":
-        number = _key_number(key)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [number])
+    # The one place the jobs app's locks ask which database they run on.
+    lock = _advisory_lock if connection.vendor == "postgresql" else _file_lock
+    with lock(key):
+        yield
+
+
+@contextmanager
+def _advisory_lock(key: str) -> Iterator[None]:
+    number = _key_number(key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [number])
+    try:
+        yield
+    finally:
         try:
-            yield
-        finally:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [number])
-            except DatabaseError as exc:
-                # A session that is gone holds no lock: the server released it with the session.
-                # Anything else must not hide what the handler raised either, but is logged.
-                if not is_lost_connection(exc):
-                    logger.warning("could not release the advisory lock of %s", key, exc_info=True)
-        return
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [number])
+        except DatabaseError as exc:
+            # A session that is gone holds no lock: the server released it with the session.
+            # Anything else must not hide what the handler raised either, but is logged.
+            if not is_lost_connection(exc):
+                logger.warning("could not release the advisory lock of %s", key, exc_info=True)
+
+
+@contextmanager
+def _file_lock(key: str) -> Iterator[None]:
     lock_dir = Path(settings.DATABASES["default"]["NAME"]).parent / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
     path = lock_dir / (hashlib.sha1(key.encode()).hexdigest() + ".lock")

@@ -36,7 +36,8 @@ class CDR(models.Model):
     duration_s = models.PositiveIntegerField(default=0)
     volume_kb = models.PositiveBigIntegerField(default=0)
     provider_cost = models.DecimalField(max_digits=14, decimal_places=4)
-    # The rated cost: provider_cost for standard customers, the rate plan's price otherwise.
+    # The rated cost: provider_cost for standard customers, the rate plan's price otherwise
+    # (usage/billing/cost.py).
     cost = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     # First day of the billing cycle (calendar month in Europe/Amsterdam).
     cycle_start = models.DateField()

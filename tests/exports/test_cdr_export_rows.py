@@ -17,8 +17,10 @@ import pytest
 from django.utils import timezone
 
 from telcost.customers.models import CostCenterAssignment, Device
-from telcost.exports import cdr_query, cdr_sqlite
-from telcost.exports.cdr_query import cdr_export_rows, offset_changes
+from telcost.exports.cdr import postgres as cdr_query
+from telcost.exports.cdr import rows as cdr_export_rows
+from telcost.exports.cdr import sqlite as cdr_sqlite
+from telcost.exports.cdr.postgres import offset_changes
 from telcost.exports.models import ExportJob
 from telcost.exports.services import export_generate
 from telcost.exports.writers import csv_safe

@@ -26,6 +26,7 @@ import orjson
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, TypeAdapter, ValidationError
 
+from telcost.core.cdr_format import CSV_COLUMNS
 from telcost.integrations.http import OutboundError, RefusedAddressError, send
 from telcost.integrations.providers.base import UNREACHABLE, Page, PageRead, Provider, ProviderError
 
@@ -65,7 +66,9 @@ class CdrRecord(TypedDict):
 _RECORD = TypeAdapter(CdrRecord)
 _RECORDS = TypeAdapter(list[CdrRecord])
 _VALIDATE_SLICE = 250
-_FIELDS = tuple(CdrRecord.__annotations__)  # the order of the import's CSV_COLUMNS
+_FIELDS = tuple(CdrRecord.__annotations__)
+if _FIELDS != CSV_COLUMNS:  # checked once, at import: the values go to the import in this order
+    raise ImportError(f"CdrRecord's fields {_FIELDS} are not the wire format's CSV_COLUMNS {CSV_COLUMNS}")
 _in_order = itemgetter(*_FIELDS)
 
 

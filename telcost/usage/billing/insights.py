@@ -15,6 +15,7 @@ from telcost.core.money import e4_of, from_e4, to_e4
 from telcost.customers.models import Customer, Device
 from telcost.customers.rate_plans import rate_plan_parse
 from telcost.jobs.errors import PermanentError
+from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import BillingInsight, CycleTotals, SubscriptionTotal, UsageTotal
 
 ANOMALY_FLOOR = Decimal("10.00")
@@ -62,7 +63,7 @@ def _roaming_e4(customer_id: int, cycle_start: dt.date) -> int:
 
 def _out_of_bundle_e4(customer: Customer, cycle_start: dt.date) -> dict[int, int]:
     """Per device, what its usage cost beyond the setup fees: the part the bundle did not cover."""
-    if not customer.is_rateplan or customer.rate_plan_id is None:
+    if not cost_rule(customer).rates or customer.rate_plan_id is None:
         return {}
     setup_e4 = to_e4(rate_plan_parse(customer.rate_plan.definition).voice.setup_fee)
     with connection.cursor() as cursor:

@@ -8,17 +8,15 @@ allowance its predecessors used, so the whole month is priced set-based.
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 from telcost.core.money import e4_of, half_up_div, to_micro
 from telcost.customers.models import Customer
 from telcost.customers.rate_plans import RatePlanModel, rate_plan_parse
 from telcost.jobs.errors import PermanentError
 from telcost.usage.models import CDR
-from telcost.usage.sql.money import money_from_e4
-from telcost.usage.sql.tuning import big_statement_settings
+from telcost.usage.sql import dialect
 
 ZONES = ("national", "eu", "international")
 
@@ -90,12 +88,12 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
     rate_case = _rate_case(plan, rate_params)
     setup_micro = to_micro(plan.voice.setup_fee)
     cdr = CDR._meta.db_table
-    postgres = connection.vendor == "postgresql"
-    locator = "ctid" if postgres else "id"
+    sql_dialect = dialect()
+    locator = sql_dialect.row_locator
     # The sort compares integers where it can, and external_ids byte by byte (SQLite's own
     # order, and the same as C.UTF-8's) instead of through the locale, which costs seconds.
-    byte_order = ' COLLATE "C"' if postgres else ""
-    fence = "OFFSET 0" if postgres else ""
+    byte_order = sql_dialect.byte_order
+    fence = sql_dialect.fence
     sql = f"""
         WITH units AS (
             SELECT {locator} AS locator, device_id, started_at, external_id, duration_s,
@@ -158,43 +156,19 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
             -- In storage order: each page is read and written once, not once per device on it.
             ORDER BY locator
         )
-        UPDATE {cdr} SET cost = {money_from_e4("changed.cost_e4")}
+        UPDATE {cdr} SET cost = {sql_dialect.money_from_e4("changed.cost_e4")}
         FROM changed WHERE {cdr}.{locator} = changed.locator
     """
     part_params = [part[1], part[0]] if part else []
     return sql, [*rate_params, customer_id, cycle_start, *part_params]
 
 
-def _rating_parts() -> int:
-    """In how many parts to rate: several only on PostgreSQL, and only when no caller's transaction is open.
-
-    A PostgreSQL statement runs on one core, and the rating UPDATE cannot use parallel workers, so on
-    a 2-core machine two parts in two connections rate a 1M-CDR month in 2.9 s instead of 4.8 s. Each
-    part commits on its own. That is safe because rating is idempotent and a device's costs are all in
-    one part: a failed or killed step is simply rated again, and a reader sees every device either
-    rated or not. Inside a caller's transaction the parts could not see its uncommitted rows, nor be
-    rolled back with it, so there it is one statement. SQLite has one writer at a time: one statement.
-    """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return 1
-    return settings.RATING_PARALLEL_PARTS
-
-
 def _rate_statement(sql: str, params: list) -> int:
     """Run one rating UPDATE in its own transaction; returns the rows repriced."""
     with transaction.atomic(), connection.cursor() as cursor:
-        big_statement_settings(cursor)
-        if connection.vendor == "postgresql":
-            # The changed rows are found by ctid: a TID lookup each, whether one row changed or all.
-            # A hash join would read the whole table to build its table, whatever few rows changed.
-            cursor.execute("SET LOCAL enable_hashjoin = off")
-            cursor.execute("SET LOCAL enable_mergejoin = off")
-            # Read the month in storage order (a bitmap or sequential scan) and sort it, never row by
-            # row through an index: when the month's index had the device in its key, that visited
-            # every page once per device on it, 3-6 s against 0.8 s for 1M CDRs once rating had left
-            # old row versions. The (customer, cycle) index keeps table order, but a bitmap or
-            # sequential scan reads each page once whatever the index holds.
-            cursor.execute("SET LOCAL enable_indexscan = off")
+        sql_dialect = dialect()
+        sql_dialect.big_statement(cursor)
+        sql_dialect.rating_session(cursor)
         cursor.execute(sql, params)
         return cursor.rowcount
 
@@ -219,7 +193,7 @@ def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
         raise PermanentError(f"rate plan {customer.rate_plan.code} is invalid: {exc}") from None
     _check_zones(plan, customer.pk, cycle_start)
     boost_mb = data_boost_mb_for_cycle(customer_id=customer.pk, cycle_start=cycle_start)
-    parts = _rating_parts()
+    parts = dialect().rating_parts()
 
     def statement(part: tuple[int, int] | None) -> tuple[str, list]:
         return rating_sql(plan, customer_id=customer.pk, cycle_start=cycle_start, data_boost_mb=boost_mb, part=part)
@@ -234,11 +208,3 @@ def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
             rated += sum(other.result() for other in others)
     return {"repriced": rated, "data_boost_mb": boost_mb, "parts": parts}
 
-
-def cdrs_cost_from_provider(*, customer: Customer, cycle_start: dt.date) -> int:
-    """Standard customers: the cost is the provider's. Set-based; returns rows changed."""
-    return (
-        CDR.objects.filter(customer=customer, cycle_start=cycle_start)
-        .filter(Q(cost__isnull=True) | Q(cost__lt=F("provider_cost")) | Q(cost__gt=F("provider_cost")))
-        .update(cost=F("provider_cost"))
-    )

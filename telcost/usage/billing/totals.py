@@ -7,20 +7,18 @@ mix. Costs are summed exactly: numeric on PostgreSQL, e4 integers on SQLite
 """
 
 import datetime as dt
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from telcost.core.cycles import cycle_end_of
-from telcost.core.money import E4, e4_of, from_e4, to_e4
+from telcost.core.money import e4_of, from_e4, to_e4
 from telcost.customers.models import Customer, Device
-from telcost.usage.billing.rating import cdrs_cost_from_provider
+from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR, CycleTotals, SubscriptionTotal, TotalsBackup, UsageTotal
+from telcost.usage.sql import dialect
 from telcost.usage.sql.bulk import rows_insert
-from telcost.usage.sql.money import money_from_e4
-from telcost.usage.sql.tuning import big_statement_settings
 
 
 def _next_version(customer_id: int, cycle_start: dt.date) -> int:
@@ -34,23 +32,15 @@ def _next_version(customer_id: int, cycle_start: dt.date) -> int:
 def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
     """Insert the cycle's usage per device, type and zone; returns how many CDRs hold a stale cost.
 
-    One scan of the cycle's CDRs. A standard customer's cost is the provider's, so its
-    totals sum provider_cost and the same scan counts the CDRs whose stored cost is not
-    that yet (CDRs rated while the customer had a rate plan); only then are they rewritten.
+    One scan of the cycle's CDRs. The cost rule says what it sums: for a standard customer
+    provider_cost, and the same scan counts the CDRs whose stored cost is not that yet (CDRs
+    rated while the customer had a rate plan); only then are they rewritten.
     """
-    standard = not customer.is_rateplan
-    cost = "provider_cost" if standard else "COALESCE(cost, 0)"
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        cost_sum = f"SUM({cost})"  # numeric: exact as it is, and cheaper than the e4 integers
-        stale = "cost IS NULL OR cost <> provider_cost"
-    else:
-        cost_sum = f"SUM({e4_of(cost)})"
-        stale = f"cost IS NULL OR {e4_of('cost')} <> {e4_of('provider_cost')}"
-    money = (lambda total: Decimal(total).quantize(E4)) if postgres else from_e4
-    stale_count = f"SUM(CASE WHEN {stale} THEN 1 ELSE 0 END)" if standard else "0"
+    sql_dialect = dialect()
+    cost_sum, stale_count = cost_rule(customer).totals_sum_sql(sql_dialect)
+    money = sql_dialect.money_value
     with connection.cursor() as cursor:
-        big_statement_settings(cursor, work_mem="64MB")
+        sql_dialect.big_statement(cursor, work_mem="64MB")
         cursor.execute(
             f"""
             SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), {cost_sum},
@@ -62,21 +52,18 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
             [customer.pk, cycle_start],
         )
         groups = cursor.fetchall()
-    ops = connection.ops
-    cycle = ops.adapt_datefield_value(cycle_start)
     rows_insert(
-        UsageTotal._meta.db_table,
+        UsageTotal,
         ("customer_id", "cycle_start", "device_id", "record_type", "zone", "count", "duration_s", "volume_kb", "cost",
          "answered_count"),
-        [(customer.pk, cycle, device_id, record_type, zone, count, duration_s, volume_kb,
-          ops.adapt_decimalfield_value(money(cost_total), 16, 4), answered)
+        [(customer.pk, cycle_start, device_id, record_type, zone, count, duration_s, volume_kb, money(cost_total), answered)
          for device_id, record_type, zone, count, duration_s, volume_kb, cost_total, answered, _ in groups],
     )
     return sum(int(group[-1]) for group in groups)
 
 
 def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
-    if not customer.is_rateplan or customer.rate_plan_id is None:
+    if not cost_rule(customer).rates or customer.rate_plan_id is None:
         return
     fee_e4 = to_e4(customer.rate_plan.monthly_fee)
     subscription, device = SubscriptionTotal._meta.db_table, Device._meta.db_table
@@ -84,7 +71,7 @@ def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
         cursor.execute(
             f"""
             INSERT INTO {subscription} (customer_id, cycle_start, device_id, cost)
-            SELECT customer_id, %s, id, {money_from_e4("%s")}
+            SELECT customer_id, %s, id, {dialect().money_from_e4("%s")}
             FROM {device}
             WHERE customer_id = %s AND activated_on <= %s AND (deactivated_on IS NULL OR deactivated_on >= %s)
             """,
@@ -112,7 +99,7 @@ def totals_calculate(*, customer: Customer, cycle_start: dt.date, run_key: str |
         UsageTotal.objects.filter(customer=customer, cycle_start=cycle_start).delete()
         SubscriptionTotal.objects.filter(customer=customer, cycle_start=cycle_start).delete()
         if _usage_totals_insert(customer, cycle_start):
-            cdrs_cost_from_provider(customer=customer, cycle_start=cycle_start)
+            cost_rule(customer).reprice(customer, cycle_start)
         _insert_subscriptions(customer, cycle_start)
         usage_e4 = _sum_e4(UsageTotal._meta.db_table, customer.pk, cycle_start)
         subscription_e4 = _sum_e4(SubscriptionTotal._meta.db_table, customer.pk, cycle_start)

@@ -14,7 +14,7 @@ types each record in Python and inserts with INSERT OR IGNORE.
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from django.db import connection, transaction
 
@@ -25,6 +25,22 @@ from telcost.usage.imports.sqlite import import_batch_sqlite
 
 BATCH_SIZE = 20_000
 MAX_REPORTED_ERRORS = 1000
+
+
+class _Dialect(NamedTuple):
+    """The database's half of an import: postgres.py or sqlite.py."""
+
+    import_batch: Callable[..., None]
+    # What a thread reading ahead can make of a batch without the database, or None: nothing.
+    prepare_batch: Callable[[list], object] | None
+
+
+_DIALECTS = {"postgresql": _Dialect(import_batch_postgres, copy_batch), "sqlite": _Dialect(import_batch_sqlite, None)}
+
+
+def _dialect() -> _Dialect:
+    return _DIALECTS[connection.vendor]
+
 
 @dataclass
 class ImportResult:
@@ -80,7 +96,7 @@ def cdrs_import_rows(
     """
     result = ImportResult()
     seen = 0
-    import_batch = import_batch_postgres if connection.vendor == "postgresql" else import_batch_sqlite
+    import_batch = _dialect().import_batch
     for batch in _batches(rows, BATCH_SIZE) if prepared is None else prepared:
         with transaction.atomic():
             import_batch(customer=customer, batch=batch, cycle_start=cycle_start, result=result,
@@ -98,9 +114,10 @@ def cdrs_rows_prepare(rows: list[Row]) -> list | None:
     thread's import waits on the database. On PostgreSQL that is turning the records into COPY
     text (about a fifth of an import); SQLite's import has nothing to make ahead (None).
     """
-    if connection.vendor != "postgresql":
+    prepare_batch = _dialect().prepare_batch
+    if prepare_batch is None:
         return None
-    return [copy_batch(batch) for batch in _batches(rows, BATCH_SIZE)]
+    return [prepare_batch(batch) for batch in _batches(rows, BATCH_SIZE)]
 
 
 def cdrs_import_csv(

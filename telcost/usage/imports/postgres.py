@@ -10,27 +10,31 @@ a form COPY reads.
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 from django.db import connection
 
-from telcost.core.cdr_format import billing_zone, parse_row
+from telcost.core.cdr_format import CSV_COLUMNS, billing_zone, parse_row
 from telcost.core.cycles import cycle_bounds
 from telcost.customers.models import Customer, Device
+from telcost.usage.billing.cost import cost_rule
 from telcost.usage.imports.devices import devices_for_batch, refused_device_reason
 from telcost.usage.imports.parse import SEPARATOR, canonical_text, parsed_text
 from telcost.usage.models import CDR
+from telcost.usage.sql import CDR_COLUMNS
+from telcost.usage.sql.bulk import copy_text
 
 _STAGE = "cdr_import_stage"
-_STAGE_COLUMNS = ("line", "external_id", "msisdn", "started_at", "record_type", "zone", "destination",
-                  "duration_s", "volume_kb", "provider_cost")
-# Typed columns: COPY's input functions parse timestamps and numbers, so Python never builds them.
-_CREATE_STAGE = (
-    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ("
-    "line bigint, external_id varchar(100), msisdn varchar(20), started_at timestamptz, record_type varchar(8), "
-    "zone varchar(16), destination varchar(64), duration_s integer, volume_kb bigint, provider_cost numeric(14,4)"
-    ") ON COMMIT DELETE ROWS"
-)
-_COPY = f"COPY {_STAGE} ({', '.join(_STAGE_COLUMNS)}) FROM STDIN (DELIMITER E'\\x1f')"
+# The wire format's columns (what COPY reads, after the record's line), typed as the tables that
+# receive them: COPY's input functions parse timestamps and numbers, so Python never builds them.
+_STAGE_COLUMNS = ("line", *CSV_COLUMNS)
+
+
+@cache
+def _create_stage() -> str:
+    typed = [f"{column} {(Device if column == 'msisdn' else CDR)._meta.get_field(column).db_type(connection)}"
+             for column in CSV_COLUMNS]
+    return f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (line bigint, {', '.join(typed)}) ON COMMIT DELETE ROWS"
 
 
 @dataclass(slots=True)
@@ -79,9 +83,8 @@ def import_batch_postgres(*, customer: Customer, batch: list | CopyBatch, cycle_
         return
     zone_name = billing_zone().key
     with connection.cursor() as cursor:
-        cursor.execute(_CREATE_STAGE)
-        with cursor.cursor.copy(_COPY) as copy:
-            copy.write(ready.text)
+        cursor.execute(_create_stage())
+        copy_text(cursor, _STAGE, _STAGE_COLUMNS, ready.text, options="DELIMITER E'\\x1f'")
         staged = ready.staged
         if cycle_start is not None:
             start, end = cycle_bounds(cycle_start)
@@ -110,19 +113,17 @@ def import_batch_postgres(*, customer: Customer, batch: list | CopyBatch, cycle_
 def _insert_staged(cursor, *, customer: Customer, cycle_start: dt.date | None, zone_name: str) -> int:
     """Insert the staged records that are new; ON CONFLICT skips those stored before (or twice in the batch:
     ORDER BY line keeps the first). Returns how many were inserted."""
-    # Standard customers pay the provider's price; rate-plan customers' cost is rated later.
-    cost = "NULL" if customer.is_rateplan else "s.provider_cost"
     if cycle_start is None:
-        cycle_sql, params = "date_trunc('month', s.started_at AT TIME ZONE %s)::date", [zone_name]
+        cycle_sql, params = "date_trunc('month', s.started_at AT TIME ZONE %(zone)s)::date", {"zone": zone_name}
     else:
-        cycle_sql, params = "%s::date", [cycle_start]
+        cycle_sql, params = "%(cycle)s::date", {"cycle": cycle_start}
+    computed = {"customer_id": "%(customer)s", "device_id": "d.id",
+                "cost": cost_rule(customer).import_sql("s.provider_cost"), "cycle_start": cycle_sql}
+    values = ", ".join(computed.get(column, f"s.{column}") for column in CDR_COLUMNS)
     cursor.execute(
-        f"INSERT INTO {CDR._meta.db_table} (customer_id, device_id, external_id, started_at, record_type, zone, "
-        "destination, duration_s, volume_kb, provider_cost, cost, cycle_start) "
-        f"SELECT %s, d.id, s.external_id, s.started_at, s.record_type, s.zone, s.destination, s.duration_s, "
-        f"s.volume_kb, s.provider_cost, {cost}, {cycle_sql} "
-        f"FROM {_STAGE} s JOIN {Device._meta.db_table} d ON d.msisdn = s.msisdn AND d.customer_id = %s "
+        f"INSERT INTO {CDR._meta.db_table} ({', '.join(CDR_COLUMNS)}) SELECT {values} "
+        f"FROM {_STAGE} s JOIN {Device._meta.db_table} d ON d.msisdn = s.msisdn AND d.customer_id = %(customer)s "
         "ORDER BY s.line ON CONFLICT (customer_id, external_id) DO NOTHING",
-        [customer.pk, *params, customer.pk],
+        {"customer": customer.pk, **params},
     )
     return cursor.rowcount

@@ -1,14 +1,15 @@
-"""A batch of CDRs into SQLite: each record typed in Python (parse_row), then INSERT OR IGNORE."""
+"""A batch of CDRs into SQLite: each record typed in Python (parse_row), then INSERT OR IGNORE (sql/bulk.py)."""
 
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.db import connection
-
 from telcost.core.cdr_format import ParsedRow, Row, billing_zone, parse_row
 from telcost.customers.models import Customer
+from telcost.usage.billing.cost import cost_rule
 from telcost.usage.imports.devices import devices_for_batch, refused_device_reason
 from telcost.usage.models import CDR
+from telcost.usage.sql import CDR_COLUMNS
+from telcost.usage.sql.bulk import insert_or_ignore
 
 if TYPE_CHECKING:
     from telcost.usage.imports.pipeline import ImportResult
@@ -39,6 +40,7 @@ def import_batch_sqlite(*, customer: Customer, batch: list[Row], cycle_start: dt
             first_seen[row.msisdn] = row.local_date
     usable, _ = devices_for_batch(customer=customer, first_seen=first_seen, own_devices_only=own_devices_only)
     refusal = refused_device_reason(own_devices_only)
+    rule = cost_rule(customer)
     new: dict[str, tuple] = {}
     for row in parsed:
         device_id = usable.get(row.msisdn)
@@ -51,34 +53,9 @@ def import_batch_sqlite(*, customer: Customer, batch: list[Row], cycle_start: dt
             continue
         new[row.external_id] = (
             customer.pk, device_id, row.external_id, row.started_at, row.record_type, row.zone, row.destination,
-            row.duration_s, row.volume_kb, row.provider_cost,
-            # Standard customers pay the provider's price; rate-plan customers' cost is rated later.
-            None if customer.is_rateplan else row.provider_cost,
+            row.duration_s, row.volume_kb, row.provider_cost, rule.stored_on_import(row.provider_cost),
             row.cycle_start,
         )
-    inserted = insert_or_ignore(list(new.values()))
+    inserted = insert_or_ignore(CDR, CDR_COLUMNS, list(new.values()))
     result.imported += inserted
     result.duplicates += len(new) - inserted
-
-
-_COLUMNS = ("customer_id", "device_id", "external_id", "started_at", "record_type", "zone", "destination",
-            "duration_s", "volume_kb", "provider_cost", "cost", "cycle_start")
-
-
-def insert_or_ignore(rows: list[tuple]) -> int:
-    """INSERT OR IGNORE, values adapted exactly as the ORM would store them; returns how many were inserted."""
-    if not rows:
-        return 0
-    ops = connection.ops
-    adapted = [
-        (c, d, e, ops.adapt_datetimefield_value(started), rt, z, dest, dur, vol,
-         ops.adapt_decimalfield_value(pc, 14, 4), None if cost is None else ops.adapt_decimalfield_value(cost, 14, 4),
-         ops.adapt_datefield_value(cycle))
-        for c, d, e, started, rt, z, dest, dur, vol, pc, cost, cycle in rows
-    ]
-    placeholders = ", ".join(["%s"] * len(_COLUMNS))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT OR IGNORE INTO {CDR._meta.db_table} ({', '.join(_COLUMNS)}) VALUES ({placeholders})", adapted
-        )
-        return cursor.rowcount

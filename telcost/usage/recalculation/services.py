@@ -14,6 +14,7 @@ from telcost.customers.models import Customer
 from telcost.jobs.kinds import Dispatched
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
+from telcost.usage.billing.cost import cost_rule
 from telcost.usage.recalculation.status import RECALCULATE_TOTALS_KIND, RecalculationParams
 
 # Versions are positive and stored in a 32-bit column; anything else names no version.
@@ -31,7 +32,7 @@ def recalculation_keys(*, customer_id: int, cycle_start: dt.date) -> tuple[str, 
 
 def recalculation_steps(*, customer: Customer, cycle_start: dt.date, user=None) -> list[StepSpec]:
     chain = ["CalculateTotalsCommand", "BillingInsightTotalsCommand", "SaveStatusCommand", "DispatchTotalsBackupCommand"]
-    if customer.is_rateplan:
+    if cost_rule(customer).rates:
         chain.insert(0, "CalculateTotalsRateplanCommand")
     return [StepSpec(name) for name in chain]
 

@@ -1,10 +1,9 @@
-"""The CDR export's rows, a million at a time, without model objects.
+"""The CDR export on PostgreSQL: each row computed in one query, csv out through COPY.
 
 PostgreSQL computes each row in one query: the CDR's local time, the cost
 center valid on its local date, the standard customer's provider cost, values
 as text ready to write (so money never passes through a float); csv goes out
-through COPY. SQLite fetches and sorts, and Python shapes the rows (cdr_sqlite:
-SQLite's date functions are slow).
+through COPY.
 
 Local time on PostgreSQL: a month holds at most two changes of Europe/Amsterdam's
 UTC offset, so the offset is a CASE on the UTC instants where it changes,
@@ -22,11 +21,11 @@ from django.utils import timezone
 
 from telcost.core.cycles import cycle_bounds, day_start
 from telcost.customers.models import Customer, Device
-from telcost.customers.selectors import cost_center_assignments
-from telcost.exports.cdr_sqlite import sqlite_cdr_rows
+from telcost.customers.selectors import cost_center_periods
 from telcost.exports.writers import csv_line, csv_safe_sql, csv_safe_sql_params
+from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR
-from telcost.usage.sql.tuning import big_statement_settings
+from telcost.usage.sql.postgres import PostgresSql
 
 _FETCH_ROWS = 5000
 _COPY_CHUNK_ROWS = 10_000
@@ -79,14 +78,11 @@ def _cost_center_periods(customer: Customer, params: dict) -> str:
     periods travel as array parameters, which parallel workers can read (a subquery with a
     window function would keep the join in the leader).
     """
-    assignments = cost_center_assignments(customer)
-    devices, starts, untils, codes = [], [], [], []
-    for index, (device_id, valid_from, code) in enumerate(assignments):
-        following = assignments[index + 1] if index + 1 < len(assignments) else None
-        devices.append(device_id)
-        starts.append(day_start(valid_from))
-        untils.append(day_start(following[1]) if following and following[0] == device_id else None)
-        codes.append(code)
+    periods = cost_center_periods(customer)
+    devices = [period.device_id for period in periods]
+    starts = [day_start(period.valid_from) for period in periods]
+    untils = [None if period.valid_until is None else day_start(period.valid_until) for period in periods]
+    codes = [period.code for period in periods]
     params.update(period_device=devices, period_from=starts, period_until=untils, period_code=codes)
     return ("(SELECT * FROM unnest(%(period_device)s::bigint[], %(period_from)s::timestamptz[], "
             "%(period_until)s::timestamptz[], %(period_code)s::text[]) AS u(device_id, valid_from, valid_until, code))")
@@ -96,8 +92,7 @@ def _postgres_select(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool
                      ) -> tuple[str, dict]:
     offset, params = _offset_case(offset_changes(cycle_start))
     params.update(customer=customer.pk, cycle=cycle_start)
-    # A standard customer's cost is the provider's, even before a recalculation wrote it down.
-    cost = "c.cost" if customer.is_rateplan else "COALESCE(c.cost, c.provider_cost)"
+    cost = cost_rule(customer).read_sql("c")
     local = f"((c.started_at + ({offset}) * interval '1 second') AT TIME ZONE 'UTC')"
     # The timestamp's own text (ISO datestyle, see _export_settings) is what to_char would give at a
     # third of the cost; date_trunc cuts the fraction off as isoformat(timespec="seconds") does.
@@ -126,21 +121,8 @@ def _postgres_select(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool
     return sql, params
 
 
-def cdr_export_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
-    """The cycle's CDRs in time order: (date, device, duration, cost, record type, zone, destination,
-    volume, cost center).
-
-    The date is local time: "YYYY-MM-DD HH:MM:SS" (seconds cut off, as isoformat does) for csv, the
-    text of Excel's serial day number for xlsx (formatting a float in Python costs more than the rest
-    of a row). Cost is the exact decimal text, or None for a CDR not rated yet. The cost center is the
-    device's assignment with the latest valid_from on or before the CDR's local date, or None.
-    """
-    if connection.vendor == "sqlite":
-        return sqlite_cdr_rows(customer, cycle_start, for_xlsx=for_xlsx)
-    return _postgres_rows(customer, cycle_start, for_xlsx=for_xlsx)
-
-
-def _postgres_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
+def rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
+    """See exports.cdr.rows."""
     sql, params = _postgres_select(customer, cycle_start, for_xlsx=for_xlsx)
     # A server-side cursor streams only inside a transaction; outside one it is declared WITH HOLD
     # and PostgreSQL first materialises the whole result.
@@ -157,16 +139,16 @@ def _export_settings() -> None:
     cursor never gets them): with their start-up costed at nothing the planner scans, joins and sorts
     the month in two workers and merges, 4.0 s -> 2.9 s for 1M CDRs."""
     with connection.cursor() as cursor:
-        big_statement_settings(cursor)
+        PostgresSql.big_statement(cursor)
         cursor.execute("SET LOCAL datestyle = 'ISO, YMD'")
         cursor.execute("SET LOCAL parallel_setup_cost = 0")
         cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")
 
 
-def postgres_cdr_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO, header: list[str]) -> int:
+def write_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO, header: list[str]) -> int:
     """Write the csv export with PostgreSQL's COPY: bytes straight from the server, no Python per value.
 
-    The bytes are what the csv module writes of cdr_export_rows: COPY's csv quotes the same
+    The bytes are what the csv module writes of rows(): COPY's csv quotes the same
     characters (comma, quote, CR, LF), empty text is sent as NULL, and each record's LF becomes the
     csv module's CRLF. COPY hands over one record at a time; they are joined _COPY_CHUNK_ROWS at a
     time, and where a chunk holds no quote no value holds a newline, so every LF in it ends a record.

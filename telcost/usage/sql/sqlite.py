@@ -1,0 +1,50 @@
+"""The usage app's SQL on SQLite, the embedded default: what differs from PostgreSQL (postgres.py)."""
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from telcost.core.money import e4_of, from_e4
+
+
+class SqliteSql:
+    # Rating finds a row again by its rowid (the id), without an index probe.
+    row_locator = "id"
+    # SQLite compares text byte by byte already.
+    byte_order = ""
+    # SQLite's planner needs no fence between the steps of a WITH.
+    fence = ""
+
+    @staticmethod
+    def money_from_e4(expression: str) -> str:
+        """SQL: whole e4 integers back into a value for a DECIMAL(…, 4) column."""
+        return f"(({expression}) / 10000.0)"
+
+    @staticmethod
+    def exact_money(expression: str) -> str:
+        """SQL: a money expression in a form that sums and compares exactly: whole e4 integers (a NUMERIC
+        column holds a float)."""
+        return e4_of(expression)
+
+    @staticmethod
+    def money_value(total) -> Decimal:
+        """A sum of exact_money as the Decimal it stands for."""
+        return from_e4(total)
+
+    @staticmethod
+    def big_statement(cursor, *, work_mem: str = "256MB") -> None:
+        """Nothing to set on SQLite."""
+
+    @staticmethod
+    def rating_session(cursor) -> None:
+        """Nothing to set on SQLite."""
+
+    @staticmethod
+    def rating_parts() -> int:
+        """SQLite has one writer at a time: one statement (see PostgresSql.rating_parts)."""
+        return 1
+
+    @staticmethod
+    def insert_rows(cursor, table: str, columns: Sequence[str], rows: list) -> None:
+        """Rows already adapted (sql/bulk.py): SQLite's executemany is already in-process and fast."""
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
