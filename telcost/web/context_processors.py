@@ -1,5 +1,6 @@
 """What every page's layout needs: the menus, the switcher's customers, the current customer."""
 
+from telcost.accounts.rules import AUDIT
 from telcost.customers.selectors import customers_visible_to
 from telcost.web.current import current_customer
 from telcost.web.selectors import admin_menu_visible
@@ -12,8 +13,10 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    customer = current_customer(request)
     return {
-        "current_customer": current_customer(request),
+        "current_customer": customer,
+        "may_audit_current": customer is not None and user.has_perm(AUDIT, customer),
         "switchable_customers": customers_visible_to(user).order_by("name", "pk")[:SWITCHER_LIMIT],
         "show_admin_menu": admin_menu_visible(user),
     }
