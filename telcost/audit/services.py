@@ -127,6 +127,17 @@ def audit_record(*, action: str, object_type: str, object_id: int, object_name: 
                                      customer_id=customer_id, changes=changes or {})
 
 
+def audit_record_many(*, action: str, object_type: str, rows: list[tuple[int, str, int | None, dict]],
+                      user=None) -> None:
+    """One entry per (object id, name, customer id, changes), in one insert: for bulk writes, which send no signals."""
+    actor_id, actor = _actor(user)
+    AuditEntry.objects.bulk_create([
+        AuditEntry(actor_id=actor_id, actor=actor, action=action, object_type=object_type, object_id=object_id,
+                   object_name=str(name)[:255], customer_id=customer_id, changes=changes)
+        for object_id, name, customer_id, changes in rows
+    ])
+
+
 def _entry(audited: Audited, instance, action: str, changes: dict) -> None:
     audit_record(action=action, object_type=audited.object_type, object_id=instance.pk,
                  object_name=audited.name(instance), customer_id=audited.customer_id(instance),

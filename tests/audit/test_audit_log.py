@@ -261,3 +261,17 @@ def test_a_request_without_a_user_records_system():
     entry = audit_record(action="created", object_type="rate_plan", object_id=1)
     assert (entry.actor, entry.actor_id, entry.customer_id) == ("system", None, None)
     assert Device.objects.count() == 0
+
+
+def test_devices_an_import_creates_or_moves_are_entries(customer):
+    from telcost.usage.imports.devices import devices_for_batch
+
+    known = DeviceFactory(customer=customer, msisdn="31677777777", activated_on=dt.date(2026, 5, 1))
+    devices_for_batch(customer=customer, first_seen={"31666666666": dt.date(2026, 4, 2),
+                                                     "31677777777": dt.date(2026, 4, 3)})
+    [created] = _entries(object_type="device", action="created", object_name="31666666666")
+    assert created.customer_id == customer.pk and created.actor == "system"
+    assert created.object_id == Device.objects.get(msisdn="31666666666").pk
+    assert created.changes["activated_on"] == [None, "2026-04-02"]
+    [moved] = _entries(object_type="device", action="changed")
+    assert (moved.object_id, moved.changes) == (known.pk, {"activated_on": ["2026-05-01", "2026-04-03"]})
