@@ -36,6 +36,27 @@ ACTION_LABELS = {
     "dispatched": _("dispatched"),
 }
 assert set(OBJECT_TYPE_LABELS) == set(OBJECT_TYPES)
+# The fields of the audited models; a field added later shows its own name until it is listed here.
+FIELD_LABELS = {
+    "name": _("Name"), "kind": _("Kind"), "rate_plan": _("Rate plan"), "partner": _("Partner"),
+    "external_ref": _("External reference"), "msisdn": _("MSISDN"), "iccid": _("ICCID"), "label": _("Label"),
+    "user_name": _("User name"), "customer": _("Customer"), "activated_on": _("Activated on"),
+    "deactivated_on": _("Deactivated on"), "code": _("Code"), "device": _("Device"), "cost_center": _("Cost center"),
+    "valid_from": _("Valid from"), "monthly_fee": _("Monthly fee"), "definition": _("Definition"),
+    "provider": _("Provider"), "settings": _("Settings"), "credentials_encrypted": _("Credentials"),
+    "schedule": _("Schedule"), "active": _("Active"), "username": _("Username"), "email": _("Email"),
+    "password": _("Password"), "first_name": _("First name"), "last_name": _("Last name"),
+    "is_staff": _("Staff"), "is_active": _("Active"), "is_superuser": _("Superuser"), "user": _("User"),
+    "role": _("Role"),
+}
+
+
+def _shown(value):
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    return "—" if value is None or value == "" else value
 
 
 @login_required
@@ -52,6 +73,8 @@ def audit_page(request, customer_id: int):
     for entry in page.object_list:
         entry.type_label = OBJECT_TYPE_LABELS.get(entry.object_type, entry.object_type)
         entry.action_label = ACTION_LABELS.get(entry.action, entry.action)
+        entry.change_rows = [(FIELD_LABELS.get(name, name), _shown(old), _shown(new))
+                             for name, (old, new) in entry.changes.items()]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "audit/audit_log.html", {
