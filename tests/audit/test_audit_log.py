@@ -275,3 +275,17 @@ def test_devices_an_import_creates_or_moves_are_entries(customer):
     assert created.changes["activated_on"] == [None, "2026-04-02"]
     [moved] = _entries(object_type="device", action="changed")
     assert (moved.object_id, moved.changes) == (known.pk, {"activated_on": ["2026-05-01", "2026-04-03"]})
+
+
+def test_a_user_created_through_the_api_is_one_entry_and_each_membership_one(api_client, staff_user, customer):
+    before = AuditEntry.objects.count()
+    response = api_client(staff_user).post("/api/users", {
+        "username": "carol", "password": "Long-enough-pass-77", "memberships": [
+            {"customer_id": customer.pk, "role": "manager"}]})
+    assert response.status_code == 201, response.content
+    assert AuditEntry.objects.count() == before + 2
+    [user_entry] = _entries(object_type="user", object_name="carol")
+    assert user_entry.changes["password"] == [None, "***"] and user_entry.actor == "staff"
+    assert "Long-enough-pass-77" not in str(user_entry.changes)
+    [membership] = _entries(object_type="membership", action="created")
+    assert (membership.object_name, membership.customer_id, membership.actor) == ("carol: manager", customer.pk, "staff")
