@@ -145,7 +145,7 @@ def _break_customer_list(monkeypatch):
     def broken(user):
         raise RuntimeError("deliberately broken for the test")
 
-    monkeypatch.setattr(telcost.customers.api, "customers_visible_to", broken)
+    monkeypatch.setattr(telcost.customers.api, "customers_for", broken)
 
 
 @pytest.fixture

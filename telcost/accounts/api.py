@@ -3,11 +3,11 @@
 import datetime as dt
 from typing import Literal
 
-from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
+from telcost.accounts.access import require_staff
 from telcost.accounts.selectors import api_tokens_live
 from telcost.accounts.services import AccountError, api_token_issue, api_token_revoke, user_create
 from telcost.accounts.throttle import LoginThrottled, client_address
@@ -81,14 +81,9 @@ def revoke_token(request, token_id: int):
     return Status(204, None)
 
 
-def require_staff(request) -> None:
-    if not request.user.is_staff:
-        raise PermissionDenied("Unauthorized")
-
-
 @router.post("/api/users", response=answers({201: CreatedId}, 403, 409))
 def create_user(request, payload: UserIn):
-    require_staff(request)
+    require_staff(request.user)
     try:
         user = user_create(
             username=payload.username,

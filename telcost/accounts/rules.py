@@ -1,10 +1,14 @@
 """Object permissions of SPEC.md, as `rules` predicates behind Django's has_perm.
 
 Use the constants: `user.has_perm(VIEW, customer)`. Staff may do everything.
-A membership on a partner applies to each of its customers.
+A membership on a partner applies to each of its customers. An inactive user may nothing.
+accounts/access.py asks the same questions for many customers at once (`customers_for`);
+change both together (tests/accounts/test_access.py holds them together).
 """
 
 import rules
+
+from telcost.accounts.models import Membership
 
 VIEW = "customers.view"
 RECALCULATE = "customers.recalculate"
@@ -16,12 +20,14 @@ AUDIT = "customers.audit"  # read the customer's audit log
 _RANK = {"viewer": 1, "manager": 2}
 
 
+def _active(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
 def role_on(user, customer) -> str | None:
     """The strongest role the user has on the customer, directly or through its partner."""
-    if customer is None or not getattr(user, "is_authenticated", False):
+    if customer is None or not _active(user):
         return None
-    from telcost.accounts.models import Membership
-
     ids = [customer.pk] + ([customer.partner_id] if customer.partner_id else [])
     roles = Membership.objects.filter(user=user, customer_id__in=ids).values_list("role", flat=True)
     return max(roles, key=lambda r: _RANK.get(r, 0), default=None)
@@ -44,10 +50,8 @@ def is_manager(user, customer) -> bool:
 
 @rules.predicate
 def is_partner_manager(user, customer) -> bool:
-    if customer is None or not customer.partner_id or not getattr(user, "is_authenticated", False):
+    if customer is None or not customer.partner_id or not _active(user):
         return False
-    from telcost.accounts.models import Membership
-
     return Membership.objects.filter(user=user, customer_id=customer.partner_id, role="manager").exists()
 
 

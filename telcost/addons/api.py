@@ -7,12 +7,11 @@ from django.http import JsonResponse
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.rules import MANAGE_ADDONS
+from telcost.accounts.access import MANAGE_ADDONS, customer_for_user
 from telcost.addons.models import AddonType, CustomerAddon
 from telcost.addons.selectors import addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
 from telcost.core.api_schemas import Out, answers
-from telcost.customers.api import customer_for
 from telcost.idempotency.decorators import idempotent
 
 router = Router(tags=["addons"])
@@ -66,7 +65,7 @@ class CustomerAddonsOut(Out):
              response=answers({202: AddonChangeAccepted, 429: TooManyRequests}, 403, 404, 409))
 @idempotent
 def modify_addons(request, customer_id: int, payload: ModifyAddonsIn):
-    customer = customer_for(request, customer_id, MANAGE_ADDONS)
+    customer = customer_for_user(user=request.user, customer_id=customer_id, right=MANAGE_ADDONS)
     try:
         job = addon_change_dispatch(customer=customer, user=request.user, action=payload.addonsAction,
                                     addon_type=payload.addon_type)
@@ -81,4 +80,4 @@ def modify_addons(request, customer_id: int, payload: ModifyAddonsIn):
 
 @router.get("/api/customers/{customer_id}/addons", response=answers({200: CustomerAddonsOut}, 404))
 def customer_addons(request, customer_id: int):
-    return addons_of_customer(customer_id=customer_for(request, customer_id).pk)
+    return addons_of_customer(customer_id=customer_for_user(user=request.user, customer_id=customer_id).pk)

@@ -2,33 +2,29 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from telcost.accounts.rules import MANAGE_ADDONS, VIEW
+from telcost.accounts.access import (
+    CUSTOMER_NOT_FOUND,
+    MANAGE_ADDONS,
+    admin_menu_visible,
+    customer_for_user,
+    customer_id_of,
+    customers_for,
+)
 from telcost.addons.models import ADDON_CATALOGUE, AddonType
 from telcost.addons.selectors import addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
-from telcost.customers.models import Customer
-from telcost.customers.selectors import (
-    CUSTOMER_NOT_FOUND,
-    customer_for_user,
-    customer_named_by,
-    customers_visible_to,
-)
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
-from telcost.web.selectors import admin_menu_visible
-
-
-def _manageable(user) -> list[Customer]:
-    return [c for c in customers_visible_to(user).order_by("name", "pk") if user.has_perm(MANAGE_ADDONS, c)]
 
 
 @login_required
 def simacties(request):
     if not admin_menu_visible(request.user):
         raise PermissionDenied
-    customers = _manageable(request.user)
+    customers = list(customers_for(request.user, MANAGE_ADDONS).order_by("name", "pk"))
     selected = next((c for c in customers if str(c.pk) == request.GET.get("customer_id")), customers[0] if customers else None)
     return render(request, "addons/simacties.html", {
         "customers": customers,
@@ -42,13 +38,15 @@ def simacties(request):
 def simacties_submit(request):
     if request.method != "POST":
         raise PermissionDenied
-    customer = customer_named_by(request.POST.get("customer_id"))
     if request.POST.get("action_type") != "addons":
         return render(request, "addons/_result.html", {"error": _("Choose the action type 'addons'.")}, status=400)
     # Not the user's to see: as if it did not exist (no probing of ids); seen but not managed: 403.
-    if customer is None or not request.user.has_perm(VIEW, customer):
+    try:
+        customer = customer_for_user(user=request.user, customer_id=customer_id_of(request.POST.get("customer_id")),
+                                     right=MANAGE_ADDONS)
+    except Http404:
         return render(request, "addons/_result.html", {"error": CUSTOMER_NOT_FOUND}, status=404)
-    if not request.user.has_perm(MANAGE_ADDONS, customer):
+    except PermissionDenied:
         return render(request, "addons/_result.html", {"error": _("Access denied")}, status=403)
     addon_type = request.POST.get("addon_type", "")
     try:
@@ -76,7 +74,7 @@ def _refused(request, exc: AddonRequestError, addon_type: str):
 
 @login_required
 def simacties_overview(request, customer_id: int):
-    customer = customer_for_user(user=request.user, customer_id=customer_id, perm=MANAGE_ADDONS)
+    customer = customer_for_user(user=request.user, customer_id=customer_id, right=MANAGE_ADDONS)
     return render(request, "addons/_overview.html", {"overview": addons_of_customer(customer_id=customer.pk)})
 
 

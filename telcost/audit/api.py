@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from telcost.accounts.rules import AUDIT
+from telcost.accounts.access import AUDIT, customer_for_user
 from telcost.audit.selectors import (
     AuditFilterError,
     audit_entries_filtered,
@@ -15,7 +15,6 @@ from telcost.audit.selectors import (
     audit_filters,
 )
 from telcost.core.api_schemas import answers
-from telcost.customers.selectors import customer_for_user
 
 router = Router(tags=["audit"])
 
@@ -58,7 +57,7 @@ def audit_log(request, query: Query[AuditQuery]):
     except AuditFilterError as exc:
         raise HttpError(400, str(exc)) from None
     if query.customer_id is not None:
-        customer = customer_for_user(user=request.user, customer_id=query.customer_id, perm=AUDIT)
+        customer = customer_for_user(user=request.user, customer_id=query.customer_id, right=AUDIT)
         entries = audit_entries_of_customer(customer.pk)
     else:
         entries = audit_entries_for(request.user)

@@ -11,12 +11,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from telcost.accounts.models import Membership
+from telcost.accounts.access import AUDIT, customers_for
 from telcost.audit.models import AuditEntry
 from telcost.audit.services import OBJECT_TYPES, SYSTEM
-from telcost.customers.models import Customer
 
 PAGE_SIZE = 50
 
@@ -77,11 +76,10 @@ def audit_entries_for(user) -> QuerySet[AuditEntry]:
     (directly or through a partner); PermissionDenied for a user who manages none."""
     if user.is_staff and user.is_active:
         return AuditEntry.objects.all()
-    managed = Membership.objects.filter(user=user, role=Membership.Role.MANAGER).values("customer_id")
-    if not user.is_active or not managed.exists():
+    customers = customers_for(user, AUDIT)
+    if not customers.exists():
         raise PermissionDenied("Unauthorized")
-    customers = Customer.objects.filter(Q(pk__in=managed) | Q(partner_id__in=managed)).values("pk")
-    return AuditEntry.objects.filter(customer_id__in=customers)
+    return AuditEntry.objects.filter(customer_id__in=customers.values("pk"))
 
 
 def audit_actors(entries: QuerySet[AuditEntry]) -> list[str]:

@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from telcost.accounts.rules import AUDIT
+from telcost.accounts.access import AUDIT, customer_for_user
 from telcost.audit.selectors import (
     PAGE_SIZE,
     AuditFilterError,
@@ -16,7 +16,6 @@ from telcost.audit.selectors import (
     audit_filters,
 )
 from telcost.audit.services import OBJECT_TYPES
-from telcost.customers.selectors import customer_for_user
 
 OBJECT_TYPE_LABELS = {
     "customer": _("Customer"),
@@ -61,7 +60,7 @@ def _shown(value):
 
 @login_required
 def audit_page(request, customer_id: int):
-    customer = customer_for_user(user=request.user, customer_id=customer_id, perm=AUDIT)
+    customer = customer_for_user(user=request.user, customer_id=customer_id, right=AUDIT)
     entries = audit_entries_of_customer(customer.pk)
     error = None
     try:

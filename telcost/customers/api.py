@@ -7,11 +7,10 @@ from django.http import Http404
 from ninja import Body, Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.api import require_staff
-from telcost.accounts.rules import VIEW
+from telcost.accounts.access import customer_for_user, customers_for, require_staff
 from telcost.core.api_schemas import CreatedId, Out, answers
 from telcost.customers.models import Customer, RatePlan
-from telcost.customers.selectors import customer_as_dict, customer_for_user, customers_visible_to
+from telcost.customers.selectors import customer_as_dict
 from telcost.customers.services import CustomerInputError, customer_create, rate_plan_create
 
 router = Router(tags=["customers"])
@@ -51,7 +50,7 @@ class CustomerOut(Out):
 
 @router.post("/api/rate-plans", response=answers({201: RatePlanCreated}, 403, 409))
 def create_rate_plan(request, payload: dict = Body(...)):
-    require_staff(request)
+    require_staff(request.user)
     try:
         plan = rate_plan_create(definition=payload)
     except CustomerInputError as exc:
@@ -61,7 +60,7 @@ def create_rate_plan(request, payload: dict = Body(...)):
 
 @router.get("/api/rate-plans/{code}", response=answers({200: dict[str, Any]}, 403, 404))
 def get_rate_plan(request, code: str):
-    require_staff(request)
+    require_staff(request.user)
     plan = RatePlan.objects.filter(code=code).first()
     if plan is None:
         raise Http404("Unknown rate plan")
@@ -70,7 +69,7 @@ def get_rate_plan(request, code: str):
 
 @router.post("/api/customers", response=answers({201: CreatedId}, 403, 409))
 def create_customer(request, payload: CustomerIn):
-    require_staff(request)
+    require_staff(request.user)
     try:
         customer = customer_create(**payload.dict())
     except CustomerInputError as exc:
@@ -80,16 +79,10 @@ def create_customer(request, payload: CustomerIn):
 
 @router.get("/api/customers", response=answers({200: list[CustomerOut]}))
 def list_customers(request):
-    return [customer_as_dict(c) for c in customers_visible_to(request.user).select_related("rate_plan")]
-
-
-def customer_for(request, customer_id: int, perm: str = VIEW) -> Customer:
-    """The customer; 404 if unknown or not the user's to see, 403 without `perm`."""
-    customers = Customer.objects.select_related("rate_plan", "totals_calculated_by")
-    return customer_for_user(user=request.user, customer_id=customer_id, perm=perm,
-                             queryset=customers)
+    return [customer_as_dict(c) for c in customers_for(request.user).select_related("rate_plan")]
 
 
 @router.get("/api/customers/{customer_id}", response=answers({200: CustomerOut}, 404))
 def get_customer(request, customer_id: int):
-    return customer_as_dict(customer_for(request, customer_id))
+    customers = Customer.objects.select_related("rate_plan", "totals_calculated_by")
+    return customer_as_dict(customer_for_user(user=request.user, customer_id=customer_id, queryset=customers))

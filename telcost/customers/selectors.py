@@ -1,54 +1,6 @@
 """Reads of the customers app."""
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
-from django.http import Http404
-
-from telcost.accounts.rules import VIEW
 from telcost.customers.models import CostCenterAssignment, Customer
-
-CUSTOMER_NOT_FOUND = "Customer not found"
-
-
-def customers_visible_to(user) -> QuerySet[Customer]:
-    """Customers the user may VIEW: staff all; others their memberships' customers and those partners' customers."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Customer.objects.none()
-    if user.is_staff:
-        return Customer.objects.all()
-    ids = list(user.memberships.values_list("customer_id", flat=True))
-    return Customer.objects.filter(Q(pk__in=ids) | Q(partner_id__in=ids)).distinct()
-
-
-def customer_named_by(text: str | None) -> Customer | None:
-    """The customer a path segment or form field names, or None: only ASCII digits are an id.
-
-    str.isdigit() also accepts '³' or '٣', which int() refuses; out-of-range ids match nothing.
-    """
-    if not text or not (text.isascii() and text.isdigit()):
-        return None
-    return Customer.objects.filter(pk=int(text)).first()
-
-
-def require_customer_right(*, user, customer: Customer | None, perm: str = VIEW,
-                           not_found: str = CUSTOMER_NOT_FOUND) -> None:
-    """The one rule for anything loaded by id: an object of a customer the user may not VIEW is
-    a 404 with the same text as an object that does not exist (ids cannot be probed); a customer
-    they may view but not act on (`perm`) is a 403."""
-    if customer is None or not user.has_perm(VIEW, customer):
-        raise Http404(not_found)
-    if perm != VIEW and not user.has_perm(perm, customer):
-        raise PermissionDenied("Unauthorized")
-
-
-def customer_for_user(*, user, customer_id: int, perm: str = VIEW,
-                      not_found: str = CUSTOMER_NOT_FOUND,
-                      queryset: QuerySet[Customer] | None = None) -> Customer:
-    """The customer by id under require_customer_right's rule."""
-    queryset = Customer.objects.all() if queryset is None else queryset
-    customer = queryset.filter(pk=customer_id).first()
-    require_customer_right(user=user, customer=customer, perm=perm, not_found=not_found)
-    return customer
 
 
 def customer_as_dict(customer: Customer) -> dict:

@@ -9,10 +9,9 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.rules import EXPORT
+from telcost.accounts.access import EXPORT, customer_for_user
 from telcost.core.api_schemas import Out, answers
 from telcost.core.cycles import BadCycle, requested_month
-from telcost.customers.api import customer_for
 from telcost.exports.models import ExportJob
 from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
@@ -66,7 +65,7 @@ _FILE = {"description": "The export's file", "content": {
 @router.post("/api/exports", response=answers({202: ExportAccepted}, 403, 404))
 @idempotent
 def create_export(request, payload: ExportIn):
-    customer = customer_for(request, payload.customer_id, EXPORT)
+    customer = customer_for_user(user=request.user, customer_id=payload.customer_id, right=EXPORT)
     try:
         requested_month(payload.cycle_start_date)
     except BadCycle as exc:

@@ -1,6 +1,6 @@
 """Reads of the exports app."""
 
-from telcost.accounts.rules import EXPORT, VIEW
+from telcost.accounts.access import EXPORT, VIEW, may
 from telcost.exports.models import ExportJob
 
 
@@ -13,8 +13,8 @@ def export_for_user(*, user, export_id: int) -> ExportJob | None:
     export = ExportJob.objects.select_related("customer").filter(pk=export_id).first()
     if export is None:
         return None
-    if user.has_perm(EXPORT, export.customer):
+    if may(user, EXPORT, export.customer):
         return export
-    if export.requested_by_id == user.pk and user.has_perm(VIEW, export.customer):
+    if export.requested_by_id == user.pk and may(user, VIEW, export.customer):
         return export
     return None

@@ -8,18 +8,16 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from telcost.accounts.rules import EXPORT
+from telcost.accounts.access import EXPORT, customer_for_user, customers_for
 from telcost.core.cycles import BadCycle, recent_cycles, requested_month
 from telcost.customers.models import CostCenterAssignment
-from telcost.customers.selectors import customer_for_user, customers_visible_to
 from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
 
 
 @login_required
 def cost_centers(request):
-    customers = [c for c in customers_visible_to(request.user).annotate(n=Count("cost_centers")).order_by("name")
-                 if request.user.has_perm(EXPORT, c)]
+    customers = list(customers_for(request.user, EXPORT).annotate(n=Count("cost_centers")).order_by("name"))
     if not customers and not request.user.is_staff:
         raise PermissionDenied
     return render(request, "exports/cost_centers.html", {"customers": customers})
@@ -27,7 +25,7 @@ def cost_centers(request):
 
 @login_required
 def cost_center_details(request, customer_id: int):
-    customer = customer_for_user(user=request.user, customer_id=customer_id, perm=EXPORT)
+    customer = customer_for_user(user=request.user, customer_id=customer_id, right=EXPORT)
     today = timezone.localdate()
     current = {}
     for a in (CostCenterAssignment.objects.filter(device__customer=customer, valid_from__lte=today)
@@ -42,8 +40,9 @@ def cost_center_details(request, customer_id: int):
 @login_required
 @require_POST
 def export_start(request, customer_id: int):
-    customer = customer_for_user(user=request.user, customer_id=customer_id)
-    if not request.user.has_perm(EXPORT, customer):
+    try:
+        customer = customer_for_user(user=request.user, customer_id=customer_id, right=EXPORT)
+    except PermissionDenied:
         return render(request, "exports/_export_status.html", {"error": "Access denied"}, status=403)
     try:
         export = export_request(customer=customer, user=request.user,

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from telcost.accounts.rules import VIEW
+from telcost.accounts.access import RECALCULATE, VIEW, may
 from telcost.jobs.models import Job
 
 
@@ -10,7 +10,7 @@ def job_visible_to(*, user, job: Job) -> bool:
     if user.is_staff:
         return True
     if job.customer_id is not None:
-        return user.has_perm(VIEW, job.customer)
+        return may(user, VIEW, job.customer)
     return job.created_by_id == user.pk
 
 
@@ -24,11 +24,9 @@ def job_get_for_user(*, user, job_id: int) -> Job:
 
 def job_may_operate(*, user, job: Job) -> bool:
     """Cancel or retry: staff, whoever started it, or whoever may recalculate its customer."""
-    from telcost.accounts.rules import RECALCULATE
-
     if user.is_staff or job.created_by_id == user.pk:
         return True
-    return bool(job.customer_id and user.has_perm(RECALCULATE, job.customer))
+    return bool(job.customer_id and may(user, RECALCULATE, job.customer))
 
 
 def job_progress(job: Job) -> dict:

@@ -7,13 +7,10 @@ from typing import Any, Literal
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.api import require_staff
-from telcost.accounts.rules import SYNC
+from telcost.accounts.access import SYNC, customer_for_user, require_right, require_staff
 from telcost.core.api_schemas import CreatedId, CycleDate, Out, answers
 from telcost.core.cycles import BadCycle, requested_month
-from telcost.customers.api import customer_for
 from telcost.customers.models import Customer
-from telcost.customers.selectors import require_customer_right
 from telcost.idempotency.decorators import idempotent
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.selectors import sync_profile_as_dict, sync_task_status
@@ -79,7 +76,7 @@ class ManualSyncAccepted(Out):
 
 @router.post("/api/sync-profiles", response=answers({201: CreatedId}, 403))
 def create_sync_profile(request, payload: SyncProfileIn):
-    require_staff(request)
+    require_staff(request.user)
     customer = Customer.objects.filter(pk=payload.customer_id).first()
     if customer is None:
         raise HttpError(400, f"customer_id: unknown customer {payload.customer_id}")
@@ -95,14 +92,14 @@ def create_sync_profile(request, payload: SyncProfileIn):
 @router.get("/api/customers/{customer_id}/sync-profiles",
             response=answers({200: list[SyncProfileOut]}, 404))
 def list_sync_profiles(request, customer_id: int):
-    customer = customer_for(request, customer_id)
+    customer = customer_for_user(user=request.user, customer_id=customer_id)
     return [sync_profile_as_dict(p) for p in customer.sync_profiles.all()]
 
 
 @router.get("/api/sync-profiles/{profile_id}", response=answers({200: SyncProfileDetail}, 404))
 def get_sync_profile(request, profile_id: int):
     profile = SyncProfile.objects.select_related("customer").filter(pk=profile_id).first()
-    require_customer_right(user=request.user, customer=profile and profile.customer,
+    require_right(user=request.user, customer=profile and profile.customer,
                            not_found="Sync profile not found")
     tasks = profile.tasks.select_related("job")[:10]
     return {**sync_profile_as_dict(profile), "customer_id": profile.customer_id,
@@ -114,7 +111,7 @@ def get_sync_profile(request, profile_id: int):
 @idempotent
 def manual_sync(request, payload: ManualSyncIn):
     profile = SyncProfile.objects.select_related("customer").filter(pk=payload.sync_profile_id).first()
-    require_customer_right(user=request.user, customer=profile and profile.customer, perm=SYNC,
+    require_right(user=request.user, customer=profile and profile.customer, right=SYNC,
                            not_found="Sync profile not found")
     try:
         cycle_start = requested_month(payload.date)
@@ -127,6 +124,6 @@ def manual_sync(request, payload: ManualSyncIn):
 @router.get("/api/sync-task/{task_id}/status", response=answers({200: SyncTaskOut}, 403, 404))
 def sync_task_status_endpoint(request, task_id: int):
     task = SyncTask.objects.select_related("profile__customer", "job").filter(pk=task_id).first()
-    require_customer_right(user=request.user, customer=task and task.profile.customer, perm=SYNC,
+    require_right(user=request.user, customer=task and task.profile.customer, right=SYNC,
                            not_found="Sync task not found")
     return sync_task_status(task)

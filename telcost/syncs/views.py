@@ -4,9 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from telcost.accounts.rules import SYNC
+from telcost.accounts.access import SYNC, customer_for_user, may, require_right
 from telcost.core.cycles import BadCycle, recent_cycles, requested_month
-from telcost.customers.selectors import customer_for_user, require_customer_right
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.selectors import sync_task_effective_status, sync_task_status
 from telcost.syncs.services import SyncInputError, sync_manual_dispatch
@@ -27,7 +26,7 @@ def profiles_page(request, customer_id: int):
                        None)
     return render(request, "syncs/profiles.html", {
         "customer": customer, "profiles": profiles, "selected": selected, "tasks": tasks, "running": running,
-        "may_sync": request.user.has_perm(SYNC, customer), "months": recent_cycles(12),
+        "may_sync": may(request.user, SYNC, customer), "months": recent_cycles(12),
         "running_status": sync_task_status(running) if running else None,
     })
 
@@ -36,7 +35,7 @@ def profiles_page(request, customer_id: int):
 @require_POST
 def start_sync(request, profile_id: int):
     profile = SyncProfile.objects.select_related("customer").filter(pk=profile_id).first()
-    require_customer_right(user=request.user, customer=profile and profile.customer, perm=SYNC,
+    require_right(user=request.user, customer=profile and profile.customer, right=SYNC,
                            not_found="Sync profile not found")
     try:
         month = requested_month(request.POST.get("date", ""))
@@ -49,6 +48,6 @@ def start_sync(request, profile_id: int):
 @login_required
 def task_status(request, task_id: int):
     task = SyncTask.objects.select_related("profile__customer", "job").filter(pk=task_id).first()
-    require_customer_right(user=request.user, customer=task and task.profile.customer,
+    require_right(user=request.user, customer=task and task.profile.customer,
                            not_found="Sync task not found")
     return render(request, "syncs/_task_status.html", {"task": sync_task_status(task)})

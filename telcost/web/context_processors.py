@@ -1,9 +1,7 @@
 """What every page's layout needs: the menus, the switcher's customers, the current customer."""
 
-from telcost.accounts.rules import AUDIT
-from telcost.customers.selectors import customers_visible_to
+from telcost.accounts.access import AUDIT, admin_menu_visible, customers_for, may
 from telcost.web.current import current_customer
-from telcost.web.selectors import admin_menu_visible
 
 # A staff switcher lists at most this many customers; the overview lists them all.
 SWITCHER_LIMIT = 500
@@ -16,7 +14,7 @@ def navigation(request) -> dict:
     customer = current_customer(request)
     return {
         "current_customer": customer,
-        "may_audit_current": customer is not None and user.has_perm(AUDIT, customer),
-        "switchable_customers": customers_visible_to(user).order_by("name", "pk")[:SWITCHER_LIMIT],
+        "may_audit_current": customer is not None and may(user, AUDIT, customer),
+        "switchable_customers": customers_for(user).order_by("name", "pk")[:SWITCHER_LIMIT],
         "show_admin_menu": admin_menu_visible(user),
     }

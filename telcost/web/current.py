@@ -9,23 +9,18 @@ Which customer is "current", strongest first:
 The result is cached on the request: the menu, the page and the switcher agree.
 """
 
-from telcost.accounts.rules import VIEW
+from telcost.accounts.access import VIEW, customer_id_of, customers_for, may
 from telcost.customers.models import Customer
-from telcost.customers.selectors import customers_visible_to
 
 SESSION_KEY = "telcost_customer_id"
 _CACHE_ATTR = "_telcost_current_customer"
 
 
 def _viewable(user, customer_id) -> Customer | None:
-    try:
-        customer_id = int(customer_id)
-    except (TypeError, ValueError):
+    customer_id = customer_id_of(customer_id)
+    if customer_id is None:
         return None
-    customer = Customer.objects.filter(pk=customer_id).first()
-    if customer is not None and user.has_perm(VIEW, customer):
-        return customer
-    return None
+    return customers_for(user).filter(pk=customer_id).first()
 
 
 def _customer_of_url(request) -> Customer | None:
@@ -43,7 +38,7 @@ def chosen_customer(request) -> Customer | None:
     customer = _customer_of_url(request) or _viewable(user, request.session.get(SESSION_KEY))
     if customer is not None:
         return customer
-    only_two = list(customers_visible_to(user).order_by("pk")[:2])
+    only_two = list(customers_for(user).order_by("pk")[:2])
     return only_two[0] if len(only_two) == 1 else None
 
 
@@ -61,14 +56,14 @@ def current_customer(request) -> Customer | None:
         else:
             customer = _viewable(user, request.session.get(SESSION_KEY))
         if customer is None:
-            customer = customers_visible_to(user).order_by("name", "pk").first()
+            customer = customers_for(user).order_by("name", "pk").first()
     setattr(request, _CACHE_ATTR, customer)
     return customer
 
 
 def set_current_customer(request, customer: Customer) -> bool:
     """Remember the choice if the user may view that customer; False (and nothing stored) otherwise."""
-    if not request.user.has_perm(VIEW, customer):
+    if not may(request.user, VIEW, customer):
         return False
     request.session[SESSION_KEY] = customer.pk
     setattr(request, _CACHE_ATTR, customer)

@@ -3,16 +3,17 @@
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from telcost.accounts.access import admin_menu_visible, customer_for_user, customer_id_of
 from telcost.customers.models import Customer
-from telcost.customers.selectors import customer_named_by
 from telcost.web.current import chosen_customer, set_current_customer
-from telcost.web.selectors import admin_menu_visible, overview_customers, recent_jobs
+from telcost.web.selectors import overview_customers, recent_jobs
 
 
 @login_required
@@ -69,10 +70,12 @@ def switch_customer(request):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
         target = "/"
-    customer = customer_named_by(request.POST.get("customer_id"))
-    if customer is None or not set_current_customer(request, customer):
+    try:
+        customer = customer_for_user(user=request.user, customer_id=customer_id_of(request.POST.get("customer_id")))
+    except Http404:
         # The same answer for "does not exist" and "not yours": no probing of ids.
         return render(request, "web/forbidden.html", {"message": _("You may not view that customer.")}, status=403)
+    set_current_customer(request, customer)
     return redirect(_same_page_for(target, customer))
 
 

@@ -72,3 +72,11 @@ def test_a_partner_manager_manages_the_partner_itself_but_not_its_addons(world):
 
 def test_a_manager_of_a_customer_cannot_manage_its_addons(world):
     assert not world["manager"].has_perm(MANAGE_ADDONS, world["child"])
+
+
+def test_an_inactive_member_may_nothing(world):
+    # An inactive account cannot log in; its memberships grant nothing either, as for staff.
+    user = UserFactory(is_active=False)
+    MembershipFactory(user=user, customer=world["partner"], role="manager")
+    for customer in (world["partner"], world["child"]):
+        assert not any(user.has_perm(perm, customer) for perm in ALL)

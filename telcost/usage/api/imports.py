@@ -4,10 +4,9 @@ from ninja import File, Router, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
-from telcost.accounts.rules import SYNC
+from telcost.accounts.access import SYNC, customer_for_user
 from telcost.core.api_schemas import Out, answers
 from telcost.core.cdr_format import ImportRefused
-from telcost.customers.selectors import customer_for_user
 from telcost.idempotency.decorators import idempotent
 from telcost.usage.imports.services import cdr_import_dispatch
 
@@ -28,7 +27,7 @@ class ImportAccepted(Out):
 @idempotent
 def cdr_import(request, customer_id: int, file: File[UploadedFile]):
     # Importing changes what a customer is billed: managers and staff only.
-    customer = customer_for_user(user=request.user, customer_id=customer_id, perm=SYNC)
+    customer = customer_for_user(user=request.user, customer_id=customer_id, right=SYNC)
     try:
         job = cdr_import_dispatch(customer=customer, upload=file, user=request.user)
     except ImportRefused as exc:

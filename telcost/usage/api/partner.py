@@ -6,9 +6,8 @@ from typing import Literal
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.rules import RECALCULATE
+from telcost.accounts.access import RECALCULATE, customer_for_user
 from telcost.core.api_schemas import Out, answers
-from telcost.customers.selectors import customer_for_user
 from telcost.idempotency.decorators import idempotent
 from telcost.usage.recalculation.partner import BadRange, partner_recalculation_dispatch
 
@@ -34,7 +33,7 @@ class RangeOut(Out):
 @idempotent
 def partner_recalculate(request, customer_id: int, payload: RangeIn):
     # Staff, or a manager of that partner (managers of the partner hold RECALCULATE on it).
-    customer = customer_for_user(user=request.user, customer_id=customer_id, perm=RECALCULATE,
+    customer = customer_for_user(user=request.user, customer_id=customer_id, right=RECALCULATE,
                                  not_found="Invalid customer provided")
     try:
         job = partner_recalculation_dispatch(

@@ -7,11 +7,9 @@ from django.http import Http404
 from ninja import Router, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.rules import RECALCULATE
+from telcost.accounts.access import RECALCULATE, customer_for_user, customer_id_of
 from telcost.core.api_schemas import CycleDate, Money, Month, Out, answers
 from telcost.core.cycles import BadCycle, requested_month
-from telcost.customers.api import customer_for
-from telcost.customers.selectors import customer_named_by, require_customer_right
 from telcost.idempotency.decorators import idempotent
 from telcost.usage.recalculation.services import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
@@ -121,9 +119,8 @@ def _month(month: str):
 @idempotent
 def recalculate_total_usage(request, date: CycleDate, customer_id: str):
     # The seed's message for an unknown customer; ids that are not numbers are unknown too.
-    customer = customer_named_by(customer_id)
-    require_customer_right(user=request.user, customer=customer, perm=RECALCULATE,
-                           not_found="Invalid customer provided")
+    customer = customer_for_user(user=request.user, customer_id=customer_id_of(customer_id),
+                                 right=RECALCULATE, not_found="Invalid customer provided")
     try:
         cycle_start = requested_month(date)
     except BadCycle as exc:
@@ -136,7 +133,7 @@ def recalculate_total_usage(request, date: CycleDate, customer_id: str):
 @router.get("/api/customers/{customer_id}/totals", response=answers({200: TotalsOut}, 404),
             operation_id="telcost_usage_api_totals")
 def totals(request, customer_id: int, month: Month):
-    customer = customer_for(request, customer_id)
+    customer = customer_for_user(user=request.user, customer_id=customer_id)
     answer = totals_get(customer=customer, cycle_start=_month(month))
     if answer is None:
         raise Http404("No totals calculated for this month")
@@ -146,7 +143,7 @@ def totals(request, customer_id: int, month: Month):
 @router.get("/api/customers/{customer_id}/insights", response=answers({200: InsightsOut}, 404),
             operation_id="telcost_usage_api_insights")
 def insights(request, customer_id: int, month: Month):
-    customer = customer_for(request, customer_id)
+    customer = customer_for_user(user=request.user, customer_id=customer_id)
     answer = insights_get(customer=customer, cycle_start=_month(month))
     if answer is None:
         raise Http404("No insights calculated for this month")
@@ -156,14 +153,14 @@ def insights(request, customer_id: int, month: Month):
 @router.get("/api/customers/{customer_id}/totals/versions",
             response=answers({200: list[VersionOut]}, 404), operation_id="telcost_usage_api_versions")
 def versions(request, customer_id: int, month: Month):
-    customer = customer_for(request, customer_id)
+    customer = customer_for_user(user=request.user, customer_id=customer_id)
     return totals_versions_list(customer=customer, cycle_start=_month(month))
 
 
 @router.get("/api/customers/{customer_id}/totals/diff",
             response=answers({200: VersionsDiffOut}, 404), operation_id="telcost_usage_api_versions_diff")
 def versions_diff(request, customer_id: int, month: Month, a: int, b: int):
-    customer = customer_for(request, customer_id)
+    customer = customer_for_user(user=request.user, customer_id=customer_id)
     if not (valid_version(a) and valid_version(b)):
         raise Http404("Unknown version")
     changes = totals_versions_diff(customer=customer, cycle_start=_month(month), version_a=a, version_b=b)

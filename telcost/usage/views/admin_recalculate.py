@@ -4,31 +4,23 @@ import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.shortcuts import render
 from django.utils import timezone
 
+from telcost.accounts.access import RECALCULATE, admin_menu_visible, customers_for
 from telcost.core.cycles import BadCycle, cycle_start_of, requested_month
 from telcost.customers.models import Customer
-from telcost.customers.selectors import customers_visible_to
 from telcost.jobs.selectors import job_as_dict
 from telcost.usage.recalculation.partner import BadRange, partner_recalculation_dispatch
 from telcost.usage.recalculation.services import recalculation_dispatch
-from telcost.web.selectors import admin_menu_visible
 
 
 def recalculable_customers(user) -> list[Customer]:
-    """Customers the user may RECALCULATE, each with `has_children`, in a fixed number of queries.
-
-    The same answer as has_perm(RECALCULATE, c) for each visible customer (a test holds them
-    together), without a membership query and a children query per customer in the dropdown.
-    """
-    customers = customers_visible_to(user)
-    if not user.is_staff:
-        managed = list(user.memberships.filter(role="manager").values_list("customer_id", flat=True))
-        customers = customers.filter(Q(pk__in=managed) | Q(partner_id__in=managed))
+    """Customers the user may RECALCULATE, each with `has_children` (a range recalculates a partner
+    and its customers), in one query: no children query per customer in the dropdown."""
     children = Customer.objects.filter(partner_id=OuterRef("pk"))
-    return list(customers.annotate(has_children=Exists(children)).order_by("name", "pk"))
+    return list(customers_for(user, RECALCULATE).annotate(has_children=Exists(children)).order_by("name", "pk"))
 
 
 def _dispatch(request, customers: list[Customer]):

@@ -8,10 +8,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from telcost.accounts.rules import EXPORT, RECALCULATE, VIEW
+from telcost.accounts.access import EXPORT, RECALCULATE, VIEW, customer_for_user, may
 from telcost.core.cycles import BadCycle, cycle_start_of, parse_month, requested_month
 from telcost.customers.models import Customer
-from telcost.customers.selectors import customer_for_user
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
 from telcost.usage.recalculation.services import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
@@ -23,8 +22,8 @@ from telcost.usage.selectors import (
 )
 
 
-def _customer(request, customer_id: int, perm: str = VIEW) -> Customer:
-    return customer_for_user(user=request.user, customer_id=customer_id, perm=perm,
+def _customer(request, customer_id: int, right: str = VIEW) -> Customer:
+    return customer_for_user(user=request.user, customer_id=customer_id, right=right,
                              queryset=Customer.objects.select_related("rate_plan"))
 
 
@@ -55,8 +54,8 @@ def usage_page(request, customer_id: int):
     if month not in months:
         months = sorted([*months, month], reverse=True)
     context = _content_context(customer, month)
-    context.update(months=months, may_recalculate=request.user.has_perm(RECALCULATE, customer),
-                   may_export=request.user.has_perm(EXPORT, customer))
+    context.update(months=months, may_recalculate=may(request.user, RECALCULATE, customer),
+                   may_export=may(request.user, EXPORT, customer))
     return render(request, "usage/usage_page.html", context)
 
 
