@@ -84,6 +84,7 @@ def on_http_error(request, exc: HttpError):
 def _register_routers() -> None:
     from telcost.accounts.api import router as accounts_router
     from telcost.addons.api import router as addons_router
+    from telcost.audit.api import router as audit_router
     from telcost.customers.api import router as customers_router
     from telcost.exports.api import router as exports_router
     from telcost.jobs.api import router as jobs_router
@@ -101,6 +102,7 @@ def _register_routers() -> None:
     api.add_router("", addons_router)
     api.add_router("", syncs_router)
     api.add_router("", exports_router)
+    api.add_router("", audit_router)
 
 
 _register_routers()

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("telcost.syncs.urls")),
     path("", include("telcost.exports.urls")),
     path("", include("telcost.customers.urls")),
+    path("", include("telcost.audit.urls")),
     path("", api.urls),
 ]
 

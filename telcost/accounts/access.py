@@ -16,10 +16,11 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from telcost.accounts.models import Membership
-from telcost.accounts.rules import EXPORT, MANAGE_ADDONS, RECALCULATE, SYNC, VIEW
+from telcost.accounts.rules import AUDIT, EXPORT, MANAGE_ADDONS, RECALCULATE, SYNC, VIEW
 from telcost.customers.models import Customer
 
 __all__ = [
+    "AUDIT",
     "CUSTOMER_NOT_FOUND",
     "EXPORT",
     "MANAGE_ADDONS",
@@ -45,6 +46,7 @@ _GRANTS = {
     SYNC: (("manager",), "either"),
     EXPORT: (("manager",), "either"),
     MANAGE_ADDONS: (("manager",), "partner"),
+    AUDIT: (("manager",), "either"),
 }
 
 

@@ -15,6 +15,7 @@ RECALCULATE = "customers.recalculate"
 SYNC = "customers.sync"
 EXPORT = "customers.export"
 MANAGE_ADDONS = "customers.manage_addons"
+AUDIT = "customers.audit"  # read the customer's audit log
 
 _RANK = {"viewer": 1, "manager": 2}
 
@@ -59,3 +60,4 @@ rules.add_perm(RECALCULATE, is_staff | is_manager)
 rules.add_perm(SYNC, is_staff | is_manager)
 rules.add_perm(EXPORT, is_staff | is_manager)
 rules.add_perm(MANAGE_ADDONS, is_staff | is_partner_manager)
+rules.add_perm(AUDIT, is_staff | is_manager)

@@ -103,7 +103,6 @@ def user_create(
         user = User.objects.create_user(username=username, password=password, email=email, is_staff=is_staff)
     except IntegrityError:
         raise AccountError(f"username {username!r} is taken", status=409) from None
-    Membership.objects.bulk_create(
-        [Membership(user=user, customer_id=m["customer_id"], role=m["role"]) for m in memberships]
-    )
+    for m in memberships:  # one by one, so each leaves its audit entry (bulk_create sends no signals)
+        Membership.objects.create(user=user, customer_id=m["customer_id"], role=m["role"])
     return user

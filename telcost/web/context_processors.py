@@ -1,6 +1,6 @@
 """What every page's layout needs: the menus, the switcher's customers, the current customer."""
 
-from telcost.accounts.access import admin_menu_visible, customers_for
+from telcost.accounts.access import AUDIT, admin_menu_visible, customers_for, may
 from telcost.web.current import current_customer
 
 # A staff switcher lists at most this many customers; the overview lists them all.
@@ -11,8 +11,10 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    customer = current_customer(request)
     return {
-        "current_customer": current_customer(request),
+        "current_customer": customer,
+        "may_audit_current": customer is not None and may(user, AUDIT, customer),
         "switchable_customers": customers_for(user).order_by("name", "pk")[:SWITCHER_LIMIT],
         "show_admin_menu": admin_menu_visible(user),
     }

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from telcost.accounts.access import (
+    AUDIT,
     CUSTOMER_NOT_FOUND,
     EXPORT,
     MANAGE_ADDONS,
@@ -22,7 +23,7 @@ from telcost.accounts.access import (
 from telcost.customers.models import Customer
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 
-RIGHTS = [VIEW, RECALCULATE, SYNC, EXPORT, MANAGE_ADDONS]
+RIGHTS = [VIEW, RECALCULATE, SYNC, EXPORT, MANAGE_ADDONS, AUDIT]
 
 
 def member(customer, role, user=None):

@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+from telcost.audit.models import AuditEntry
+from telcost.audit.services import audit_record_many
 from telcost.customers.models import Customer, Device
 
 REFUSED_DEVICE = "msisdn belongs to another customer"
@@ -31,8 +33,14 @@ def devices_for_batch(*, customer: Customer, first_seen: dict[str, dt.date],
             [Device(msisdn=m, customer=customer, activated_on=first_seen[m]) for m in missing],
             ignore_conflicts=True,  # a concurrent import may create the same device
         )
+        created = Device.objects.filter(msisdn__in=missing, customer=customer).values_list("pk", "msisdn", "activated_on")
+        audit_record_many(action=AuditEntry.Action.CREATED, object_type="device", rows=[
+            (pk, msisdn, customer.pk, {"msisdn": [None, msisdn], "customer": [None, customer.pk],
+                                       "activated_on": [None, activated_on.isoformat()]})
+            for pk, msisdn, activated_on in created])
     usable: dict[str, int] = {}
     refused: set[str] = set()
+    moved: list[tuple] = []
     for msisdn, device_id, owner_id, activated_on in Device.objects.filter(msisdn__in=list(first_seen)).values_list(
         "msisdn", "pk", "customer_id", "activated_on"
     ):
@@ -41,9 +49,12 @@ def devices_for_batch(*, customer: Customer, first_seen: dict[str, dt.date],
             continue
         usable[msisdn] = device_id
         if first_seen[msisdn] < activated_on:
-            Device.objects.filter(pk=device_id, activated_on__gt=first_seen[msisdn]).update(
+            if Device.objects.filter(pk=device_id, activated_on__gt=first_seen[msisdn]).update(
                 activated_on=first_seen[msisdn]
-            )
+            ):
+                moved.append((device_id, msisdn, customer.pk,
+                              {"activated_on": [activated_on.isoformat(), first_seen[msisdn].isoformat()]}))
+    audit_record_many(action=AuditEntry.Action.CHANGED, object_type="device", rows=moved)
     if own_devices_only:
         refused.update(m for m in missing if m not in usable)  # unless a concurrent import just made it ours
     return usable, refused
