@@ -95,4 +95,4 @@ def main_pages(month: FinanceMonth) -> list[str]:
     return ["/overview/", f"/customers/{c}/usage/?month=2026-09", f"/jobs/{month.job.pk}/",
             f"/jobs/{month.failed_job.pk}/", f"/customers/{c}/sync-profiles/", "/admin/cost-centers/",
             f"/admin/cost-centers/{c}/", "/admin/syncs/recalculate-totals/",
-            f"/admin/sim-cards/simacties/?customer_id={c}", "/no-such-page/"]
+            f"/admin/sim-cards/simacties/?customer_id={c}", f"/customers/{c}/audit/", "/no-such-page/"]

@@ -52,10 +52,13 @@ def test_english_readers_get_the_stored_message_back():
 @pytest.mark.parametrize(("stored", "dutch"), [
     ("Too many requests", "Te veel verzoeken"),
     ("CalculateTotalsCommand: the totals of this month have not been calculated",
-     "CalculateTotalsCommand: de totalen van deze maand zijn nog niet berekend"),
-    ("SyncProfileCommand: line 3: expected 9 fields, got 8", "SyncProfileCommand: regel 3: 9 velden verwacht, 8 gekregen"),
+     "Totalen berekenen: de totalen van deze maand zijn nog niet berekend"),
+    ("SyncProfileCommand: line 3: expected 9 fields, got 8",
+     "CDR's ophalen bij de provider: regel 3: 9 velden verwacht, 8 gekregen"),
     ("ActivateRoutitAddonsCommand: no active data_boost addon to cancel",
-     "ActivateRoutitAddonsCommand: geen actieve addon Databoost 5 GB om op te zeggen"),
+     "Addon activeren bij Routit: geen actieve addon Databoost 5 GB om op te zeggen"),
+    ("SaveStatusCommand: worker lost 3 times", "Status opslaan: worker 3 keer kwijtgeraakt"),
+    ("TypeError: unsupported operand", "TypeError: unsupported operand"),  # not a step: as it is
     ("msisdn must be 6 to 20 digits, got '12'", "msisdn moet 6 tot 20 cijfers zijn, niet '12'"),
     ("failed: Connection refused", "mislukt: Connection refused"),
     ("something nobody wrote a translation for", "something nobody wrote a translation for"),
@@ -82,4 +85,4 @@ def test_the_apis_sync_errors_do_not_take_the_pages_translations():
         assert error_in_reader_language("SyncProfileCommand: the provider's answer was not a page of records") == (
             "SyncProfileCommand: the provider's answer was not a page of records")
         assert reader_text("SyncProfileCommand: the provider's answer was not a page of records") == (
-            "SyncProfileCommand: het antwoord van de provider was geen pagina met records")
+            "CDR's ophalen bij de provider: het antwoord van de provider was geen pagina met records")
