@@ -58,7 +58,7 @@ def finance_month(drain_jobs) -> FinanceMonth:
     add_cdr(customer, phone, record_type="sms", provider_cost="482.0000")
     recalculation_dispatch(customer=customer, cycle_start=SEPT)
     drain_jobs()
-    job = recalculation_dispatch(customer=customer, cycle_start=SEPT, reason="admin")
+    job = recalculation_dispatch(customer=customer, cycle_start=SEPT, reason="admin").job
     drain_jobs()
     job.refresh_from_db()
     assert job.status == "completed", job.error
