@@ -9,6 +9,7 @@ from django.test import Client
 from telcost.audit.models import AuditEntry, AuditEntryImmutable
 from telcost.audit.services import audit_record
 from telcost.customers.models import Customer, Device
+from telcost.jobs.diagnostics import PROBE_KIND
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.syncs.credentials import credentials_encrypt
 from telcost.syncs.models import SyncProfile
@@ -127,7 +128,7 @@ def test_every_audited_model_logs_create_change_and_delete(customer):
 
 def test_a_dispatched_job_is_an_entry(customer, staff_user):
 
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer, created_by=staff_user)
+    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer, created_by=staff_user).job
     [entry] = _entries(object_type="job")
     assert (entry.action, entry.object_id, entry.object_name, entry.customer_id) == (
         "dispatched", job.pk, "probe", customer.pk)
