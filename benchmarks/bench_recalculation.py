@@ -30,15 +30,29 @@ def build(kind: str, n_cdrs: int, n_devices: int):
     from telcost.customers.models import Customer, Device, RatePlan
     from telcost.demo.generator import DEMO_RATE_PLAN, generate_cdrs
 
-    plan, _ = RatePlan.objects.get_or_create(code="bench", defaults={"name": "bench", "monthly_fee": "12.50", "definition": {**DEMO_RATE_PLAN, "code": "bench"}})
-    customer = Customer.objects.create(name=f"bench {kind}", kind=kind, rate_plan=plan if kind == "rateplan" else None)
+    plan, _ = RatePlan.objects.get_or_create(
+        code="bench",
+        defaults={
+            "name": "bench",
+            "monthly_fee": "12.50",
+            "definition": {**DEMO_RATE_PLAN, "code": "bench"},
+        },
+    )
+    customer = Customer.objects.create(
+        name=f"bench {kind}", kind=kind, rate_plan=plan if kind == "rateplan" else None
+    )
     base = 31600000000 if kind == "rateplan" else 31700000000
     Device.objects.bulk_create(
-        [Device(msisdn=str(base + i), customer=customer, activated_on=dt.date(2026, 1, 1)) for i in range(n_devices)]
+        [
+            Device(msisdn=str(base + i), customer=customer, activated_on=dt.date(2026, 1, 1))
+            for i in range(n_devices)
+        ]
     )
     devices = list(Device.objects.filter(customer=customer))
     t0 = time.perf_counter()
-    generate_cdrs(customer=customer, devices=devices, cycle_start=CYCLE, count=n_cdrs, seed=1, prefix=kind)
+    generate_cdrs(
+        customer=customer, devices=devices, cycle_start=CYCLE, count=n_cdrs, seed=1, prefix=kind
+    )
     if connection.vendor == "sqlite":
         connection.cursor().execute("ANALYZE")
     else:
@@ -72,11 +86,15 @@ def click_once(client, customer, steps: dict) -> float:
 
     wait_until(finished, timeout=600, interval=0.02)
     content = client.get(base + "content", {"month": month})
-    assert content.status_code == 200 and b'id="totals-devices"' in content.content, content.content[:300]
+    assert content.status_code == 200 and b'id="totals-devices"' in content.content, (
+        content.content[:300]
+    )
     elapsed = time.perf_counter() - t0
     steps.clear()
     for step in Step.objects.filter(job_id=job_id).order_by("position"):
-        steps[step.name.removesuffix("Command")] = round((step.finished_at - step.started_at).total_seconds(), 2)
+        steps[step.name.removesuffix("Command")] = round(
+            (step.finished_at - step.started_at).total_seconds(), 2
+        )
     return elapsed
 
 
@@ -110,9 +128,15 @@ def measure(database: str, n_cdrs: int, n_devices: int, kinds: list[str]) -> dic
             first = click_once(client, customer, first_steps)
             again = [click_once(client, customer, again_steps) for _ in range(3)]
         groups = [group_by_once(customer) for _ in range(3)]
-        out[kind] = {"generate_s": round(generation, 1), "first_s": round(first, 2), "chain_s": round(median(again), 2),
-                     "group_by_s": round(median(groups), 3), "ratio": round(first / median(groups), 1),
-                     "first_steps": first_steps, "again_steps": again_steps}
+        out[kind] = {
+            "generate_s": round(generation, 1),
+            "first_s": round(first, 2),
+            "chain_s": round(median(again), 2),
+            "group_by_s": round(median(groups), 3),
+            "ratio": round(first / median(groups), 1),
+            "first_steps": first_steps,
+            "again_steps": again_steps,
+        }
     return out
 
 
@@ -121,27 +145,50 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--cdrs", type=int, default=1_000_000)
     parser.add_argument("--devices", type=int, default=2000)
-    parser.add_argument("--kinds", default="rateplan,standard", help="which customers: rateplan,standard")
+    parser.add_argument(
+        "--kinds", default="rateplan,standard", help="which customers: rateplan,standard"
+    )
     parser.add_argument("--_child", default="")
     args = parser.parse_args()
     if args._child:
-        setup_django(scratch_database_url(args._child, "recalc"), f"/tmp/telcost-bench-var-{args._child}")
+        setup_django(
+            scratch_database_url(args._child, "recalc"), f"/tmp/telcost-bench-var-{args._child}"
+        )
         print(json.dumps(measure(args._child, args.cdrs, args.devices, args.kinds.split(","))))
         return
-    print(f"# recalculation benchmark: one customer-month, {args.cdrs:,} CDRs over {args.devices:,} devices; "
-          "click to new totals visible, 1 worker; first run, then the median of 3 more")
-    for database in (["sqlite", "postgres"] if args.database == "both" else [args.database]):
-        run = subprocess.run([sys.executable, __file__, "--_child", database, "--cdrs", str(args.cdrs),
-                              "--devices", str(args.devices), "--kinds", args.kinds], capture_output=True, text=True, cwd=ROOT)
+    print(
+        f"# recalculation benchmark: one customer-month, {args.cdrs:,} CDRs over {args.devices:,} devices; "
+        "click to new totals visible, 1 worker; first run, then the median of 3 more"
+    )
+    for database in ["sqlite", "postgres"] if args.database == "both" else [args.database]:
+        run = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--_child",
+                database,
+                "--cdrs",
+                str(args.cdrs),
+                "--devices",
+                str(args.devices),
+                "--kinds",
+                args.kinds,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         if run.returncode:
             print(run.stderr[-3000:])
             raise SystemExit(run.returncode)
         r = json.loads(run.stdout.strip().splitlines()[-1])
         for kind in args.kinds.split(","):
             k = r[kind]
-            print(f"{database:9s} {kind:9s} whole chain, first {k['first_s']:6.2f} s, again {k['chain_s']:6.2f} s "
-                  f"| plain GROUP BY {k['group_by_s']:6.3f} s | ratio first/GROUP BY {k['ratio']:5.1f} "
-                  f"| (data generated in {k['generate_s']} s)")
+            print(
+                f"{database:9s} {kind:9s} whole chain, first {k['first_s']:6.2f} s, again {k['chain_s']:6.2f} s "
+                f"| plain GROUP BY {k['group_by_s']:6.3f} s | ratio first/GROUP BY {k['ratio']:5.1f} "
+                f"| (data generated in {k['generate_s']} s)"
+            )
             print(f"{'':19s} steps, first {k['first_steps']}; last of again {k['again_steps']}")
 
 

@@ -40,8 +40,10 @@ def env_fernet_keys(name: str, how: str) -> list[str]:
             Fernet(key)
         except ValueError:
             # The value is a secret: name its position, never echo it.
-            raise SystemExit(f"telcost: bad setting {name}: key {number} is not a Fernet key "
-                             f"(32 url-safe base64-encoded bytes). {how}") from None
+            raise SystemExit(
+                f"telcost: bad setting {name}: key {number} is not a Fernet key "
+                f"(32 url-safe base64-encoded bytes). {how}"
+            ) from None
     return keys
 
 

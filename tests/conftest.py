@@ -114,8 +114,12 @@ def rated_customer(db):
 
     def make(definition: dict | None = None, **kwargs):
         definition = definition or plan_with()
-        plan = RatePlan.objects.create(code=definition["code"], name=definition["name"],
-                                       monthly_fee=Decimal(definition["monthly_fee"]), definition=definition)
+        plan = RatePlan.objects.create(
+            code=definition["code"],
+            name=definition["name"],
+            monthly_fee=Decimal(definition["monthly_fee"]),
+            definition=definition,
+        )
         return CustomerFactory(kind="rateplan", rate_plan=plan, **kwargs)
 
     return make
@@ -190,7 +194,16 @@ def start_worker(subprocess_env, tmp_path):
         env = {**subprocess_env, **{k: str(v) for k, v in env_overrides.items()}}
         log = open(tmp_path / f"worker-{name}-{len(processes)}.log", "w")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "telcost.manage", "worker", "--interval", "0.05", "--worker-id", f"{name}-{len(processes)}"],
+            [
+                sys.executable,
+                "-m",
+                "telcost.manage",
+                "worker",
+                "--interval",
+                "0.05",
+                "--worker-id",
+                f"{name}-{len(processes)}",
+            ],
             env=env,
             cwd=ROOT,
             stdout=log,

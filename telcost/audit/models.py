@@ -31,14 +31,18 @@ class AuditEntry(models.Model):
         DISPATCHED = "dispatched", "dispatched"
 
     at = models.DateTimeField(default=timezone.now)
-    actor_id = models.BigIntegerField(null=True, blank=True)  # None: a worker or a command ("system")
+    actor_id = models.BigIntegerField(
+        null=True, blank=True
+    )  # None: a worker or a command ("system")
     actor = models.CharField(max_length=150)  # the username then, or "system"
     action = models.CharField(max_length=16, choices=Action.choices)
     object_type = models.CharField(max_length=40)
     object_id = models.BigIntegerField()
     object_name = models.CharField(max_length=255, blank=True, default="")
     customer_id = models.BigIntegerField(null=True, blank=True)
-    changes = models.JSONField(default=dict, blank=True)  # {field: [old, new]}, credentials as "***"
+    changes = models.JSONField(
+        default=dict, blank=True
+    )  # {field: [old, new]}, credentials as "***"
 
     objects = AuditEntryQuerySet.as_manager()
 

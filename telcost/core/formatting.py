@@ -65,10 +65,14 @@ def _unsigned(number: Decimal, style: NumberStyle, places: int) -> tuple[str, st
     Python's "," format groups the digits; the separators are then swapped for the style's
     (a table of 18,000 rows formats its cells in milliseconds this way).
     """
-    rounded = number.quantize(_STEPS.get(places) or Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    rounded = number.quantize(
+        _STEPS.get(places) or Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP
+    )
     sign = "-" if rounded < 0 else ""  # never "-0,00"
     text = format(abs(rounded), f",.{places}f")
-    return sign, text.replace(",", "\0").replace(".", style.decimal_separator).replace("\0", style.thousands_separator)
+    return sign, text.replace(",", "\0").replace(".", style.decimal_separator).replace(
+        "\0", style.thousands_separator
+    )
 
 
 def number_text(value, style: NumberStyle, places: int = 0) -> str:

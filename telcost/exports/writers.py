@@ -31,9 +31,11 @@ def csv_safe(text: str) -> str:
 
 def csv_safe_sql(expression: str) -> str:
     """csv_safe in PostgreSQL for a text expression; its parameters: csv_safe_sql_params()."""
-    return (f"(CASE WHEN left({expression}, 1) = ANY(%(formula_starts)s) "
-            f"AND {expression} !~ %(plain_number)s "
-            f"THEN '''' || {expression} ELSE {expression} END)")
+    return (
+        f"(CASE WHEN left({expression}, 1) = ANY(%(formula_starts)s) "
+        f"AND {expression} !~ %(plain_number)s "
+        f"THEN '''' || {expression} ELSE {expression} END)"
+    )
 
 
 def csv_safe_sql_params() -> dict:

@@ -36,7 +36,9 @@ class XlsxStreamWriter:
         if max_rows < 2:
             raise ValueError("a sheet needs room for its header and a row")
         self.max_rows = max_rows
-        self._zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
+        self._zip = zipfile.ZipFile(
+            path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel
+        )
         self._sheet_names: list[str] = []
         self._stream = None  # the sheet being written, if any
 
@@ -46,8 +48,9 @@ class XlsxStreamWriter:
         rows = iter(rows)
         total, part = 0, 1
         while True:
-            written = self._write_one_sheet(name if part == 1 else f"{name} ({part})", columns, render, rows,
-                                            first=part == 1)
+            written = self._write_one_sheet(
+                name if part == 1 else f"{name} ({part})", columns, render, rows, first=part == 1
+            )
             total += written
             if written < self.max_rows - 1:
                 return total
@@ -100,7 +103,12 @@ class XlsxStreamWriter:
         self._zip.close()
 
 
-def write_xlsx(path: str, sheets: list[tuple[str, list[Column], Iterable[tuple]]], *, max_rows: int = XLSX_MAX_ROWS) -> int:
+def write_xlsx(
+    path: str,
+    sheets: list[tuple[str, list[Column], Iterable[tuple]]],
+    *,
+    max_rows: int = XLSX_MAX_ROWS,
+) -> int:
     """Write named sheets; a sheet that outgrows max_rows continues on "<name> (2)", … . Returns all rows."""
     writer = XlsxStreamWriter(path, max_rows=max_rows)
     try:
@@ -128,54 +136,74 @@ def _column_width(width: float) -> float:
 
 
 def _sheet_start(columns: list[Column], *, selected: bool) -> str:
-    cols = "".join(f'<col min="{i}" max="{i}" width="{_column_width(c.width)}" customWidth="1"/>'
-                   for i, c in enumerate(columns, start=1))
+    cols = "".join(
+        f'<col min="{i}" max="{i}" width="{_column_width(c.width)}" customWidth="1"/>'
+        for i, c in enumerate(columns, start=1)
+    )
     selected_attribute = 'tabSelected="1" ' if selected else ""
-    header = "".join(f'<c t="inlineStr" s="{STYLE_HEADER}"><is><t>{escape(c.title)}</t></is></c>' for c in columns)
-    return (f'{_XML_HEAD}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
-            f'<sheetViews><sheetView {selected_attribute}workbookViewId="0">'
-            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-            f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols>'
-            f'<sheetData><row r="1">{header}</row>')
+    header = "".join(
+        f'<c t="inlineStr" s="{STYLE_HEADER}"><is><t>{escape(c.title)}</t></is></c>'
+        for c in columns
+    )
+    return (
+        f'{_XML_HEAD}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
+        f'<sheetViews><sheetView {selected_attribute}workbookViewId="0">'
+        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+        f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols>'
+        f'<sheetData><row r="1">{header}</row>'
+    )
 
 
 def _content_types(sheets: int) -> str:
     overrides = "".join(
         f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
         'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        for i in range(1, sheets + 1))
-    return (f'{_XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/styles.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            '<Override PartName="/docProps/app.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
-            f"{overrides}</Types>")
+        for i in range(1, sheets + 1)
+    )
+    return (
+        f'{_XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/docProps/app.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+        f"{overrides}</Types>"
+    )
 
 
-_ROOT_RELS = (f'{_XML_HEAD}<Relationships xmlns="{_PKG_REL_NS}">'
-              f'<Relationship Id="rId1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
-              f'<Relationship Id="rId2" Type="{_REL_NS}/extended-properties" Target="docProps/app.xml"/>'
-              "</Relationships>")
+_ROOT_RELS = (
+    f'{_XML_HEAD}<Relationships xmlns="{_PKG_REL_NS}">'
+    f'<Relationship Id="rId1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
+    f'<Relationship Id="rId2" Type="{_REL_NS}/extended-properties" Target="docProps/app.xml"/>'
+    "</Relationships>"
+)
 
-_APP = (f'{_XML_HEAD}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-        "<Application>telcost</Application></Properties>")
+_APP = (
+    f'{_XML_HEAD}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    "<Application>telcost</Application></Properties>"
+)
 
 
 def _workbook(names: list[str]) -> str:
-    sheets = "".join(f'<sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
-                     for i, name in enumerate(names, start=1))
-    return (f'{_XML_HEAD}<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
-            f'<bookViews><workbookView activeTab="0"/></bookViews><sheets>{sheets}</sheets></workbook>')
+    sheets = "".join(
+        f'<sheet name="{escape(name, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
+        for i, name in enumerate(names, start=1)
+    )
+    return (
+        f'{_XML_HEAD}<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
+        f'<bookViews><workbookView activeTab="0"/></bookViews><sheets>{sheets}</sheets></workbook>'
+    )
 
 
 def _workbook_rels(sheets: int) -> str:
-    rels = "".join(f'<Relationship Id="rId{i}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                   for i in range(1, sheets + 1))
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, sheets + 1)
+    )
     styles = f'<Relationship Id="rId{sheets + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/>'
     return f'{_XML_HEAD}<Relationships xmlns="{_PKG_REL_NS}">{rels}{styles}</Relationships>'
 

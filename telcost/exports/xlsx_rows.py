@@ -17,8 +17,15 @@ import re
 from collections.abc import Callable, Iterator
 from xml.sax.saxutils import escape
 
-STYLE_HEADER, STYLE_MONEY, STYLE_DATETIME, STYLE_DATE = 1, 2, 3, 4  # positions in styles.xml's <cellXfs>
-TEXT_CACHE_LIMIT = 20_000  # distinct values remembered per text column: devices, zones, cost centers repeat
+STYLE_HEADER, STYLE_MONEY, STYLE_DATETIME, STYLE_DATE = (
+    1,
+    2,
+    3,
+    4,
+)  # positions in styles.xml's <cellXfs>
+TEXT_CACHE_LIMIT = (
+    20_000  # distinct values remembered per text column: devices, zones, cost centers repeat
+)
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 0, with Excel's 1900 leap-year bug folded in
 # XML 1.0 cannot carry these control characters; Excel writes them as _xHHHH_ and escapes a literal "_xHHHH_".
@@ -59,7 +66,9 @@ def text_cell(value) -> str:
     text = value if isinstance(value, str) else str(value)
     if not _NEEDS_CARE.search(text):
         return f'<c t="inlineStr"><is><t>{text}</t></is></c>'
-    text = _CONTROL.sub(lambda m: "_x005F" + m.group() if len(m.group()) > 1 else f"_x{ord(m.group()):04X}_", text)
+    text = _CONTROL.sub(
+        lambda m: "_x005F" + m.group() if len(m.group()) > 1 else f"_x{ord(m.group()):04X}_", text
+    )
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return f'<c t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
 
@@ -96,7 +105,9 @@ def compile_row_renderer(kinds: list[str]) -> Callable[[Iterator[tuple], int], l
     A row of the wrong length raises ValueError (the unpacking in the loop).
     """
     names = [f"v{i}" for i in range(len(kinds))]
-    cells = "".join(_cell_expression(kind, v, i) for i, (kind, v) in enumerate(zip(kinds, names, strict=True)))
+    cells = "".join(
+        _cell_expression(kind, v, i) for i, (kind, v) in enumerate(zip(kinds, names, strict=True))
+    )
     source = (
         "def render(rows, number):\n"
         "    out = []\n"

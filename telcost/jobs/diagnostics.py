@@ -40,7 +40,9 @@ def _probe_ended(job: Job, params: FreeParams) -> None:
             f.write(f"reacted {job.pk} {job.status}\n")
 
 
-PROBE_KIND = register(JobKind(name="probe", label=_("Probe"), params=FreeParams, on_ended=_probe_ended))
+PROBE_KIND = register(
+    JobKind(name="probe", label=_("Probe"), params=FreeParams, on_ended=_probe_ended)
+)
 
 
 @step("Noop", label=_("Do nothing"), max_attempts=1)

@@ -63,7 +63,9 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def start_in_thread(handler_class: type[BaseHTTPRequestHandler], *, port: int = 0) -> tuple[str, Callable[[], None]]:
+def start_in_thread(
+    handler_class: type[BaseHTTPRequestHandler], *, port: int = 0
+) -> tuple[str, Callable[[], None]]:
     server = ThreadingHTTPServer(("127.0.0.1", port), handler_class)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

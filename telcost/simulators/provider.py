@@ -45,7 +45,10 @@ class ProviderState(MisbehaviourState):
         if data is None:
             data = orjson.dumps(feed_page(account, month, ident[2], page, ident[3]))
             with self.lock:
-                if self.pages_bytes + len(data) <= self.store_limit_bytes and ident not in self.pages:
+                if (
+                    self.pages_bytes + len(data) <= self.store_limit_bytes
+                    and ident not in self.pages
+                ):
                     self.pages[ident] = data
                     self.pages_bytes += len(data)
         return data
@@ -107,8 +110,10 @@ class ProviderHandler(JsonHandler):
         with self.state.lock:
             asked = ((query.get("month") or [""])[0], (query.get("page") or ["1"])[0])
             self.state.asked.append(asked)
-            down = (self.state.fail_after_pages is not None
-                    and self.state.pages_served >= self.state.fail_after_pages)
+            down = (
+                self.state.fail_after_pages is not None
+                and self.state.pages_served >= self.state.fail_after_pages
+            )
         if down:
             self.send_json(503, {"error": "service unavailable"})
             return

@@ -49,7 +49,10 @@ def offset_changes(cycle_start: dt.date) -> list[tuple[dt.datetime, int]]:
     while instant < stop:
         following = instant + dt.timedelta(hours=1)
         if offset_at(following) != changes[-1][1]:
-            low, high = instant, following  # offset_at(low) is the old one, offset_at(high) the new one
+            low, high = (
+                instant,
+                following,
+            )  # offset_at(low) is the old one, offset_at(high) the new one
             while high - low > dt.timedelta(seconds=1):
                 middle = low + (high - low) / 2
                 low, high = (middle, high) if offset_at(middle) == changes[-1][1] else (low, middle)
@@ -61,7 +64,9 @@ def offset_changes(cycle_start: dt.date) -> list[tuple[dt.datetime, int]]:
 def _offset_case(changes: list[tuple[dt.datetime, int]]) -> tuple[str, dict]:
     """A CASE giving each CDR's UTC offset in seconds."""
     whens, params = [], {}
-    for number, ((_, offset), (next_instant, _)) in enumerate(zip(changes, changes[1:], strict=False)):
+    for number, ((_, offset), (next_instant, _)) in enumerate(
+        zip(changes, changes[1:], strict=False)
+    ):
         whens.append(f"WHEN c.started_at < %(change{number})s THEN {offset}")
         params[f"change{number}"] = next_instant
     if not whens:
@@ -81,23 +86,31 @@ def _cost_center_periods(customer: Customer, params: dict) -> str:
     periods = cost_center_periods(customer)
     devices = [period.device_id for period in periods]
     starts = [day_start(period.valid_from) for period in periods]
-    untils = [None if period.valid_until is None else day_start(period.valid_until) for period in periods]
+    untils = [
+        None if period.valid_until is None else day_start(period.valid_until) for period in periods
+    ]
     codes = [period.code for period in periods]
     params.update(period_device=devices, period_from=starts, period_until=untils, period_code=codes)
-    return ("(SELECT * FROM unnest(%(period_device)s::bigint[], %(period_from)s::timestamptz[], "
-            "%(period_until)s::timestamptz[], %(period_code)s::text[]) AS u(device_id, valid_from, valid_until, code))")
+    return (
+        "(SELECT * FROM unnest(%(period_device)s::bigint[], %(period_from)s::timestamptz[], "
+        "%(period_until)s::timestamptz[], %(period_code)s::text[]) AS u(device_id, valid_from, valid_until, code))"
+    )
 
 
-def _postgres_select(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool, for_copy: bool = False
-                     ) -> tuple[str, dict]:
+def _postgres_select(
+    customer: Customer, cycle_start: dt.date, *, for_xlsx: bool, for_copy: bool = False
+) -> tuple[str, dict]:
     offset, params = _offset_case(offset_changes(cycle_start))
     params.update(customer=customer.pk, cycle=cycle_start)
     cost = cost_rule(customer).read_sql("c")
     local = f"((c.started_at + ({offset}) * interval '1 second') AT TIME ZONE 'UTC')"
     # The timestamp's own text (ISO datestyle, see _export_settings) is what to_char would give at a
     # third of the cost; date_trunc cuts the fraction off as isoformat(timespec="seconds") does.
-    shown = (f"(extract(epoch FROM {local}) / 86400 + 25569)::float8::text" if for_xlsx
-             else f"date_trunc('second', {local})::text")
+    shown = (
+        f"(extract(epoch FROM {local}) / 86400 + 25569)::float8::text"
+        if for_xlsx
+        else f"date_trunc('second', {local})::text"
+    )
     periods = _cost_center_periods(customer, params)
     msisdn, destination, code = "d.msisdn", "c.destination", "p.code"
     if for_copy:

@@ -39,7 +39,12 @@ class _LocalMinutes(dict):
         self.tz = timezone.get_default_timezone()
 
     def __missing__(self, minute: str) -> tuple[str, str, float]:
-        local = dt.datetime.fromisoformat(minute).replace(tzinfo=dt.UTC).astimezone(self.tz).replace(tzinfo=None)
+        local = (
+            dt.datetime.fromisoformat(minute)
+            .replace(tzinfo=dt.UTC)
+            .astimezone(self.tz)
+            .replace(tzinfo=None)
+        )
         if local.second or local.microsecond:
             raise ValueError(f"the time zone's offset at {minute} UTC is not whole minutes")
         text = local.isoformat(sep=" ", timespec="minutes")
@@ -106,33 +111,71 @@ class _Shapes:
 
     def __init__(self, customer: Customer, missing: str | None, *, for_csv: bool = False) -> None:
         self.shown = csv_safe if for_csv else _as_is
-        self.msisdns = {device_id: self.shown(msisdn) for device_id, msisdn
-                        in Device.objects.filter(customer=customer).values_list("id", "msisdn")}
+        self.msisdns = {
+            device_id: self.shown(msisdn)
+            for device_id, msisdn in Device.objects.filter(customer=customer).values_list(
+                "id", "msisdn"
+            )
+        }
         self.missing = missing
         self.minutes, self.money = _LocalMinutes(), _MoneyText(missing)
         self.centers = _CostCenterDays(customer, missing, shown=csv_safe if for_csv else None)
 
     def csv_rows(self, batch: list[tuple]) -> list[tuple]:
-        minutes, msisdns, money, centers, missing = self.minutes, self.msisdns, self.money, self.centers, self.missing
+        minutes, msisdns, money, centers, missing = (
+            self.minutes,
+            self.msisdns,
+            self.money,
+            self.centers,
+            self.missing,
+        )
         shown = self.shown
         rows = []
         append = rows.append
         # Seconds as they are, the fraction cut off as isoformat(timespec="seconds") does.
         for started, device, duration, amount, record_type, zone, destination, volume in batch:
             local, day, _ = minutes[started[:16]]
-            append((local + started[16:19], msisdns.get(device, missing), duration, money[amount], record_type, zone,
-                    shown(destination), volume, centers[device, day]))
+            append(
+                (
+                    local + started[16:19],
+                    msisdns.get(device, missing),
+                    duration,
+                    money[amount],
+                    record_type,
+                    zone,
+                    shown(destination),
+                    volume,
+                    centers[device, day],
+                )
+            )
         return rows
 
     def xlsx_rows(self, batch: list[tuple]) -> list[tuple]:
-        minutes, msisdns, money, centers, missing = self.minutes, self.msisdns, self.money, self.centers, self.missing
+        minutes, msisdns, money, centers, missing = (
+            self.minutes,
+            self.msisdns,
+            self.money,
+            self.centers,
+            self.missing,
+        )
         rows = []
         append = rows.append
         # The serial keeps the fraction of a second, as a datetime written to Excel would.
         for started, device, duration, amount, record_type, zone, destination, volume in batch:
             _, day, serial = minutes[started[:16]]
-            append((repr(serial + float(started[17:]) / 86400), msisdns.get(device, missing), duration, money[amount],
-                    record_type, zone, destination, volume, centers[device, day]))
+            append(
+                (
+                    repr(serial + float(started[17:]) / 86400),
+                    msisdns.get(device, missing),
+                    duration,
+                    money[amount],
+                    record_type,
+                    zone,
+                    destination,
+                    volume,
+                    centers[device, day],
+                )
+            )
         return rows
 
     def csv_text(self, batch: list[tuple]) -> str:
@@ -150,13 +193,20 @@ class _Shapes:
             local, day, _ = minutes[started[:16]]
             # csv_safe only for a destination that may need it: a call per row costs more than
             # the test.
-            append(f"{local}{started[16:19]},{msisdns.get(device, '')},{duration},{money[amount]},"
-                   f"{record_type},{zone},"
-                   f"{shown(destination) if destination[:1] in starts else destination},{volume},"
-                   f"{centers[device, day]}\r\n")
+            append(
+                f"{local}{started[16:19]},{msisdns.get(device, '')},{duration},{money[amount]},"
+                f"{record_type},{zone},"
+                f"{shown(destination) if destination[:1] in starts else destination},{volume},"
+                f"{centers[device, day]}\r\n"
+            )
         text = "".join(lines)
         count = len(lines)
-        if text.count(",") == 8 * count and text.count("\n") == count and text.count("\r") == count and '"' not in text:
+        if (
+            text.count(",") == 8 * count
+            and text.count("\n") == count
+            and text.count("\r") == count
+            and '"' not in text
+        ):
             return text
         buffer = io.StringIO(newline="")
         csv.writer(buffer).writerows(self.csv_rows(batch))
@@ -174,9 +224,11 @@ def _month_batches(customer: Customer, cycle_start: dt.date) -> Iterator[list[tu
     """
     cost = cost_rule(customer).read_sql("c")
     # CAST: a column declared datetime would go through sqlite3's converter to a datetime object.
-    sql = (f"SELECT CAST(c.started_at AS TEXT), c.device_id, c.duration_s, {cost}, c.record_type, c.zone, c.destination, "
-           f"c.volume_kb FROM {CDR._meta.db_table} c WHERE c.customer_id = %s AND c.cycle_start = %s "
-           f"ORDER BY c.started_at, c.id")
+    sql = (
+        f"SELECT CAST(c.started_at AS TEXT), c.device_id, c.duration_s, {cost}, c.record_type, c.zone, c.destination, "
+        f"c.volume_kb FROM {CDR._meta.db_table} c WHERE c.customer_id = %s AND c.cycle_start = %s "
+        f"ORDER BY c.started_at, c.id"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [customer.pk, cycle_start.isoformat()])
         while batch := cursor.fetchmany(_FETCH_ROWS):

@@ -63,8 +63,14 @@ class Page:
 
 
 class Provider:
-    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset(),
-              known_pages: Mapping[tuple[int, str], object] | None = None) -> Iterator[Page]:
+    def pages(
+        self,
+        *,
+        cycle_start: dt.date,
+        checkpoint: dict,
+        known_files: frozenset[str] = frozenset(),
+        known_pages: Mapping[tuple[int, str], object] | None = None,
+    ) -> Iterator[Page]:
         """The month's records page by page, from checkpoint on.
 
         known_files: sha256 digests of files read in full for this month before; a provider
@@ -74,4 +80,3 @@ class Provider:
         (the others ignore it).
         """
         raise NotImplementedError
-

@@ -21,9 +21,11 @@ class ImportAccepted(Out):
 
 
 # 413: an upload over the size limit (issue 14.3).
-@router.post("/api/customers/{customer_id}/cdr-imports",
-             response=answers({202: ImportAccepted}, 403, 404, 413),
-             operation_id="telcost_usage_imports_api_cdr_import")
+@router.post(
+    "/api/customers/{customer_id}/cdr-imports",
+    response=answers({202: ImportAccepted}, 403, 404, 413),
+    operation_id="telcost_usage_imports_api_cdr_import",
+)
 @idempotent
 def cdr_import(request, customer_id: int, file: File[UploadedFile]):
     # Importing changes what a customer is billed: managers and staff only.

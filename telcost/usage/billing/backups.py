@@ -15,15 +15,21 @@ from telcost.usage.models import (
 )
 
 
-def totals_backup_create(*, customer: Customer, cycle_start: dt.date, version: int, user=None, reason: str = "") -> dict:
+def totals_backup_create(
+    *, customer: Customer, cycle_start: dt.date, version: int, user=None, reason: str = ""
+) -> dict:
     """Snapshot the current totals as `version`. Idempotent: the same version twice is one backup."""
-    existing = TotalsBackup.objects.filter(customer=customer, cycle_start=cycle_start, version=version).first()
+    existing = TotalsBackup.objects.filter(
+        customer=customer, cycle_start=cycle_start, version=version
+    ).first()
     if existing is not None:
         return {"backup_id": existing.pk, "version": version}
     header = CycleTotals.objects.filter(customer=customer, cycle_start=cycle_start).first()
     if header is None or header.version != version:
         current = header.version if header else None
-        raise PermanentError(f"the totals are at version {current}, not {version}: nothing to back up")
+        raise PermanentError(
+            f"the totals are at version {current}, not {version}: nothing to back up"
+        )
     try:
         with transaction.atomic():
             backup = TotalsBackup.objects.create(
@@ -35,8 +41,12 @@ def totals_backup_create(*, customer: Customer, cycle_start: dt.date, version: i
                 total_cost=header.total_cost,
                 subscription_cost=header.subscription_cost,
             )
-            rows, usage, subs, device = (TotalsBackupRow._meta.db_table, UsageTotal._meta.db_table,
-                                         SubscriptionTotal._meta.db_table, Device._meta.db_table)
+            rows, usage, subs, device = (
+                TotalsBackupRow._meta.db_table,
+                UsageTotal._meta.db_table,
+                SubscriptionTotal._meta.db_table,
+                Device._meta.db_table,
+            )
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"""
@@ -53,6 +63,7 @@ def totals_backup_create(*, customer: Customer, cycle_start: dt.date, version: i
                 )
     except IntegrityError:
         # A concurrent run of the same step made it first.
-        backup = TotalsBackup.objects.get(customer=customer, cycle_start=cycle_start, version=version)
+        backup = TotalsBackup.objects.get(
+            customer=customer, cycle_start=cycle_start, version=version
+        )
     return {"backup_id": backup.pk, "version": version}
-

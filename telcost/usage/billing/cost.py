@@ -49,7 +49,11 @@ class ProviderCost:
         """Set-based: the cycle's costs become the provider's; returns rows changed."""
         return (
             CDR.objects.filter(customer=customer, cycle_start=cycle_start)
-            .filter(Q(cost__isnull=True) | Q(cost__lt=F("provider_cost")) | Q(cost__gt=F("provider_cost")))
+            .filter(
+                Q(cost__isnull=True)
+                | Q(cost__lt=F("provider_cost"))
+                | Q(cost__gt=F("provider_cost"))
+            )
             .update(cost=F("provider_cost"))
         )
 

@@ -23,8 +23,12 @@ from telcost.usage.sql.bulk import rows_insert
 
 def _next_version(customer_id: int, cycle_start: dt.date) -> int:
     highest = [
-        CycleTotals.objects.filter(customer_id=customer_id, cycle_start=cycle_start).aggregate(v=Max("version"))["v"],
-        TotalsBackup.objects.filter(customer_id=customer_id, cycle_start=cycle_start).aggregate(v=Max("version"))["v"],
+        CycleTotals.objects.filter(customer_id=customer_id, cycle_start=cycle_start).aggregate(
+            v=Max("version")
+        )["v"],
+        TotalsBackup.objects.filter(customer_id=customer_id, cycle_start=cycle_start).aggregate(
+            v=Max("version")
+        )["v"],
     ]
     return max(v or 0 for v in highest) + 1
 
@@ -54,10 +58,33 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
         groups = cursor.fetchall()
     rows_insert(
         UsageTotal,
-        ("customer_id", "cycle_start", "device_id", "record_type", "zone", "count", "duration_s", "volume_kb", "cost",
-         "answered_count"),
-        [(customer.pk, cycle_start, device_id, record_type, zone, count, duration_s, volume_kb, money(cost_total), answered)
-         for device_id, record_type, zone, count, duration_s, volume_kb, cost_total, answered, _ in groups],
+        (
+            "customer_id",
+            "cycle_start",
+            "device_id",
+            "record_type",
+            "zone",
+            "count",
+            "duration_s",
+            "volume_kb",
+            "cost",
+            "answered_count",
+        ),
+        [
+            (
+                customer.pk,
+                cycle_start,
+                device_id,
+                record_type,
+                zone,
+                count,
+                duration_s,
+                volume_kb,
+                money(cost_total),
+                answered,
+            )
+            for device_id, record_type, zone, count, duration_s, volume_kb, cost_total, answered, _ in groups
+        ],
     )
     return sum(int(group[-1]) for group in groups)
 
@@ -88,10 +115,16 @@ def _sum_e4(table: str, customer_id: int, cycle_start: dt.date) -> int:
         return int(cursor.fetchone()[0])
 
 
-def totals_calculate(*, customer: Customer, cycle_start: dt.date, run_key: str | None = None) -> dict:
+def totals_calculate(
+    *, customer: Customer, cycle_start: dt.date, run_key: str | None = None
+) -> dict:
     """Replace the cycle's totals; returns {"version", "total_cost", "subscription_cost"}."""
     with transaction.atomic():
-        existing = CycleTotals.objects.select_for_update().filter(customer=customer, cycle_start=cycle_start).first()
+        existing = (
+            CycleTotals.objects.select_for_update()
+            .filter(customer=customer, cycle_start=cycle_start)
+            .first()
+        )
         if run_key and existing is not None and existing.run_key == run_key:
             version = existing.version  # the same run again (a retried step): same version
         else:
@@ -110,7 +143,9 @@ def totals_calculate(*, customer: Customer, cycle_start: dt.date, run_key: str |
             "total_cost": from_e4(usage_e4 + subscription_e4),
             "subscription_cost": from_e4(subscription_e4),
         }
-        CycleTotals.objects.update_or_create(customer=customer, cycle_start=cycle_start, defaults=header)
+        CycleTotals.objects.update_or_create(
+            customer=customer, cycle_start=cycle_start, defaults=header
+        )
     return {
         "version": version,
         "total_cost": str(header["total_cost"]),

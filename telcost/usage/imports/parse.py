@@ -60,13 +60,26 @@ def canonical_text(values: RawValues) -> str | None:
 
 
 def _copy_escaped(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-            .replace(SEPARATOR, "\\" + SEPARATOR))
+    return (
+        text.replace("\\", "\\\\")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace(SEPARATOR, "\\" + SEPARATOR)
+    )
 
 
 def parsed_text(row: ParsedRow) -> str:
     """A record parse_row accepted in a form it did not take from the fast path, as COPY text."""
-    return SEPARATOR.join([
-        _copy_escaped(row.external_id), row.msisdn, row.started_at.isoformat(), row.record_type, row.zone,
-        _copy_escaped(row.destination), str(row.duration_s), str(row.volume_kb), str(row.provider_cost),
-    ])
+    return SEPARATOR.join(
+        [
+            _copy_escaped(row.external_id),
+            row.msisdn,
+            row.started_at.isoformat(),
+            row.record_type,
+            row.zone,
+            _copy_escaped(row.destination),
+            str(row.duration_s),
+            str(row.volume_kb),
+            str(row.provider_cost),
+        ]
+    )

@@ -82,12 +82,20 @@ class CdrImportParams:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Self:
-        return cls(customer_id=int(data["customer_id"]), file=data["file"], filename=data.get("filename", ""),
-                   own_devices_only=bool(data.get("own_devices_only", False)))
+        return cls(
+            customer_id=int(data["customer_id"]),
+            file=data["file"],
+            filename=data.get("filename", ""),
+            own_devices_only=bool(data.get("own_devices_only", False)),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"customer_id": self.customer_id, "file": self.file, "filename": self.filename,
-                "own_devices_only": self.own_devices_only}
+        return {
+            "customer_id": self.customer_id,
+            "file": self.file,
+            "filename": self.filename,
+            "own_devices_only": self.own_devices_only,
+        }
 
 
 @transaction.atomic
@@ -99,8 +107,12 @@ def cdr_import_dispatch(*, customer: Customer, upload: File, user) -> Dispatched
             kind=CDR_IMPORT_KIND,
             customer=customer,
             created_by=user,
-            params=CdrImportParams(customer_id=customer.pk, file=path, filename=getattr(upload, "name", ""),
-                                   own_devices_only=not is_staff(user)),
+            params=CdrImportParams(
+                customer_id=customer.pk,
+                file=path,
+                filename=getattr(upload, "name", ""),
+                own_devices_only=not is_staff(user),
+            ),
             steps=[StepSpec("ImportCdrsCommand")],
         )
     except Exception:
@@ -124,15 +136,19 @@ def _delete_upload(path: str) -> None:
     try:
         default_storage.delete(path)  # nothing to do if it is gone already
     except OSError:
-        logger.warning("could not remove the upload %s; the uploads timer tries again", path, exc_info=True)
+        logger.warning(
+            "could not remove the upload %s; the uploads timer tries again", path, exc_info=True
+        )
 
 
-CDR_IMPORT_KIND = register(JobKind(
-    name="cdr_import",
-    label=_("CDR import"),
-    params=CdrImportParams,
-    on_ended=cdr_upload_job_ended,
-))
+CDR_IMPORT_KIND = register(
+    JobKind(
+        name="cdr_import",
+        label=_("CDR import"),
+        params=CdrImportParams,
+        on_ended=cdr_upload_job_ended,
+    )
+)
 
 
 def cdr_uploads_expire(*, now: dt.datetime | None = None) -> int:
@@ -147,12 +163,22 @@ def cdr_uploads_expire(*, now: dt.datetime | None = None) -> int:
     removed = 0
     for name in names:
         path = f"{UPLOADS_FOLDER}/{name}"
-        job = Job.objects.filter(kind=CDR_IMPORT_KIND.name, params__file=path).only("status", "finished_at").first()
+        job = (
+            Job.objects.filter(kind=CDR_IMPORT_KIND.name, params__file=path)
+            .only("status", "finished_at")
+            .first()
+        )
         if job is None:
             # Stored before its job's transaction committed, or that transaction rolled back.
-            expired = default_storage.get_modified_time(path) < min(cutoff, now - dt.timedelta(hours=1))
+            expired = default_storage.get_modified_time(path) < min(
+                cutoff, now - dt.timedelta(hours=1)
+            )
         else:
-            expired = job.status not in Job.ACTIVE and job.finished_at is not None and job.finished_at <= cutoff
+            expired = (
+                job.status not in Job.ACTIVE
+                and job.finished_at is not None
+                and job.finished_at <= cutoff
+            )
         if expired:
             _delete_upload(path)
             removed += 1

@@ -65,7 +65,9 @@ def as_moment(value) -> dt.datetime | dt.date | None:
         if not text:
             return None
         try:
-            value = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+            value = (
+                dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+            )
         except ValueError:
             try:
                 value = dt.date.fromisoformat(f"{text[:7]}-01")  # "2026-09"
