@@ -1,6 +1,7 @@
 """Workflow 5 benchmark: export N CDRs as xlsx and csv, beside a plain xlsxwriter of the same rows.
 
-    .venv/bin/python benchmarks/bench_exports.py [--cdrs 1000000] [--database sqlite|postgres] [--repeat 3]
+    .venv/bin/python benchmarks/bench_exports.py [--cdrs 1000000] [--database sqlite|postgres]
+    [--repeat 3]
 
 The month is October 2026: it holds a change from summer to winter time, so the
 local-time conversion takes both offsets. Most devices have a cost center and a
@@ -85,7 +86,8 @@ def measure(what: str) -> dict:
     if what == "baseline":
         import xlsxwriter
 
-        # The same rows, typed as a Python program would hand them to a writer: datetimes, Decimals, ints, str.
+        # The same rows, typed as a Python program would hand them to a writer: datetimes, Decimals,
+        # ints, str.
         rows = [
             (
                 dt.datetime.fromisoformat(r[0]),
@@ -180,7 +182,8 @@ def main() -> None:
         r = results[what]
         line = f"{what:8s} {r['seconds']:6.1f} s, {r['max_rss_mb']:4d} MB peak (runs: {r['all']})"
         if base and what != "baseline":
-            line += f" | ratio to plain xlsxwriter from a list {r['seconds'] / (base['seconds'] or 0.1):.2f}"
+            ratio = r["seconds"] / (base["seconds"] or 0.1)
+            line += f" | ratio to plain xlsxwriter from a list {ratio:.2f}"
         print(line)
 
 

@@ -124,7 +124,8 @@ def main() -> None:
         return
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     print(
-        f"# job engine benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}, {args.jobs} jobs for throughput"
+        f"# job engine benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}, {args.jobs} jobs for "
+        f"throughput"
     )
     for kind in kinds:
         # One process per database: Django is configured once per process.
@@ -139,9 +140,12 @@ def main() -> None:
             raise SystemExit(out.returncode)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(
-            f"{kind:9s} dispatch→first step {r['dispatch_to_first_step_ms']:7.1f} ms (median of 20) | "
-            f"chain step {r['chain_step_ms']:6.1f} ms | 2 workers {r['jobs_per_s_2_workers']:6.1f} jobs/s "
-            f"vs bare tasks {r['baseline_raw_tasks_per_s_2_workers']:6.1f}/s (ratio {r['ratio_jobs_to_raw_tasks']})"
+            f"{kind:9s} dispatch→first step {r['dispatch_to_first_step_ms']:7.1f} ms (median of "
+            f"20) | "
+            f"chain step {r['chain_step_ms']:6.1f} ms | 2 workers {r['jobs_per_s_2_workers']:6.1f} "
+            f"jobs/s "
+            f"vs bare tasks {r['baseline_raw_tasks_per_s_2_workers']:6.1f}/s (ratio "
+            f"{r['ratio_jobs_to_raw_tasks']})"
         )
 
 

@@ -1,6 +1,7 @@
 """Workflow 6 benchmark: a partner's range (customers × months × CDRs each) with 2 workers.
 
-    .venv/bin/python benchmarks/bench_partner.py [--customers 20] [--months 12] [--cdrs 50000] [--database postgres]
+    .venv/bin/python benchmarks/bench_partner.py [--customers 20] [--months 12] [--cdrs 50000]
+    [--database postgres]
 
 Prints the whole range's time, the time per customer-month, and beside it one
 customer-month recalculated alone through the same worker path (the baseline),
@@ -137,10 +138,12 @@ def main() -> None:
         raise SystemExit(1)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     print(
-        f"# partner range: {args.customers} customers × {args.months} months × {args.cdrs:,} CDRs on {args.database}, 2 workers"
+        f"# partner range: {args.customers} customers × {args.months} months × {args.cdrs:,} CDRs "
+        f"on {args.database}, 2 workers"
     )
     print(
-        f"whole range {r['whole_s']} s for {r['children']} customer-months ({r['status']}, {r['failed']} failed) | "
+        f"whole range {r['whole_s']} s for {r['children']} customer-months ({r['status']}, "
+        f"{r['failed']} failed) | "
         f"{r['per_customer_month_s']} s per customer-month vs {r['single_s']} s for one alone | "
         f"ratio {r['per_customer_month_s'] / max(r['single_s'], 0.01):.2f}"
     )

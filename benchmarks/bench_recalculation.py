@@ -1,6 +1,7 @@
 """Workflow 1 benchmark: one customer-month of N CDRs over D devices, rated and totalled.
 
-    .venv/bin/python benchmarks/bench_recalculation.py [--database sqlite|postgres|both] [--cdrs 1000000] [--devices 2000] [--kinds rateplan,standard]
+    .venv/bin/python benchmarks/bench_recalculation.py [--database sqlite|postgres|both] [--cdrs
+    1000000] [--devices 2000] [--kinds rateplan,standard]
 
 Prints, for a rate-plan and a standard customer, the whole chain from click to the
 new totals visible, through the usage page's own endpoints: the month posted as the
@@ -61,8 +62,10 @@ def build(kind: str, n_cdrs: int, n_devices: int):
 
 
 def click_once(client, customer, steps: dict) -> float:
-    """The usage page's flow: post the month as "Herbereken data" does, poll the job's status fragment
-    until it says done, then load the totals fragment the page swaps in. `steps` gets each step's seconds.
+    """The usage page's flow: post the month as "Herbereken data" does, poll the job's status
+    fragment
+    until it says done, then load the totals fragment the page swaps in. `steps` gets each step's
+    seconds.
 
     The page itself polls every 500 ms; this polls every 20 ms, so what it measures is the system,
     and a user waits on average another quarter second for the page's next poll.
@@ -104,8 +107,10 @@ def group_by_once(customer) -> float:
     t0 = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), SUM(provider_cost) "
-            "FROM usage_cdr WHERE customer_id = %s AND cycle_start = %s GROUP BY device_id, record_type, zone",
+            "SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), "
+            "SUM(provider_cost) "
+            "FROM usage_cdr WHERE customer_id = %s AND cycle_start = %s GROUP BY device_id, "
+            "record_type, zone",
             [customer.pk, CYCLE],
         )
         cursor.fetchall()
@@ -157,7 +162,8 @@ def main() -> None:
         print(json.dumps(measure(args._child, args.cdrs, args.devices, args.kinds.split(","))))
         return
     print(
-        f"# recalculation benchmark: one customer-month, {args.cdrs:,} CDRs over {args.devices:,} devices; "
+        f"# recalculation benchmark: one customer-month, {args.cdrs:,} CDRs over {args.devices:,} "
+        f"devices; "
         "click to new totals visible, 1 worker; first run, then the median of 3 more"
     )
     for database in ["sqlite", "postgres"] if args.database == "both" else [args.database]:
@@ -185,8 +191,10 @@ def main() -> None:
         for kind in args.kinds.split(","):
             k = r[kind]
             print(
-                f"{database:9s} {kind:9s} whole chain, first {k['first_s']:6.2f} s, again {k['chain_s']:6.2f} s "
-                f"| plain GROUP BY {k['group_by_s']:6.3f} s | ratio first/GROUP BY {k['ratio']:5.1f} "
+                f"{database:9s} {kind:9s} whole chain, first {k['first_s']:6.2f} s, again "
+                f"{k['chain_s']:6.2f} s "
+                f"| plain GROUP BY {k['group_by_s']:6.3f} s | ratio first/GROUP BY "
+                f"{k['ratio']:5.1f} "
                 f"| (data generated in {k['generate_s']} s)"
             )
             print(f"{'':19s} steps, first {k['first_steps']}; last of again {k['again_steps']}")

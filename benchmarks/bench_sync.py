@@ -1,5 +1,7 @@
-"""Workflow 4 benchmark: import N CDRs through file_drop and through http_api (simulator on loopback),
-dedupe included, the re-sync of the same month (everything a duplicate), and for file_drop the re-read of
+"""Workflow 4 benchmark: import N CDRs through file_drop and through http_api (simulator on
+loopback),
+dedupe included, the re-sync of the same month (everything a duplicate), and for file_drop the
+re-read of
 the file after a change (one record added: 1,000,000 deduplicated against the stored ones).
 
     .venv/bin/python benchmarks/bench_sync.py [--cdrs 1000000] [--database postgres|sqlite]
@@ -63,7 +65,8 @@ def start_simulator_process() -> str:
 
 
 def fetch_alone(base_url: str) -> float:
-    """Every page of the month fetched one after another, nothing else: the provider's and the wire's time."""
+    """Every page of the month fetched one after another, nothing else: the provider's and the
+    wire's time."""
     from telcost.integrations.http import send
 
     t0, page = time.perf_counter(), 1
@@ -109,8 +112,10 @@ def run(kind: str, n: int, folder: str) -> dict:
             credentials={"api_key": "key-bench"},
         )
         # Every page fetched once before the import: the baseline, and the simulator then serves the
-        # pages it made as stored bytes, as a provider serves stored records. Making them (about 100 ms
-        # of CPU per 5,000 records) is the stand-in's own cost, and on a 2-core machine it would take
+        # pages it made as stored bytes, as a provider serves stored records. Making them (about 100
+        # ms
+        # of CPU per 5,000 records) is the stand-in's own cost, and on a 2-core machine it would
+        # take
         # its CPU from the import being measured.
         fetch_alone(base_url)
         fetch_alone_s = fetch_alone(base_url)  # the stored pages, as the import gets them
@@ -127,7 +132,8 @@ def run(kind: str, n: int, folder: str) -> dict:
     if kind == "http_api":
         result["fetch_alone_s"] = fetch_alone_s
     if kind == "file_drop":
-        # An unchanged file is skipped by its digest; a changed one (here one record added at the end)
+        # An unchanged file is skipped by its digest; a changed one (here one record added at the
+        # end)
         # is read whole, and its 1,000,000 known records are deduplicated against the stored ones.
         from telcost.simulators.cdr_feed import feed_records
 
@@ -171,7 +177,8 @@ def main() -> None:
         ).stdout.splitlines()[-1]
     )
     print(
-        f"# sync benchmark: {args.cdrs:,} CDRs on {args.database}; baseline: csv module alone reads the file in {prep['csv_read_s']} s"
+        f"# sync benchmark: {args.cdrs:,} CDRs on {args.database}; baseline: csv module alone "
+        f"reads the file in {prep['csv_read_s']} s"
     )
     for kind in ("file_drop", "http_api"):
         out = subprocess.run([*child, kind], capture_output=True, text=True, cwd=ROOT)
@@ -187,12 +194,16 @@ def main() -> None:
             changed_s, counts = r["changed"]
             changed = (
                 f" | changed file re-read {changed_s:5.1f} s ({counts['imported']} new, "
-                f"{counts['duplicates']:,} duplicates, ratio {changed_s / max(prep['csv_read_s'], 0.01):.1f})"
+                f"{counts['duplicates']:,} duplicates, ratio "
+                f"{changed_s / max(prep['csv_read_s'], 0.01):.1f})"
             )
         print(
-            f"{kind:9s} import {first_s:6.1f} s ({first['imported']:,} new, {args.cdrs / max(first_s, 0.01):,.0f} rows/s, "
-            f"ratio to csv read {first_s / max(prep['csv_read_s'], 0.01):.1f}) | re-sync {again_s:5.1f} s "
-            f"({again['imported']} new, {again['duplicates']:,} duplicates){changed} | peak {r['max_rss_mb']} MB"
+            f"{kind:9s} import {first_s:6.1f} s ({first['imported']:,} new, "
+            f"{args.cdrs / max(first_s, 0.01):,.0f} rows/s, "
+            f"ratio to csv read {first_s / max(prep['csv_read_s'], 0.01):.1f}) | re-sync "
+            f"{again_s:5.1f} s "
+            f"({again['imported']} new, {again['duplicates']:,} duplicates){changed} | peak "
+            f"{r['max_rss_mb']} MB"
         )
 
 

@@ -127,7 +127,8 @@ def database_config(var_dir: Path) -> dict:
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
+            "busy_timeout=30000;",
         }
         config["CONN_MAX_AGE"] = None
         config["TEST"] = {"NAME": str(Path(name).with_name("test_" + Path(name).name))}

@@ -127,7 +127,8 @@ def rated_customer(db):
 
 @pytest.fixture
 def drain_jobs(db, django_capture_on_commit_callbacks):
-    """Run every ready step in this process until none is left (no subprocess, no threads to wait on).
+    """Run every ready step in this process until none is left (no subprocess, no threads to wait
+    on).
 
     The test's transaction never commits, so what waits for a commit (a job kind's reaction to
     its job's end) runs at the end of each round of the worker, as a worker's does after the
@@ -187,7 +188,8 @@ def subprocess_env(transactional_db, tmp_path):
 
 @pytest.fixture
 def start_worker(subprocess_env, tmp_path):
-    """start_worker(**env_overrides) -> a running `telcost worker` Popen; all are killed at teardown."""
+    """start_worker(**env_overrides) -> a running `telcost worker` Popen; all are killed at
+    teardown."""
     processes: list[subprocess.Popen] = []
 
     def start(name: str = "w", **env_overrides) -> subprocess.Popen:

@@ -37,7 +37,8 @@ class CustomerAddon(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     provider_reference = models.CharField(max_length=100, blank=True, default="")
-    # The job that created (activation) this row: a retried step finds it instead of adding a second one.
+    # The job that created (activation) this row: a retried step finds it instead of adding a second
+    # one.
     job = models.ForeignKey(
         "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -57,7 +58,8 @@ class AddonLog(models.Model):
     )
     action = models.CharField(max_length=16)
     addon_type = models.CharField(max_length=32)
-    # pending (accepted, not settled yet) | success | rate_limited | api_failure. The row's id is the
+    # pending (accepted, not settled yet) | success | rate_limited | api_failure. The row's id is
+    # the
     # request's reference at Nina, which applies a reference once.
     outcome = models.CharField(max_length=16)
     error = models.TextField(blank=True, default="")

@@ -9,7 +9,8 @@ from telcost.core.cycles import cycle_bounds
 
 
 def addon_label(code: str) -> str:
-    """An addon type's name ("Data boost 5 GB") in the reader's language; an unknown code as it is."""
+    """An addon type's name ("Data boost 5 GB") in the reader's language; an unknown code as it
+    is."""
     entry = ADDON_CATALOGUE.get(code)
     return str(entry["label"]) if entry else str(code)
 

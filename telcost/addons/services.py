@@ -1,4 +1,5 @@
-"""Workflows 2 and 3: activate and cancel a customer's addons at Routit (ActivateRoutitAddonsCommand,
+"""Workflows 2 and 3: activate and cancel a customer's addons at Routit
+(ActivateRoutitAddonsCommand,
 CancelRoutitAddonsCommand): dispatch, and the handlers' work.
 
 Once per request, at Nina too: identical requests (customer, addon, action) while one is

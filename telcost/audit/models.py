@@ -1,4 +1,5 @@
-"""The audit log: one immutable row per create, change or delete of master data, and per dispatched job.
+"""The audit log: one immutable row per create, change or delete of master data, and per dispatched
+job.
 
 Who and what are copied into the row (ids and names, no foreign keys): an entry outlives the
 user, customer or object it names, and deleting those never touches it.
@@ -55,7 +56,10 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type} {self.object_id}"
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} "
+            f"{self.object_type} {self.object_id}"
+        )
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

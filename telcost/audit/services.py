@@ -172,7 +172,8 @@ def audit_record(
     changes: dict | None = None,
     user=None,
 ) -> AuditEntry:
-    """Write one entry; the actor is `user`, else the user of the request being served, else "system"."""
+    """Write one entry; the actor is `user`, else the user of the request being served, else
+    "system"."""
     actor_id, actor = _actor(user)
     return AuditEntry.objects.create(
         actor_id=actor_id,
@@ -189,7 +190,8 @@ def audit_record(
 def audit_record_many(
     *, action: str, object_type: str, rows: list[tuple[int, str, int | None, dict]], user=None
 ) -> None:
-    """One entry per (object id, name, customer id, changes), in one insert: for bulk writes, which send no signals."""
+    """One entry per (object id, name, customer id, changes), in one insert: for bulk writes, which
+    send no signals."""
     actor_id, actor = _actor(user)
     AuditEntry.objects.bulk_create(
         [

@@ -243,7 +243,8 @@ class _Lines:
         while chunk:
             if chunk_start is not None and self.record_start <= chunk_start:
                 raise ImportRefused(
-                    f"line {self.record_start}: a record that does not end (a quote that is not closed?)"
+                    f"line {self.record_start}: a record that does not end (a quote that is not "
+                    f"closed?)"
                 )
             chunk_start = self.count + 1 if len(chunk) > LINE_LIMIT and not dropping else None
             if dropping:
@@ -291,7 +292,8 @@ def _first_at_or_before(numbers: list[int], line: int) -> int:
 
 
 def csv_rows(stream: BinaryIO) -> Iterator[Row]:
-    """(line number, values in CSV_COLUMNS order) of a CSV byte stream, header checked first. Header = line 1.
+    """(line number, values in CSV_COLUMNS order) of a CSV byte stream, header checked first. Header
+    = line 1.
 
     A record's line is the line it ends on. A file that is not UTF-8 text or not CSV (a quote
     that is never closed) is refused whole with the line where that starts (ImportRefused).
@@ -327,7 +329,8 @@ def csv_rows(stream: BinaryIO) -> Iterator[Row]:
                 line = _first_at_or_before(too_long, end)
                 yield line, f"line {line} is longer than {LINE_LIMIT // 1024} KB"
                 continue
-            # A line of nothing but blanks is not a record; the first value says so for almost every line.
+            # A line of nothing but blanks is not a record; the first value says so for almost every
+            # line.
             if not (values and (values[0].strip() or any(v.strip() for v in values))):
                 continue
             if len(values) != width:
@@ -355,7 +358,8 @@ def _csv_error(exc: csv.Error) -> str:
 
 
 def _long_record(line: int, values: RawValues) -> RawValues | str:
-    """A record on a long line: its stripped values if it is valid (so it holds little), else its reason."""
+    """A record on a long line: its stripped values if it is valid (so it holds little), else its
+    reason."""
     stripped = tuple(v.strip() for v in values)
     try:
         parse_row(line, stripped)

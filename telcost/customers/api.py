@@ -1,4 +1,5 @@
-"""Rate plans and customers: POST /api/rate-plans, POST /api/customers, GET /api/customers[/{id}]."""
+"""Rate plans and customers: POST /api/rate-plans, POST /api/customers, GET
+/api/customers[/{id}]."""
 
 import datetime as dt
 from typing import Any, Literal

@@ -59,7 +59,8 @@ def cost_center_periods(customer: Customer) -> list[CostCenterPeriod]:
 
 
 def cost_centers_on(customer: Customer, day: dt.date) -> dict[int, CostCenterPeriod]:
-    """Per device id, the period valid on the day: the assignment with the latest valid_from on or before it."""
+    """Per device id, the period valid on the day: the assignment with the latest valid_from on or
+    before it."""
     return {
         period.device_id: period
         for period in cost_center_periods(customer)

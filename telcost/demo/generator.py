@@ -98,7 +98,8 @@ def generate_cdrs(
     prefix: str = "demo",
     batch_size: int = 20_000,
 ) -> int:
-    """Insert `count` CDRs of the cycle for the devices; external_ids are deterministic. Returns count."""
+    """Insert `count` CDRs of the cycle for the devices; external_ids are deterministic. Returns
+    count."""
     rng = random.Random(f"{seed}-{customer.pk}-{cycle_start}")
     start, end = cycle_bounds(cycle_start)
     span = int((end - start).total_seconds())

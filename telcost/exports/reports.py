@@ -67,12 +67,14 @@ class NothingToExport(Exception):
 
 
 def cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
-    """The cycle's CDRs in time order, each with the cost center valid on its local date (see exports.cdr)."""
+    """The cycle's CDRs in time order, each with the cost center valid on its local date (see
+    exports.cdr)."""
     return cdr.rows(customer, cycle_start, for_xlsx=for_xlsx)
 
 
 def write_cdr_csv(stream: BinaryIO, customer: Customer, cycle_start: dt.date) -> int:
-    """The CDRs as csv: through PostgreSQL's COPY there, as lines Python writes directly on SQLite."""
+    """The CDRs as csv: through PostgreSQL's COPY there, as lines Python writes directly on
+    SQLite."""
     header = [c.title for c in translated_columns(CDR_COLUMNS)]
     return cdr.write_csv(customer, cycle_start, stream, header)
 

@@ -43,7 +43,8 @@ def csv_safe_sql_params() -> dict:
 
 
 class Column:
-    """A column of an export: its title, kind (one of COLUMN_KINDS) and width in characters (xlsx)."""
+    """A column of an export: its title, kind (one of COLUMN_KINDS) and width in characters
+    (xlsx)."""
 
     def __init__(self, title: str, kind: str = "text", width: int = 14) -> None:
         if kind not in COLUMN_KINDS:

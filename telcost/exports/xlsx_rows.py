@@ -28,7 +28,8 @@ TEXT_CACHE_LIMIT = (
 )
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 0, with Excel's 1900 leap-year bug folded in
-# XML 1.0 cannot carry these control characters; Excel writes them as _xHHHH_ and escapes a literal "_xHHHH_".
+# XML 1.0 cannot carry these control characters; Excel writes them as _xHHHH_ and escapes a literal
+# "_xHHHH_".
 _CONTROL = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f]")
 _NEEDS_CARE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x|^\s|\s$")
 
@@ -48,7 +49,8 @@ _NAMESPACE = {
 
 
 def excel_serial(value) -> str:
-    """A naive local datetime or a date as Excel's serial day number; a number is taken as a serial already."""
+    """A naive local datetime or a date as Excel's serial day number; a number is taken as a serial
+    already."""
     if isinstance(value, dt.datetime):
         delta = value - _EXCEL_EPOCH
         if not delta.seconds and not delta.microseconds:
@@ -74,7 +76,8 @@ def text_cell(value) -> str:
 
 
 class TextCells(dict):
-    """Text value -> its cell, remembered for the first TEXT_CACHE_LIMIT distinct values of a column."""
+    """Text value -> its cell, remembered for the first TEXT_CACHE_LIMIT distinct values of a
+    column."""
 
     def __missing__(self, value) -> str:
         cell = text_cell(value)
@@ -94,9 +97,11 @@ def _cell_expression(kind: str, v: str, index: int) -> str:
     if kind == "int":
         return f'{{{empty}f"{{INT_OPEN}}{{{v}}}{{NUMBER_CLOSE}}"}}'
     if kind == "money":
-        return f'{{{empty}f"{{MONEY_OPEN}}{{{v} if {v}.__class__ is not float else refuse_float({v})}}{{NUMBER_CLOSE}}"}}'
+        value = f"{v} if {v}.__class__ is not float else refuse_float({v})"
+        return f'{{{empty}f"{{MONEY_OPEN}}{{{value}}}{{NUMBER_CLOSE}}"}}'
     opening = "DATETIME_OPEN" if kind == "datetime" else "DATE_OPEN"
-    return f'{{{empty}f"{{{opening}}}{{{v} if {v}.__class__ is str else excel_serial({v})}}{{NUMBER_CLOSE}}"}}'
+    value = f"{v} if {v}.__class__ is str else excel_serial({v})"
+    return f'{{{empty}f"{{{opening}}}{{{value}}}{{NUMBER_CLOSE}}"}}'
 
 
 def compile_row_renderer(kinds: list[str]) -> Callable[[Iterator[tuple], int], list[str]]:

@@ -13,7 +13,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
-    """httpx's default verification, built once: loading the CA bundle cost ~40 ms a call (half a page's fetch)."""
+    """httpx's default verification, built once: loading the CA bundle cost ~40 ms a call (half a
+    page's fetch)."""
     return httpx.create_ssl_context()
 
 

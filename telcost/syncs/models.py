@@ -1,4 +1,5 @@
-"""Sync profiles (where a customer's CDRs come from) and sync tasks (one run of a profile for a month)."""
+"""Sync profiles (where a customer's CDRs come from) and sync tasks (one run of a profile for a
+month)."""
 
 from django.db import models
 

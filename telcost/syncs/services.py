@@ -289,7 +289,8 @@ def _take_page(
 
 
 def _prepared(page):
-    """The page with its rows made ready for the import: in the read-ahead thread, overlapping this page's import."""
+    """The page with its rows made ready for the import: in the read-ahead thread, overlapping this
+    page's import."""
     page.prepared = cdrs_rows_prepare(page.rows)
     return page
 
@@ -315,7 +316,8 @@ def _import_page(
 
 
 def _count_unchanged_file(task: SyncTask, synced) -> None:
-    """What reading it again would count: its stored records as duplicates, its bad ones rejected."""
+    """What reading it again would count: its stored records as duplicates, its bad ones
+    rejected."""
     task.fetched += synced.fetched
     task.duplicates += synced.stored
     task.rejected += synced.rejected
@@ -323,7 +325,8 @@ def _count_unchanged_file(task: SyncTask, synced) -> None:
 
 
 def _count_unchanged_page(task: SyncTask, synced: SyncedPage) -> None:
-    """What importing it again would count: its records of the month, all duplicates (none was rejected)."""
+    """What importing it again would count: its records of the month, all duplicates (none was
+    rejected)."""
     task.fetched += synced.fetched
     task.duplicates += synced.fetched
 
@@ -338,7 +341,8 @@ def sync_counts(task: SyncTask) -> dict:
 
 
 def sync_dispatch_totals(*, task: SyncTask, user) -> dict:
-    """DispatchTotalsCommand: the month's recalculation chain (joined if one runs), then the task is done.
+    """DispatchTotalsCommand: the month's recalculation chain (joined if one runs), then the task is
+    done.
 
     A running chain is joined only if it will still read the CDRs this sync imported.
     """

@@ -1,4 +1,5 @@
-"""Customer menu → Sync Profiles: profiles on the left, details on the right, "Start sync" and its live status."""
+"""Customer menu → Sync Profiles: profiles on the left, details on the right, "Start sync" and its
+live status."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render

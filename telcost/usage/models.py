@@ -58,9 +58,12 @@ class CDR(models.Model):
                 fields=["customer", "external_id"], name="cdr_unique_external_id"
             )
         ]
-        # A customer's month is read whole (rating, totals, exports), so (customer, cycle) is all the
-        # readers need. Its keys repeat, so PostgreSQL stores them deduplicated and an import appends
-        # to them; a device in the key sent each imported row to a random leaf, and with the index on
+        # A customer's month is read whole (rating, totals, exports), so (customer, cycle) is all
+        # the
+        # readers need. Its keys repeat, so PostgreSQL stores them deduplicated and an import
+        # appends
+        # to them; a device in the key sent each imported row to a random leaf, and with the index
+        # on
         # device alone that was a fifth of an import of new CDRs.
         indexes = [
             models.Index(fields=["customer", "cycle_start"], name="cdr_customer_cycle"),
@@ -75,7 +78,8 @@ class CycleTotals(models.Model):
     )
     cycle_start = models.DateField()
     version = models.PositiveIntegerField()
-    # The job run that produced this version: a retried step reuses the version instead of burning a new one.
+    # The job run that produced this version: a retried step reuses the version instead of burning a
+    # new one.
     run_key = models.CharField(max_length=64, blank=True, default="")
     calculated_at = models.DateTimeField()
     total_cost = models.DecimalField(max_digits=16, decimal_places=4)

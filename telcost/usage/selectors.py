@@ -115,7 +115,8 @@ def _backup_rows(backup: TotalsBackup) -> dict[tuple[str, str], dict]:
 def totals_versions_diff(
     *, customer: Customer, cycle_start: dt.date, version_a: int, version_b: int
 ) -> list[dict] | None:
-    """What changed from version a to b, per device and record type; None if a version is unknown."""
+    """What changed from version a to b, per device and record type; None if a version is
+    unknown."""
     backups = {
         b.version: b
         for b in TotalsBackup.objects.filter(

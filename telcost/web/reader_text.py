@@ -1,4 +1,5 @@
-"""Stored English messages (a job's error, an import's reasons, a refused request) in the reader's language.
+"""Stored English messages (a job's error, an import's reasons, a refused request) in the reader's
+language.
 
 Jobs, imports and services write their messages in English: they are stored, logged and
 answered by the API as they are. A page shows them through reader_text (the template

@@ -42,7 +42,8 @@ def overview(request):
 
 
 def _same_page_for(target: str, customer: Customer) -> str:
-    """The page `target` names, but for `customer`: switching keeps the kind of page the user was on.
+    """The page `target` names, but for `customer`: switching keeps the kind of page the user was
+    on.
 
     A page addressed only by its customer (/customers/<id>/usage/?month=...) is shown
     for the new customer; a page that names other objects of the old customer

@@ -1,4 +1,5 @@
-"""Every branch of the seed's activate and cancel flowcharts, against the Nina simulator over HTTP."""
+"""Every branch of the seed's activate and cancel flowcharts, against the Nina simulator over
+HTTP."""
 
 import datetime as dt
 

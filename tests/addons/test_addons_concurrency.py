@@ -18,7 +18,8 @@ def test_bursts_on_four_workers_call_nina_once_per_accepted_request_and_ten_a_mi
     api_client, nina, reseller_world, start_worker
 ):
     """Rounds of 24 concurrent clicks (8 per addon type) while 4 workers run: identical clicks join,
-    each accepted request is one activation at Nina, and the eleventh accepted within a minute is 429."""
+    each accepted request is one activation at Nina, and the eleventh accepted within a minute is
+    429."""
     _, customer, manager = reseller_world
     for name in "abcd":
         start_worker(name, NINA_API_URL=nina.base_url, NINA_API_KEY="test-nina-key")

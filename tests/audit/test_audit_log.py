@@ -1,4 +1,5 @@
-"""The audit log (SPEC part 2, Master data): each change leaves one immutable entry, whoever makes it and
+"""The audit log (SPEC part 2, Master data): each change leaves one immutable entry, whoever makes
+it and
 wherever; staff read all, a customer's managers theirs, viewers none."""
 
 import datetime as dt
@@ -228,7 +229,8 @@ def test_the_admin_shows_entries_read_only(customer):
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
 
-# --- reading: GET /api/audit and the page -------------------------------------------------------------------
+# --- reading: GET /api/audit and the page
+# -------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Customer menu → Audit log, in Dutch: a manager filters the customer's entries; a viewer is refused."""
+"""Customer menu → Audit log, in Dutch: a manager filters the customer's entries; a viewer is
+refused."""
 
 import re
 

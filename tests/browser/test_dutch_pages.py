@@ -1,4 +1,5 @@
-"""Every main page in Dutch, as every role, in a real browser: no English words, no code names, no ISO
+"""Every main page in Dutch, as every role, in a real browser: no English words, no code names, no
+ISO
 timestamps, and the formats a Dutch finance team reads (issue 17 items 1 and 2).
 
 The pages are those of tests/web/finance_month.py: a customer whose September costs € 7.482,3056,
@@ -103,10 +104,12 @@ _TEXT_OF_PAGE = """() => {
   body.querySelectorAll(".step-name, #language-switcher").forEach((e) => e.remove());
   const labels = [...document.querySelectorAll("[aria-label], [placeholder], [title]")]
     .filter((e) => !e.closest("#language-switcher"))
-    .map((e) => [e.getAttribute("aria-label"), e.getAttribute("placeholder"), e.getAttribute("title")].join(" "));
+    .map((e) => [e.getAttribute("aria-label"), e.getAttribute("placeholder"),
+                  e.getAttribute("title")].join(" "));
   const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
   const texts = [];
-  while (walker.nextNode()) texts.push(walker.currentNode.nodeValue);  // one cell's text apart from the next
+  // one cell's text apart from the next
+  while (walker.nextNode()) texts.push(walker.currentNode.nodeValue);
   return [document.title, texts.join("\\n"), ...labels].join("\\n");
 }"""
 

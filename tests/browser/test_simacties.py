@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_activate_cancel_and_too_many_requests(
     page, live_url, login, nina, reseller_world, start_worker
-):  # noqa: F811
+):
     _, customer, _ = reseller_world
     start_worker(NINA_API_URL=nina.base_url, NINA_API_KEY="test-nina-key")
     login(page, "reseller")
@@ -39,7 +39,8 @@ def test_activate_cancel_and_too_many_requests(
     page.click("#addon-submit")
     expect(page.locator(".addon-result.error")).to_have_text(
         re.compile(
-            r"Te veel verzoeken: maximaal 10 per minuut\. Probeer het over (59|60) seconden opnieuw\."
+            r"Te veel verzoeken: maximaal 10 per minuut\. Probeer het over (59|60) seconden "
+            r"opnieuw\."
         )
     )
     expect(page.locator("#addon-submit")).to_be_enabled()

@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_start_a_sync_and_watch_it_complete(
     page, live_url, login, customer, manager, provider_sim, start_worker
-):  # noqa: F811
+):
     inactive = sync_profile_create(
         customer=customer,
         name="Old feed",
@@ -54,7 +54,7 @@ def test_start_a_sync_and_watch_it_complete(
 
 def test_a_failed_sync_shows_its_reason(
     page, live_url, login, customer, manager, provider_sim, start_worker
-):  # noqa: F811
+):
     sync_profile_create(
         customer=customer,
         name="Wrong key",

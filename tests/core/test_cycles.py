@@ -53,7 +53,8 @@ def test_months_between_is_inclusive():
     ],
 )
 def test_dates_at_the_ends_of_the_calendar_are_refused_not_crashed_on(bad):
-    # A month whose neighbours or local time fall outside datetime's range cannot be a billing cycle;
+    # A month whose neighbours or local time fall outside datetime's range cannot be a billing
+    # cycle;
     # these once escaped as OverflowError (a 500) or queued a chain that could only fail.
     with pytest.raises(BadCycle):
         parse_cycle_date(bad)

@@ -1,4 +1,5 @@
-"""The CDR export's rows as the database computes them, against a plain Python reading of the same CDRs.
+"""The CDR export's rows as the database computes them, against a plain Python reading of the same
+CDRs.
 
 The reference is the conversion telcost did in Python before the database took
 it over: zoneinfo local time, the cost center assignment with the latest
@@ -69,7 +70,8 @@ def cdr(
 
 
 def reference_rows(customer) -> list[tuple]:
-    """The rows as Python computes them from the models: local time as text, cost as Decimal text."""
+    """The rows as Python computes them from the models: local time as text, cost as Decimal
+    text."""
     tz = timezone.get_default_timezone()
     periods: dict[int, list] = {}
     for a in (
@@ -318,10 +320,13 @@ def test_a_customer_without_cost_centers_exports_empty_cost_center_cells():
 
 @pytest.mark.parametrize("batch_rows", [1, 2, 5000])
 def test_csv_lines_quote_as_the_csv_module_in_every_batch(october, monkeypatch, batch_rows):
-    """SQLite writes a batch's lines itself unless a value needs quoting: a lone CR, a lone quote, a comma,
+    """SQLite writes a batch's lines itself unless a value needs quoting: a lone CR, a lone quote, a
+    comma,
     a newline each send their batch through the csv module; empty cost centers and money stay empty.
-    PostgreSQL turns a chunk's LFs into CRLFs at once unless it holds a quote (a quoted value may hold
-    an LF of its own). The mover's cost center is OLD on the 10th: nothing else in those rows needs quoting."""
+    PostgreSQL turns a chunk's LFs into CRLFs at once unless it holds a quote (a quoted value may
+    hold
+    an LF of its own). The mover's cost center is OLD on the 10th: nothing else in those rows needs
+    quoting."""
     monkeypatch.setattr(cdr_sqlite, "_FETCH_ROWS", batch_rows)
     monkeypatch.setattr(cdr_query, "_COPY_CHUNK_ROWS", batch_rows)
     mover = Device.objects.get(msisdn="31611111111")

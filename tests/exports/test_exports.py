@@ -1,4 +1,5 @@
-"""Workflow 5: every kind read back and compared with the database; mail over real SMTP; safe downloads."""
+"""Workflow 5: every kind read back and compared with the database; mail over real SMTP; safe
+downloads."""
 
 import csv
 import datetime as dt

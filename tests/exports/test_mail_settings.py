@@ -1,4 +1,5 @@
-"""Where mail goes, as telcost's settings read it from the environment: SMTP with EMAIL_HOST, files without."""
+"""Where mail goes, as telcost's settings read it from the environment: SMTP with EMAIL_HOST, files
+without."""
 
 import os
 import subprocess
@@ -6,7 +7,10 @@ import sys
 
 from tests.conftest import ROOT
 
-SEND = "from django.core.mail import send_mail; send_mail('probe', 'a body', None, ['someone@localhost'])"
+SEND = (
+    "from django.core.mail import send_mail; "
+    "send_mail('probe', 'a body', None, ['someone@localhost'])"
+)
 
 
 def send_with(env_changes: dict) -> None:

@@ -208,7 +208,8 @@ def test_work_survives_killed_workers_and_terminated_connections(
         )
         # Sync follow-ups are jobs of their own.
         wait_for(
-            # Ended, and their kinds' reactions run (a failed sync's follow-up recalculation is one):
+            # Ended, and their kinds' reactions run (a failed sync's follow-up recalculation is
+            # one):
             # a worker killed in between leaves a reaction to the recovery sweep.
             lambda: not Job.objects.filter(reacted_at__isnull=True).exists(),
             timeout=60,

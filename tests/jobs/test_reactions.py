@@ -1,4 +1,5 @@
-"""A job kind's reaction to the end of a job: after the end commits, once, even across a worker's death."""
+"""A job kind's reaction to the end of a job: after the end commits, once, even across a worker's
+death."""
 
 import datetime as dt
 import signal

@@ -120,7 +120,8 @@ def test_chain_survives_a_worker_killed_mid_step(customer, start_worker, tmp_pat
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_fifty_quick_dispatches_with_two_workers_all_complete(customer, start_worker):
-    """The web side dispatching while two workers write: no 'database is locked' failure anywhere."""
+    """The web side dispatching while two workers write: no 'database is locked' failure
+    anywhere."""
     from concurrent.futures import ThreadPoolExecutor
 
     from django.db import connection

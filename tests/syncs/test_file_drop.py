@@ -1,4 +1,5 @@
-"""file_drop re-syncs: an unchanged file is not read again, a changed one is, and resumes stay exact."""
+"""file_drop re-syncs: an unchanged file is not read again, a changed one is, and resumes stay
+exact."""
 
 import datetime as dt
 

@@ -1,4 +1,5 @@
-"""The outbound HTTP wrapper under a sync's load: a page's body is freed as soon as it is dropped."""
+"""The outbound HTTP wrapper under a sync's load: a page's body is freed as soon as it is
+dropped."""
 
 import gc
 import weakref

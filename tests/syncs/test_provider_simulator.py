@@ -1,4 +1,5 @@
-"""The provider stand-in serves a page it made before as stored bytes, as a provider serves stored records."""
+"""The provider stand-in serves a page it made before as stored bytes, as a provider serves stored
+records."""
 
 import httpx
 

@@ -1,4 +1,5 @@
-"""Workflow 4 under faults: slow, limited, looping and lost providers, and jobs that end behind the handler's back."""
+"""Workflow 4 under faults: slow, limited, looping and lost providers, and jobs that end behind the
+handler's back."""
 
 import pytest
 from django.utils import timezone
@@ -64,7 +65,8 @@ def test_a_provider_whose_pages_point_back_fails_instead_of_reading_forever(
 def test_an_answer_that_is_not_a_page_fails_the_sync(
     api_client, customer, manager, drain_jobs, provider_sim
 ):
-    # Nina's control endpoint answers JSON that is not a page of records: the same as a provider gone odd.
+    # Nina's control endpoint answers JSON that is not a page of records: the same as a provider
+    # gone odd.
     profile = sync_profile_create(
         customer=customer,
         name="odd",

@@ -1,4 +1,5 @@
-"""Workflow 4 with real `telcost worker` processes: a worker killed mid-sync, and the schedule's timer."""
+"""Workflow 4 with real `telcost worker` processes: a worker killed mid-sync, and the schedule's
+timer."""
 
 import os
 import signal
@@ -50,7 +51,8 @@ def test_a_sync_whose_worker_is_killed_ends_with_exactly_the_providers_cdrs(
     )
     task.refresh_from_db()
     assert task.status == "completed", task.error
-    # Resumed at its checkpoint: every page imported and counted once, none read twice into the counts.
+    # Resumed at its checkpoint: every page imported and counted once, none read twice into the
+    # counts.
     assert (task.fetched, task.imported, task.duplicates, task.rejected) == (2000, 2000, 0, 0)
     assert CDR.objects.filter(customer=api_profile.customer, cycle_start=SEPT).count() == 2000
     assert Job.objects.get(pk=task.job_id).steps.get(name="SyncProfileCommand").attempts == 2

@@ -1,4 +1,5 @@
-"""http_api re-syncs: a page whose body is the one imported before at its position is fetched but not decoded.
+"""http_api re-syncs: a page whose body is the one imported before at its position is fetched but
+not decoded.
 
 Real HTTP to the provider simulator on loopback (3 pages of 100, 100 and 50 records by default).
 """

@@ -1,4 +1,5 @@
-"""CDRs, totals and backup rows have no database-level foreign keys (speed: see the models), so deleting
+"""CDRs, totals and backup rows have no database-level foreign keys (speed: see the models), so
+deleting
 through the ORM must still leave nothing behind that points at what is gone."""
 
 import pytest

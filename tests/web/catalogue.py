@@ -55,7 +55,8 @@ _GETTEXT = re.compile(r"\b(n?gettext)\(u('(?:[^'\\]|\\.)*')")
 
 
 def template_msgids() -> dict[str, list[str]]:
-    """{msgid: [template paths]} of every {% translate %} / {% blocktranslate %} in telcost's templates."""
+    """{msgid: [template paths]} of every {% translate %} / {% blocktranslate %} in telcost's
+    templates."""
     found: dict[str, list[str]] = {}
     for template in sorted((ROOT / "telcost").glob("**/templates/**/*.html")):
         code = templatize(template.read_text(encoding="utf-8"), origin=str(template))

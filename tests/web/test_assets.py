@@ -1,4 +1,5 @@
-"""The pages work offline: htmx and the stylesheet are vendored and nothing loads from another host."""
+"""The pages work offline: htmx and the stylesheet are vendored and nothing loads from another
+host."""
 
 import hashlib
 import re

@@ -1,4 +1,5 @@
-"""Numbers, money, durations, volumes and times as pages write them, in Dutch and in English (issue 17.1)."""
+"""Numbers, money, durations, volumes and times as pages write them, in Dutch and in English (issue
+17.1)."""
 
 import datetime as dt
 from decimal import Decimal

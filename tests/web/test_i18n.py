@@ -63,10 +63,13 @@ SEED_LABELS = {
     "Recalculate data": "Herbereken data",
     "SIM actions": "Simacties",
     "Cost Centers": "Kostenplaatsen",
-    "From which date do you want to download the cost center settings?": "Van welke datum wilt u de kostenplaats-instellingen downloaden?",
-    # The seed left these in English on its Dutch pages; a Dutch page has no English word (issue 17).
+    "From which date do you want to download the cost center settings?": "Van welke datum wilt u "
+    "de kostenplaats-instellingen downloaden?",
+    # The seed left these in English on its Dutch pages; a Dutch page has no English word (issue
+    # 17).
     "Start sync": "Sync starten",
-    "Are you sure you want to recalculate the totals?": "Weet u zeker dat u de totalen wilt herberekenen?",
+    "Are you sure you want to recalculate the totals?": "Weet u zeker dat u de totalen wilt "
+    "herberekenen?",
     "Agree": "Akkoord",
 }
 

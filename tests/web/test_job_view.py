@@ -1,4 +1,5 @@
-"""The live job view: polls while the job is active, stops when it ends, shows errors and progress."""
+"""The live job view: polls while the job is active, stops when it ends, shows errors and
+progress."""
 
 import pytest
 from django.test import Client

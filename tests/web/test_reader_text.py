@@ -1,4 +1,5 @@
-"""Stored English messages shown in the reader's language (issue 17.2): errors, import reasons, refusals."""
+"""Stored English messages shown in the reader's language (issue 17.2): errors, import reasons,
+refusals."""
 
 import io
 import re
@@ -112,7 +113,8 @@ def test_every_sentence_and_pattern_has_a_dutch_translation_with_the_same_values
 
 
 def test_the_apis_sync_errors_do_not_take_the_pages_translations():
-    # The sync status API translates only plain catalogue sentences: the pages' messages have a context.
+    # The sync status API translates only plain catalogue sentences: the pages' messages have a
+    # context.
     from telcost.syncs.selectors import error_in_reader_language
 
     with translation.override("nl"):

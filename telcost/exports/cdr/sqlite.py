@@ -1,4 +1,5 @@
-"""The CDR export's rows on SQLite: the database fetches and sorts, Python shapes through small caches.
+"""The CDR export's rows on SQLite: the database fetches and sorts, Python shapes through small
+caches.
 
 Measured on 1,000,000 CDRs (loaded machine): SQLite's date functions cost about
 3.5 µs a call (they parse the text each time), and the export needs two per CDR
@@ -32,7 +33,8 @@ _FORMULA_START_SET = frozenset(FORMULA_STARTS)
 
 
 class _LocalMinutes(dict):
-    """UTC minute text "YYYY-MM-DD HH:MM" -> (local minute text, local date text, local minute as Excel serial)."""
+    """UTC minute text "YYYY-MM-DD HH:MM" -> (local minute text, local date text, local minute as
+    Excel serial)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -54,7 +56,8 @@ class _LocalMinutes(dict):
 
 
 class _CostCenterDays(dict):
-    """(device id, local date text) -> the code of the assignment with the latest valid_from on or before it.
+    """(device id, local date text) -> the code of the assignment with the latest valid_from on or
+    before it.
 
     `missing` stands for no cost center: None in rows, "" where the csv lines are written directly.
     """
@@ -79,7 +82,8 @@ class _CostCenterDays(dict):
 
 
 class _MoneyText(dict):
-    """A cost as SQLite returns it (a REAL, or an INTEGER for whole amounts) -> its text with four decimals.
+    """A cost as SQLite returns it (a REAL, or an INTEGER for whole amounts) -> its text with four
+    decimals.
 
     The stored value is a 4-decimal amount of at most 14 digits, which a double holds to well within
     half a unit of the fourth decimal, so rounding to four places gives back exactly that amount.
@@ -179,7 +183,8 @@ class _Shapes:
         return rows
 
     def csv_text(self, batch: list[tuple]) -> str:
-        """The batch's csv lines, each one f-string (the csv module costs a call per value); missing must be "".
+        """The batch's csv lines, each one f-string (the csv module costs a call per value); missing
+        must be "".
 
         Exactly what the csv module writes as long as no value holds a comma, quote, CR or LF: then
         it quotes nothing. Counting those over the batch's text tells; a batch where some value
@@ -216,7 +221,8 @@ class _Shapes:
 def _month_batches(customer: Customer, cycle_start: dt.date) -> Iterator[list[tuple]]:
     """The cycle's CDRs in time order as the query returns them, a batch at a time.
 
-    The (customer, cycle) index gives the month's rows in table order, so SQLite's default page cache
+    The (customer, cycle) index gives the month's rows in table order, so SQLite's default page
+    cache
     serves them (a 32 MB one helped only while the index ordered them by device). Measured and left
     out (1M CDRs stored in random time order, as the generator and the simulators write them): an
     index on (customer, cycle_start, started_at) spares the sort but its row lookups land all over
@@ -225,7 +231,8 @@ def _month_batches(customer: Customer, cycle_start: dt.date) -> Iterator[list[tu
     cost = cost_rule(customer).read_sql("c")
     # CAST: a column declared datetime would go through sqlite3's converter to a datetime object.
     sql = (
-        f"SELECT CAST(c.started_at AS TEXT), c.device_id, c.duration_s, {cost}, c.record_type, c.zone, c.destination, "
+        f"SELECT CAST(c.started_at AS TEXT), c.device_id, c.duration_s, {cost}, c.record_type, "
+        f"c.zone, c.destination, "
         f"c.volume_kb FROM {CDR._meta.db_table} c WHERE c.customer_id = %s AND c.cycle_start = %s "
         f"ORDER BY c.started_at, c.id"
     )
@@ -244,7 +251,8 @@ def rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterato
 
 
 def write_csv(customer: Customer, cycle_start: dt.date, stream: BinaryIO, header: list[str]) -> int:
-    """Write the csv export: the bytes the csv module writes of rows(), "nothing" as an empty field."""
+    """Write the csv export: the bytes the csv module writes of rows(), "nothing" as an empty
+    field."""
     stream.write(csv_line(header).encode())
     shapes = _Shapes(customer, "", for_csv=True)  # the csv module writes None and "" alike
     count = 0

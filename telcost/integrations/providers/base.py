@@ -1,4 +1,5 @@
-"""The interface every CDR provider speaks (the choice of one for a sync profile: syncs.providers)."""
+"""The interface every CDR provider speaks (the choice of one for a sync profile:
+syncs.providers)."""
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
@@ -58,7 +59,8 @@ class Page:
     errors: list[dict] = field(default_factory=list)
     file: FileRead | None = None
     body: PageRead | None = None
-    # The import service's database-free preparation of rows (cdrs_rows_prepare), made while reading ahead.
+    # The import service's database-free preparation of rows (cdrs_rows_prepare), made while reading
+    # ahead.
     prepared: list | None = None
 
 

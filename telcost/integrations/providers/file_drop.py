@@ -52,7 +52,8 @@ def file_digest(path: Path) -> str:
 
 
 class _HashingReader(io.RawIOBase):
-    """A file's bytes on their way to the CSV reader, hashed as they pass: the digest of what was parsed."""
+    """A file's bytes on their way to the CSV reader, hashed as they pass: the digest of what was
+    parsed."""
 
     def __init__(self, raw) -> None:
         self.raw, self.digest = raw, hashlib.sha256()

@@ -86,7 +86,8 @@ def _as_values(record: dict) -> tuple[str, ...]:
 
 
 def _rejection(record: Any, exc: ValidationError) -> str:
-    """One line a person can act on, naming the fields (pydantic lists a union's members separately)."""
+    """One line a person can act on, naming the fields (pydantic lists a union's members
+    separately)."""
     if not isinstance(record, dict):
         return f"the record is not a JSON object: {json.dumps(record, default=str)[:60]}"
     reasons: dict[str, str] = {}
@@ -111,7 +112,8 @@ def record_values(record: Any) -> tuple[str, ...] | str:
 
 
 def records_values(records: list[Any]) -> list[tuple[str, ...] | str]:
-    """Values of a page: validated in one call, record by record only when some record does not fit."""
+    """Values of a page: validated in one call, record by record only when some record does not
+    fit."""
     try:
         return [_as_values(record) for record in _RECORDS.validate_python(records)]
     except ValidationError:
@@ -119,7 +121,8 @@ def records_values(records: list[Any]) -> list[tuple[str, ...] | str]:
 
 
 def page_of_values(content: bytes) -> tuple[CdrPage, list[tuple[str, ...] | str]]:
-    """A provider's answer as a page and its records' values; ValueError if it is not a page of records.
+    """A provider's answer as a page and its records' values; ValueError if it is not a page of
+    records.
 
     Fast path: orjson and a strict validation of the records, a slice at a time. orjson reads
     a number with a fraction as a float, which strict validation refuses (no Decimal from a
@@ -129,7 +132,8 @@ def page_of_values(content: bytes) -> tuple[CdrPage, list[tuple[str, ...] | str]
     try:
         page = CdrPage.model_validate(orjson.loads(content))
         records = page.records
-        # In slices: one call holds the interpreter throughout, and the importing thread waits for it
+        # In slices: one call holds the interpreter throughout, and the importing thread waits for
+        # it
         # at each database answer (this runs in the read-ahead thread).
         return page, [
             _as_values(record)
@@ -160,7 +164,8 @@ class PagedJsonProvider(Provider):
         raise NotImplementedError
 
     def before_request(self) -> None:
-        """Called before every request (a retry too): where a provider's rate limit waits its turn."""
+        """Called before every request (a retry too): where a provider's rate limit waits its
+        turn."""
 
     def _get(self, params: dict) -> bytes:
         """The body of the provider's answer, transient failures retried with backoff."""

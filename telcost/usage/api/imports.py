@@ -11,7 +11,8 @@ from telcost.idempotency.decorators import idempotent
 from telcost.usage.imports.services import cdr_import_dispatch
 
 router = Router(tags=["imports"])
-# Each operation_id is the one the API published before this module moved into usage/api/ (issue 15):
+# Each operation_id is the one the API published before this module moved into usage/api/ (issue
+# 15):
 # Ninja names an operation after its module.
 
 

@@ -17,7 +17,8 @@ from telcost.usage.recalculation.partner import (
 )
 
 router = Router(tags=["partner recalculation"])
-# Each operation_id is the one the API published before this module moved into usage/api/ (issue 15):
+# Each operation_id is the one the API published before this module moved into usage/api/ (issue
+# 15):
 # Ninja names an operation after its module.
 
 

@@ -20,7 +20,8 @@ from telcost.usage.selectors import (
 )
 
 router = Router(tags=["usage"])
-# Each operation_id is the one the API published before this module moved into usage/api/ (issue 15):
+# Each operation_id is the one the API published before this module moved into usage/api/ (issue
+# 15):
 # Ninja names an operation after its module.
 
 

@@ -18,7 +18,8 @@ from telcost.usage.models import (
 def totals_backup_create(
     *, customer: Customer, cycle_start: dt.date, version: int, user=None, reason: str = ""
 ) -> dict:
-    """Snapshot the current totals as `version`. Idempotent: the same version twice is one backup."""
+    """Snapshot the current totals as `version`. Idempotent: the same version twice is one
+    backup."""
     existing = TotalsBackup.objects.filter(
         customer=customer, cycle_start=cycle_start, version=version
     ).first()
@@ -50,8 +51,10 @@ def totals_backup_create(
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"""
-                    INSERT INTO {rows} (backup_id, device_id, msisdn, record_type, zone, count, duration_s, volume_kb, cost)
-                    SELECT %s, u.device_id, d.msisdn, u.record_type, u.zone, u.count, u.duration_s, u.volume_kb, u.cost
+                    INSERT INTO {rows} (backup_id, device_id, msisdn, record_type, zone, count,
+                        duration_s, volume_kb, cost)
+                    SELECT %s, u.device_id, d.msisdn, u.record_type, u.zone, u.count, u.duration_s,
+                        u.volume_kb, u.cost
                     FROM {usage} u JOIN {device} d ON d.id = u.device_id
                     WHERE u.customer_id = %s AND u.cycle_start = %s
                     UNION ALL

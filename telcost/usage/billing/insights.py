@@ -32,7 +32,8 @@ def _device_costs_e4(customer_id: int, cycle_start: dt.date) -> dict[int, int]:
     with connection.cursor() as cursor:
         for table in (UsageTotal._meta.db_table, SubscriptionTotal._meta.db_table):
             cursor.execute(
-                f"SELECT device_id, SUM({e4_of('cost')}) FROM {table} WHERE customer_id = %s AND cycle_start = %s GROUP BY device_id",
+                f"SELECT device_id, SUM({e4_of('cost')}) FROM {table} WHERE customer_id = %s AND "
+                f"cycle_start = %s GROUP BY device_id",
                 [customer_id, cycle_start],
             )
             for device_id, e4 in cursor.fetchall():

@@ -55,7 +55,8 @@ def _rate_case(plan: RatePlanModel, params: list) -> str:
             price = plan.price_of(record_type, zone)
             if price is not None:
                 parts.append(
-                    f"WHEN record_type = '{record_type}' AND zone = '{zone}' THEN CAST(%s AS BIGINT)"
+                    f"WHEN record_type = '{record_type}' AND zone = '{zone}' THEN CAST(%s AS "
+                    f"BIGINT)"
                 )
                 params.append(to_micro(price))
     return "CASE " + " ".join(parts) + " ELSE 0 END"
@@ -77,7 +78,8 @@ def rating_sql(
     data_boost_mb: int,
     part: tuple[int, int] | None = None,
 ) -> tuple[str, list]:
-    """The UPDATE that prices the cycle: (sql, params). Exact integer money (see telcost.core.money).
+    """The UPDATE that prices the cycle: (sql, params). Exact integer money (see
+    telcost.core.money).
 
     `part` (k, n) limits it to the devices whose id is k modulo n: a device's bundle is its
     own, so the parts together price exactly what the whole statement prices.
@@ -103,6 +105,11 @@ def rating_sql(
     rate_params: list = []
     rate_case = _rate_case(plan, rate_params)
     setup_micro = to_micro(plan.voice.setup_fee)
+    # A call's cost in micro-euros: the setup fee once (if answered), then the uncovered seconds.
+    voice_micro = (
+        f"(CASE WHEN duration_s > 0 THEN {setup_micro} * 60 ELSE 0 END)"
+        " + (billable - covered) * rate_micro"
+    )
     cdr = CDR._meta.db_table
     sql_dialect = dialect()
     locator = sql_dialect.row_locator
@@ -114,7 +121,8 @@ def rating_sql(
         WITH units AS (
             SELECT {locator} AS locator, device_id, started_at, external_id, duration_s,
                    CASE record_type WHEN 'voice' THEN 1 WHEN 'sms' THEN 2 ELSE 3 END AS type_code,
-                   -- Only integers and the sort keys go on: every byte of a row is carried through the sort.
+                   -- Only integers and the sort keys go on: every byte of a row is carried
+                   -- through the sort.
                    {e4_of("cost")} AS old_e4,
                    CASE
                      WHEN record_type = 'voice' THEN
@@ -135,7 +143,8 @@ def rating_sql(
             {fence}
         ),
         taking AS (
-            SELECT locator, device_id, started_at, external_id, type_code, duration_s, old_e4, billable, allowance,
+            SELECT locator, device_id, started_at, external_id, type_code, duration_s, old_e4,
+                billable, allowance,
                    rate_micro, CAST(CASE WHEN allowance = 0 THEN 0
                                 WHEN billable > allowance THEN allowance + 1
                                 ELSE billable END AS {sum_type}) AS take
@@ -144,10 +153,10 @@ def rating_sql(
         used AS (
             SELECT locator, type_code, duration_s, old_e4, billable, allowance, rate_micro,
                    -- What the device's earlier CDRs of this type took from the bundle.
-                   SUM(take) OVER (PARTITION BY device_id, type_code ORDER BY started_at, external_id{
-        byte_order
-    }
-                                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - take AS used_before
+                   SUM(take) OVER (PARTITION BY device_id, type_code
+                                   ORDER BY started_at, external_id{byte_order}
+                                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                       - take AS used_before
             FROM taking {fence}
         ),
         covered AS (
@@ -160,12 +169,7 @@ def rating_sql(
         priced AS (
             SELECT locator, old_e4,
                    CASE type_code
-                     WHEN 1 THEN {
-        half_up_div(
-            f"(CASE WHEN duration_s > 0 THEN {setup_micro} * 60 ELSE 0 END) + (billable - covered) * rate_micro",
-            6000,
-        )
-    }
+                     WHEN 1 THEN {half_up_div(voice_micro, 6000)}
                      WHEN 2 THEN {half_up_div("(billable - covered) * rate_micro", 100)}
                      ELSE {half_up_div("(billable - covered) * rate_micro", 102400)}
                    END AS cost_e4
@@ -203,7 +207,8 @@ def _rate_statement_in_own_connection(sql: str, params: list) -> int:
 
 
 def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
-    """Price the cycle's CDRs of a rate-plan customer. Idempotent: re-rating gives the same costs."""
+    """Price the cycle's CDRs of a rate-plan customer. Idempotent: re-rating gives the same
+    costs."""
     from telcost.addons.selectors import data_boost_mb_for_cycle
 
     if customer.rate_plan_id is None:

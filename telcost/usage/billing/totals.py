@@ -47,8 +47,10 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
         sql_dialect.big_statement(cursor, work_mem="64MB")
         cursor.execute(
             f"""
-            SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), {cost_sum},
-                   SUM(CASE WHEN record_type = 'voice' AND duration_s > 0 THEN 1 ELSE 0 END), {stale_count}
+            SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb),
+                {cost_sum},
+                   SUM(CASE WHEN record_type = 'voice' AND duration_s > 0 THEN 1 ELSE 0 END),
+                       {stale_count}
             FROM {CDR._meta.db_table}
             WHERE customer_id = %s AND cycle_start = %s
             GROUP BY device_id, record_type, zone
@@ -83,7 +85,17 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
                 money(cost_total),
                 answered,
             )
-            for device_id, record_type, zone, count, duration_s, volume_kb, cost_total, answered, _ in groups
+            for (
+                device_id,
+                record_type,
+                zone,
+                count,
+                duration_s,
+                volume_kb,
+                cost_total,
+                answered,
+                _,
+            ) in groups
         ],
     )
     return sum(int(group[-1]) for group in groups)
@@ -100,7 +112,8 @@ def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
             INSERT INTO {subscription} (customer_id, cycle_start, device_id, cost)
             SELECT customer_id, %s, id, {dialect().money_from_e4("%s")}
             FROM {device}
-            WHERE customer_id = %s AND activated_on <= %s AND (deactivated_on IS NULL OR deactivated_on >= %s)
+            WHERE customer_id = %s AND activated_on <= %s AND (deactivated_on IS NULL OR
+                deactivated_on >= %s)
             """,
             [cycle_start, fee_e4, customer.pk, cycle_end_of(cycle_start), cycle_start],
         )
@@ -109,7 +122,8 @@ def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
 def _sum_e4(table: str, customer_id: int, cycle_start: dt.date) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COALESCE(SUM({e4_of('cost')}), 0) FROM {table} WHERE customer_id = %s AND cycle_start = %s",
+            f"SELECT COALESCE(SUM({e4_of('cost')}), 0) FROM {table} WHERE customer_id = %s AND "
+            f"cycle_start = %s",
             [customer_id, cycle_start],
         )
         return int(cursor.fetchone()[0])

@@ -1,4 +1,5 @@
-"""The devices of a batch of imported CDRs: existing ones, new ones created, other customers' refused."""
+"""The devices of a batch of imported CDRs: existing ones, new ones created, other customers'
+refused."""
 
 import datetime as dt
 
@@ -7,7 +8,8 @@ from telcost.audit.services import audit_record_many
 from telcost.customers.models import Customer, Device
 
 REFUSED_DEVICE = "msisdn belongs to another customer"
-# One text whoever owns the number (or nobody does): a customer's user learns nothing of other customers.
+# One text whoever owns the number (or nobody does): a customer's user learns nothing of other
+# customers.
 NOT_OWN_DEVICE = "msisdn is not a device of this customer"
 
 

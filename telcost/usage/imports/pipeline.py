@@ -118,7 +118,8 @@ def cdrs_import_rows(
 
 
 def cdrs_rows_prepare(rows: list[Row]) -> list | None:
-    """The part of importing `rows` that needs no database, batch by batch, for cdrs_import_rows(prepared=...).
+    """The part of importing `rows` that needs no database, batch by batch, for
+    cdrs_import_rows(prepared=...).
 
     Pure Python with no connection, so a thread that reads the next page can do it while this
     thread's import waits on the database. On PostgreSQL that is turning the records into COPY

@@ -40,7 +40,8 @@ class UploadTooLarge(HttpError):
 
 
 class UploadSizeLimit(FileUploadHandler):
-    """First of FILE_UPLOAD_HANDLERS: a body over settings.UPLOAD_MAX_MB is refused (413) before it is stored.
+    """First of FILE_UPLOAD_HANDLERS: a body over settings.UPLOAD_MAX_MB is refused (413) before it
+    is stored.
 
     The declared Content-Length is checked before a byte is read; a body without one (chunked)
     is counted as it streams to the handlers that store it, and stopped at the limit.
@@ -77,7 +78,8 @@ class CdrImportParams:
     customer_id: int
     file: str  # the path in the storage
     filename: str = ""  # as uploaded
-    # A customer's own user may import only the customer's devices (SPEC part 2); staff add new ones.
+    # A customer's own user may import only the customer's devices (SPEC part 2); staff add new
+    # ones.
     own_devices_only: bool = False
 
     @classmethod
@@ -152,8 +154,10 @@ CDR_IMPORT_KIND = register(
 
 
 def cdr_uploads_expire(*, now: dt.datetime | None = None) -> int:
-    """Remove stored uploads whose job ended more than IMPORT_UPLOADS_KEEP_DAYS ago (the worker's timer),
-    and any older than that without a job (a dispatch that rolled back after the file was stored)."""
+    """Remove stored uploads whose job ended more than IMPORT_UPLOADS_KEEP_DAYS ago (the worker's
+    timer),
+    and any older than that without a job (a dispatch that rolled back after the file was
+    stored)."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.IMPORT_UPLOADS_KEEP_DAYS)
     try:

@@ -1,4 +1,5 @@
-"""A batch of CDRs into SQLite: each record typed in Python (parse_row), then INSERT OR IGNORE (sql/bulk.py)."""
+"""A batch of CDRs into SQLite: each record typed in Python (parse_row), then INSERT OR IGNORE
+(sql/bulk.py)."""
 
 import datetime as dt
 from typing import TYPE_CHECKING

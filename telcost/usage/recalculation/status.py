@@ -120,7 +120,8 @@ def customer_status_save(
     outcome: str = "ok",
     job_id: int | None = None,
 ) -> None:
-    """SaveStatusCommand: the recalculation is done; record when, by whom, which version, how it went.
+    """SaveStatusCommand: the recalculation is done; record when, by whom, which version, how it
+    went.
 
     calculate_totals comes down unless another recalculation of this customer than job_id (the
     chain saving its status) is still under way: another month, or a sync's follow-up chain.

@@ -69,7 +69,8 @@ def rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[Se
 def insert_or_ignore(
     model: type[models.Model], columns: Sequence[str], rows: list[Sequence]
 ) -> int:
-    """SQLite: INSERT OR IGNORE, values adapted exactly as the ORM would store them; returns how many were inserted."""
+    """SQLite: INSERT OR IGNORE, values adapted exactly as the ORM would store them; returns how
+    many were inserted."""
     if not rows:
         return 0
     marks = ", ".join(["%s"] * len(columns))
@@ -82,7 +83,8 @@ def insert_or_ignore(
 
 
 def copy_text(cursor, table: str, columns: Sequence[str], text: str, *, options: str = "") -> None:
-    """PostgreSQL: COPY text in COPY's own format into a table or staging table (options: e.g. its DELIMITER)."""
+    """PostgreSQL: COPY text in COPY's own format into a table or staging table (options: e.g. its
+    DELIMITER)."""
     with cursor.cursor.copy(
         f"COPY {table} ({', '.join(columns)}) FROM STDIN{f' ({options})' if options else ''}"
     ) as copy:

@@ -1,4 +1,5 @@
-"""Workflow 1's pages: the customer's Usage page ("Product Specs" in the seed) and the admin page."""
+"""Workflow 1's pages: the customer's Usage page ("Product Specs" in the seed) and the admin
+page."""
 
 import datetime as dt
 

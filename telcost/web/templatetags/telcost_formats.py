@@ -1,4 +1,5 @@
-"""Values as a page shows them, in the reader's language: `{% load telcost_formats %}{{ total|money }}`.
+"""Values as a page shows them, in the reader's language: `{% load telcost_formats %}{{ total|money
+}}`.
 
     money           € 7.482,31 (nl) · €7,482.31 (en); 2 decimals, the API and exports keep 4
     count           18.000 · 18,000
@@ -59,7 +60,8 @@ def volume(kb) -> str:
 
 
 def as_moment(value) -> dt.datetime | dt.date | None:
-    """A datetime or date of a value or of its ISO text; an aware datetime in local time (Europe/Amsterdam)."""
+    """A datetime or date of a value or of its ISO text; an aware datetime in local time
+    (Europe/Amsterdam)."""
     if isinstance(value, str):
         text = value.strip()
         if not text:

@@ -1,4 +1,5 @@
-"""Workflow 1's JSON endpoints at their edges: whatever a client sends, a clear answer and nothing queued."""
+"""Workflow 1's JSON endpoints at their edges: whatever a client sends, a clear answer and nothing
+queued."""
 
 import pytest
 

@@ -1,4 +1,5 @@
-"""Each rating rule of SPEC.md with hand-computed prices (plan: setup 0.05, 60 s then 1 s, 0.10/min national)."""
+"""Each rating rule of SPEC.md with hand-computed prices (plan: setup 0.05, 60 s then 1 s, 0.10/min
+national)."""
 
 import datetime as dt
 from decimal import Decimal

@@ -1,4 +1,5 @@
-"""The import's two ways of reading a record: the canonical fast path and parse_row, and their agreement.
+"""The import's two ways of reading a record: the canonical fast path and parse_row, and their
+agreement.
 
 The fast path hands a record's own text to PostgreSQL's COPY; it must never accept
 what parse_row would refuse, and whatever it leaves to parse_row must still import
@@ -126,7 +127,8 @@ def test_non_canonical_records_are_stored_as_parse_row_reads_them(customer):
 
 @pytest.mark.django_db
 def test_one_batch_of_every_kind_counts_each_record_once(customer):
-    """Canonical, non-canonical, bad, other-month, other customer's device, duplicate in the batch and stored."""
+    """Canonical, non-canonical, bad, other-month, other customer's device, duplicate in the batch
+    and stored."""
     DeviceFactory(msisdn="31699999999", customer=CustomerFactory())
     cdrs_import_csv(customer=customer, stream=csv_of(variant(external_id="stored")))
     records = [
@@ -198,14 +200,18 @@ def test_a_provider_number_with_a_fraction_is_read_as_the_decimal_it_says():
 
     def record(n: int, cost: str) -> str:
         return (
-            f'{{"external_id": "n{n}", "msisdn": "31600000001", "started_at": "2026-09-01T10:00:00+02:00", '
-            f'"record_type": "sms", "zone": "eu", "duration_s": 0, "volume_kb": 0, "provider_cost": {cost}}}'
+            f'{{"external_id": "n{n}", "msisdn": "31600000001", '
+            '"started_at": "2026-09-01T10:00:00+02:00", '
+            f'"record_type": "sms", "zone": "eu", "duration_s": 0, "volume_kb": 0, '
+            f'"provider_cost": {cost}}}'
         )
 
-    body = f'{{"records": [{record(1, "0.1234")}, {record(2, "0.123400000000000000001")}], "next_page": null}}'
+    records = f"{record(1, '0.1234')}, {record(2, '0.123400000000000000001')}"
+    body = f'{{"records": [{records}], "next_page": null}}'
     page, values = page_of_values(body.encode())
     assert page.next_page is None
-    # As a float the second would be 0.1234 and import; as the Decimal it is, it has too many decimals.
+    # As a float the second would be 0.1234 and import; as the Decimal it is, it has too many
+    # decimals.
     assert [v[8] for v in values] == ["0.1234", "0.123400000000000000001"]
     with pytest.raises(ValueError, match="4 decimals"):
         parse_row(3, values[1])
@@ -214,7 +220,8 @@ def test_a_provider_number_with_a_fraction_is_read_as_the_decimal_it_says():
 
 @pytest.mark.parametrize("bad_at", [None, 0, 599])
 def test_a_long_page_is_validated_in_slices_and_keeps_every_record_in_order(bad_at):
-    """600 records: the fast path validates them 250 at a time; one bad record anywhere sends the page
+    """600 records: the fast path validates them 250 at a time; one bad record anywhere sends the
+    page
     the exact way, where only that record is refused."""
     import json
 

@@ -1,4 +1,5 @@
-"""An upload is imported whole or not at all, named to its line when it cannot be read, within limits.
+"""An upload is imported whole or not at all, named to its line when it cannot be read, within
+limits.
 
 Issue 13 item 13 and issue 14 items 3 and 5: a file found unreadable past its first batch and
 its first chunk leaves no record behind and names the exact line; the stored upload goes when
@@ -45,7 +46,8 @@ def big_csv(bad_line: int | None = None, bad: str = "") -> bytes:
 
 @pytest.fixture(autouse=True)
 def uploads_var(settings, tmp_path):
-    """A var folder of this test's own, so its stored uploads are the only ones (workers get it too)."""
+    """A var folder of this test's own, so its stored uploads are the only ones (workers get it
+    too)."""
     var = tmp_path / "var"
     settings.STORAGES = {
         **settings.STORAGES,
@@ -272,7 +274,8 @@ def test_crlf_line_ends_a_bom_and_unicode_line_breaks_in_values_keep_the_line_nu
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_long_whole_file_import_is_not_taken_over_as_lost(api_client, start_worker, uploads_var):
-    """The import holds one transaction for many heartbeats: no other worker may take its step over."""
+    """The import holds one transaction for many heartbeats: no other worker may take its step
+    over."""
     customer = CustomerFactory()
     stale = 2.0
     fast = {

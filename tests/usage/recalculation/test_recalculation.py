@@ -331,7 +331,8 @@ def test_every_step_run_twice_leaves_the_same_result(datri, drain_jobs):
 def test_a_failed_recalculation_says_so_in_the_customers_status(
     api_client, staff_user, datri, drain_jobs
 ):
-    """calculate_totals must not stay raised ("recalculation pending") for a chain that has ended."""
+    """calculate_totals must not stay raised ("recalculation pending") for a chain that has
+    ended."""
     client = api_client(staff_user)
     recalc(client, datri.pk)
     drain_jobs()
@@ -385,7 +386,8 @@ def test_after_new_cdrs_only_a_chain_that_has_not_read_the_month_yet_is_joined(d
     waiting = recalculation_dispatch(customer=datri, cycle_start=SEPT).job
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True).pk == waiting.pk
     Step.objects.filter(job=waiting, position=0).update(status=Step.Status.RUNNING)
-    # A click joins it whatever its progress; new CDRs get a chain of their own, which clicks do not join.
+    # A click joins it whatever its progress; new CDRs get a chain of their own, which clicks do not
+    # join.
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT).pk == waiting.pk
     follow_up = recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True)
     assert follow_up.pk != waiting.pk and not follow_up.joined

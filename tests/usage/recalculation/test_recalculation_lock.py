@@ -1,4 +1,5 @@
-"""Two workers, one customer-month: its handlers never run while another holds its lock, and clicks never collide."""
+"""Two workers, one customer-month: its handlers never run while another holds its lock, and clicks
+never collide."""
 
 import datetime as dt
 import time

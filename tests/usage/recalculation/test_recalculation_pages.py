@@ -1,4 +1,5 @@
-"""Workflow 1's pages without a browser: who sees what, what a form post queues, what bad input answers."""
+"""Workflow 1's pages without a browser: who sees what, what a form post queues, what bad input
+answers."""
 
 import datetime as dt
 
@@ -288,11 +289,13 @@ def test_the_page_lists_each_devices_totals_per_type_and_zone(client, shop):
     # Types and zones by their Dutch names, as in the summary above the table; a call's duration
     # as h:mm:ss, data in MB (1 MB = 1024 KB), money with 2 decimals in the Dutch format.
     assert (
-        '<tr><td>31611111111</td><td>Data</td><td>EU</td><td class="num">1</td><td class="num"></td>'
+        '<tr><td>31611111111</td><td>Data</td><td>EU</td><td class="num">1</td><td '
+        'class="num"></td>'
         '<td class="num">2,00 MB</td><td class="num">€ 1,50</td></tr>'
     ) in rows
     assert (
-        '<tr><td>31611111111</td><td>Bellen</td><td>Nationaal</td><td class="num">2</td><td class="num">0:01:30</td>'
+        '<tr><td>31611111111</td><td>Bellen</td><td>Nationaal</td><td class="num">2</td><td '
+        'class="num">0:01:30</td>'
         '<td class="num"></td><td class="num">€ 0,63</td></tr>'
     ) in rows
     assert rows.count("<tr>") == 3  # the header and the two rows
