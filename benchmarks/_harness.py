@@ -37,25 +37,35 @@ def setup_django(database_url: str, var_dir: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telcost.settings")
     # The benchmarks' own keys, as the tests have theirs (telcost refuses to start without).
     import telcost.testing.suite_keys  # noqa: F401
+
     # The benchmarks' simulators listen on loopback and their drop folders live under /tmp.
     os.environ.setdefault("TELCOST_ALLOW_PRIVATE_PROVIDER_URLS", "true")
     os.environ.setdefault("TELCOST_DROP_ROOT", "/tmp")
     os.environ["TELCOST_JOBS_DIAGNOSTIC_STEPS"] = "1"  # bench_jobs measures the engine with Noop
-    subprocess.run([sys.executable, "-m", "telcost.manage", "migrate", "-v", "0"], check=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "telcost.manage", "migrate", "-v", "0"], check=True, cwd=ROOT
+    )
     import django
 
     django.setup()
 
 
 @contextmanager
-def workers(count: int, *, command: str = "worker", interval: float = 0.1, extra_env: dict | None = None):
+def workers(
+    count: int, *, command: str = "worker", interval: float = 0.1, extra_env: dict | None = None
+):
     env = {**os.environ, **(extra_env or {})}
     args = [sys.executable, "-m", "telcost.manage", command, "--interval", str(interval)]
     if command == "db_worker":
         args += ["--queue-name", "*", "--no-startup-delay", "--no-reload", "-v", "0"]
     procs = [
-        subprocess.Popen(args + ["--worker-id", f"bench-{command}-{i}"], cwd=ROOT, env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            args + ["--worker-id", f"bench-{command}-{i}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for i in range(count)
     ]
     time.sleep(2.0)  # let them import Django and start polling

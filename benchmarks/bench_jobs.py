@@ -22,7 +22,9 @@ def hold_backlog() -> None:
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
-    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now() + dt.timedelta(days=1))
+    DBTaskResult.objects.filter(status="READY").update(
+        run_after=timezone.now() + dt.timedelta(days=1)
+    )
 
 
 def drain_backlog(done) -> float:
@@ -55,17 +57,29 @@ def measure(kind: str, n_jobs: int) -> dict:
             time.sleep(random.uniform(0, 0.1))  # noqa: S311
             t0 = time.time()
             job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Noop")]).job
-            wait_until(lambda job=job: Job.objects.filter(pk=job.pk, status="completed").exists(), interval=0.002)
+            wait_until(
+                lambda job=job: Job.objects.filter(pk=job.pk, status="completed").exists(),
+                interval=0.002,
+            )
             step = job.steps.get()
             latencies.append(step.started_at.timestamp() - t0)
         results["dispatch_to_first_step_ms"] = round(median(latencies) * 1000, 1)
         overheads = []
         for _ in range(5):
             job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Noop")] * 10).job
-            wait_until(lambda job=job: Job.objects.filter(pk=job.pk, status="completed").exists(), interval=0.005)
+            wait_until(
+                lambda job=job: Job.objects.filter(pk=job.pk, status="completed").exists(),
+                interval=0.005,
+            )
             steps = list(job.steps.order_by("position"))
-            gaps = [(b.started_at - a.finished_at).total_seconds() for a, b in zip(steps, steps[1:], strict=False)]
-            overheads.append(median(gaps) + median([(s.finished_at - s.started_at).total_seconds() for s in steps]))
+            gaps = [
+                (b.started_at - a.finished_at).total_seconds()
+                for a, b in zip(steps, steps[1:], strict=False)
+            ]
+            overheads.append(
+                median(gaps)
+                + median([(s.finished_at - s.started_at).total_seconds() for s in steps])
+            )
         results["chain_step_ms"] = round(median(overheads) * 1000, 1)
     connection.close()
 
@@ -74,7 +88,9 @@ def measure(kind: str, n_jobs: int) -> dict:
         job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Noop")])
     hold_backlog()
     with workers(2, interval=0.05):
-        elapsed = drain_backlog(lambda: not Job.objects.filter(kind=PROBE_KIND.name, status__in=Job.ACTIVE).exists())
+        elapsed = drain_backlog(
+            lambda: not Job.objects.filter(kind=PROBE_KIND.name, status__in=Job.ACTIVE).exists()
+        )
     results["jobs_per_s_2_workers"] = round(n_jobs / elapsed, 1)
 
     # Baseline: the same number of bare tasks through the upstream worker.
@@ -83,9 +99,13 @@ def measure(kind: str, n_jobs: int) -> dict:
         raw_noop.enqueue()
     hold_backlog()
     with workers(2, command="db_worker", interval=0.05):
-        elapsed = drain_backlog(lambda: not DBTaskResult.objects.exclude(status__in=["SUCCESSFUL", "FAILED"]).exists())
+        elapsed = drain_backlog(
+            lambda: not DBTaskResult.objects.exclude(status__in=["SUCCESSFUL", "FAILED"]).exists()
+        )
     results["baseline_raw_tasks_per_s_2_workers"] = round(n_jobs / elapsed, 1)
-    results["ratio_jobs_to_raw_tasks"] = round(results["jobs_per_s_2_workers"] / results["baseline_raw_tasks_per_s_2_workers"], 2)
+    results["ratio_jobs_to_raw_tasks"] = round(
+        results["jobs_per_s_2_workers"] / results["baseline_raw_tasks_per_s_2_workers"], 2
+    )
     return results
 
 
@@ -96,23 +116,37 @@ def main() -> None:
     parser.add_argument("--_child", default="")
     args = parser.parse_args()
     if args._child:
-        setup_django(scratch_database_url(args._child, "jobs"), f"/tmp/telcost-bench-var-{args._child}")
+        setup_django(
+            scratch_database_url(args._child, "jobs"), f"/tmp/telcost-bench-var-{args._child}"
+        )
         sys.path.insert(0, str(ROOT))
         print(json.dumps(measure(args._child, args.jobs)))
         return
     kinds = ["sqlite", "postgres"] if args.database == "both" else [args.database]
-    print(f"# job engine benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}, {args.jobs} jobs for throughput")
+    print(
+        f"# job engine benchmark, {dt.datetime.now():%Y-%m-%d %H:%M}, {args.jobs} jobs for "
+        f"throughput"
+    )
     for kind in kinds:
         # One process per database: Django is configured once per process.
-        out = subprocess.run([sys.executable, __file__, "--_child", kind, "--jobs", str(args.jobs)],
-                             capture_output=True, text=True, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, __file__, "--_child", kind, "--jobs", str(args.jobs)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         if out.returncode:
             print(out.stderr[-3000:])
             raise SystemExit(out.returncode)
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{kind:9s} dispatch→first step {r['dispatch_to_first_step_ms']:7.1f} ms (median of 20) | "
-              f"chain step {r['chain_step_ms']:6.1f} ms | 2 workers {r['jobs_per_s_2_workers']:6.1f} jobs/s "
-              f"vs bare tasks {r['baseline_raw_tasks_per_s_2_workers']:6.1f}/s (ratio {r['ratio_jobs_to_raw_tasks']})")
+        print(
+            f"{kind:9s} dispatch→first step {r['dispatch_to_first_step_ms']:7.1f} ms (median of "
+            f"20) | "
+            f"chain step {r['chain_step_ms']:6.1f} ms | 2 workers {r['jobs_per_s_2_workers']:6.1f} "
+            f"jobs/s "
+            f"vs bare tasks {r['baseline_raw_tasks_per_s_2_workers']:6.1f}/s (ratio "
+            f"{r['ratio_jobs_to_raw_tasks']})"
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Workflow 1 benchmark: one customer-month of N CDRs over D devices, rated and totalled.
 
-    .venv/bin/python benchmarks/bench_recalculation.py [--database sqlite|postgres|both] [--cdrs 1000000] [--devices 2000] [--kinds rateplan,standard]
+    .venv/bin/python benchmarks/bench_recalculation.py [--database sqlite|postgres|both] [--cdrs
+    1000000] [--devices 2000] [--kinds rateplan,standard]
 
 Prints, for a rate-plan and a standard customer, the whole chain from click to the
 new totals visible, through the usage page's own endpoints: the month posted as the
@@ -30,15 +31,29 @@ def build(kind: str, n_cdrs: int, n_devices: int):
     from telcost.customers.models import Customer, Device, RatePlan
     from telcost.demo.generator import DEMO_RATE_PLAN, generate_cdrs
 
-    plan, _ = RatePlan.objects.get_or_create(code="bench", defaults={"name": "bench", "monthly_fee": "12.50", "definition": {**DEMO_RATE_PLAN, "code": "bench"}})
-    customer = Customer.objects.create(name=f"bench {kind}", kind=kind, rate_plan=plan if kind == "rateplan" else None)
+    plan, _ = RatePlan.objects.get_or_create(
+        code="bench",
+        defaults={
+            "name": "bench",
+            "monthly_fee": "12.50",
+            "definition": {**DEMO_RATE_PLAN, "code": "bench"},
+        },
+    )
+    customer = Customer.objects.create(
+        name=f"bench {kind}", kind=kind, rate_plan=plan if kind == "rateplan" else None
+    )
     base = 31600000000 if kind == "rateplan" else 31700000000
     Device.objects.bulk_create(
-        [Device(msisdn=str(base + i), customer=customer, activated_on=dt.date(2026, 1, 1)) for i in range(n_devices)]
+        [
+            Device(msisdn=str(base + i), customer=customer, activated_on=dt.date(2026, 1, 1))
+            for i in range(n_devices)
+        ]
     )
     devices = list(Device.objects.filter(customer=customer))
     t0 = time.perf_counter()
-    generate_cdrs(customer=customer, devices=devices, cycle_start=CYCLE, count=n_cdrs, seed=1, prefix=kind)
+    generate_cdrs(
+        customer=customer, devices=devices, cycle_start=CYCLE, count=n_cdrs, seed=1, prefix=kind
+    )
     if connection.vendor == "sqlite":
         connection.cursor().execute("ANALYZE")
     else:
@@ -47,8 +62,10 @@ def build(kind: str, n_cdrs: int, n_devices: int):
 
 
 def click_once(client, customer, steps: dict) -> float:
-    """The usage page's flow: post the month as "Herbereken data" does, poll the job's status fragment
-    until it says done, then load the totals fragment the page swaps in. `steps` gets each step's seconds.
+    """The usage page's flow: post the month as "Herbereken data" does, poll the job's status
+    fragment
+    until it says done, then load the totals fragment the page swaps in. `steps` gets each step's
+    seconds.
 
     The page itself polls every 500 ms; this polls every 20 ms, so what it measures is the system,
     and a user waits on average another quarter second for the page's next poll.
@@ -72,11 +89,15 @@ def click_once(client, customer, steps: dict) -> float:
 
     wait_until(finished, timeout=600, interval=0.02)
     content = client.get(base + "content", {"month": month})
-    assert content.status_code == 200 and b'id="totals-devices"' in content.content, content.content[:300]
+    assert content.status_code == 200 and b'id="totals-devices"' in content.content, (
+        content.content[:300]
+    )
     elapsed = time.perf_counter() - t0
     steps.clear()
     for step in Step.objects.filter(job_id=job_id).order_by("position"):
-        steps[step.name.removesuffix("Command")] = round((step.finished_at - step.started_at).total_seconds(), 2)
+        steps[step.name.removesuffix("Command")] = round(
+            (step.finished_at - step.started_at).total_seconds(), 2
+        )
     return elapsed
 
 
@@ -86,8 +107,10 @@ def group_by_once(customer) -> float:
     t0 = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), SUM(provider_cost) "
-            "FROM usage_cdr WHERE customer_id = %s AND cycle_start = %s GROUP BY device_id, record_type, zone",
+            "SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), "
+            "SUM(provider_cost) "
+            "FROM usage_cdr WHERE customer_id = %s AND cycle_start = %s GROUP BY device_id, "
+            "record_type, zone",
             [customer.pk, CYCLE],
         )
         cursor.fetchall()
@@ -110,9 +133,15 @@ def measure(database: str, n_cdrs: int, n_devices: int, kinds: list[str]) -> dic
             first = click_once(client, customer, first_steps)
             again = [click_once(client, customer, again_steps) for _ in range(3)]
         groups = [group_by_once(customer) for _ in range(3)]
-        out[kind] = {"generate_s": round(generation, 1), "first_s": round(first, 2), "chain_s": round(median(again), 2),
-                     "group_by_s": round(median(groups), 3), "ratio": round(first / median(groups), 1),
-                     "first_steps": first_steps, "again_steps": again_steps}
+        out[kind] = {
+            "generate_s": round(generation, 1),
+            "first_s": round(first, 2),
+            "chain_s": round(median(again), 2),
+            "group_by_s": round(median(groups), 3),
+            "ratio": round(first / median(groups), 1),
+            "first_steps": first_steps,
+            "again_steps": again_steps,
+        }
     return out
 
 
@@ -121,27 +150,53 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--cdrs", type=int, default=1_000_000)
     parser.add_argument("--devices", type=int, default=2000)
-    parser.add_argument("--kinds", default="rateplan,standard", help="which customers: rateplan,standard")
+    parser.add_argument(
+        "--kinds", default="rateplan,standard", help="which customers: rateplan,standard"
+    )
     parser.add_argument("--_child", default="")
     args = parser.parse_args()
     if args._child:
-        setup_django(scratch_database_url(args._child, "recalc"), f"/tmp/telcost-bench-var-{args._child}")
+        setup_django(
+            scratch_database_url(args._child, "recalc"), f"/tmp/telcost-bench-var-{args._child}"
+        )
         print(json.dumps(measure(args._child, args.cdrs, args.devices, args.kinds.split(","))))
         return
-    print(f"# recalculation benchmark: one customer-month, {args.cdrs:,} CDRs over {args.devices:,} devices; "
-          "click to new totals visible, 1 worker; first run, then the median of 3 more")
-    for database in (["sqlite", "postgres"] if args.database == "both" else [args.database]):
-        run = subprocess.run([sys.executable, __file__, "--_child", database, "--cdrs", str(args.cdrs),
-                              "--devices", str(args.devices), "--kinds", args.kinds], capture_output=True, text=True, cwd=ROOT)
+    print(
+        f"# recalculation benchmark: one customer-month, {args.cdrs:,} CDRs over {args.devices:,} "
+        f"devices; "
+        "click to new totals visible, 1 worker; first run, then the median of 3 more"
+    )
+    for database in ["sqlite", "postgres"] if args.database == "both" else [args.database]:
+        run = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--_child",
+                database,
+                "--cdrs",
+                str(args.cdrs),
+                "--devices",
+                str(args.devices),
+                "--kinds",
+                args.kinds,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         if run.returncode:
             print(run.stderr[-3000:])
             raise SystemExit(run.returncode)
         r = json.loads(run.stdout.strip().splitlines()[-1])
         for kind in args.kinds.split(","):
             k = r[kind]
-            print(f"{database:9s} {kind:9s} whole chain, first {k['first_s']:6.2f} s, again {k['chain_s']:6.2f} s "
-                  f"| plain GROUP BY {k['group_by_s']:6.3f} s | ratio first/GROUP BY {k['ratio']:5.1f} "
-                  f"| (data generated in {k['generate_s']} s)")
+            print(
+                f"{database:9s} {kind:9s} whole chain, first {k['first_s']:6.2f} s, again "
+                f"{k['chain_s']:6.2f} s "
+                f"| plain GROUP BY {k['group_by_s']:6.3f} s | ratio first/GROUP BY "
+                f"{k['ratio']:5.1f} "
+                f"| (data generated in {k['generate_s']} s)"
+            )
             print(f"{'':19s} steps, first {k['first_steps']}; last of again {k['again_steps']}")
 
 

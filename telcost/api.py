@@ -56,7 +56,9 @@ def _error(request, message: str, status: int):
 def on_validation_error(request, exc: ValidationError):
     parts = []
     for err in exc.errors:
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "payload", "query", "path"))
+        loc = ".".join(
+            str(p) for p in err.get("loc", ()) if p not in ("body", "payload", "query", "path")
+        )
         parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
     return _error(request, "; ".join(parts) or "Invalid input", 400)
 

@@ -38,9 +38,12 @@ def demo_secrets(env: dict) -> None:
             stored = json.load(file)
     except FileNotFoundError:
         stored = {}
-    wanted = {"TELCOST_SECRET_KEY": stored.get("TELCOST_SECRET_KEY") or secrets.token_urlsafe(50),
-              "TELCOST_CREDENTIALS_KEYS": (stored.get("TELCOST_CREDENTIALS_KEYS")
-                                           or Fernet.generate_key().decode())}
+    wanted = {
+        "TELCOST_SECRET_KEY": stored.get("TELCOST_SECRET_KEY") or secrets.token_urlsafe(50),
+        "TELCOST_CREDENTIALS_KEYS": (
+            stored.get("TELCOST_CREDENTIALS_KEYS") or Fernet.generate_key().decode()
+        ),
+    }
     if wanted != stored:
         os.makedirs(var_dir, exist_ok=True)
         with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
@@ -74,8 +77,12 @@ def main() -> int:
     if importlib.util.find_spec("telcost.simulators.nina"):
         nina_port = port + 101
         env.setdefault("NINA_API_URL", f"http://127.0.0.1:{nina_port}")
-        simulators.append(("Nina API simulator", [sys.executable, "-m", "telcost.simulators.nina",
-                                                  "--port", str(nina_port)]))
+        simulators.append(
+            (
+                "Nina API simulator",
+                [sys.executable, "-m", "telcost.simulators.nina", "--port", str(nina_port)],
+            )
+        )
     if importlib.util.find_spec("telcost.simulators.provider"):
         provider_port = port + 102
         env.setdefault("PROVIDER_SIMULATOR_URL", f"http://127.0.0.1:{provider_port}")
@@ -83,7 +90,9 @@ def main() -> int:
         simulators.append(("provider simulator", [sys.executable, *provider_args]))
 
     subprocess.run(_telcost("migrate", "--noinput", "-v", "0"), check=True, env=env, cwd=ROOT)
-    demo = subprocess.run(_telcost("load_demo"), check=True, env=env, cwd=ROOT, capture_output=True, text=True)
+    demo = subprocess.run(
+        _telcost("load_demo"), check=True, env=env, cwd=ROOT, capture_output=True, text=True
+    )
 
     processes: list[tuple[str, subprocess.Popen]] = []
 
@@ -113,8 +122,11 @@ def main() -> int:
     if not _wait_for_http(f"{base_url}/login/"):
         print("the web server did not come up", file=sys.stderr)
         stop()
-    mail = f"SMTP {env['EMAIL_HOST']}:{env.get('EMAIL_PORT', '25')}" if env.get("EMAIL_HOST") else os.path.join(
-        env.get("TELCOST_VAR_DIR", os.path.join(ROOT, "var")), "mail")
+    mail = (
+        f"SMTP {env['EMAIL_HOST']}:{env.get('EMAIL_PORT', '25')}"
+        if env.get("EMAIL_HOST")
+        else os.path.join(env.get("TELCOST_VAR_DIR", os.path.join(ROOT, "var")), "mail")
+    )
     print("\n" + "=" * 64)
     print(f"telcost is running at {base_url}/")
     print(demo.stdout.strip())

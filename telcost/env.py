@@ -40,8 +40,10 @@ def env_fernet_keys(name: str, how: str) -> list[str]:
             Fernet(key)
         except ValueError:
             # The value is a secret: name its position, never echo it.
-            raise SystemExit(f"telcost: bad setting {name}: key {number} is not a Fernet key "
-                             f"(32 url-safe base64-encoded bytes). {how}") from None
+            raise SystemExit(
+                f"telcost: bad setting {name}: key {number} is not a Fernet key "
+                f"(32 url-safe base64-encoded bytes). {how}"
+            ) from None
     return keys
 
 
@@ -125,7 +127,8 @@ def database_config(var_dir: Path) -> dict:
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
+            "busy_timeout=30000;",
         }
         config["CONN_MAX_AGE"] = None
         config["TEST"] = {"NAME": str(Path(name).with_name("test_" + Path(name).name))}

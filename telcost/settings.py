@@ -13,14 +13,21 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # No default: a known key would sign anyone's session. `make demo` and the tests set their own.
 SECRET_KEY = env.env_required(
-    "TELCOST_SECRET_KEY", "Set it to a long random value, e.g. the output of "
-    "python -c 'import secrets; print(secrets.token_urlsafe(50))' (README: Security).")
+    "TELCOST_SECRET_KEY",
+    "Set it to a long random value, e.g. the output of "
+    "python -c 'import secrets; print(secrets.token_urlsafe(50))' (README: Security).",
+)
 # Keys retired from TELCOST_SECRET_KEY (comma-separated): sessions and signatures made with
 # them stay valid while users move over; remove them after SESSION_COOKIE_AGE (two weeks).
 SECRET_KEY_FALLBACKS = [
-    key.strip() for key in env.env_str("TELCOST_SECRET_KEY_FALLBACKS").split(",") if key.strip()]
+    key.strip() for key in env.env_str("TELCOST_SECRET_KEY_FALLBACKS").split(",") if key.strip()
+]
 DEBUG = env.env_bool("TELCOST_DEBUG", False)
-ALLOWED_HOSTS = [h for h in env.env_str("TELCOST_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+ALLOWED_HOSTS = [
+    h
+    for h in env.env_str("TELCOST_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h
+]
 TELCOST_BASE_URL = env.env_url("TELCOST_BASE_URL", "http://127.0.0.1:8000")
 CSRF_TRUSTED_ORIGINS = [TELCOST_BASE_URL]
 
@@ -163,7 +170,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from the finders; it only wants the folder to exist
+STATIC_ROOT.mkdir(
+    exist_ok=True
+)  # whitenoise serves from the finders; it only wants the folder to exist
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -181,23 +190,38 @@ LOGOUT_REDIRECT_URL = "login"
 # Mail: SMTP when EMAIL_HOST is set, otherwise one file per message under var/mail.
 # (Django 6.1's MAILERS; the EMAIL_* settings are deprecated, the environment keeps their names.)
 if env.env_str("EMAIL_HOST"):
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {
-        "host": env.env_str("EMAIL_HOST"), "port": env.env_int("EMAIL_PORT", 25, minimum=1), "timeout": 10}}}
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env.env_str("EMAIL_HOST"),
+                "port": env.env_int("EMAIL_PORT", 25, minimum=1),
+                "timeout": 10,
+            },
+        }
+    }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                           "OPTIONS": {"file_path": str(VAR_DIR / "mail")}}}
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+        }
+    }
 DEFAULT_FROM_EMAIL = env.env_str("TELCOST_FROM_EMAIL", "telcost@localhost")
 
 # Provider credentials: Fernet keys of their own, the first encrypts, all decrypt
 # (telcost.syncs.credentials; `telcost rotate_credentials` re-encrypts with the first).
-_NEW_CREDENTIALS_KEY = ("Generate one with python -c 'from cryptography.fernet import Fernet; "
-                        "print(Fernet.generate_key().decode())' (README: Security).")
+_NEW_CREDENTIALS_KEY = (
+    "Generate one with python -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())' (README: Security)."
+)
 if env.env_str("TELCOST_CREDENTIALS_KEY"):
     raise SystemExit(
         "telcost: TELCOST_CREDENTIALS_KEY is replaced by TELCOST_CREDENTIALS_KEYS (Fernet keys). "
         "To read credentials stored under the old key, set TELCOST_CREDENTIALS_LEGACY_SECRET to "
         "its value (or to the old TELCOST_SECRET_KEY if it was empty), run "
-        "`telcost rotate_credentials`, then remove both old settings. " + _NEW_CREDENTIALS_KEY)
+        "`telcost rotate_credentials`, then remove both old settings. " + _NEW_CREDENTIALS_KEY
+    )
 TELCOST_CREDENTIALS_KEYS = env.env_fernet_keys("TELCOST_CREDENTIALS_KEYS", _NEW_CREDENTIALS_KEY)
 # The secret credentials were sealed with before (its SHA-256 was the key): decrypt-only, for
 # the one `telcost rotate_credentials` after upgrading; leave it empty otherwise.
@@ -216,9 +240,11 @@ TELCOST_EXPORT_TTL_DAYS = env.env_int("TELCOST_EXPORT_TTL_DAYS", 7, minimum=1)
 # An export's mail that could not go out is tried again: first after this many seconds, then
 # twice as long each time (at most an hour), for this many hours (never past the link's end).
 TELCOST_EXPORT_MAIL_RETRY_FIRST_SECONDS = env.env_float(
-    "TELCOST_EXPORT_MAIL_RETRY_FIRST_SECONDS", 300.0, minimum=0.1)
+    "TELCOST_EXPORT_MAIL_RETRY_FIRST_SECONDS", 300.0, minimum=0.1
+)
 TELCOST_EXPORT_MAIL_RETRY_HOURS = env.env_float(
-    "TELCOST_EXPORT_MAIL_RETRY_HOURS", 24.0, minimum=0.0)
+    "TELCOST_EXPORT_MAIL_RETRY_HOURS", 24.0, minimum=0.0
+)
 # CDR uploads: the largest body accepted (413 above it, before it is stored), and how many days a
 # stored upload is kept after its import job ended, for support (0: removed when the job ends).
 UPLOAD_MAX_MB = env.env_int("TELCOST_UPLOAD_MAX_MB", 500, minimum=1)

@@ -114,8 +114,12 @@ def rated_customer(db):
 
     def make(definition: dict | None = None, **kwargs):
         definition = definition or plan_with()
-        plan = RatePlan.objects.create(code=definition["code"], name=definition["name"],
-                                       monthly_fee=Decimal(definition["monthly_fee"]), definition=definition)
+        plan = RatePlan.objects.create(
+            code=definition["code"],
+            name=definition["name"],
+            monthly_fee=Decimal(definition["monthly_fee"]),
+            definition=definition,
+        )
         return CustomerFactory(kind="rateplan", rate_plan=plan, **kwargs)
 
     return make
@@ -123,7 +127,8 @@ def rated_customer(db):
 
 @pytest.fixture
 def drain_jobs(db, django_capture_on_commit_callbacks):
-    """Run every ready step in this process until none is left (no subprocess, no threads to wait on).
+    """Run every ready step in this process until none is left (no subprocess, no threads to wait
+    on).
 
     The test's transaction never commits, so what waits for a commit (a job kind's reaction to
     its job's end) runs at the end of each round of the worker, as a worker's does after the
@@ -183,14 +188,24 @@ def subprocess_env(transactional_db, tmp_path):
 
 @pytest.fixture
 def start_worker(subprocess_env, tmp_path):
-    """start_worker(**env_overrides) -> a running `telcost worker` Popen; all are killed at teardown."""
+    """start_worker(**env_overrides) -> a running `telcost worker` Popen; all are killed at
+    teardown."""
     processes: list[subprocess.Popen] = []
 
     def start(name: str = "w", **env_overrides) -> subprocess.Popen:
         env = {**subprocess_env, **{k: str(v) for k, v in env_overrides.items()}}
         log = open(tmp_path / f"worker-{name}-{len(processes)}.log", "w")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "telcost.manage", "worker", "--interval", "0.05", "--worker-id", f"{name}-{len(processes)}"],
+            [
+                sys.executable,
+                "-m",
+                "telcost.manage",
+                "worker",
+                "--interval",
+                "0.05",
+                "--worker-id",
+                f"{name}-{len(processes)}",
+            ],
             env=env,
             cwd=ROOT,
             stdout=log,

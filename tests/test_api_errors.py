@@ -41,7 +41,9 @@ def test_an_unsafe_request_without_a_login_is_401_not_a_csrf_403(token):
 
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
     client = Client(enforce_csrf_checks=True)
-    response = client.post("/api/customers", {"name": "x"}, content_type="application/json", **headers)
+    response = client.post(
+        "/api/customers", {"name": "x"}, content_type="application/json", **headers
+    )
     assert response.status_code == 401 and response.json() == {"error": "Not logged in"}
     assert client.delete("/api/auth/tokens/1", **headers).status_code == 401
 
@@ -86,7 +88,9 @@ def test_the_simacties_form_with_a_superscript_customer_id_is_refused(client, ma
         "/admin/sim-cards/simacties/submit",
         {"customer_id": "³", "action_type": "addons", "addonsAction": "activate"},
     )
-    assert response.status_code == 404 and "Klant niet gevonden" in response.content.decode()  # the Dutch page's words
+    assert (
+        response.status_code == 404 and "Klant niet gevonden" in response.content.decode()
+    )  # the Dutch page's words
 
 
 @pytest.mark.django_db

@@ -29,10 +29,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 EXAMPLES_PER_OPERATION = 25
 SEED = int(os.environ.get("TELCOST_FUZZ_SEED", "20261201"))
-CHECKS = ",".join([
-    "not_a_server_error", "status_code_conformance", "content_type_conformance",
-    "response_schema_conformance",
-])
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+    ]
+)
 MONTH = dt.date(2026, 9, 1)  # the month of add_cdr's CDRs
 
 

@@ -67,8 +67,9 @@ def may(user, right: str, customer: Customer) -> bool:
     return user.has_perm(right, customer)
 
 
-def require_right(*, user, customer: Customer | None, right: str = VIEW,
-                  not_found: str = CUSTOMER_NOT_FOUND) -> None:
+def require_right(
+    *, user, customer: Customer | None, right: str = VIEW, not_found: str = CUSTOMER_NOT_FOUND
+) -> None:
     """The policy for anything loaded by id (a customer, or a profile, task or export of one):
     Http404(not_found) unless the user may VIEW its customer, PermissionDenied without `right`."""
     if customer is None or not may(user, VIEW, customer):
@@ -77,13 +78,22 @@ def require_right(*, user, customer: Customer | None, right: str = VIEW,
         raise PermissionDenied("Unauthorized")
 
 
-def customer_for_user(*, user, customer_id: int | None, right: str = VIEW,
-                      queryset: QuerySet[Customer] | None = None,
-                      not_found: str = CUSTOMER_NOT_FOUND) -> Customer:
+def customer_for_user(
+    *,
+    user,
+    customer_id: int | None,
+    right: str = VIEW,
+    queryset: QuerySet[Customer] | None = None,
+    not_found: str = CUSTOMER_NOT_FOUND,
+) -> Customer:
     """The customer by id (None: no id, as customer_id_of answers) under require_right's policy."""
     customer = None
     if customer_id is not None:
-        customer = (Customer.objects.all() if queryset is None else queryset).filter(pk=customer_id).first()
+        customer = (
+            (Customer.objects.all() if queryset is None else queryset)
+            .filter(pk=customer_id)
+            .first()
+        )
     require_right(user=user, customer=customer, right=right, not_found=not_found)
     return customer
 
@@ -116,4 +126,6 @@ def admin_menu_visible(user) -> bool:
         return False
     if user.is_staff:
         return True
-    return Membership.objects.filter(user=user, role="manager", customer__children__isnull=False).exists()
+    return Membership.objects.filter(
+        user=user, role="manager", customer__children__isnull=False
+    ).exists()

@@ -19,8 +19,9 @@ router = Router(tags=["accounts"])
 class TokenIn(Schema):
     username: str = Field(min_length=1, max_length=150)
     password: str = Field(min_length=1, max_length=4096)
-    name: str = Field(default="", max_length=100,
-                      description="what the token is for, shown in the list")
+    name: str = Field(
+        default="", max_length=100, description="what the token is for, shown in the list"
+    )
 
 
 class TokenIssued(Schema):
@@ -57,8 +58,12 @@ def _raise(exc: AccountError):
 @router.post("/api/auth/token", auth=None, response={200: TokenIssued, **errors(400, 401, 429)})
 def token(request, payload: TokenIn):
     try:
-        issued, raw = api_token_issue(username=payload.username, password=payload.password,
-                                      address=client_address(request), name=payload.name)
+        issued, raw = api_token_issue(
+            username=payload.username,
+            password=payload.password,
+            address=client_address(request),
+            name=payload.name,
+        )
     except AccountError as exc:
         _raise(exc)
     except LoginThrottled as exc:

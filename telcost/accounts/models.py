@@ -14,12 +14,20 @@ class Membership(models.Model):
         VIEWER = "viewer", "viewer"
         MANAGER = "manager", "manager"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=16, choices=Role.choices)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "customer"], name="one_membership_per_user_customer")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "customer"], name="one_membership_per_user_customer"
+            )
+        ]
 
 
 def hash_token(raw: str) -> str:
@@ -45,7 +53,9 @@ class ApiToken(models.Model):
     A token works until expires_at, while its user's password is the one it was issued under.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     key_hash = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -56,13 +66,19 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, user, name: str = "") -> tuple["ApiToken", str]:
         raw = secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, key_hash=hash_token(raw), name=name,
-                                   password_fingerprint=password_fingerprint(user))
+        token = cls.objects.create(
+            user=user,
+            key_hash=hash_token(raw),
+            name=name,
+            password_fingerprint=password_fingerprint(user),
+        )
         return token, raw
 
     def is_live(self) -> bool:
-        return (self.expires_at > timezone.now()
-                and self.password_fingerprint == password_fingerprint(self.user))
+        return (
+            self.expires_at > timezone.now()
+            and self.password_fingerprint == password_fingerprint(self.user)
+        )
 
 
 class LoginThrottle(models.Model):

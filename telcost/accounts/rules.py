@@ -52,7 +52,9 @@ def is_manager(user, customer) -> bool:
 def is_partner_manager(user, customer) -> bool:
     if customer is None or not customer.partner_id or not _active(user):
         return False
-    return Membership.objects.filter(user=user, customer_id=customer.partner_id, role="manager").exists()
+    return Membership.objects.filter(
+        user=user, customer_id=customer.partner_id, role="manager"
+    ).exists()
 
 
 rules.add_perm(VIEW, is_staff | is_viewer)

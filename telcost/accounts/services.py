@@ -49,8 +49,8 @@ def api_token_issue(
     login_success_record(username=username)
     # The user's dead tokens go now; they would never work again.
     ApiToken.objects.filter(user=user).filter(
-        Q(expires_at__lte=timezone.now())
-        | ~Q(password_fingerprint=password_fingerprint(user))).delete()
+        Q(expires_at__lte=timezone.now()) | ~Q(password_fingerprint=password_fingerprint(user))
+    ).delete()
     return ApiToken.issue(user, name=name)
 
 
@@ -69,7 +69,8 @@ def logins_clean_up() -> None:
     """Forget throttle windows that ended and tokens that expired (a worker timer)."""
     now = timezone.now()
     LoginThrottle.objects.filter(
-        window_started_at__lte=now - dt.timedelta(seconds=settings.LOGIN_THROTTLE_SECONDS)).delete()
+        window_started_at__lte=now - dt.timedelta(seconds=settings.LOGIN_THROTTLE_SECONDS)
+    ).delete()
     ApiToken.objects.filter(expires_at__lte=now).delete()
 
 
@@ -83,7 +84,12 @@ def api_token_revoke(*, user, token_id: int) -> bool:
 
 @transaction.atomic
 def user_create(
-    *, username: str, password: str, email: str = "", is_staff: bool = False, memberships: list[dict] | None = None
+    *,
+    username: str,
+    password: str,
+    email: str = "",
+    is_staff: bool = False,
+    memberships: list[dict] | None = None,
 ):
     User = get_user_model()
     memberships = memberships or []
@@ -100,9 +106,13 @@ def user_create(
     if len(customer_ids) != len(memberships):
         raise AccountError("one membership per customer")
     try:
-        user = User.objects.create_user(username=username, password=password, email=email, is_staff=is_staff)
+        user = User.objects.create_user(
+            username=username, password=password, email=email, is_staff=is_staff
+        )
     except IntegrityError:
         raise AccountError(f"username {username!r} is taken", status=409) from None
-    for m in memberships:  # one by one, so each leaves its audit entry (bulk_create sends no signals)
+    for (
+        m
+    ) in memberships:  # one by one, so each leaves its audit entry (bulk_create sends no signals)
         Membership.objects.create(user=user, customer_id=m["customer_id"], role=m["role"])
     return user

@@ -61,23 +61,40 @@ class CustomerAddonsOut(Out):
 
 
 # 409: nothing to cancel; 429: the provider's window is full.
-@router.post("/simaction/simcard/modify-addons/{customer_id}",
-             response=answers({202: AddonChangeAccepted, 429: TooManyRequests}, 403, 404, 409))
+@router.post(
+    "/simaction/simcard/modify-addons/{customer_id}",
+    response=answers({202: AddonChangeAccepted, 429: TooManyRequests}, 403, 404, 409),
+)
 @idempotent
 def modify_addons(request, customer_id: int, payload: ModifyAddonsIn):
     customer = customer_for_user(user=request.user, customer_id=customer_id, right=MANAGE_ADDONS)
     try:
-        dispatched = addon_change_dispatch(customer=customer, user=request.user, action=payload.addonsAction,
-                                           addon_type=payload.addon_type)
+        dispatched = addon_change_dispatch(
+            customer=customer,
+            user=request.user,
+            action=payload.addonsAction,
+            addon_type=payload.addon_type,
+        )
     except AddonRequestError as exc:
         if exc.retry_after is not None:
             body = {"error": str(exc), "retry_after": exc.retry_after}
-            return JsonResponse(body, status=exc.status, headers={"Retry-After": str(exc.retry_after)})
+            return JsonResponse(
+                body, status=exc.status, headers={"Retry-After": str(exc.retry_after)}
+            )
         raise HttpError(exc.status, str(exc)) from None
-    return Status(202, {"status": "success", "job_id": dispatched.pk, "status_url": f"/api/jobs/{dispatched.pk}",
-                        "joined": dispatched.joined})
+    return Status(
+        202,
+        {
+            "status": "success",
+            "job_id": dispatched.pk,
+            "status_url": f"/api/jobs/{dispatched.pk}",
+            "joined": dispatched.joined,
+        },
+    )
 
 
 @router.get("/api/customers/{customer_id}/addons", response=answers({200: CustomerAddonsOut}, 404))
 def customer_addons(request, customer_id: int):
-    return addons_of_customer(customer_id=customer_for_user(user=request.user, customer_id=customer_id).pk)
+    return addons_of_customer(
+        customer_id=customer_for_user(user=request.user, customer_id=customer_id).pk
+    )

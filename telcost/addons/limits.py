@@ -1,4 +1,5 @@
-"""The per-customer Nina window: at most 10 calls in any 60 seconds, across every process and machine.
+"""The per-customer Nina window: at most 10 calls in any 60 seconds, across every process and
+machine.
 
 Counted in nina_request_limit, whoever calls (addon changes and routit syncs alike).
 An accepted addon request reserves its call's row in the transaction that dispatches

@@ -28,15 +28,20 @@ class CustomerAddon(models.Model):
         CANCELLED = "cancelled"
         FAILED = "failed"
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="addons")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="addons"
+    )
     addon_type = models.CharField(max_length=32, choices=AddonType.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     data_mb = models.PositiveIntegerField(default=0)
     activated_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     provider_reference = models.CharField(max_length=100, blank=True, default="")
-    # The job that created (activation) this row: a retried step finds it instead of adding a second one.
-    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The job that created (activation) this row: a retried step finds it instead of adding a second
+    # one.
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -45,15 +50,22 @@ class CustomerAddon(models.Model):
 
 
 class AddonLog(models.Model):
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="addon_logs")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="addon_logs"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=16)
     addon_type = models.CharField(max_length=32)
-    # pending (accepted, not settled yet) | success | rate_limited | api_failure. The row's id is the
+    # pending (accepted, not settled yet) | success | rate_limited | api_failure. The row's id is
+    # the
     # request's reference at Nina, which applies a reference once.
     outcome = models.CharField(max_length=16)
     error = models.TextField(blank=True, default="")
-    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -67,7 +79,9 @@ class NinaRequestLimit(models.Model):
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
     request_time = models.DateTimeField(db_index=True)
     # Set while the row is the reservation of an accepted request whose call is not made yet.
-    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         db_table = "nina_request_limit"

@@ -9,7 +9,8 @@ from telcost.core.cycles import cycle_bounds
 
 
 def addon_label(code: str) -> str:
-    """An addon type's name ("Data boost 5 GB") in the reader's language; an unknown code as it is."""
+    """An addon type's name ("Data boost 5 GB") in the reader's language; an unknown code as it
+    is."""
     entry = ADDON_CATALOGUE.get(code)
     return str(entry["label"]) if entry else str(code)
 
@@ -36,13 +37,30 @@ def addons_of_customer(*, customer_id: int) -> dict:
 
     return {
         "addons": [
-            {"id": a.pk, "addon_type": a.addon_type, "status": a.status, "data_mb": a.data_mb,
-             "activated_at": a.activated_at, "cancelled_at": a.cancelled_at, "provider_reference": a.provider_reference}
-            for a in CustomerAddon.objects.filter(customer_id=customer_id).order_by("-created_at", "-pk")
+            {
+                "id": a.pk,
+                "addon_type": a.addon_type,
+                "status": a.status,
+                "data_mb": a.data_mb,
+                "activated_at": a.activated_at,
+                "cancelled_at": a.cancelled_at,
+                "provider_reference": a.provider_reference,
+            }
+            for a in CustomerAddon.objects.filter(customer_id=customer_id).order_by(
+                "-created_at", "-pk"
+            )
         ],
         "history": [
-            {"action": entry.action, "addon_type": entry.addon_type, "outcome": entry.outcome, "error": entry.error,
-             "user": entry.user.username if entry.user_id else None, "created_at": entry.created_at}
-            for entry in AddonLog.objects.filter(customer_id=customer_id).select_related("user")[:100]
+            {
+                "action": entry.action,
+                "addon_type": entry.addon_type,
+                "outcome": entry.outcome,
+                "error": entry.error,
+                "user": entry.user.username if entry.user_id else None,
+                "created_at": entry.created_at,
+            }
+            for entry in AddonLog.objects.filter(customer_id=customer_id).select_related("user")[
+                :100
+            ]
         ],
     }

@@ -1,4 +1,5 @@
-"""Workflows 2 and 3: activate and cancel a customer's addons at Routit (ActivateRoutitAddonsCommand,
+"""Workflows 2 and 3: activate and cancel a customer's addons at Routit
+(ActivateRoutitAddonsCommand,
 CancelRoutitAddonsCommand): dispatch, and the handlers' work.
 
 Once per request, at Nina too: identical requests (customer, addon, action) while one is
@@ -48,18 +49,30 @@ class AddonChangeParams:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Self:
-        return cls(customer_id=int(data["customer_id"]), action=data["action"], addon_type=data["addon_type"],
-                   user_id=data.get("user_id"))
+        return cls(
+            customer_id=int(data["customer_id"]),
+            action=data["action"],
+            addon_type=data["addon_type"],
+            user_id=data.get("user_id"),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"customer_id": self.customer_id, "action": self.action, "addon_type": self.addon_type,
-                "user_id": self.user_id}
+        return {
+            "customer_id": self.customer_id,
+            "action": self.action,
+            "addon_type": self.addon_type,
+            "user_id": self.user_id,
+        }
 
 
 # By action. The request's addon_log row follows its job's steps, so no reaction to the end.
 KINDS = {
-    "activate": register(JobKind(name="addons_activate", label=_("Activate addons"), params=AddonChangeParams)),
-    "cancel": register(JobKind(name="addons_cancel", label=_("Cancel addons"), params=AddonChangeParams)),
+    "activate": register(
+        JobKind(name="addons_activate", label=_("Activate addons"), params=AddonChangeParams)
+    ),
+    "cancel": register(
+        JobKind(name="addons_cancel", label=_("Cancel addons"), params=AddonChangeParams)
+    ),
 }
 
 
@@ -94,8 +107,12 @@ def addon_change_dispatch(*, customer: Customer, user, action: str, addon_type: 
                 kind=KINDS[action],
                 customer=customer,
                 created_by=user,
-                params=AddonChangeParams(customer_id=customer.pk, action=action, addon_type=addon_type,
-                                         user_id=getattr(user, "pk", None)),
+                params=AddonChangeParams(
+                    customer_id=customer.pk,
+                    action=action,
+                    addon_type=addon_type,
+                    user_id=getattr(user, "pk", None),
+                ),
                 steps=[StepSpec(COMMANDS[action])],
                 dedupe_key=f"addons:{customer.pk}:{addon_type}:{action}",
             )

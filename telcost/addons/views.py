@@ -25,13 +25,20 @@ def simacties(request):
     if not admin_menu_visible(request.user):
         raise PermissionDenied
     customers = list(customers_for(request.user, MANAGE_ADDONS).order_by("name", "pk"))
-    selected = next((c for c in customers if str(c.pk) == request.GET.get("customer_id")), customers[0] if customers else None)
-    return render(request, "addons/simacties.html", {
-        "customers": customers,
-        "selected": selected,
-        "addon_types": [(t.value, ADDON_CATALOGUE[t]["label"]) for t in AddonType],
-        "overview": addons_of_customer(customer_id=selected.pk) if selected else None,
-    })
+    selected = next(
+        (c for c in customers if str(c.pk) == request.GET.get("customer_id")),
+        customers[0] if customers else None,
+    )
+    return render(
+        request,
+        "addons/simacties.html",
+        {
+            "customers": customers,
+            "selected": selected,
+            "addon_types": [(t.value, ADDON_CATALOGUE[t]["label"]) for t in AddonType],
+            "overview": addons_of_customer(customer_id=selected.pk) if selected else None,
+        },
+    )
 
 
 @login_required
@@ -39,19 +46,31 @@ def simacties_submit(request):
     if request.method != "POST":
         raise PermissionDenied
     if request.POST.get("action_type") != "addons":
-        return render(request, "addons/_result.html", {"error": _("Choose the action type 'addons'.")}, status=400)
+        return render(
+            request,
+            "addons/_result.html",
+            {"error": _("Choose the action type 'addons'.")},
+            status=400,
+        )
     # Not the user's to see: as if it did not exist (no probing of ids); seen but not managed: 403.
     try:
-        customer = customer_for_user(user=request.user, customer_id=customer_id_of(request.POST.get("customer_id")),
-                                     right=MANAGE_ADDONS)
+        customer = customer_for_user(
+            user=request.user,
+            customer_id=customer_id_of(request.POST.get("customer_id")),
+            right=MANAGE_ADDONS,
+        )
     except Http404:
         return render(request, "addons/_result.html", {"error": CUSTOMER_NOT_FOUND}, status=404)
     except PermissionDenied:
         return render(request, "addons/_result.html", {"error": _("Access denied")}, status=403)
     addon_type = request.POST.get("addon_type", "")
     try:
-        job = addon_change_dispatch(customer=customer, user=request.user, action=request.POST.get("addonsAction", ""),
-                                    addon_type=addon_type).job
+        job = addon_change_dispatch(
+            customer=customer,
+            user=request.user,
+            action=request.POST.get("addonsAction", ""),
+            addon_type=addon_type,
+        ).job
     except AddonRequestError as exc:
         return _refused(request, exc, addon_type)
     # While the job is pending or running, the fragment keeps the form's button disabled.
@@ -61,12 +80,15 @@ def simacties_submit(request):
 def _refused(request, exc: AddonRequestError, addon_type: str):
     if exc.retry_after is not None:
         message = _("Too many requests: at most 10 a minute. Try again in %(seconds)s seconds.") % {
-            "seconds": exc.retry_after}
+            "seconds": exc.retry_after
+        }
         response = render(request, "addons/_result.html", {"error": message}, status=exc.status)
         response["Retry-After"] = str(exc.retry_after)
         return response
     if exc.status == 409:
-        message = _("There is no active %(addon)s addon to cancel.") % {"addon": addon_label(addon_type)}
+        message = _("There is no active %(addon)s addon to cancel.") % {
+            "addon": addon_label(addon_type)
+        }
     else:
         message = str(exc)
     return render(request, "addons/_result.html", {"error": message}, status=exc.status)
@@ -75,7 +97,9 @@ def _refused(request, exc: AddonRequestError, addon_type: str):
 @login_required
 def simacties_overview(request, customer_id: int):
     customer = customer_for_user(user=request.user, customer_id=customer_id, right=MANAGE_ADDONS)
-    return render(request, "addons/_overview.html", {"overview": addons_of_customer(customer_id=customer.pk)})
+    return render(
+        request, "addons/_overview.html", {"overview": addons_of_customer(customer_id=customer.pk)}
+    )
 
 
 @login_required

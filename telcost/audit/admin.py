@@ -7,7 +7,15 @@ from telcost.audit.models import AuditEntry
 class AuditEntryAdmin(admin.ModelAdmin):
     """Read only: entries are never changed or deleted, here neither."""
 
-    list_display = ("at", "actor", "action", "object_type", "object_id", "object_name", "customer_id")
+    list_display = (
+        "at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "object_name",
+        "customer_id",
+    )
     list_filter = ("action", "object_type")
     search_fields = ("actor", "object_name")
 

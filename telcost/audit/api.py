@@ -52,8 +52,9 @@ class AuditPage(Schema):
 @router.get("/api/audit", response=answers({200: AuditPage}, 403, 404))
 def audit_log(request, query: Query[AuditQuery]):
     try:
-        filters = audit_filters(object_type=query.object_type, actor=query.actor,
-                                since=query.since, until=query.until)
+        filters = audit_filters(
+            object_type=query.object_type, actor=query.actor, since=query.since, until=query.until
+        )
     except AuditFilterError as exc:
         raise HttpError(400, str(exc)) from None
     if query.customer_id is not None:
@@ -62,5 +63,12 @@ def audit_log(request, query: Query[AuditQuery]):
     else:
         entries = audit_entries_for(request.user)
     paginator = Paginator(audit_entries_filtered(entries, filters), query.page_size)
-    items = list(paginator.page(query.page).object_list) if query.page <= paginator.num_pages else []
-    return {"count": paginator.count, "page": query.page, "page_size": query.page_size, "items": items}
+    items = (
+        list(paginator.page(query.page).object_list) if query.page <= paginator.num_pages else []
+    )
+    return {
+        "count": paginator.count,
+        "page": query.page,
+        "page_size": query.page_size,
+        "items": items,
+    }

@@ -1,4 +1,5 @@
-"""The audit log: one immutable row per create, change or delete of master data, and per dispatched job.
+"""The audit log: one immutable row per create, change or delete of master data, and per dispatched
+job.
 
 Who and what are copied into the row (ids and names, no foreign keys): an entry outlives the
 user, customer or object it names, and deleting those never touches it.
@@ -31,14 +32,18 @@ class AuditEntry(models.Model):
         DISPATCHED = "dispatched", "dispatched"
 
     at = models.DateTimeField(default=timezone.now)
-    actor_id = models.BigIntegerField(null=True, blank=True)  # None: a worker or a command ("system")
+    actor_id = models.BigIntegerField(
+        null=True, blank=True
+    )  # None: a worker or a command ("system")
     actor = models.CharField(max_length=150)  # the username then, or "system"
     action = models.CharField(max_length=16, choices=Action.choices)
     object_type = models.CharField(max_length=40)
     object_id = models.BigIntegerField()
     object_name = models.CharField(max_length=255, blank=True, default="")
     customer_id = models.BigIntegerField(null=True, blank=True)
-    changes = models.JSONField(default=dict, blank=True)  # {field: [old, new]}, credentials as "***"
+    changes = models.JSONField(
+        default=dict, blank=True
+    )  # {field: [old, new]}, credentials as "***"
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -51,7 +56,10 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type} {self.object_id}"
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} "
+            f"{self.object_type} {self.object_id}"
+        )
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -46,20 +46,27 @@ def audit_filters(*, object_type=None, actor=None, since=None, until=None) -> Au
         days[name] = value or None
     if days["since"] and days["until"] and days["since"] > days["until"]:
         raise AuditFilterError("until: before since")
-    return AuditFilters(object_type=object_type or None, actor=(actor or "").strip() or None, **days)
+    return AuditFilters(
+        object_type=object_type or None, actor=(actor or "").strip() or None, **days
+    )
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-def audit_entries_filtered(entries: QuerySet[AuditEntry], filters: AuditFilters) -> QuerySet[AuditEntry]:
+def audit_entries_filtered(
+    entries: QuerySet[AuditEntry], filters: AuditFilters
+) -> QuerySet[AuditEntry]:
     """`since` and `until` are days in Europe/Amsterdam, both included."""
     if filters.object_type:
         entries = entries.filter(object_type=filters.object_type)
     if filters.actor:
-        entries = (entries.filter(actor_id__isnull=True) if filters.actor == SYSTEM
-                   else entries.filter(actor=filters.actor))
+        entries = (
+            entries.filter(actor_id__isnull=True)
+            if filters.actor == SYSTEM
+            else entries.filter(actor=filters.actor)
+        )
     if filters.since:
         entries = entries.filter(at__gte=_local_midnight(filters.since))
     if filters.until:

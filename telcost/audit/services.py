@@ -36,7 +36,9 @@ class Audited:
     name: Callable[[object], str]
     customer_id: Callable[[object], int | None]
     masked: frozenset[str] = field(default_factory=frozenset)  # shown as "***" when they change
-    ignored: frozenset[str] = field(default_factory=frozenset)  # bookkeeping, not a change by anyone
+    ignored: frozenset[str] = field(
+        default_factory=frozenset
+    )  # bookkeeping, not a change by anyone
 
 
 def _assignment_name(a) -> str:
@@ -44,22 +46,64 @@ def _assignment_name(a) -> str:
 
 
 AUDITED = [
-    Audited("customers.Customer", "customer", lambda c: c.name, lambda c: c.pk,
-            ignored=frozenset({"calculate_totals", "totals_calculated_at", "totals_calculated_by",
-                               "totals_version", "totals_outcome", "created_at"})),
+    Audited(
+        "customers.Customer",
+        "customer",
+        lambda c: c.name,
+        lambda c: c.pk,
+        ignored=frozenset(
+            {
+                "calculate_totals",
+                "totals_calculated_at",
+                "totals_calculated_by",
+                "totals_version",
+                "totals_outcome",
+                "created_at",
+            }
+        ),
+    ),
     Audited("customers.Device", "device", lambda d: d.msisdn, lambda d: d.customer_id),
-    Audited("customers.CostCenter", "cost_center", lambda c: f"{c.code} {c.name}", lambda c: c.customer_id),
-    Audited("customers.CostCenterAssignment", "cost_center_assignment", _assignment_name,
-            lambda a: a.device.customer_id),
-    Audited("customers.RatePlan", "rate_plan", lambda p: p.code, lambda p: None,
-            ignored=frozenset({"created_at"})),
-    Audited("syncs.SyncProfile", "sync_profile", lambda p: p.name, lambda p: p.customer_id,
-            masked=frozenset({"credentials_encrypted"}),
-            ignored=frozenset({"last_scheduled_run_at", "created_at"})),
-    Audited(settings.AUTH_USER_MODEL, "user", lambda u: u.get_username(), lambda u: None,
-            masked=frozenset({"password"}), ignored=frozenset({"last_login", "date_joined"})),
-    Audited("accounts.Membership", "membership", lambda m: f"{m.user.get_username()}: {m.role}",
-            lambda m: m.customer_id),
+    Audited(
+        "customers.CostCenter",
+        "cost_center",
+        lambda c: f"{c.code} {c.name}",
+        lambda c: c.customer_id,
+    ),
+    Audited(
+        "customers.CostCenterAssignment",
+        "cost_center_assignment",
+        _assignment_name,
+        lambda a: a.device.customer_id,
+    ),
+    Audited(
+        "customers.RatePlan",
+        "rate_plan",
+        lambda p: p.code,
+        lambda p: None,
+        ignored=frozenset({"created_at"}),
+    ),
+    Audited(
+        "syncs.SyncProfile",
+        "sync_profile",
+        lambda p: p.name,
+        lambda p: p.customer_id,
+        masked=frozenset({"credentials_encrypted"}),
+        ignored=frozenset({"last_scheduled_run_at", "created_at"}),
+    ),
+    Audited(
+        settings.AUTH_USER_MODEL,
+        "user",
+        lambda u: u.get_username(),
+        lambda u: None,
+        masked=frozenset({"password"}),
+        ignored=frozenset({"last_login", "date_joined"}),
+    ),
+    Audited(
+        "accounts.Membership",
+        "membership",
+        lambda m: f"{m.user.get_username()}: {m.role}",
+        lambda m: m.customer_id,
+    ),
 ]
 OBJECT_TYPES = [a.object_type for a in AUDITED] + ["job"]
 
@@ -118,30 +162,63 @@ def _masked(value):
     return None if value is None else (MASK if value else "")
 
 
-def audit_record(*, action: str, object_type: str, object_id: int, object_name: str = "",
-                 customer_id: int | None = None, changes: dict | None = None, user=None) -> AuditEntry:
-    """Write one entry; the actor is `user`, else the user of the request being served, else "system"."""
+def audit_record(
+    *,
+    action: str,
+    object_type: str,
+    object_id: int,
+    object_name: str = "",
+    customer_id: int | None = None,
+    changes: dict | None = None,
+    user=None,
+) -> AuditEntry:
+    """Write one entry; the actor is `user`, else the user of the request being served, else
+    "system"."""
     actor_id, actor = _actor(user)
-    return AuditEntry.objects.create(actor_id=actor_id, actor=actor, action=action, object_type=object_type,
-                                     object_id=object_id, object_name=str(object_name)[:255],
-                                     customer_id=customer_id, changes=changes or {})
+    return AuditEntry.objects.create(
+        actor_id=actor_id,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_name=str(object_name)[:255],
+        customer_id=customer_id,
+        changes=changes or {},
+    )
 
 
-def audit_record_many(*, action: str, object_type: str, rows: list[tuple[int, str, int | None, dict]],
-                      user=None) -> None:
-    """One entry per (object id, name, customer id, changes), in one insert: for bulk writes, which send no signals."""
+def audit_record_many(
+    *, action: str, object_type: str, rows: list[tuple[int, str, int | None, dict]], user=None
+) -> None:
+    """One entry per (object id, name, customer id, changes), in one insert: for bulk writes, which
+    send no signals."""
     actor_id, actor = _actor(user)
-    AuditEntry.objects.bulk_create([
-        AuditEntry(actor_id=actor_id, actor=actor, action=action, object_type=object_type, object_id=object_id,
-                   object_name=str(name)[:255], customer_id=customer_id, changes=changes)
-        for object_id, name, customer_id, changes in rows
-    ])
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor_id=actor_id,
+                actor=actor,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                object_name=str(name)[:255],
+                customer_id=customer_id,
+                changes=changes,
+            )
+            for object_id, name, customer_id, changes in rows
+        ]
+    )
 
 
 def _entry(audited: Audited, instance, action: str, changes: dict) -> None:
-    audit_record(action=action, object_type=audited.object_type, object_id=instance.pk,
-                 object_name=audited.name(instance), customer_id=audited.customer_id(instance),
-                 changes=changes)
+    audit_record(
+        action=action,
+        object_type=audited.object_type,
+        object_id=instance.pk,
+        object_name=audited.name(instance),
+        customer_id=audited.customer_id(instance),
+        changes=changes,
+    )
 
 
 def _receivers(audited: Audited):
@@ -157,7 +234,12 @@ def _receivers(audited: Audited):
             return  # fixtures loading
         before = getattr(instance, "_audit_before", None)
         if created or before is None:
-            _entry(audited, instance, AuditEntry.Action.CREATED, _changes(audited, None, _values(audited, instance)))
+            _entry(
+                audited,
+                instance,
+                AuditEntry.Action.CREATED,
+                _changes(audited, None, _values(audited, instance)),
+            )
             return
         changes = _changes(audited, before, _values(audited, instance))
         if changes:
@@ -165,7 +247,12 @@ def _receivers(audited: Audited):
         instance._audit_before = _values(audited, instance)  # a second save compares with this one
 
     def after_delete(sender, instance, **kwargs):
-        _entry(audited, instance, AuditEntry.Action.DELETED, _changes(audited, _values(audited, instance), None))
+        _entry(
+            audited,
+            instance,
+            AuditEntry.Action.DELETED,
+            _changes(audited, _values(audited, instance), None),
+        )
 
     return before_save, after_save, after_delete
 
@@ -177,9 +264,15 @@ def _job_dispatched(sender, instance, created, raw=False, **kwargs):
 
 def audit_job_dispatched(job) -> AuditEntry:
     """A dispatched job: its kind and id, by whoever dispatched it."""
-    return audit_record(action=AuditEntry.Action.DISPATCHED, object_type="job", object_id=job.pk,
-                        object_name=job.kind, customer_id=job.customer_id,
-                        changes={"kind": [None, job.kind]}, user=job.created_by if job.created_by_id else None)
+    return audit_record(
+        action=AuditEntry.Action.DISPATCHED,
+        object_type="job",
+        object_id=job.pk,
+        object_name=job.kind,
+        customer_id=job.customer_id,
+        changes={"kind": [None, job.kind]},
+        user=job.created_by if job.created_by_id else None,
+    )
 
 
 _connected: list = []  # the receivers: signals hold them weakly
@@ -196,4 +289,6 @@ def audit_receivers_connect() -> None:
         post_save.connect(after_save, sender=model, dispatch_uid=uid)
         post_delete.connect(after_delete, sender=model, dispatch_uid=uid)
         _connected.extend([before_save, after_save, after_delete])
-    post_save.connect(_job_dispatched, sender=apps.get_model("jobs.Job"), dispatch_uid="telcost-audit-job")
+    post_save.connect(
+        _job_dispatched, sender=apps.get_model("jobs.Job"), dispatch_uid="telcost-audit-job"
+    )

@@ -63,7 +63,9 @@ class ParsedRow:
     duration_s: int
     volume_kb: int
     provider_cost: Decimal
-    local_date: dt.date  # the day in the billing time zone: names the cycle and a new device's activation
+    local_date: (
+        dt.date
+    )  # the day in the billing time zone: names the cycle and a new device's activation
 
     @property
     def cycle_start(self) -> dt.date:
@@ -103,8 +105,17 @@ def _storable(values: RawValues) -> None:
 
 def parse_row(line: int, values: RawValues, zone=None) -> ParsedRow:
     """Check and type one record; ValueError with a reason a person can act on."""
-    (external_id, msisdn, started_text, record_type, cdr_zone, destination, duration_text, volume_text,
-     cost_text) = (v.strip() for v in values)
+    (
+        external_id,
+        msisdn,
+        started_text,
+        record_type,
+        cdr_zone,
+        destination,
+        duration_text,
+        volume_text,
+        cost_text,
+    ) = (v.strip() for v in values)
     _storable(values)
     if not external_id:
         raise ValueError("external_id is empty")
@@ -142,11 +153,24 @@ def parse_row(line: int, values: RawValues, zone=None) -> ParsedRow:
         raise ValueError(f"provider_cost has more than 4 decimals: {cost_text!r}")
     if abs(provider_cost) > _MAX_COST:
         raise ValueError(f"provider_cost is too large: {cost_text!r}")
-    return ParsedRow(line, external_id, msisdn, started_at, record_type, cdr_zone, destination, duration_s,
-                     volume_kb, provider_cost, local_date)
+    return ParsedRow(
+        line,
+        external_id,
+        msisdn,
+        started_at,
+        record_type,
+        cdr_zone,
+        destination,
+        duration_s,
+        volume_kb,
+        provider_cost,
+        local_date,
+    )
 
 
-LINE_LIMIT = 64 * 1024  # bytes of one line; a longer one is a rejected record, never read into memory whole
+LINE_LIMIT = (
+    64 * 1024
+)  # bytes of one line; a longer one is a rejected record, never read into memory whole
 # A record on a line longer than this is checked as it is read and only its stripped values, or
 # its reason, go on: a batch of records holds at most a batch of short texts, whatever the file.
 _LONG_LINE = 1024
@@ -195,7 +219,9 @@ class _Lines:
         else:
             lines = [line + "\n" for line in text.split("\n")]
             lines.pop()  # the "\n" after the last line end
-        if lines and max(map(len, lines)) > _LONG_LINE:  # one pass in C; the loop only for the rare chunk
+        if (
+            lines and max(map(len, lines)) > _LONG_LINE
+        ):  # one pass in C; the loop only for the rare chunk
             for index, line in enumerate(lines):
                 if len(line) <= _LONG_LINE:
                     continue
@@ -213,11 +239,12 @@ class _Lines:
         chunk_start = None  # the first line of the chunk before, if it was over LINE_LIMIT
         chunk = self.stream.read(_CHUNK)
         if chunk.startswith(_BOM):
-            chunk = chunk[len(_BOM):]
+            chunk = chunk[len(_BOM) :]
         while chunk:
             if chunk_start is not None and self.record_start <= chunk_start:
                 raise ImportRefused(
-                    f"line {self.record_start}: a record that does not end (a quote that is not closed?)"
+                    f"line {self.record_start}: a record that does not end (a quote that is not "
+                    f"closed?)"
                 )
             chunk_start = self.count + 1 if len(chunk) > LINE_LIMIT and not dropping else None
             if dropping:
@@ -265,7 +292,8 @@ def _first_at_or_before(numbers: list[int], line: int) -> int:
 
 
 def csv_rows(stream: BinaryIO) -> Iterator[Row]:
-    """(line number, values in CSV_COLUMNS order) of a CSV byte stream, header checked first. Header = line 1.
+    """(line number, values in CSV_COLUMNS order) of a CSV byte stream, header checked first. Header
+    = line 1.
 
     A record's line is the line it ends on. A file that is not UTF-8 text or not CSV (a quote
     that is never closed) is refused whole with the line where that starts (ImportRefused).
@@ -301,7 +329,8 @@ def csv_rows(stream: BinaryIO) -> Iterator[Row]:
                 line = _first_at_or_before(too_long, end)
                 yield line, f"line {line} is longer than {LINE_LIMIT // 1024} KB"
                 continue
-            # A line of nothing but blanks is not a record; the first value says so for almost every line.
+            # A line of nothing but blanks is not a record; the first value says so for almost every
+            # line.
             if not (values and (values[0].strip() or any(v.strip() for v in values))):
                 continue
             if len(values) != width:
@@ -329,11 +358,11 @@ def _csv_error(exc: csv.Error) -> str:
 
 
 def _long_record(line: int, values: RawValues) -> RawValues | str:
-    """A record on a long line: its stripped values if it is valid (so it holds little), else its reason."""
+    """A record on a long line: its stripped values if it is valid (so it holds little), else its
+    reason."""
     stripped = tuple(v.strip() for v in values)
     try:
         parse_row(line, stripped)
     except ValueError as exc:
         return str(exc)
     return stripped
-

@@ -88,8 +88,9 @@ def parse_cycle_date(text: str) -> dt.date:
     return _within_years(_named_cycle(text), text)
 
 
-def requested_month(value: str | dt.date, *, month_only: bool = False,
-                    today: dt.date | None = None) -> dt.date:
+def requested_month(
+    value: str | dt.date, *, month_only: bool = False, today: dt.date | None = None
+) -> dt.date:
     """The month a user asks for (to recalculate, sync, export or read), as its cycle's first day.
 
     `value` is a date or text (YYYY-MM, or unless `month_only` an ISO date or datetime). Only

@@ -1,4 +1,5 @@
-"""How a page writes numbers, money, durations and volumes (SPEC part 2, "Pages, language and formats").
+"""How a page writes numbers, money, durations and volumes (SPEC part 2, "Pages, language and
+formats").
 
 Pure functions of a value and a NumberStyle, so a table of 18,000 rows asks the
 language for its style once (number_style: Django's localisation of the active
@@ -44,7 +45,8 @@ def number_style(language: str | None = None) -> NumberStyle:
 
 
 def as_decimal(value) -> Decimal | None:
-    """A Decimal of a number or of its text ("7482.3056"); None for nothing, words, NaN or infinity."""
+    """A Decimal of a number or of its text ("7482.3056"); None for nothing, words, NaN or
+    infinity."""
     if value is None or isinstance(value, bool) or value == "":
         return None
     if isinstance(value, int):
@@ -65,10 +67,14 @@ def _unsigned(number: Decimal, style: NumberStyle, places: int) -> tuple[str, st
     Python's "," format groups the digits; the separators are then swapped for the style's
     (a table of 18,000 rows formats its cells in milliseconds this way).
     """
-    rounded = number.quantize(_STEPS.get(places) or Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    rounded = number.quantize(
+        _STEPS.get(places) or Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP
+    )
     sign = "-" if rounded < 0 else ""  # never "-0,00"
     text = format(abs(rounded), f",.{places}f")
-    return sign, text.replace(",", "\0").replace(".", style.decimal_separator).replace("\0", style.thousands_separator)
+    return sign, text.replace(",", "\0").replace(".", style.decimal_separator).replace(
+        "\0", style.thousands_separator
+    )
 
 
 def number_text(value, style: NumberStyle, places: int = 0) -> str:
@@ -86,7 +92,8 @@ def count_text(value, style: NumberStyle) -> str:
 
 
 def money_text(value, style: NumberStyle, places: int = 2) -> str:
-    """An amount in euros as the language writes it ("€ 7.482,31" / "€7,482.31"); "" for no amount."""
+    """An amount in euros as the language writes it ("€ 7.482,31" / "€7,482.31"); "" for no
+    amount."""
     number = as_decimal(value)
     if number is None:
         return "" if value is None else str(value)

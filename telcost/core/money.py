@@ -35,6 +35,6 @@ def half_up_div(numerator: str, denominator: int) -> str:
 
 
 def e4_of(column: str) -> str:
-    """SQL: a money column as whole e4 integers (exact: a stored float is within 1e-9 of its value)."""
+    """SQL: a money column as whole e4 integers (exact: a stored float is within 1e-9 of its
+    value)."""
     return f"CAST(ROUND({column} * 10000) AS BIGINT)"
-

@@ -45,4 +45,3 @@ def run_due_timers(now: float | None = None) -> None:
             timer.fn()
         except Exception:  # one broken timer must not stop the worker or the others
             logger.exception("timer %s failed", timer.name)
-

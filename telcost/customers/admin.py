@@ -10,7 +10,14 @@ class RatePlanAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "partner", "rate_plan", "calculate_totals", "totals_calculated_at")
+    list_display = (
+        "name",
+        "kind",
+        "partner",
+        "rate_plan",
+        "calculate_totals",
+        "totals_calculated_at",
+    )
     list_filter = ("kind",)
     search_fields = ("name", "external_ref")
 

@@ -1,4 +1,5 @@
-"""Rate plans and customers: POST /api/rate-plans, POST /api/customers, GET /api/customers[/{id}]."""
+"""Rate plans and customers: POST /api/rate-plans, POST /api/customers, GET
+/api/customers[/{id}]."""
 
 import datetime as dt
 from typing import Any, Literal
@@ -85,4 +86,6 @@ def list_customers(request):
 @router.get("/api/customers/{customer_id}", response=answers({200: CustomerOut}, 404))
 def get_customer(request, customer_id: int):
     customers = Customer.objects.select_related("rate_plan", "totals_calculated_by")
-    return customer_as_dict(customer_for_user(user=request.user, customer_id=customer_id, queryset=customers))
+    return customer_as_dict(
+        customer_for_user(user=request.user, customer_id=customer_id, queryset=customers)
+    )

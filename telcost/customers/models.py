@@ -26,8 +26,12 @@ class Customer(models.Model):
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STANDARD)
-    rate_plan = models.ForeignKey(RatePlan, null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
-    partner = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    rate_plan = models.ForeignKey(
+        RatePlan, null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
+    )
+    partner = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     # The customer's reference at Routit / the Nina API.
     external_ref = models.CharField(max_length=64, blank=True, default="")
     calculate_totals = models.BooleanField(default=False)
@@ -79,7 +83,11 @@ class CostCenter(models.Model):
     name = models.CharField(max_length=200)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["customer", "code"], name="cost_center_code_per_customer")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "code"], name="cost_center_code_per_customer"
+            )
+        ]
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -89,10 +97,18 @@ class CostCenter(models.Model):
 class CostCenterAssignment(models.Model):
     """A device belongs to a cost center from valid_from on, until a later assignment."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="cost_center_assignments")
-    cost_center = models.ForeignKey(CostCenter, on_delete=models.CASCADE, related_name="assignments")
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="cost_center_assignments"
+    )
+    cost_center = models.ForeignKey(
+        CostCenter, on_delete=models.CASCADE, related_name="assignments"
+    )
     valid_from = models.DateField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["device", "valid_from"], name="one_assignment_per_device_day")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "valid_from"], name="one_assignment_per_device_day"
+            )
+        ]
         indexes = [models.Index(fields=["device", "-valid_from"])]

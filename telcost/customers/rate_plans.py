@@ -55,17 +55,27 @@ class RatePlanModel(_Strict):
     voice: VoiceRates
     sms: SmsRates
     data: DataRates
-    bundle: Bundle = Field(default_factory=lambda: Bundle(voice_minutes=0, sms=0, data_mb=0, zones=[]))
+    bundle: Bundle = Field(
+        default_factory=lambda: Bundle(voice_minutes=0, sms=0, data_mb=0, zones=[])
+    )
 
     @model_validator(mode="after")
     def _some_zone_priced(self) -> "RatePlanModel":
-        for kind, prices in (("voice", self.voice.per_minute), ("sms", self.sms.per_message), ("data", self.data.per_mb)):
+        for kind, prices in (
+            ("voice", self.voice.per_minute),
+            ("sms", self.sms.per_message),
+            ("data", self.data.per_mb),
+        ):
             if not prices:
                 raise ValueError(f"{kind} prices no zone at all")
         return self
 
     def price_of(self, record_type: str, zone: str) -> Decimal | None:
-        table = {"voice": self.voice.per_minute, "sms": self.sms.per_message, "data": self.data.per_mb}[record_type]
+        table = {
+            "voice": self.voice.per_minute,
+            "sms": self.sms.per_message,
+            "data": self.data.per_mb,
+        }[record_type]
         return table.get(zone)
 
 

@@ -19,7 +19,9 @@ def customer_as_dict(customer: Customer) -> dict:
         "status": {
             "calculate_totals": customer.calculate_totals,
             "totals_calculated_at": customer.totals_calculated_at,
-            "totals_calculated_by": customer.totals_calculated_by.username if customer.totals_calculated_by_id else None,
+            "totals_calculated_by": customer.totals_calculated_by.username
+            if customer.totals_calculated_by_id
+            else None,
             "totals_version": customer.totals_version,
             "totals_outcome": customer.totals_outcome,
         },
@@ -42,16 +44,25 @@ class CostCenterPeriod(NamedTuple):
 
 def cost_center_periods(customer: Customer) -> list[CostCenterPeriod]:
     """The customer's cost center periods, by device and valid_from."""
-    assignments = list(CostCenterAssignment.objects.filter(device__customer=customer).order_by("device_id", "valid_from")
-                       .values_list("device_id", "valid_from", "cost_center__code", "cost_center__name"))
+    assignments = list(
+        CostCenterAssignment.objects.filter(device__customer=customer)
+        .order_by("device_id", "valid_from")
+        .values_list("device_id", "valid_from", "cost_center__code", "cost_center__name")
+    )
     periods = []
-    for (device_id, valid_from, code, name), following in zip(assignments, [*assignments[1:], None], strict=False):
+    for (device_id, valid_from, code, name), following in zip(
+        assignments, [*assignments[1:], None], strict=False
+    ):
         valid_until = following[1] if following is not None and following[0] == device_id else None
         periods.append(CostCenterPeriod(device_id, valid_from, valid_until, code, name))
     return periods
 
 
 def cost_centers_on(customer: Customer, day: dt.date) -> dict[int, CostCenterPeriod]:
-    """Per device id, the period valid on the day: the assignment with the latest valid_from on or before it."""
-    return {period.device_id: period for period in cost_center_periods(customer)
-            if period.valid_from <= day and (period.valid_until is None or day < period.valid_until)}
+    """Per device id, the period valid on the day: the assignment with the latest valid_from on or
+    before it."""
+    return {
+        period.device_id: period
+        for period in cost_center_periods(customer)
+        if period.valid_from <= day and (period.valid_until is None or day < period.valid_until)
+    }

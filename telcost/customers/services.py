@@ -28,7 +28,10 @@ def rate_plan_create(*, definition: dict) -> RatePlan:
     try:
         with transaction.atomic():
             return RatePlan.objects.create(
-                code=plan.code, name=plan.name, monthly_fee=plan.monthly_fee, definition=rate_plan_document(plan)
+                code=plan.code,
+                name=plan.name,
+                monthly_fee=plan.monthly_fee,
+                definition=rate_plan_document(plan),
             )
     except IntegrityError:
         raise CustomerInputError(f"rate plan {plan.code!r} exists", status=409) from None
@@ -36,7 +39,12 @@ def rate_plan_create(*, definition: dict) -> RatePlan:
 
 @transaction.atomic
 def customer_create(
-    *, name: str, kind: str, rate_plan: str | None = None, partner_id: int | None = None, external_ref: str = ""
+    *,
+    name: str,
+    kind: str,
+    rate_plan: str | None = None,
+    partner_id: int | None = None,
+    external_ref: str = "",
 ) -> Customer:
     plan = None
     if kind == Customer.Kind.RATEPLAN:
@@ -46,7 +54,9 @@ def customer_create(
         if plan is None:
             raise CustomerInputError(f"rate_plan: unknown rate plan {rate_plan!r}")
     elif rate_plan:
-        raise CustomerInputError("rate_plan: a standard customer pays provider costs and takes no rate plan")
+        raise CustomerInputError(
+            "rate_plan: a standard customer pays provider costs and takes no rate plan"
+        )
     partner = None
     if partner_id is not None:
         partner = Customer.objects.filter(pk=partner_id).first()
@@ -54,4 +64,6 @@ def customer_create(
             raise CustomerInputError(f"partner_id: unknown customer {partner_id}")
         if partner.partner_id is not None:
             raise CustomerInputError("partner_id: a partner's customer cannot itself be a partner")
-    return Customer.objects.create(name=name, kind=kind, rate_plan=plan, partner=partner, external_ref=external_ref)
+    return Customer.objects.create(
+        name=name, kind=kind, rate_plan=plan, partner=partner, external_ref=external_ref
+    )

@@ -32,7 +32,10 @@ DEMO_RATE_PLAN = {
         "per_minute": {"national": "0.10", "eu": "0.10", "international": "0.80"},
     },
     "sms": {"per_message": {"national": "0.08", "eu": "0.08", "international": "0.25"}},
-    "data": {"increment_kb": 100, "per_mb": {"national": "0.02", "eu": "0.02", "international": "5.00"}},
+    "data": {
+        "increment_kb": 100,
+        "per_mb": {"national": "0.02", "eu": "0.02", "international": "5.00"},
+    },
     "bundle": {"voice_minutes": 300, "sms": 100, "data_mb": 5120, "zones": ["national", "eu"]},
 }
 
@@ -80,13 +83,23 @@ def _cdr_fields(rng: random.Random, start: dt.datetime, span_s: int, customer: C
         "duration_s": duration,
         "volume_kb": volume,
         "provider_cost": cost.quantize(Decimal("0.0001")),
-        "destination": {"national": "31", "eu": "49", "international": "1"}[zone] + str(rng.randrange(10**8, 10**9)),
+        "destination": {"national": "31", "eu": "49", "international": "1"}[zone]
+        + str(rng.randrange(10**8, 10**9)),
     }
 
 
-def generate_cdrs(*, customer: Customer, devices: list[Device], cycle_start: dt.date, count: int, seed: int = 1,
-                  prefix: str = "demo", batch_size: int = 20_000) -> int:
-    """Insert `count` CDRs of the cycle for the devices; external_ids are deterministic. Returns count."""
+def generate_cdrs(
+    *,
+    customer: Customer,
+    devices: list[Device],
+    cycle_start: dt.date,
+    count: int,
+    seed: int = 1,
+    prefix: str = "demo",
+    batch_size: int = 20_000,
+) -> int:
+    """Insert `count` CDRs of the cycle for the devices; external_ids are deterministic. Returns
+    count."""
     rng = random.Random(f"{seed}-{customer.pk}-{cycle_start}")
     start, end = cycle_bounds(cycle_start)
     span = int((end - start).total_seconds())
@@ -98,15 +111,30 @@ def generate_cdrs(*, customer: Customer, devices: list[Device], cycle_start: dt.
         for i in range(done, done + n):
             f = _cdr_fields(rng, start, span, customer)
             device = devices[i % len(devices)]
-            rows.append((customer.pk, device.pk, f"{prefix}-{cycle_start:%Y%m}-{i}", f["started_at"], f["record_type"],
-                         f["zone"], f["destination"], f["duration_s"], f["volume_kb"], f["provider_cost"],
-                         rule.stored_on_import(f["provider_cost"]), cycle_start))
+            rows.append(
+                (
+                    customer.pk,
+                    device.pk,
+                    f"{prefix}-{cycle_start:%Y%m}-{i}",
+                    f["started_at"],
+                    f["record_type"],
+                    f["zone"],
+                    f["destination"],
+                    f["duration_s"],
+                    f["volume_kb"],
+                    f["provider_cost"],
+                    rule.stored_on_import(f["provider_cost"]),
+                    cycle_start,
+                )
+            )
         rows_insert(CDR, CDR_COLUMNS, rows)
         done += n
     return count
 
 
-def _devices(customer: Customer, count: int, first_msisdn: int, activated_on: dt.date, rng: random.Random) -> list[Device]:
+def _devices(
+    customer: Customer, count: int, first_msisdn: int, activated_on: dt.date, rng: random.Random
+) -> list[Device]:
     Device.objects.bulk_create(
         [
             Device(
@@ -128,22 +156,39 @@ def _devices(customer: Customer, count: int, first_msisdn: int, activated_on: dt
 def _cost_centers(customer: Customer, devices: list[Device], first_cycle: dt.date) -> None:
     centers = [
         CostCenter.objects.get_or_create(customer=customer, code=code, defaults={"name": name})[0]
-        for code, name in [("SALES", "Sales"), ("OPS", "Operations"), ("MGMT", "Management"), ("IT", "IT")]
+        for code, name in [
+            ("SALES", "Sales"),
+            ("OPS", "Operations"),
+            ("MGMT", "Management"),
+            ("IT", "IT"),
+        ]
     ]
     assignments = []
     for i, device in enumerate(devices):
-        assignments.append(CostCenterAssignment(device=device, cost_center=centers[i % 4], valid_from=first_cycle))
+        assignments.append(
+            CostCenterAssignment(device=device, cost_center=centers[i % 4], valid_from=first_cycle)
+        )
         if i % 10 == 0:
             # Some devices move to another cost center half-way through the period.
             assignments.append(
-                CostCenterAssignment(device=device, cost_center=centers[(i + 1) % 4], valid_from=first_cycle + dt.timedelta(days=45))
+                CostCenterAssignment(
+                    device=device,
+                    cost_center=centers[(i + 1) % 4],
+                    valid_from=first_cycle + dt.timedelta(days=45),
+                )
             )
     CostCenterAssignment.objects.bulk_create(assignments, ignore_conflicts=True)
 
 
 @transaction.atomic
-def build_demo(*, devices_per_customer: int = 120, cdrs_per_month: int = 3000, months: int = 3, seed: int = 2026,
-               today: dt.date | None = None) -> Demo:
+def build_demo(
+    *,
+    devices_per_customer: int = 120,
+    cdrs_per_month: int = 3000,
+    months: int = 3,
+    seed: int = 2026,
+    today: dt.date | None = None,
+) -> Demo:
     """The demo world; idempotent (a second call finds what the first made and adds nothing)."""
     rng = random.Random(seed)
     today = today or timezone.localdate()
@@ -153,9 +198,15 @@ def build_demo(*, devices_per_customer: int = 120, cdrs_per_month: int = 3000, m
         cycles.insert(0, previous_cycle(cycles[0]))
     plan, _ = RatePlan.objects.get_or_create(
         code=DEMO_RATE_PLAN["code"],
-        defaults={"name": DEMO_RATE_PLAN["name"], "monthly_fee": Decimal(DEMO_RATE_PLAN["monthly_fee"]), "definition": DEMO_RATE_PLAN},
+        defaults={
+            "name": DEMO_RATE_PLAN["name"],
+            "monthly_fee": Decimal(DEMO_RATE_PLAN["monthly_fee"]),
+            "definition": DEMO_RATE_PLAN,
+        },
     )
-    partner, _ = Customer.objects.get_or_create(name="Partner Telecom", defaults={"kind": "standard", "external_ref": "RT00001"})
+    partner, _ = Customer.objects.get_or_create(
+        name="Partner Telecom", defaults={"kind": "standard", "external_ref": "RT00001"}
+    )
     specs = {
         "rateplan": ("Datri Logistics", "rateplan", plan, "RT00002"),
         "standard": ("Bakkerij Jansen", "standard", None, "RT00003"),
@@ -164,7 +215,13 @@ def build_demo(*, devices_per_customer: int = 120, cdrs_per_month: int = 3000, m
     customers = {}
     for key, (name, kind, rate_plan, ref) in specs.items():
         customers[key], _ = Customer.objects.get_or_create(
-            name=name, defaults={"kind": kind, "rate_plan": rate_plan, "partner": partner, "external_ref": ref}
+            name=name,
+            defaults={
+                "kind": kind,
+                "rate_plan": rate_plan,
+                "partner": partner,
+                "external_ref": ref,
+            },
         )
     demo = Demo(partner=partner, customers=customers)
     for n, (key, customer) in enumerate(customers.items()):
@@ -176,16 +233,28 @@ def build_demo(*, devices_per_customer: int = 120, cdrs_per_month: int = 3000, m
             # A few devices stay idle: they cost a monthly fee and show up in the insights.
             active = devices[: max(1, len(devices) - 5)]
             for cycle_start in cycles:
-                demo.cdrs += generate_cdrs(customer=customer, devices=active, cycle_start=cycle_start,
-                                           count=cdrs_per_month, seed=seed)
+                demo.cdrs += generate_cdrs(
+                    customer=customer,
+                    devices=active,
+                    cycle_start=cycle_start,
+                    count=cdrs_per_month,
+                    seed=seed,
+                )
     all_customers = {**customers, "partner": partner}
     User = get_user_model()
     for username, staff, memberships in DEMO_USERS:
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User.objects.create_user(username=username, password=DEMO_PASSWORD, is_staff=staff,
-                                            is_superuser=staff, email=f"{username}@telcost.demo")
+            user = User.objects.create_user(
+                username=username,
+                password=DEMO_PASSWORD,
+                is_staff=staff,
+                is_superuser=staff,
+                email=f"{username}@telcost.demo",
+            )
         for key, role in memberships:
-            Membership.objects.get_or_create(user=user, customer=all_customers[key], defaults={"role": role})
+            Membership.objects.get_or_create(
+                user=user, customer=all_customers[key], defaults={"role": role}
+            )
         demo.users[username] = user
     return demo

@@ -31,8 +31,10 @@ class ExportIn(Schema):
     kind: Literal[tuple(ExportJob.Kind.values)]
     format: Literal[tuple(ExportJob.Format.values)] = ExportJob.Format.XLSX.value
     language: Literal["en", "nl"] = Field(
-        "en", description="The file's column headers and sheet names and the link's mail: English (the "
-                          "default, the names this API documents) or Dutch. Values are the same in both.")
+        "en",
+        description="The file's column headers and sheet names and the link's mail: English (the "
+        "default, the names this API documents) or Dutch. Values are the same in both.",
+    )
 
 
 class ExportAccepted(Out):
@@ -60,9 +62,13 @@ class ExportOut(Out):
 
 
 # The file itself; its errors are JSON like every other.
-_FILE = {"description": "The export's file", "content": {
-    content_type: {"schema": {"type": "string", "format": "binary"}}
-    for content_type in CONTENT_TYPES.values()}}
+_FILE = {
+    "description": "The export's file",
+    "content": {
+        content_type: {"schema": {"type": "string", "format": "binary"}}
+        for content_type in CONTENT_TYPES.values()
+    },
+}
 
 
 @router.post("/api/exports", response=answers({202: ExportAccepted}, 403, 404))
@@ -74,12 +80,25 @@ def create_export(request, payload: ExportIn):
     except BadCycle as exc:
         raise HttpError(400, str(exc)) from None
     try:
-        export = export_request(customer=customer, user=request.user, cycle_start_date=payload.cycle_start_date,
-                                kind=payload.kind, fmt=payload.format, language=payload.language)
+        export = export_request(
+            customer=customer,
+            user=request.user,
+            cycle_start_date=payload.cycle_start_date,
+            kind=payload.kind,
+            fmt=payload.format,
+            language=payload.language,
+        )
     except ExportRequestError as exc:
         raise HttpError(exc.status, str(exc)) from None
-    return Status(202, {"export_id": export.pk, "job_id": export.job_id, "status_url": f"/api/jobs/{export.job_id}",
-                        "download_url": f"/download/export/{export.pk}"})
+    return Status(
+        202,
+        {
+            "export_id": export.pk,
+            "job_id": export.job_id,
+            "status_url": f"/api/jobs/{export.job_id}",
+            "download_url": f"/download/export/{export.pk}",
+        },
+    )
 
 
 def export_for(request, export_id: int) -> ExportJob:
@@ -93,19 +112,34 @@ def export_for(request, export_id: int) -> ExportJob:
 @router.get("/api/exports/{export_id}", response=answers({200: ExportOut}, 404))
 def export_detail(request, export_id: int):
     export = export_for(request, export_id)
-    return {"id": export.pk, "status": export.status, "kind": export.kind, "format": export.format, "job_id": export.job_id,
-            "rows": export.rows, "error": export.error, "expires_at": export.expires_at,
-            # The link's mail: "" (not yet), sending, sent, retrying (see mail_next_at), failed.
-            "mail_state": export.mail_state, "mail_error": export.mail_error,
-            "mail_tries": export.mail_tries, "mail_next_at": export.mail_next_at,
-            "mailed_at": export.mailed_at}
+    return {
+        "id": export.pk,
+        "status": export.status,
+        "kind": export.kind,
+        "format": export.format,
+        "job_id": export.job_id,
+        "rows": export.rows,
+        "error": export.error,
+        "expires_at": export.expires_at,
+        # The link's mail: "" (not yet), sending, sent, retrying (see mail_next_at), failed.
+        "mail_state": export.mail_state,
+        "mail_error": export.mail_error,
+        "mail_tries": export.mail_tries,
+        "mail_next_at": export.mail_next_at,
+        "mailed_at": export.mailed_at,
+    }
 
 
-@router.get("/download/export/{export_id}", response=answers({}, 404, 409, 410),
-            openapi_extra={"responses": {200: _FILE}})
+@router.get(
+    "/download/export/{export_id}",
+    response=answers({}, 404, 409, 410),
+    openapi_extra={"responses": {200: _FILE}},
+)
 def download_export(request, export_id: int):
     export = export_for(request, export_id)
-    if export.status == ExportJob.Status.EXPIRED or (export.expires_at and export.expires_at <= timezone.now()):
+    if export.status == ExportJob.Status.EXPIRED or (
+        export.expires_at and export.expires_at <= timezone.now()
+    ):
         raise HttpError(410, "This export has expired")
     if export.status == ExportJob.Status.FAILED:
         raise HttpError(409, f"This export failed: {export.error}")
@@ -115,5 +149,9 @@ def download_export(request, export_id: int):
         handle = default_storage.open(export.file_name, "rb")
     except FileNotFoundError:
         raise HttpError(410, "This export's file is gone") from None
-    return FileResponse(handle, as_attachment=True, filename=export.download_name,
-                        content_type=CONTENT_TYPES[export.format])
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=export.download_name,
+        content_type=CONTENT_TYPES[export.format],
+    )

@@ -30,16 +30,24 @@ class ExportJob(models.Model):
         RETRYING = "retrying"  # a try failed; mail_next_at says when the next one is due
         FAILED = "failed"  # given up after TELCOST_EXPORT_MAIL_RETRY_HOURS
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="exports")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="exports"
+    )
     cycle_start_date = models.DateField()
     kind = models.CharField(max_length=16, choices=Kind.choices)
     format = models.CharField(max_length=8, choices=Format.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     # The file's headers and sheet names and the link's mail: the requester's language when asked
     # from a page, what the API request says (English by default, the API's documented names).
-    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en", db_default="en")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default="en", db_default="en"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     file_name = models.CharField(max_length=300, blank=True, default="")
     rows = models.PositiveBigIntegerField(default=0)
     error = models.TextField(blank=True, default="")
@@ -47,8 +55,9 @@ class ExportJob(models.Model):
     mailed_at = models.DateTimeField(null=True, blank=True)
     # Defaults in the database too: processes of the previous release, still running during a
     # deploy, insert exports without these columns.
-    mail_state = models.CharField(max_length=16, choices=MailState.choices, blank=True, default="",
-                                  db_default="")
+    mail_state = models.CharField(
+        max_length=16, choices=MailState.choices, blank=True, default="", db_default=""
+    )
     mail_tries = models.PositiveIntegerField(default=0, db_default=0)
     # When the current try began: two senders that saw the same value cannot both claim the mail.
     mail_sending_at = models.DateTimeField(null=True, blank=True)

@@ -20,22 +20,40 @@ from telcost.usage.selectors import insights_get, totals_get
 _ = gettext_noop  # the titles are translated when a file is written (translated_columns)
 
 CDR_COLUMNS = [
-    Column(_("Date"), "datetime", 20), Column(_("Device"), "text", 15), Column(_("Duration"), "int", 10),
-    Column(_("Cost"), "money", 12), Column(_("Record type"), "text", 11), Column(_("Zone"), "text", 13),
-    Column(_("Destination"), "text", 16), Column(_("Volume (KB)"), "int", 12), Column(_("Cost center"), "text", 14),
+    Column(_("Date"), "datetime", 20),
+    Column(_("Device"), "text", 15),
+    Column(_("Duration"), "int", 10),
+    Column(_("Cost"), "money", 12),
+    Column(_("Record type"), "text", 11),
+    Column(_("Zone"), "text", 13),
+    Column(_("Destination"), "text", 16),
+    Column(_("Volume (KB)"), "int", 12),
+    Column(_("Cost center"), "text", 14),
 ]
 COST_CENTER_COLUMNS = [
-    Column(_("Device"), "text", 15), Column(_("Label"), "text", 28), Column(_("Cost center"), "text", 14),
-    Column(_("Cost center name"), "text", 24), Column(_("Valid from"), "date", 12),
+    Column(_("Device"), "text", 15),
+    Column(_("Label"), "text", 28),
+    Column(_("Cost center"), "text", 14),
+    Column(_("Cost center name"), "text", 24),
+    Column(_("Valid from"), "date", 12),
 ]
 TOTALS_COLUMNS = [
-    Column(_("Device"), "text", 15), Column(_("Record type"), "text", 11), Column(_("Zone"), "text", 13),
-    Column(_("Count"), "int", 9), Column(_("Duration (s)"), "int", 12), Column(_("Volume (KB)"), "int", 12),
+    Column(_("Device"), "text", 15),
+    Column(_("Record type"), "text", 11),
+    Column(_("Zone"), "text", 13),
+    Column(_("Count"), "int", 9),
+    Column(_("Duration (s)"), "int", 12),
+    Column(_("Volume (KB)"), "int", 12),
     Column(_("Cost"), "money", 12),
 ]
 SUMMARY_COLUMNS = [Column(_("Item"), "text", 34), Column(_("Value"), "text", 22)]
 # Sheet names.
-CDRS_SHEET, COST_CENTERS_SHEET, TOTALS_SHEET, SUMMARY_SHEET = _("CDRs"), _("Cost centers"), _("Totals"), _("Summary")
+CDRS_SHEET, COST_CENTERS_SHEET, TOTALS_SHEET, SUMMARY_SHEET = (
+    _("CDRs"),
+    _("Cost centers"),
+    _("Totals"),
+    _("Summary"),
+)
 _USAGE_TYPES = {"voice": _("voice"), "sms": _("sms"), "data": _("data")}
 
 
@@ -49,12 +67,14 @@ class NothingToExport(Exception):
 
 
 def cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Iterator[tuple]:
-    """The cycle's CDRs in time order, each with the cost center valid on its local date (see exports.cdr)."""
+    """The cycle's CDRs in time order, each with the cost center valid on its local date (see
+    exports.cdr)."""
     return cdr.rows(customer, cycle_start, for_xlsx=for_xlsx)
 
 
 def write_cdr_csv(stream: BinaryIO, customer: Customer, cycle_start: dt.date) -> int:
-    """The CDRs as csv: through PostgreSQL's COPY there, as lines Python writes directly on SQLite."""
+    """The CDRs as csv: through PostgreSQL's COPY there, as lines Python writes directly on
+    SQLite."""
     header = [c.title for c in translated_columns(CDR_COLUMNS)]
     return cdr.write_csv(customer, cycle_start, stream, header)
 
@@ -62,7 +82,9 @@ def write_cdr_csv(stream: BinaryIO, customer: Customer, cycle_start: dt.date) ->
 def cost_center_rows(customer: Customer, as_of: dt.date) -> Iterator[tuple]:
     """Per device, the assignment with the latest valid_from on or before the date."""
     current = cost_centers_on(customer, as_of)
-    for device in Device.objects.filter(customer=customer).order_by("msisdn").only("id", "msisdn", "label"):
+    for device in (
+        Device.objects.filter(customer=customer).order_by("msisdn").only("id", "msisdn", "label")
+    ):
         period = current.get(device.pk)
         if period is None:
             yield (device.msisdn, device.label, "", "", None)
@@ -70,25 +92,50 @@ def cost_center_rows(customer: Customer, as_of: dt.date) -> Iterator[tuple]:
             yield (device.msisdn, device.label, period.code, period.name, period.valid_from)
 
 
-def totals_sheets(customer: Customer, cycle_start: dt.date) -> list[tuple[str, list[Column], list[tuple]]]:
+def totals_sheets(
+    customer: Customer, cycle_start: dt.date
+) -> list[tuple[str, list[Column], list[tuple]]]:
     totals = totals_get(customer=customer, cycle_start=cycle_start)
     if totals is None:
         raise NothingToExport("the totals of this month have not been calculated")
     insights = insights_get(customer=customer, cycle_start=cycle_start) or {}
-    detail = [(r["msisdn"], r["record_type"], r["zone"], r["count"], r["duration_s"], r["volume_kb"], r["cost"])
-              for r in totals["devices"]]
-    summary = [(gettext("Customer"), customer.name), (gettext("Month"), cycle_start.strftime("%Y-%m")),
-               (gettext("Version"), str(totals["version"])), (gettext("Total cost"), totals["total_cost"]),
-               (gettext("Subscription cost"), totals["subscription_cost"])]
-    summary += [(gettext("Cost %(type)s") % {"type": gettext(_USAGE_TYPES.get(rt, rt))}, v["cost"])
-                for rt, v in totals["by_type"].items()]
+    detail = [
+        (
+            r["msisdn"],
+            r["record_type"],
+            r["zone"],
+            r["count"],
+            r["duration_s"],
+            r["volume_kb"],
+            r["cost"],
+        )
+        for r in totals["devices"]
+    ]
+    summary = [
+        (gettext("Customer"), customer.name),
+        (gettext("Month"), cycle_start.strftime("%Y-%m")),
+        (gettext("Version"), str(totals["version"])),
+        (gettext("Total cost"), totals["total_cost"]),
+        (gettext("Subscription cost"), totals["subscription_cost"]),
+    ]
+    summary += [
+        (gettext("Cost %(type)s") % {"type": gettext(_USAGE_TYPES.get(rt, rt))}, v["cost"])
+        for rt, v in totals["by_type"].items()
+    ]
     if insights:
         change = insights.get("change") or {}
-        summary += [(gettext("Change against previous month"), change.get("absolute", "")),
-                    (gettext("Roaming cost"), insights.get("roaming_cost", "")),
-                    (gettext("Idle devices"), str(insights.get("idle_devices", {}).get("count", ""))),
-                    (gettext("Idle devices' fees"), insights.get("idle_devices", {}).get("fees_cost", "")),
-                    (gettext("Devices out of bundle"), str(insights.get("out_of_bundle", {}).get("count", ""))),
-                    (gettext("Anomalies"), str(len(insights.get("anomalies", []))))]
-    return [(gettext(TOTALS_SHEET), translated_columns(TOTALS_COLUMNS), detail),
-            (gettext(SUMMARY_SHEET), translated_columns(SUMMARY_COLUMNS), summary)]
+        summary += [
+            (gettext("Change against previous month"), change.get("absolute", "")),
+            (gettext("Roaming cost"), insights.get("roaming_cost", "")),
+            (gettext("Idle devices"), str(insights.get("idle_devices", {}).get("count", ""))),
+            (gettext("Idle devices' fees"), insights.get("idle_devices", {}).get("fees_cost", "")),
+            (
+                gettext("Devices out of bundle"),
+                str(insights.get("out_of_bundle", {}).get("count", "")),
+            ),
+            (gettext("Anomalies"), str(len(insights.get("anomalies", [])))),
+        ]
+    return [
+        (gettext(TOTALS_SHEET), translated_columns(TOTALS_COLUMNS), detail),
+        (gettext(SUMMARY_SHEET), translated_columns(SUMMARY_COLUMNS), summary),
+    ]

@@ -81,8 +81,15 @@ class ExportParams:
 
 
 @transaction.atomic
-def export_request(*, customer: Customer, user, cycle_start_date: dt.date, kind: str, fmt: str,
-                   language: str = "en") -> ExportJob:
+def export_request(
+    *,
+    customer: Customer,
+    user,
+    cycle_start_date: dt.date,
+    kind: str,
+    fmt: str,
+    language: str = "en",
+) -> ExportJob:
     """An export of the month (or, for cost centers, of the day) in `language`: its headers, sheet
     names and mail (English by default, as the API documents; a page passes its reader's)."""
     if language not in dict(settings.LANGUAGES):
@@ -100,8 +107,14 @@ def export_request(*, customer: Customer, user, cycle_start_date: dt.date, kind:
     asked = cycle_start_date
     if kind != ExportJob.Kind.COST_CENTERS:
         asked = cycle_start_of(cycle_start_date)
-    export = ExportJob.objects.create(customer=customer, requested_by=user, cycle_start_date=cycle_start_date,
-                                      kind=kind, format=fmt, language=language)
+    export = ExportJob.objects.create(
+        customer=customer,
+        requested_by=user,
+        cycle_start_date=cycle_start_date,
+        kind=kind,
+        format=fmt,
+        language=language,
+    )
     job, joined = job_dispatch(
         kind=EXPORT_KIND,
         customer=customer,
@@ -123,9 +136,13 @@ def export_file_name(export: ExportJob) -> str:
     return f"exports/{export.pk}/{export.download_name}"
 
 
-def export_generate(*, export: ExportJob, max_rows: int = XLSX_MAX_ROWS,
-                    attempt_tag: str = "direct",
-                    still_owner: Callable[[], bool] = _always) -> dict:
+def export_generate(
+    *,
+    export: ExportJob,
+    max_rows: int = XLSX_MAX_ROWS,
+    attempt_tag: str = "direct",
+    still_owner: Callable[[], bool] = _always,
+) -> dict:
     """Write the file under the attempt's own part name; publish it while the attempt owns its step.
 
     Idempotent: a completed export is left as it is. attempt_tag names the attempt ("s<step>-a<n>");
@@ -150,7 +167,10 @@ def export_generate(*, export: ExportJob, max_rows: int = XLSX_MAX_ROWS,
                 raise AttemptSuperseded("this attempt was handed to another worker")
             now = timezone.now()
             ExportJob.objects.filter(pk=export.pk).update(
-                status=ExportJob.Status.COMPLETED, file_name=name, rows=rows, completed_at=now,
+                status=ExportJob.Status.COMPLETED,
+                file_name=name,
+                rows=rows,
+                completed_at=now,
                 expires_at=now + dt.timedelta(days=settings.TELCOST_EXPORT_TTL_DAYS),
             )
             # Last in the transaction: if anything before fails, nothing was published; if the
@@ -172,8 +192,9 @@ def export_parts_sweep(*, min_age_s: float = 3600.0) -> int:
     for part in root.glob(f"*/.*{PART_SUFFIX}") if root.exists() else []:
         match = _PART_OF_STEP.search(part.name)
         if match:
-            running = Step.objects.filter(pk=int(match[1]), status=Step.Status.RUNNING,
-                                          attempts=int(match[2]))
+            running = Step.objects.filter(
+                pk=int(match[1]), status=Step.Status.RUNNING, attempts=int(match[2])
+            )
             if running.exists():
                 continue
         else:
@@ -200,11 +221,21 @@ def _write_rows(export: ExportJob, path: str, *, max_rows: int) -> int:
         if csv_format:
             with open(path, "wb") as stream:
                 return reports.write_cdr_csv(stream, customer, cycle_start)
-        sheets = [(gettext(reports.CDRS_SHEET), reports.translated_columns(reports.CDR_COLUMNS),
-                   reports.cdr_rows(customer, cycle_start, for_xlsx=True))]
+        sheets = [
+            (
+                gettext(reports.CDRS_SHEET),
+                reports.translated_columns(reports.CDR_COLUMNS),
+                reports.cdr_rows(customer, cycle_start, for_xlsx=True),
+            )
+        ]
     elif export.kind == ExportJob.Kind.COST_CENTERS:
-        sheets = [(gettext(reports.COST_CENTERS_SHEET), reports.translated_columns(reports.COST_CENTER_COLUMNS),
-                   reports.cost_center_rows(customer, export.cycle_start_date))]
+        sheets = [
+            (
+                gettext(reports.COST_CENTERS_SHEET),
+                reports.translated_columns(reports.COST_CENTER_COLUMNS),
+                reports.cost_center_rows(customer, export.cycle_start_date),
+            )
+        ]
     else:
         try:
             sheets = reports.totals_sheets(customer, cycle_start_of(export.cycle_start_date))
@@ -216,8 +247,9 @@ def _write_rows(export: ExportJob, path: str, *, max_rows: int) -> int:
     return write_xlsx(path, sheets, max_rows=max_rows)
 
 
-def export_mail(*, export: ExportJob, still_owner: Callable[[], bool] = _always,
-                final_try: bool = True) -> str:
+def export_mail(
+    *, export: ExportJob, still_owner: Callable[[], bool] = _always, final_try: bool = True
+) -> str:
     """Mail the link once; returns what happened: "sent", "sent before", "sending elsewhere",
     or "failed: …".
 
@@ -246,11 +278,15 @@ def _mail_claim(export: ExportJob, still_owner: Callable[[], bool]) -> dt.dateti
     with transaction.atomic():
         if not still_owner():
             return None
-        claimed = (ExportJob.objects.filter(pk=export.pk, mail_state=export.mail_state,
-                                            mail_sending_at=export.mail_sending_at)
-                   .exclude(mail_state=MailState.SENT)
-                   .update(mail_state=MailState.SENDING, mail_sending_at=now,
-                           mail_tries=F("mail_tries") + 1))
+        claimed = (
+            ExportJob.objects.filter(
+                pk=export.pk, mail_state=export.mail_state, mail_sending_at=export.mail_sending_at
+            )
+            .exclude(mail_state=MailState.SENT)
+            .update(
+                mail_state=MailState.SENDING, mail_sending_at=now, mail_tries=F("mail_tries") + 1
+            )
+        )
     return now if claimed else None
 
 
@@ -265,11 +301,20 @@ def _mail_text(export: ExportJob, link: str) -> tuple[str, str]:
     """The mail's subject and body in the export's language (the requester's, from a page)."""
     with translation.override(export.language or "en"):
         until = timezone.localtime(export.expires_at) if export.expires_at else None
-        values = {"kind": gettext(_KIND_NAMES.get(export.kind, export.kind)), "customer": export.customer.name,
-                  "month": date_format(export.cycle_start_date, "YEAR_MONTH_FORMAT"), "link": link,
-                  "until": date_format(until, "DATE_FORMAT") if until else "—"}
-        body = gettext("Your %(kind)s export of %(customer)s (%(month)s) is ready.\n\n"
-                       "Download: %(link)s\n\nThe link works until %(until)s.") % values
+        values = {
+            "kind": gettext(_KIND_NAMES.get(export.kind, export.kind)),
+            "customer": export.customer.name,
+            "month": date_format(export.cycle_start_date, "YEAR_MONTH_FORMAT"),
+            "link": link,
+            "until": date_format(until, "DATE_FORMAT") if until else "—",
+        }
+        body = (
+            gettext(
+                "Your %(kind)s export of %(customer)s (%(month)s) is ready.\n\n"
+                "Download: %(link)s\n\nThe link works until %(until)s."
+            )
+            % values
+        )
         return gettext("Export completed"), body
 
 
@@ -289,9 +334,11 @@ def _mail_send(export: ExportJob, claimed_at: dt.datetime) -> None:
         connection.send_messages([message])
         # The server took it: recorded before QUIT, so a worker killed while closing never
         # sends it again.
-        ExportJob.objects.filter(pk=export.pk, mail_state=MailState.SENDING,
-                                 mail_sending_at=claimed_at).update(
-            mail_state=MailState.SENT, mailed_at=timezone.now(), mail_error="", mail_next_at=None)
+        ExportJob.objects.filter(
+            pk=export.pk, mail_state=MailState.SENDING, mail_sending_at=claimed_at
+        ).update(
+            mail_state=MailState.SENT, mailed_at=timezone.now(), mail_error="", mail_next_at=None
+        )
 
 
 def _mail_failed(export: ExportJob, claimed_at: dt.datetime, error: str) -> None:
@@ -306,10 +353,13 @@ def _mail_failed(export: ExportJob, claimed_at: dt.datetime, error: str) -> None
         give_up_at = min(give_up_at, export.expires_at)
     next_at = now + dt.timedelta(seconds=delay)
     state = MailState.RETRYING if next_at <= give_up_at else MailState.FAILED
-    ExportJob.objects.filter(pk=export.pk, mail_state=MailState.SENDING,
-                             mail_sending_at=claimed_at).update(
-        mail_state=state, mail_error=error[:500],
-        mail_next_at=next_at if state == MailState.RETRYING else None)
+    ExportJob.objects.filter(
+        pk=export.pk, mail_state=MailState.SENDING, mail_sending_at=claimed_at
+    ).update(
+        mail_state=state,
+        mail_error=error[:500],
+        mail_next_at=next_at if state == MailState.RETRYING else None,
+    )
 
 
 def exports_mail_retry(*, now: dt.datetime | None = None, limit: int = 20) -> int:
@@ -320,11 +370,15 @@ def exports_mail_retry(*, now: dt.datetime | None = None, limit: int = 20) -> in
     """
     now = now or timezone.now()
     dead_before = now - dt.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS)
-    due = (ExportJob.objects.filter(status=ExportJob.Status.COMPLETED)
-           .filter(Q(mail_state=MailState.RETRYING, mail_next_at__lte=now)
-                   | Q(mail_state=MailState.SENDING, mail_sending_at__lt=dead_before))
-           .exclude(job__status__in=Job.ACTIVE)
-           .order_by("mail_next_at")[:limit])
+    due = (
+        ExportJob.objects.filter(status=ExportJob.Status.COMPLETED)
+        .filter(
+            Q(mail_state=MailState.RETRYING, mail_next_at__lte=now)
+            | Q(mail_state=MailState.SENDING, mail_sending_at__lt=dead_before)
+        )
+        .exclude(job__status__in=Job.ACTIVE)
+        .order_by("mail_next_at")[:limit]
+    )
     return sum(export_mail(export=export) == "sent" for export in due)
 
 
@@ -340,7 +394,11 @@ def export_status_follow_job(job: Job, params: ExportParams) -> None:
     )
 
 
-EXPORT_KIND = register(JobKind(name="export", label=_("Export"), params=ExportParams, on_ended=export_status_follow_job))
+EXPORT_KIND = register(
+    JobKind(
+        name="export", label=_("Export"), params=ExportParams, on_ended=export_status_follow_job
+    )
+)
 
 
 def exports_expire(*, now: dt.datetime | None = None) -> int:

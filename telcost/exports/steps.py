@@ -26,7 +26,10 @@ def generate_customer_excel_report(ctx) -> dict:
 
 
 @step(
-    "SendExportMailCommand", label=_("Mail the link"), max_attempts=3, transient=(SMTPException, OSError),
+    "SendExportMailCommand",
+    label=_("Mail the link"),
+    max_attempts=3,
+    transient=(SMTPException, OSError),
     backoff_base_s=2.0,
 )
 def send_export_mail(ctx) -> dict:

@@ -21,7 +21,9 @@ from telcost.exports.services import ExportRequestError, export_request
 
 @login_required
 def cost_centers(request):
-    customers = list(customers_for(request.user, EXPORT).annotate(n=Count("cost_centers")).order_by("name"))
+    customers = list(
+        customers_for(request.user, EXPORT).annotate(n=Count("cost_centers")).order_by("name")
+    )
     if not customers and not request.user.is_staff:
         raise PermissionDenied
     return render(request, "exports/cost_centers.html", {"customers": customers})
@@ -40,11 +42,20 @@ def cost_center_details(request, customer_id: int):
     customer = customer_for_user(user=request.user, customer_id=customer_id, right=EXPORT)
     current = cost_centers_on(customer, timezone.localdate())
     devices = sorted(customer.devices.filter(pk__in=current), key=lambda device: device.msisdn)
-    assignments = [_DeviceToday(device, current[device.pk], current[device.pk].valid_from) for device in devices]
-    return render(request, "exports/cost_center_details.html", {
-        "customer": customer, "cost_centers": customer.cost_centers.annotate(n=Count("assignments")),
-        "assignments": assignments, "months": recent_cycles(13),
-    })
+    assignments = [
+        _DeviceToday(device, current[device.pk], current[device.pk].valid_from)
+        for device in devices
+    ]
+    return render(
+        request,
+        "exports/cost_center_details.html",
+        {
+            "customer": customer,
+            "cost_centers": customer.cost_centers.annotate(n=Count("assignments")),
+            "assignments": assignments,
+            "months": recent_cycles(13),
+        },
+    )
 
 
 @login_required
@@ -53,12 +64,18 @@ def export_start(request, customer_id: int):
     try:
         customer = customer_for_user(user=request.user, customer_id=customer_id, right=EXPORT)
     except PermissionDenied:
-        return render(request, "exports/_export_status.html", {"error": "Access denied"}, status=403)
+        return render(
+            request, "exports/_export_status.html", {"error": "Access denied"}, status=403
+        )
     try:
-        export = export_request(customer=customer, user=request.user,
-                                cycle_start_date=requested_month(request.POST.get("date", "")),
-                                kind=request.POST.get("kind", ""), fmt=request.POST.get("format", "xlsx"),
-                                language=translation.get_language())
+        export = export_request(
+            customer=customer,
+            user=request.user,
+            cycle_start_date=requested_month(request.POST.get("date", "")),
+            kind=request.POST.get("kind", ""),
+            fmt=request.POST.get("format", "xlsx"),
+            language=translation.get_language(),
+        )
     except (BadCycle, ExportRequestError) as exc:
         return render(request, "exports/_export_status.html", {"error": str(exc)}, status=400)
     return render(request, "exports/_export_status.html", {"export": export})

@@ -31,9 +31,11 @@ def csv_safe(text: str) -> str:
 
 def csv_safe_sql(expression: str) -> str:
     """csv_safe in PostgreSQL for a text expression; its parameters: csv_safe_sql_params()."""
-    return (f"(CASE WHEN left({expression}, 1) = ANY(%(formula_starts)s) "
-            f"AND {expression} !~ %(plain_number)s "
-            f"THEN '''' || {expression} ELSE {expression} END)")
+    return (
+        f"(CASE WHEN left({expression}, 1) = ANY(%(formula_starts)s) "
+        f"AND {expression} !~ %(plain_number)s "
+        f"THEN '''' || {expression} ELSE {expression} END)"
+    )
 
 
 def csv_safe_sql_params() -> dict:
@@ -41,7 +43,8 @@ def csv_safe_sql_params() -> dict:
 
 
 class Column:
-    """A column of an export: its title, kind (one of COLUMN_KINDS) and width in characters (xlsx)."""
+    """A column of an export: its title, kind (one of COLUMN_KINDS) and width in characters
+    (xlsx)."""
 
     def __init__(self, title: str, kind: str = "text", width: int = 14) -> None:
         if kind not in COLUMN_KINDS:

@@ -17,11 +17,19 @@ import re
 from collections.abc import Callable, Iterator
 from xml.sax.saxutils import escape
 
-STYLE_HEADER, STYLE_MONEY, STYLE_DATETIME, STYLE_DATE = 1, 2, 3, 4  # positions in styles.xml's <cellXfs>
-TEXT_CACHE_LIMIT = 20_000  # distinct values remembered per text column: devices, zones, cost centers repeat
+STYLE_HEADER, STYLE_MONEY, STYLE_DATETIME, STYLE_DATE = (
+    1,
+    2,
+    3,
+    4,
+)  # positions in styles.xml's <cellXfs>
+TEXT_CACHE_LIMIT = (
+    20_000  # distinct values remembered per text column: devices, zones, cost centers repeat
+)
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 0, with Excel's 1900 leap-year bug folded in
-# XML 1.0 cannot carry these control characters; Excel writes them as _xHHHH_ and escapes a literal "_xHHHH_".
+# XML 1.0 cannot carry these control characters; Excel writes them as _xHHHH_ and escapes a literal
+# "_xHHHH_".
 _CONTROL = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f]")
 _NEEDS_CARE = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x|^\s|\s$")
 
@@ -41,7 +49,8 @@ _NAMESPACE = {
 
 
 def excel_serial(value) -> str:
-    """A naive local datetime or a date as Excel's serial day number; a number is taken as a serial already."""
+    """A naive local datetime or a date as Excel's serial day number; a number is taken as a serial
+    already."""
     if isinstance(value, dt.datetime):
         delta = value - _EXCEL_EPOCH
         if not delta.seconds and not delta.microseconds:
@@ -59,13 +68,16 @@ def text_cell(value) -> str:
     text = value if isinstance(value, str) else str(value)
     if not _NEEDS_CARE.search(text):
         return f'<c t="inlineStr"><is><t>{text}</t></is></c>'
-    text = _CONTROL.sub(lambda m: "_x005F" + m.group() if len(m.group()) > 1 else f"_x{ord(m.group()):04X}_", text)
+    text = _CONTROL.sub(
+        lambda m: "_x005F" + m.group() if len(m.group()) > 1 else f"_x{ord(m.group()):04X}_", text
+    )
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return f'<c t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
 
 
 class TextCells(dict):
-    """Text value -> its cell, remembered for the first TEXT_CACHE_LIMIT distinct values of a column."""
+    """Text value -> its cell, remembered for the first TEXT_CACHE_LIMIT distinct values of a
+    column."""
 
     def __missing__(self, value) -> str:
         cell = text_cell(value)
@@ -85,9 +97,11 @@ def _cell_expression(kind: str, v: str, index: int) -> str:
     if kind == "int":
         return f'{{{empty}f"{{INT_OPEN}}{{{v}}}{{NUMBER_CLOSE}}"}}'
     if kind == "money":
-        return f'{{{empty}f"{{MONEY_OPEN}}{{{v} if {v}.__class__ is not float else refuse_float({v})}}{{NUMBER_CLOSE}}"}}'
+        value = f"{v} if {v}.__class__ is not float else refuse_float({v})"
+        return f'{{{empty}f"{{MONEY_OPEN}}{{{value}}}{{NUMBER_CLOSE}}"}}'
     opening = "DATETIME_OPEN" if kind == "datetime" else "DATE_OPEN"
-    return f'{{{empty}f"{{{opening}}}{{{v} if {v}.__class__ is str else excel_serial({v})}}{{NUMBER_CLOSE}}"}}'
+    value = f"{v} if {v}.__class__ is str else excel_serial({v})"
+    return f'{{{empty}f"{{{opening}}}{{{value}}}{{NUMBER_CLOSE}}"}}'
 
 
 def compile_row_renderer(kinds: list[str]) -> Callable[[Iterator[tuple], int], list[str]]:
@@ -96,7 +110,9 @@ def compile_row_renderer(kinds: list[str]) -> Callable[[Iterator[tuple], int], l
     A row of the wrong length raises ValueError (the unpacking in the loop).
     """
     names = [f"v{i}" for i in range(len(kinds))]
-    cells = "".join(_cell_expression(kind, v, i) for i, (kind, v) in enumerate(zip(kinds, names, strict=True)))
+    cells = "".join(
+        _cell_expression(kind, v, i) for i, (kind, v) in enumerate(zip(kinds, names, strict=True))
+    )
     source = (
         "def render(rows, number):\n"
         "    out = []\n"

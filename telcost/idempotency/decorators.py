@@ -132,7 +132,8 @@ def _document_header(operation) -> None:
             "name": HEADER,
             "required": False,
             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
-            "description": "The same key with the same request within 24 h returns the first answer; "
+            "description": "The same key with the same request within 24 h returns the first "
+            "answer; "
             "with another request, 422.",
         }
     )

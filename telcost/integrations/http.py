@@ -13,7 +13,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
-    """httpx's default verification, built once: loading the CA bundle cost ~40 ms a call (half a page's fetch)."""
+    """httpx's default verification, built once: loading the CA bundle cost ~40 ms a call (half a
+    page's fetch)."""
     return httpx.create_ssl_context()
 
 
@@ -64,14 +65,16 @@ def public_address(host: str, port: int) -> str:
     try:
         answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise TransientOutboundError("connection failed (name)",
-                                     detail=f"{host} does not resolve: {exc}") from None
+        raise TransientOutboundError(
+            "connection failed (name)", detail=f"{host} does not resolve: {exc}"
+        ) from None
     addresses = [answer[4][0] for answer in answers]
     internal = [address for address in addresses if not _is_public(address)]
     if internal or not addresses:
         refused = ", ".join(internal)
-        raise RefusedAddressError("address refused",
-                                  detail=f"{host} resolves to {refused}: not a public address")
+        raise RefusedAddressError(
+            "address refused", detail=f"{host} resolves to {refused}: not a public address"
+        )
     return addresses[0]
 
 
@@ -87,8 +90,14 @@ def _pinned(url: str, kwargs: dict) -> tuple[httpx.URL, dict]:
     return parsed.copy_with(host=address), {**kwargs, "headers": headers, "extensions": extensions}
 
 
-def send(method: str, url: str, *, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-         public_only: bool = False, **kwargs) -> httpx.Response:
+def send(
+    method: str,
+    url: str,
+    *,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    public_only: bool = False,
+    **kwargs,
+) -> httpx.Response:
     """Send a request; a 2xx answer is returned, anything else raised as an OutboundError.
 
     public_only: the host is resolved and checked here, and the request sent to that address
@@ -106,8 +115,9 @@ def send(method: str, url: str, *, timeout: httpx.Timeout | float = DEFAULT_TIME
     except httpx.TransportError as exc:
         # One text whatever the cause: the class (ConnectError against RemoteProtocolError) would
         # tell a reader a closed port from an open one. The detail is for the log.
-        raise TransientOutboundError("connection failed",
-                                     detail=f"{type(exc).__name__}: {exc}") from None
+        raise TransientOutboundError(
+            "connection failed", detail=f"{type(exc).__name__}: {exc}"
+        ) from None
     # httpx's response and its stream refer to each other, so each body (a provider's page is
     # megabytes) would wait for the cyclic garbage collector: a sync of a million CDRs peaked at
     # 357 MB. The response is read and closed; its content is all the stream it needs.

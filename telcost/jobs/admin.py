@@ -12,6 +12,14 @@ class StepInline(admin.TabularInline):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "customer", "status", "progress_done", "progress_total", "created_at")
+    list_display = (
+        "id",
+        "kind",
+        "customer",
+        "status",
+        "progress_done",
+        "progress_total",
+        "created_at",
+    )
     list_filter = ("status", "kind")
     inlines = [StepInline]

@@ -5,7 +5,8 @@ benchmarks start) or when a test imports this module: Probe writes to a path tak
 job's parameters, which no production worker should do for anyone who can dispatch a job.
 
 Jobs of them are of kind `probe`, whose parameters have no fixed shape; its reaction to a job's
-end can log, fail, or kill its worker first (`_probe_ended`). `Noop` does nothing (it measures the engine's own overhead). `Probe` can sleep,
+end can log, fail, or kill its worker first (`_probe_ended`). `Noop` does nothing (it measures the
+engine's own overhead). `Probe` can sleep,
 fail transiently for its first attempts, fail permanently, and records each run
 in a file, which is how the engine's retry and recovery are observed from
 outside a worker process.
@@ -40,7 +41,9 @@ def _probe_ended(job: Job, params: FreeParams) -> None:
             f.write(f"reacted {job.pk} {job.status}\n")
 
 
-PROBE_KIND = register(JobKind(name="probe", label=_("Probe"), params=FreeParams, on_ended=_probe_ended))
+PROBE_KIND = register(
+    JobKind(name="probe", label=_("Probe"), params=FreeParams, on_ended=_probe_ended)
+)
 
 
 @step("Noop", label=_("Do nothing"), max_attempts=1)

@@ -8,7 +8,8 @@ level next to the service that dispatches them; its steps.py imports them, so th
 when the jobs app discovers the steps at start-up.
 
 `on_ended(job, params)` runs after the transaction that ended the job commits, in a transaction
-of its own (jobs.services.job_reaction_run); `Job.reacted_at` records that it ran, and the recovery sweep
+of its own (jobs.services.job_reaction_run); `Job.reacted_at` records that it ran, and the
+recovery sweep
 runs it for a job whose worker died in between. So it may run more than once: it must be
 idempotent.
 """

@@ -23,7 +23,11 @@ class Job(models.Model):
         "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
     )
     params = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.PENDING)
@@ -40,10 +44,14 @@ class Job(models.Model):
     # however it ends. The partial unique index below is the lease; the database decides.
     lock_key = models.CharField(max_length=200, blank=True, default="")
     lock_acquired_at = models.DateTimeField(null=True, blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
     # A fan-out child whose work was already being done by another active job follows
     # that job instead of running it twice, and ends with its outcome.
-    follows = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followers")
+    follows = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followers"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -68,11 +76,17 @@ class Job(models.Model):
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["parent", "status"]),
             # Chains waiting for a key, asked at each first claim: few rows, however many ended.
-            models.Index(fields=["lock_key", "id"], condition=Q(status__in=["pending", "running"]),
-                         name="job_lock_key_active"),
+            models.Index(
+                fields=["lock_key", "id"],
+                condition=Q(status__in=["pending", "running"]),
+                name="job_lock_key_active",
+            ),
             # Ended jobs whose reaction has not run, asked by every recovery sweep: few rows.
-            models.Index(fields=["finished_at"], condition=Q(reacted_at__isnull=True),
-                         name="job_reaction_pending"),
+            models.Index(
+                fields=["finished_at"],
+                condition=Q(reacted_at__isnull=True),
+                name="job_reaction_pending",
+            ),
         ]
         ordering = ["-id"]
 
@@ -112,7 +126,9 @@ class Step(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["job", "position"], name="step_position_per_job")]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "position"], name="step_position_per_job")
+        ]
         indexes = [models.Index(fields=["status", "heartbeat_at"])]
         ordering = ["job_id", "position"]
 

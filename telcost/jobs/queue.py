@@ -24,8 +24,12 @@ def set_step_task(task: Task) -> None:
 def enqueue_step(step: Step, *, run_after: datetime | None = None) -> None:
     """Queue the task row for a step (inside the caller's transaction)."""
     if _step_task is None:
-        raise RuntimeError("no step task: telcost.jobs.tasks was not imported (is telcost.jobs installed?)")
+        raise RuntimeError(
+            "no step task: telcost.jobs.tasks was not imported (is telcost.jobs installed?)"
+        )
     task = _step_task.using(run_after=run_after) if run_after else _step_task
     result = task.enqueue(step_id=step.pk)
-    Step.objects.filter(pk=step.pk).update(status=Step.Status.QUEUED, run_after=run_after, task_id=str(result.id))
+    Step.objects.filter(pk=step.pk).update(
+        status=Step.Status.QUEUED, run_after=run_after, task_id=str(result.id)
+    )
     step.status, step.run_after, step.task_id = Step.Status.QUEUED, run_after, str(result.id)

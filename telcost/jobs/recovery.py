@@ -38,8 +38,15 @@ def recover_lost_steps() -> int:
     for step in Step.objects.filter(status=Step.Status.RUNNING, heartbeat_at__lt=stale_before):
         with transaction.atomic():
             claimed = Step.objects.filter(
-                pk=step.pk, status=Step.Status.RUNNING, attempts=step.attempts, heartbeat_at=step.heartbeat_at
-            ).update(status=Step.Status.QUEUED, worker="", error=f"worker {step.worker} stopped responding")
+                pk=step.pk,
+                status=Step.Status.RUNNING,
+                attempts=step.attempts,
+                heartbeat_at=step.heartbeat_at,
+            ).update(
+                status=Step.Status.QUEUED,
+                worker="",
+                error=f"worker {step.worker} stopped responding",
+            )
             if not claimed:
                 continue
             # Make the task backend's own record tell the truth about the dead worker.
@@ -57,7 +64,9 @@ def recover_lost_steps() -> int:
     # Two set-based reads, however long the backlog of a large fan-out is.
     grace = now - timedelta(seconds=max(settings.JOBS_SWEEP_SECONDS, 1.0))
     queued = dict(
-        Step.objects.filter(status=Step.Status.QUEUED).exclude(run_after__gt=grace).values_list("pk", "task_id")
+        Step.objects.filter(status=Step.Status.QUEUED)
+        .exclude(run_after__gt=grace)
+        .values_list("pk", "task_id")
     )
     alive = set(
         str(task_id)
@@ -69,7 +78,9 @@ def recover_lost_steps() -> int:
         if task_id in alive:
             continue
         with transaction.atomic():
-            step = Step.objects.filter(pk=step_id, status=Step.Status.QUEUED, task_id=task_id).first()
+            step = Step.objects.filter(
+                pk=step_id, status=Step.Status.QUEUED, task_id=task_id
+            ).first()
             if step is not None:
                 enqueue_step(step)
                 recovered += 1
@@ -85,8 +96,12 @@ def recover_lost_reactions() -> int:
     many ran.
     """
     stale_before = timezone.now() - timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS)
-    lost = (Job.objects.filter(reacted_at__isnull=True, finished_at__lt=stale_before)
-            .exclude(status__in=Job.ACTIVE).order_by("finished_at").values_list("pk", flat=True))
+    lost = (
+        Job.objects.filter(reacted_at__isnull=True, finished_at__lt=stale_before)
+        .exclude(status__in=Job.ACTIVE)
+        .order_by("finished_at")
+        .values_list("pk", flat=True)
+    )
     ran = 0
     for job_id in list(lost):
         try:
@@ -94,7 +109,9 @@ def recover_lost_reactions() -> int:
                 ran += 1
                 logger.warning("ran the lost reaction to the end of job %s", job_id)
         except Exception:  # one failing reaction must not keep the others from running
-            logger.exception("the reaction to the end of job %s failed; the next sweep tries again", job_id)
+            logger.exception(
+                "the reaction to the end of job %s failed; the next sweep tries again", job_id
+            )
     return ran
 
 
@@ -130,13 +147,17 @@ def _close_abandoned_task_rows(*, now, stale_before) -> int:
                 continue
             if step is None or step.status != Step.Status.QUEUED or step.task_id != task_id:
                 continue
-            step = Step.objects.filter(pk=step.pk, status=Step.Status.QUEUED,
-                                       task_id=task_id).first()
+            step = Step.objects.filter(
+                pk=step.pk, status=Step.Status.QUEUED, task_id=task_id
+            ).first()
             if step is not None:
                 enqueue_step(step)
                 recovered += 1
-                logger.warning("took over step %s %s: its task was claimed by a worker that died",
-                               step.pk, step.name)
+                logger.warning(
+                    "took over step %s %s: its task was claimed by a worker that died",
+                    step.pk,
+                    step.name,
+                )
     return recovered
 
 

@@ -71,7 +71,9 @@ def is_lost_connection(exc: BaseException) -> bool:
 class StepDefinition:
     name: str  # stored in Step.name: never renamed
     handler: Handler
-    label: str | Promise = ""  # what pages show: gettext_lazy("Calculate totals"), the Dutch in the .po
+    label: str | Promise = (
+        ""  # what pages show: gettext_lazy("Calculate totals"), the Dutch in the .po
+    )
     max_attempts: int = 3
     # Exceptions besides TransientError, a locked database and a lost connection that deserve
     # a retry.
@@ -82,8 +84,11 @@ class StepDefinition:
     def is_transient(self, exc: BaseException) -> bool:
         if isinstance(exc, PermanentError):
             return False
-        return (isinstance(exc, (TransientError, *self.transient)) or is_locked_database(exc)
-                or is_lost_connection(exc))
+        return (
+            isinstance(exc, (TransientError, *self.transient))
+            or is_locked_database(exc)
+            or is_lost_connection(exc)
+        )
 
     def backoff_seconds(self, attempt: int) -> float:
         """Exponential with full jitter, so retries of many jobs do not stampede together."""

@@ -61,8 +61,9 @@ class StepContext:
         return self.job.customer
 
     def _this_attempt(self):
-        return Step.objects.filter(pk=self.step.pk, status=Step.Status.RUNNING,
-                                   attempts=self.attempt)
+        return Step.objects.filter(
+            pk=self.step.pk, status=Step.Status.RUNNING, attempts=self.attempt
+        )
 
     def progress(self, done: int, total: int | None = None) -> None:
         """Report progress (it counts as a beat); raises StepAbandoned if the step is not ours."""
@@ -166,12 +167,15 @@ class Heartbeat:
                     this_attempt = Step.objects.filter(
                         pk=self.step_id, status=Step.Status.RUNNING, attempts=self.attempt
                     )
-                    ours = (this_attempt.filter(heartbeat_at__lt=now).update(heartbeat_at=now)
-                            or this_attempt.exists())
+                    ours = (
+                        this_attempt.filter(heartbeat_at__lt=now).update(heartbeat_at=now)
+                        or this_attempt.exists()
+                    )
                 except Exception as exc:  # a locked database or a lost connection: try next time
                     failures += 1
-                    logger.warning("heartbeat of step %s failed %s times: %s",
-                                   self.step_id, failures, exc)
+                    logger.warning(
+                        "heartbeat of step %s failed %s times: %s", self.step_id, failures, exc
+                    )
                     _close_quietly()  # a broken connection is not reused: the next beat reconnects
                     continue
                 if not ours:
@@ -219,8 +223,9 @@ def _claim(step_id: int) -> Step | None:
     a task due a little later (or sooner: the chain that ends wakes the next one).
     """
     now = timezone.now()
-    waiting = (Step.objects.select_related("job")
-               .filter(pk=step_id, status=Step.Status.QUEUED).first())
+    waiting = (
+        Step.objects.select_related("job").filter(pk=step_id, status=Step.Status.QUEUED).first()
+    )
     if waiting is None:
         return None
     if not _holds_chain_key(waiting.job, now):
@@ -243,7 +248,9 @@ def _claim(step_id: int) -> Step | None:
         Step.objects.filter(pk=step_id).update(status=Step.Status.SKIPPED, finished_at=now)
         return None
     if step.job.status == Job.Status.PENDING:
-        Job.objects.filter(pk=step.job_id, status=Job.Status.PENDING).update(status=Job.Status.RUNNING, started_at=now)
+        Job.objects.filter(pk=step.job_id, status=Job.Status.PENDING).update(
+            status=Job.Status.RUNNING, started_at=now
+        )
         step.job.status, step.job.started_at = Job.Status.RUNNING, now
     return step
 
@@ -297,12 +304,16 @@ def _record_success(step: Step, attempt: int, result: dict | None) -> None:
         if following is not None:
             enqueue_step(following)
             return
-        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(status=Job.Status.COMPLETED, finished_at=now)
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+            status=Job.Status.COMPLETED, finished_at=now
+        )
         job.refresh_from_db()
         job_finished(job)
 
 
-def _record_failure(step: Step, attempt: int, definition: StepDefinition, exc: BaseException) -> None:
+def _record_failure(
+    step: Step, attempt: int, definition: StepDefinition, exc: BaseException
+) -> None:
     now = timezone.now()
     message = str(exc) or type(exc).__name__
     with transaction.atomic():
@@ -310,11 +321,20 @@ def _record_failure(step: Step, attempt: int, definition: StepDefinition, exc: B
             return
         job = Job.objects.select_for_update().get(pk=step.job_id)
         if isinstance(exc, JobCancelled) or job.status == Job.Status.CANCELLED:
-            Step.objects.filter(pk=step.pk).update(status=Step.Status.SKIPPED, finished_at=now, error="Cancelled")
+            Step.objects.filter(pk=step.pk).update(
+                status=Step.Status.SKIPPED, finished_at=now, error="Cancelled"
+            )
             return
         if definition.is_transient(exc) and attempt < step.max_attempts:
             delay = definition.backoff_seconds(attempt)
-            logger.info("step %s %s attempt %s failed (%s); retry in %.1fs", step.pk, step.name, attempt, message, delay)
+            logger.info(
+                "step %s %s attempt %s failed (%s); retry in %.1fs",
+                step.pk,
+                step.name,
+                attempt,
+                message,
+                delay,
+            )
             Step.objects.filter(pk=step.pk).update(status=Step.Status.QUEUED, error=message)
             enqueue_step(step, run_after=now + timedelta(seconds=delay))
             return
@@ -323,8 +343,13 @@ def _record_failure(step: Step, attempt: int, definition: StepDefinition, exc: B
             # An unexpected exception: its type is part of what the user needs to know,
             # and its traceback part of what the operator does (a bug, like a view's 500).
             message = f"{type(exc).__name__}: {message}"
-        logger.warning("step %s %s failed: %s", step.pk, step.name, message,
-                       exc_info=exc if unexpected else None)
+        logger.warning(
+            "step %s %s failed: %s",
+            step.pk,
+            step.name,
+            message,
+            exc_info=exc if unexpected else None,
+        )
         fail_step(step, f"{step.name}: {message}", now=now)
 
 
@@ -332,9 +357,9 @@ def fail_step(step: Step, error: str, *, now=None) -> None:
     """Fail a step and its job; the steps after it are skipped. Inside a transaction."""
     now = now or timezone.now()
     Step.objects.filter(pk=step.pk).update(status=Step.Status.FAILED, finished_at=now, error=error)
-    Step.objects.filter(job_id=step.job_id, status__in=[Step.Status.WAITING, Step.Status.QUEUED]).update(
-        status=Step.Status.SKIPPED, finished_at=now
-    )
+    Step.objects.filter(
+        job_id=step.job_id, status__in=[Step.Status.WAITING, Step.Status.QUEUED]
+    ).update(status=Step.Status.SKIPPED, finished_at=now)
     if Job.objects.filter(pk=step.job_id, status__in=Job.ACTIVE).update(
         status=Job.Status.FAILED, finished_at=now, error=error
     ):

@@ -52,10 +52,15 @@ def job_as_dict(job: Job) -> dict:
             for s in job.steps.order_by("position")
         ],
         "failures": [
-            {"id": c.pk, "customer": c.customer.name if c.customer_id else None,
-             "month": job_month(c), "error": c.error}
+            {
+                "id": c.pk,
+                "customer": c.customer.name if c.customer_id else None,
+                "month": job_month(c),
+                "error": c.error,
+            }
             for c in job.children.filter(status__in=Job.FAILED_STATES)
-            .select_related("customer").order_by("pk")[:100]
+            .select_related("customer")
+            .order_by("pk")[:100]
         ],
         "error": job.error,
         "result": job.result,

@@ -47,7 +47,9 @@ def _params_json(kind: JobKind, params: JobParams | None) -> dict:
     if params is None:
         return {}
     if not isinstance(params, kind.params):
-        raise TypeError(f"a {kind.name!r} job takes {kind.params.__name__}, not {type(params).__name__}")
+        raise TypeError(
+            f"a {kind.name!r} job takes {kind.params.__name__}, not {type(params).__name__}"
+        )
     return params.to_json()
 
 
@@ -76,7 +78,13 @@ def _create_job(
     )
     created = Step.objects.bulk_create(
         [
-            Step(job=job, position=i, name=spec.name, params=spec.params, max_attempts=get_step(spec.name).max_attempts)
+            Step(
+                job=job,
+                position=i,
+                name=spec.name,
+                params=spec.params,
+                max_attempts=get_step(spec.name).max_attempts,
+            )
             for i, spec in enumerate(steps)
         ]
     )
@@ -85,7 +93,9 @@ def _create_job(
         enqueue_step(first)
     else:
         # A chain with no steps has nothing to do.
-        Job.objects.filter(pk=job.pk).update(status=Job.Status.COMPLETED, finished_at=timezone.now())
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.COMPLETED, finished_at=timezone.now()
+        )
         job.refresh_from_db()
     return job
 
@@ -125,16 +135,19 @@ def job_dispatch[P: JobParams](
                     return Dispatched(existing, joined=True)
             try:
                 with transaction.atomic():
-                    return Dispatched(_create_job(
-                        kind=kind,
-                        steps=steps,
-                        customer=customer,
-                        created_by=created_by,
-                        params=stored,
-                        dedupe_key=dedupe_key,
-                        lock_key=lock_key,
-                        parent=parent,
-                    ), joined=False)
+                    return Dispatched(
+                        _create_job(
+                            kind=kind,
+                            steps=steps,
+                            customer=customer,
+                            created_by=created_by,
+                            params=stored,
+                            dedupe_key=dedupe_key,
+                            lock_key=lock_key,
+                            parent=parent,
+                        ),
+                        joined=False,
+                    )
             except IntegrityError:
                 if not dedupe_key:
                     raise
@@ -223,15 +236,19 @@ def job_finished(job: Job) -> None:
     if job.parent_id:
         failed = job.status in Job.FAILED_STATES
         counter = "progress_failed" if failed else "progress_done"
-        Job.objects.filter(pk=job.parent_id, status=Job.Status.RUNNING).update(**{counter: F(counter) + 1})
+        Job.objects.filter(pk=job.parent_id, status=Job.Status.RUNNING).update(
+            **{counter: F(counter) + 1}
+        )
         finish_parent_if_done(job.parent_id)
 
 
 def _wake_next_chain(lock_key: str) -> None:
     """The key is free: the oldest chain waiting for it starts now rather than at its next poll."""
-    waiting = (Job.objects.filter(lock_key=lock_key, status__in=Job.ACTIVE,
-                                  lock_acquired_at__isnull=True)
-               .order_by("pk").first())
+    waiting = (
+        Job.objects.filter(lock_key=lock_key, status__in=Job.ACTIVE, lock_acquired_at__isnull=True)
+        .order_by("pk")
+        .first()
+    )
     if waiting is None:
         return
     now = timezone.now()
@@ -248,8 +265,12 @@ def job_reaction_run(job_id: int) -> bool:
     Returns whether it ran now.
     """
     with transaction.atomic():
-        job = (Job.objects.select_for_update().filter(pk=job_id, reacted_at__isnull=True)
-               .exclude(status__in=Job.ACTIVE).first())
+        job = (
+            Job.objects.select_for_update()
+            .filter(pk=job_id, reacted_at__isnull=True)
+            .exclude(status__in=Job.ACTIVE)
+            .first()
+        )
         if job is None:
             return False  # reacted already, or re-opened (a retried fan-out ends again later)
         kind = registered_kinds().get(job.kind)
@@ -261,11 +282,20 @@ def job_reaction_run(job_id: int) -> bool:
 
 def finish_parent_if_done(parent_id: int) -> None:
     parent = Job.objects.get(pk=parent_id)
-    if parent.status != Job.Status.RUNNING or parent.progress_done + parent.progress_failed < parent.progress_total:
+    if (
+        parent.status != Job.Status.RUNNING
+        or parent.progress_done + parent.progress_failed < parent.progress_total
+    ):
         return
     status = Job.Status.COMPLETED_WITH_FAILURES if parent.progress_failed else Job.Status.COMPLETED
     failures = [
-        {"job_id": c.pk, "kind": c.kind, "customer_id": c.customer_id, "params": c.params, "error": c.error}
+        {
+            "job_id": c.pk,
+            "kind": c.kind,
+            "customer_id": c.customer_id,
+            "params": c.params,
+            "error": c.error,
+        }
         for c in parent.children.filter(status__in=Job.FAILED_STATES).order_by("pk")
     ]
     error = "; ".join(f"job {f['job_id']}: {f['error']}" for f in failures)

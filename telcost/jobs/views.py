@@ -16,13 +16,21 @@ def _fragment(request, job, *, actions: bool):
 @login_required
 def job_page(request, job_id: int):
     job = job_get_for_user(user=request.user, job_id=job_id)
-    return render(request, "jobs/job_page.html", {"job": job_as_dict(job), "actions": job_may_operate(user=request.user, job=job)})
+    return render(
+        request,
+        "jobs/job_page.html",
+        {"job": job_as_dict(job), "actions": job_may_operate(user=request.user, job=job)},
+    )
 
 
 @login_required
 def job_status_fragment(request, job_id: int):
     job = job_get_for_user(user=request.user, job_id=job_id)
-    return _fragment(request, job, actions=request.GET.get("actions") == "1" and job_may_operate(user=request.user, job=job))
+    return _fragment(
+        request,
+        job,
+        actions=request.GET.get("actions") == "1" and job_may_operate(user=request.user, job=job),
+    )
 
 
 @login_required

@@ -26,7 +26,8 @@ class MisbehaviourState:
         self.call_times: list[float] = []
 
     def next_mode(self) -> str:
-        """Count a call and say how to answer it; the mode returns to "ok" once its times are used."""
+        """Count a call and say how to answer it; the mode returns to "ok" once its times are
+        used."""
         with self.lock:
             self.calls += 1
             self.call_times.append(time.time())
@@ -54,7 +55,8 @@ class JsonHandler(BaseHTTPRequestHandler):
         return value if isinstance(value, dict) else None
 
     def send_json(self, status: int, body, *, raw: bytes | None = None) -> None:
-        # orjson: a simulated provider serving a million records must not cost more than their import.
+        # orjson: a simulated provider serving a million records must not cost more than their
+        # import.
         data = raw if raw is not None else orjson.dumps(body)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -63,7 +65,9 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def start_in_thread(handler_class: type[BaseHTTPRequestHandler], *, port: int = 0) -> tuple[str, Callable[[], None]]:
+def start_in_thread(
+    handler_class: type[BaseHTTPRequestHandler], *, port: int = 0
+) -> tuple[str, Callable[[], None]]:
     server = ThreadingHTTPServer(("127.0.0.1", port), handler_class)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

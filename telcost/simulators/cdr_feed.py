@@ -46,8 +46,12 @@ def feed_records(account: str, month: str, count: int, first: int = 0) -> list[d
     return [feed_record(account, month, i, start, span) for i in range(first, count)]
 
 
-def feed_page(account: str, month: str, count: int, page: int, page_size: int, malformed: bool = False) -> dict:
-    records = feed_records(account, month, min(count, page * page_size), first=(page - 1) * page_size)
+def feed_page(
+    account: str, month: str, count: int, page: int, page_size: int, malformed: bool = False
+) -> dict:
+    records = feed_records(
+        account, month, min(count, page * page_size), first=(page - 1) * page_size
+    )
     if malformed and records:
         records[0] = {**records[0], "started_at": "not a time", "record_type": "fax"}
     more = page * page_size < count

@@ -158,7 +158,8 @@ class NinaHandler(JsonHandler):
         self.send_json(status, answer)
 
     def _apply(self, ref: str, body: dict, key: str | None) -> tuple[int, dict]:
-        """The change, once per key: under the lock, so two deliveries of a key cannot both apply."""
+        """The change, once per key: under the lock, so two deliveries of a key cannot both
+        apply."""
         reference = key or f"anon-{uuid.uuid4().hex[:10]}"
         with self.state.lock:
             if key and key in self.state.answers:

@@ -1,8 +1,10 @@
-"""A stand-in for a provider's paged JSON CDR API (the http_api sync provider), for the demo and tests.
+"""A stand-in for a provider's paged JSON CDR API (the http_api sync provider), for the demo and
+tests.
 
 GET /cdrs?month=YYYY-MM&page=N with "Authorization: Bearer <key>": keys starting
 with "key-" are accounts, anything else is refused (401). POST /_control
-{"mode": "ok"|"500"|"429"|"slow"|"malformed"|"refuse"|"loop", "times": n, "records": N, "page_size": P,
+{"mode": "ok"|"500"|"429"|"slow"|"malformed"|"refuse"|"loop", "times": n, "records": N, "page_size":
+P,
 "delay_s": D, "slow_s": S}: the mode holds for the next n calls (n omitted: until told otherwise);
 every page waits delay_s (a sync that takes a while), "slow" waits slow_s (longer than a client's
 timeout); "malformed" spoils the first records of the page in every way a provider has been seen to:
@@ -32,20 +34,25 @@ class ProviderState(MisbehaviourState):
         self.asked: list[tuple[str, int]] = []
         self.slow_s = float(os.environ.get("PROVIDER_SIMULATOR_SLOW_SECONDS", "20"))
         # A provider serves records it has stored; making them is the simulator's own cost (about
-        # 100 ms a page of 5,000), not a provider's. So a page is made once and then kept, up to a budget.
+        # 100 ms a page of 5,000), not a provider's. So a page is made once and then kept, up to a
+        # budget.
         self.store_limit_bytes = int(os.environ.get("PROVIDER_SIMULATOR_STORE_MB", "512")) * 2**20
         self.pages: dict[tuple, bytes] = {}
         self.pages_bytes = 0
 
     def stored_page(self, account: str, month: str, page: int) -> bytes:
-        """The page's JSON as served before (same account, month, size of the month and page size), else made now."""
+        """The page's JSON as served before (same account, month, size of the month and page size),
+        else made now."""
         with self.lock:
             ident = (account, month, self.records, self.page_size, page)
             data = self.pages.get(ident)
         if data is None:
             data = orjson.dumps(feed_page(account, month, ident[2], page, ident[3]))
             with self.lock:
-                if self.pages_bytes + len(data) <= self.store_limit_bytes and ident not in self.pages:
+                if (
+                    self.pages_bytes + len(data) <= self.store_limit_bytes
+                    and ident not in self.pages
+                ):
                     self.pages[ident] = data
                     self.pages_bytes += len(data)
         return data
@@ -55,7 +62,8 @@ MALFORMED_RECORDS = 4
 
 
 def spoil(records: list) -> list:
-    """The first records of a page made unusable, each in its own way (see the module's docstring)."""
+    """The first records of a page made unusable, each in its own way (see the module's
+    docstring)."""
     spoiled = list(records)
     kinds = [
         lambda r: {**r, "started_at": "not a time", "record_type": "fax"},
@@ -107,8 +115,10 @@ class ProviderHandler(JsonHandler):
         with self.state.lock:
             asked = ((query.get("month") or [""])[0], (query.get("page") or ["1"])[0])
             self.state.asked.append(asked)
-            down = (self.state.fail_after_pages is not None
-                    and self.state.pages_served >= self.state.fail_after_pages)
+            down = (
+                self.state.fail_after_pages is not None
+                and self.state.pages_served >= self.state.fail_after_pages
+            )
         if down:
             self.send_json(503, {"error": "service unavailable"})
             return

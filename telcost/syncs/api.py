@@ -81,16 +81,23 @@ def create_sync_profile(request, payload: SyncProfileIn):
     if customer is None:
         raise HttpError(400, f"customer_id: unknown customer {payload.customer_id}")
     try:
-        profile = sync_profile_create(customer=customer, name=payload.name, provider=payload.provider,
-                                      settings=payload.settings, credentials=payload.credentials,
-                                      schedule=payload.schedule, active=payload.active)
+        profile = sync_profile_create(
+            customer=customer,
+            name=payload.name,
+            provider=payload.provider,
+            settings=payload.settings,
+            credentials=payload.credentials,
+            schedule=payload.schedule,
+            active=payload.active,
+        )
     except SyncInputError as exc:
         raise HttpError(400, str(exc)) from None
     return Status(201, {"id": profile.pk})
 
 
-@router.get("/api/customers/{customer_id}/sync-profiles",
-            response=answers({200: list[SyncProfileOut]}, 404))
+@router.get(
+    "/api/customers/{customer_id}/sync-profiles", response=answers({200: list[SyncProfileOut]}, 404)
+)
 def list_sync_profiles(request, customer_id: int):
     customer = customer_for_user(user=request.user, customer_id=customer_id)
     return [sync_profile_as_dict(p) for p in customer.sync_profiles.all()]
@@ -99,20 +106,30 @@ def list_sync_profiles(request, customer_id: int):
 @router.get("/api/sync-profiles/{profile_id}", response=answers({200: SyncProfileDetail}, 404))
 def get_sync_profile(request, profile_id: int):
     profile = SyncProfile.objects.select_related("customer").filter(pk=profile_id).first()
-    require_right(user=request.user, customer=profile and profile.customer,
-                           not_found="Sync profile not found")
+    require_right(
+        user=request.user, customer=profile and profile.customer, not_found="Sync profile not found"
+    )
     tasks = profile.tasks.select_related("job")[:10]
-    return {**sync_profile_as_dict(profile), "customer_id": profile.customer_id,
-            "last_scheduled_run_at": profile.last_scheduled_run_at,
-            "tasks": [sync_task_status(task) for task in tasks]}
+    return {
+        **sync_profile_as_dict(profile),
+        "customer_id": profile.customer_id,
+        "last_scheduled_run_at": profile.last_scheduled_run_at,
+        "tasks": [sync_task_status(task) for task in tasks],
+    }
 
 
 @router.post("/sync-profile/manual-sync", response=answers({202: ManualSyncAccepted}, 403, 404))
 @idempotent
 def manual_sync(request, payload: ManualSyncIn):
-    profile = SyncProfile.objects.select_related("customer").filter(pk=payload.sync_profile_id).first()
-    require_right(user=request.user, customer=profile and profile.customer, right=SYNC,
-                           not_found="Sync profile not found")
+    profile = (
+        SyncProfile.objects.select_related("customer").filter(pk=payload.sync_profile_id).first()
+    )
+    require_right(
+        user=request.user,
+        customer=profile and profile.customer,
+        right=SYNC,
+        not_found="Sync profile not found",
+    )
     try:
         cycle_start = requested_month(payload.date)
         task = sync_manual_dispatch(profile=profile, cycle_start=cycle_start, user=request.user)
@@ -124,6 +141,10 @@ def manual_sync(request, payload: ManualSyncIn):
 @router.get("/api/sync-task/{task_id}/status", response=answers({200: SyncTaskOut}, 403, 404))
 def sync_task_status_endpoint(request, task_id: int):
     task = SyncTask.objects.select_related("profile__customer", "job").filter(pk=task_id).first()
-    require_right(user=request.user, customer=task and task.profile.customer, right=SYNC,
-                           not_found="Sync task not found")
+    require_right(
+        user=request.user,
+        customer=task and task.profile.customer,
+        right=SYNC,
+        not_found="Sync task not found",
+    )
     return sync_task_status(task)

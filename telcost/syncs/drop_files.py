@@ -15,7 +15,10 @@ from telcost.syncs.models import SyncedFile, SyncTask
 
 def synced_files(*, task: SyncTask) -> dict[str, SyncedFile]:
     """The profile's files read in full for the task's month, by content digest."""
-    return {f.sha256: f for f in SyncedFile.objects.filter(profile_id=task.profile_id, cycle_start=task.cycle_start)}
+    return {
+        f.sha256: f
+        for f in SyncedFile.objects.filter(profile_id=task.profile_id, cycle_start=task.cycle_start)
+    }
 
 
 @dataclass
@@ -39,9 +42,16 @@ def synced_file_record(*, task: SyncTask, file: FileRead, counts: DropFileCounts
     if file.sha256 is None or counts.refused_devices:
         return
     SyncedFile.objects.get_or_create(
-        profile_id=task.profile_id, cycle_start=task.cycle_start, sha256=file.sha256,
-        defaults={"name": file.name, "task": task, "fetched": counts.fetched,
-                  "stored": counts.stored, "rejected": counts.rejected},
+        profile_id=task.profile_id,
+        cycle_start=task.cycle_start,
+        sha256=file.sha256,
+        defaults={
+            "name": file.name,
+            "task": task,
+            "fetched": counts.fetched,
+            "stored": counts.stored,
+            "rejected": counts.rejected,
+        },
     )
 
 
@@ -49,5 +59,10 @@ def skipped_file_note(synced: SyncedFile) -> list[dict]:
     """Where the reasons of an unchanged file's rejected records are: in the task that read it."""
     if not synced.rejected:
         return []
-    return [{"file": synced.name, "reason": f"unchanged since sync task {synced.task_id} read it; "
-             f"its {synced.rejected} rejected records are listed there"}]
+    return [
+        {
+            "file": synced.name,
+            "reason": f"unchanged since sync task {synced.task_id} read it; "
+            f"its {synced.rejected} rejected records are listed there",
+        }
+    ]

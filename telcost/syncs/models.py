@@ -1,4 +1,5 @@
-"""Sync profiles (where a customer's CDRs come from) and sync tasks (one run of a profile for a month)."""
+"""Sync profiles (where a customer's CDRs come from) and sync tasks (one run of a profile for a
+month)."""
 
 from django.db import models
 
@@ -9,7 +10,9 @@ class SyncProfile(models.Model):
         HTTP_API = "http_api"
         ROUTIT = "routit"
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="sync_profiles")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="sync_profiles"
+    )
     name = models.CharField(max_length=200)
     provider = models.CharField(max_length=16, choices=Provider.choices)
     settings = models.JSONField(default=dict, blank=True)
@@ -39,7 +42,9 @@ class SyncTask(models.Model):
     cycle_start = models.DateField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     manual_trigger = models.BooleanField(default=False)
-    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     fetched = models.PositiveBigIntegerField(default=0)
     imported = models.PositiveBigIntegerField(default=0)
     duplicates = models.PositiveBigIntegerField(default=0)
@@ -69,16 +74,22 @@ class SyncedFile(models.Model):
     cycle_start = models.DateField()
     sha256 = models.CharField(max_length=64)
     name = models.CharField(max_length=255)
-    task = models.ForeignKey(SyncTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    task = models.ForeignKey(
+        SyncTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     fetched = models.PositiveBigIntegerField()
-    stored = models.PositiveBigIntegerField()  # imported or already there: duplicates when read again
+    stored = (
+        models.PositiveBigIntegerField()
+    )  # imported or already there: duplicates when read again
     rejected = models.PositiveBigIntegerField()
     read_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "sync_synced_file"
         constraints = [
-            models.UniqueConstraint(fields=["profile", "cycle_start", "sha256"], name="synced_file_once_a_month")
+            models.UniqueConstraint(
+                fields=["profile", "cycle_start", "sha256"], name="synced_file_once_a_month"
+            )
         ]
 
 
@@ -96,8 +107,12 @@ class SyncedPage(models.Model):
     position = models.PositiveIntegerField()  # the page number asked for
     sha256 = models.CharField(max_length=64)
     next_page = models.PositiveIntegerField(null=True, blank=True)  # what the body points to
-    records = models.PositiveIntegerField()  # records in the body, this month's or not: the lines it takes
-    task = models.ForeignKey(SyncTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    records = (
+        models.PositiveIntegerField()
+    )  # records in the body, this month's or not: the lines it takes
+    task = models.ForeignKey(
+        SyncTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Of the records, those of the month: all imported or already there (none rejected), so
     # all duplicates when read again.
     fetched = models.PositiveIntegerField()
@@ -106,6 +121,8 @@ class SyncedPage(models.Model):
     class Meta:
         db_table = "sync_synced_page"
         constraints = [
-            models.UniqueConstraint(fields=["profile", "cycle_start", "position", "sha256"],
-                                    name="synced_page_once_a_month")
+            models.UniqueConstraint(
+                fields=["profile", "cycle_start", "position", "sha256"],
+                name="synced_page_once_a_month",
+            )
         ]

@@ -21,9 +21,14 @@ def provider_for(profile, *, nina_limiter: Callable[[], None] | None = None) -> 
             credentials = credentials_decrypt(profile.credentials_encrypted)
         except ValueError as exc:
             raise ProviderError(str(exc), transient=False) from None
-        return HttpApiProvider(base_url=profile.settings["base_url"], api_key=credentials.get("api_key", ""),
-                               timeout_s=float(profile.settings.get("timeout_s", DEFAULT_TIMEOUT_S)))
+        return HttpApiProvider(
+            base_url=profile.settings["base_url"],
+            api_key=credentials.get("api_key", ""),
+            timeout_s=float(profile.settings.get("timeout_s", DEFAULT_TIMEOUT_S)),
+        )
     if profile.provider == "routit":
-        return RoutitProvider(customer_ref=profile.customer.external_ref or str(profile.customer_id),
-                              wait_for_slot=nina_limiter)
+        return RoutitProvider(
+            customer_ref=profile.customer.external_ref or str(profile.customer_id),
+            wait_for_slot=nina_limiter,
+        )
     raise ProviderError(f"unknown provider {profile.provider!r}", transient=False)

@@ -7,8 +7,15 @@ from telcost.syncs.models import SyncProfile, SyncTask
 
 
 def sync_profile_as_dict(profile: SyncProfile) -> dict:
-    return {"id": profile.pk, "name": profile.name, "provider": profile.provider, "settings": profile.settings,
-            "schedule": profile.schedule, "active": profile.active, "has_credentials": bool(profile.credentials_encrypted)}
+    return {
+        "id": profile.pk,
+        "name": profile.name,
+        "provider": profile.provider,
+        "settings": profile.settings,
+        "schedule": profile.schedule,
+        "active": profile.active,
+        "has_credentials": bool(profile.credentials_encrypted),
+    }
 
 
 def sync_task_effective_status(task: SyncTask) -> str:
@@ -42,11 +49,16 @@ def sync_task_status(task: SyncTask) -> dict:
         "id": task.pk,
         "status": status,
         "error": error_in_reader_language(
-            task.error or (task.job.error if task.job and status == "failed" else "")),
+            task.error or (task.job.error if task.job and status == "failed" else "")
+        ),
         "cycle_start": task.cycle_start.isoformat(),
         "manual_trigger": task.manual_trigger,
-        "counts": {"fetched": task.fetched, "imported": task.imported, "duplicates": task.duplicates,
-                   "rejected": task.rejected},
+        "counts": {
+            "fetched": task.fetched,
+            "imported": task.imported,
+            "duplicates": task.duplicates,
+            "rejected": task.rejected,
+        },
         "errors": task.errors[:50],
         "job_id": task.job_id,
     }

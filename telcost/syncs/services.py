@@ -65,15 +65,23 @@ def sync_profile_settings_check(*, provider: str, settings: dict, credentials: d
         if not isinstance(path, str) or not path.strip():
             raise SyncInputError("settings.path: file_drop needs the folder to read")
         if under_drop_root(path) is None:
-            raise SyncInputError(f"settings.path: the drop folder must lie under the drop root "
-                                 f"{django_settings.TELCOST_DROP_ROOT} (links resolved)")
+            raise SyncInputError(
+                f"settings.path: the drop folder must lie under the drop root "
+                f"{django_settings.TELCOST_DROP_ROOT} (links resolved)"
+            )
     if provider == "http_api":
         _check_base_url(settings.get("base_url"))
         if not credentials.get("api_key"):
             raise SyncInputError("credentials.api_key: http_api needs an API key")
         timeout_s = settings.get("timeout_s", 15)
-        if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not 0 < timeout_s <= 300:
-            raise SyncInputError("settings.timeout_s: seconds to wait for a page, more than 0 and at most 300")
+        if (
+            isinstance(timeout_s, bool)
+            or not isinstance(timeout_s, int | float)
+            or not 0 < timeout_s <= 300
+        ):
+            raise SyncInputError(
+                "settings.timeout_s: seconds to wait for a page, more than 0 and at most 300"
+            )
 
 
 def _check_base_url(base_url) -> None:
@@ -90,21 +98,37 @@ def _check_base_url(base_url) -> None:
     try:
         public_address(url.host, url.port or (443 if url.scheme == "https" else 80))
     except RefusedAddressError:
-        raise SyncInputError(f"settings.base_url: {url.host} is a loopback, link-local or "
-                             "private address, which providers may not be "
-                             "(TELCOST_ALLOW_PRIVATE_PROVIDER_URLS)") from None
+        raise SyncInputError(
+            f"settings.base_url: {url.host} is a loopback, link-local or "
+            "private address, which providers may not be "
+            "(TELCOST_ALLOW_PRIVATE_PROVIDER_URLS)"
+        ) from None
     except OutboundError:
         raise SyncInputError(f"settings.base_url: {url.host} does not resolve") from None
 
 
-def sync_profile_create(*, customer: Customer, name: str, provider: str, settings: dict, credentials: dict,
-                        schedule: str = "", active: bool = True) -> SyncProfile:
+def sync_profile_create(
+    *,
+    customer: Customer,
+    name: str,
+    provider: str,
+    settings: dict,
+    credentials: dict,
+    schedule: str = "",
+    active: bool = True,
+) -> SyncProfile:
     sync_profile_settings_check(provider=provider, settings=settings, credentials=credentials)
     if schedule and not croniter.is_valid(schedule):
         raise SyncInputError(f"schedule: not a cron expression: {schedule!r}")
-    return SyncProfile.objects.create(customer=customer, name=name or f"{provider} sync", provider=provider,
-                                      settings=settings, credentials_encrypted=credentials_encrypt(credentials),
-                                      schedule=schedule, active=active)
+    return SyncProfile.objects.create(
+        customer=customer,
+        name=name or f"{provider} sync",
+        provider=provider,
+        settings=settings,
+        credentials_encrypted=credentials_encrypt(credentials),
+        schedule=schedule,
+        active=active,
+    )
 
 
 @dataclass(frozen=True)
@@ -117,21 +141,31 @@ class SyncParams:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Self:
-        return cls(sync_task_id=int(data["sync_task_id"]), customer_id=int(data["customer_id"]),
-                   cycle_start=dt.date.fromisoformat(data["cycle_start"]))
+        return cls(
+            sync_task_id=int(data["sync_task_id"]),
+            customer_id=int(data["customer_id"]),
+            cycle_start=dt.date.fromisoformat(data["cycle_start"]),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"sync_task_id": self.sync_task_id, "customer_id": self.customer_id,
-                "cycle_start": self.cycle_start.isoformat()}
+        return {
+            "sync_task_id": self.sync_task_id,
+            "customer_id": self.customer_id,
+            "cycle_start": self.cycle_start.isoformat(),
+        }
 
 
-def _dispatch(*, profile: SyncProfile, cycle_start: dt.date, user, manual: bool, dedupe_key: str) -> SyncTask:
+def _dispatch(
+    *, profile: SyncProfile, cycle_start: dt.date, user, manual: bool, dedupe_key: str
+) -> SyncTask:
     task = SyncTask.objects.create(profile=profile, cycle_start=cycle_start, manual_trigger=manual)
     job, joined = job_dispatch(
         kind=SYNC_KIND,
         customer=profile.customer,
         created_by=user,
-        params=SyncParams(sync_task_id=task.pk, customer_id=profile.customer_id, cycle_start=cycle_start),
+        params=SyncParams(
+            sync_task_id=task.pk, customer_id=profile.customer_id, cycle_start=cycle_start
+        ),
         steps=[StepSpec("SyncProfileCommand"), StepSpec("DispatchTotalsCommand")],
         dedupe_key=dedupe_key,
         lock_key=f"sync:{profile.pk}",  # one run of a profile at a time, manual or scheduled
@@ -160,12 +194,21 @@ def sync_manual_dispatch(*, profile: SyncProfile, cycle_start: dt.date, user) ->
     """
     if not profile.active:
         raise SyncInputError("this sync profile is not active")
-    return _dispatch(profile=profile, cycle_start=cycle_start, user=user, manual=True,
-                     dedupe_key=sync_dedupe_key(profile=profile, cycle_start=cycle_start))
+    return _dispatch(
+        profile=profile,
+        cycle_start=cycle_start,
+        user=user,
+        manual=True,
+        dedupe_key=sync_dedupe_key(profile=profile, cycle_start=cycle_start),
+    )
 
 
-def sync_run(*, task: SyncTask, progress: Callable[[int], None] | None = None,
-             progress_in_transaction: Callable[[int], None] | None = None) -> dict:
+def sync_run(
+    *,
+    task: SyncTask,
+    progress: Callable[[int], None] | None = None,
+    progress_in_transaction: Callable[[int], None] | None = None,
+) -> dict:
     """SyncProfileCommand: fetch page by page, import with dedupe, count, checkpoint.
 
     A drop file's pages are one transaction: a file found unreadable at some line, or an import
@@ -174,7 +217,9 @@ def sync_run(*, task: SyncTask, progress: Callable[[int], None] | None = None,
     commits, progress_in_transaction(fetched) between a file's pages, inside its transaction
     (see StepContext.progress_in_transaction).
     """
-    SyncTask.objects.filter(pk=task.pk).update(status=SyncTask.Status.RUNNING, started_at=timezone.now())
+    SyncTask.objects.filter(pk=task.pk).update(
+        status=SyncTask.Status.RUNNING, started_at=timezone.now()
+    )
     profile = task.profile
     known = synced_files(task=task)
     known_pages = synced_pages(task=task)
@@ -182,9 +227,15 @@ def sync_run(*, task: SyncTask, progress: Callable[[int], None] | None = None,
         provider = provider_for(
             profile, nina_limiter=nina_request_limiter(customer_id=profile.customer_id)
         )
-        pages = read_ahead(provider.pages(cycle_start=task.cycle_start, checkpoint=task.checkpoint,
-                                          known_files=frozenset(known), known_pages=known_pages),
-                           prepare=_prepared)
+        pages = read_ahead(
+            provider.pages(
+                cycle_start=task.cycle_start,
+                checkpoint=task.checkpoint,
+                known_files=frozenset(known),
+                known_pages=known_pages,
+            ),
+            prepare=_prepared,
+        )
         for page in pages:
             with transaction.atomic():
                 task.refresh_from_db()
@@ -197,8 +248,16 @@ def sync_run(*, task: SyncTask, progress: Callable[[int], None] | None = None,
                         progress_in_transaction(task.fetched)
                     # Only the page in hand is held: a file's pages before it can be freed.
                     page = next(pages)
-                task.save(update_fields=["fetched", "imported", "duplicates", "rejected", "errors",
-                                         "checkpoint"])
+                task.save(
+                    update_fields=[
+                        "fetched",
+                        "imported",
+                        "duplicates",
+                        "rejected",
+                        "errors",
+                        "checkpoint",
+                    ]
+                )
             if progress is not None:
                 progress(task.fetched)
     except ProviderError as exc:
@@ -210,8 +269,14 @@ def sync_run(*, task: SyncTask, progress: Callable[[int], None] | None = None,
     return sync_counts(task)
 
 
-def _take_page(task: SyncTask, page: Page, known: dict, known_pages: dict, customer: Customer,
-               file_counts: DropFileCounts) -> None:
+def _take_page(
+    task: SyncTask,
+    page: Page,
+    known: dict,
+    known_pages: dict,
+    customer: Customer,
+    file_counts: DropFileCounts,
+) -> None:
     """A page counted (if unchanged) or imported, and its checkpoint taken, in the caller's
     transaction."""
     if page.file is not None and page.file.skipped:
@@ -224,15 +289,19 @@ def _take_page(task: SyncTask, page: Page, known: dict, known_pages: dict, custo
 
 
 def _prepared(page):
-    """The page with its rows made ready for the import: in the read-ahead thread, overlapping this page's import."""
+    """The page with its rows made ready for the import: in the read-ahead thread, overlapping this
+    page's import."""
     page.prepared = cdrs_rows_prepare(page.rows)
     return page
 
 
-def _import_page(task: SyncTask, page: Page, customer: Customer,
-                 file_counts: DropFileCounts) -> None:
+def _import_page(
+    task: SyncTask, page: Page, customer: Customer, file_counts: DropFileCounts
+) -> None:
     """One page imported and counted, in the caller's transaction with its checkpoint."""
-    result = cdrs_import_rows(customer=customer, rows=page.rows, cycle_start=task.cycle_start, prepared=page.prepared)
+    result = cdrs_import_rows(
+        customer=customer, rows=page.rows, cycle_start=task.cycle_start, prepared=page.prepared
+    )
     fetched = len(page.rows) - result.skipped_other_months
     task.fetched += fetched
     task.imported += result.imported
@@ -247,7 +316,8 @@ def _import_page(task: SyncTask, page: Page, customer: Customer,
 
 
 def _count_unchanged_file(task: SyncTask, synced) -> None:
-    """What reading it again would count: its stored records as duplicates, its bad ones rejected."""
+    """What reading it again would count: its stored records as duplicates, its bad ones
+    rejected."""
     task.fetched += synced.fetched
     task.duplicates += synced.stored
     task.rejected += synced.rejected
@@ -255,23 +325,37 @@ def _count_unchanged_file(task: SyncTask, synced) -> None:
 
 
 def _count_unchanged_page(task: SyncTask, synced: SyncedPage) -> None:
-    """What importing it again would count: its records of the month, all duplicates (none was rejected)."""
+    """What importing it again would count: its records of the month, all duplicates (none was
+    rejected)."""
     task.fetched += synced.fetched
     task.duplicates += synced.fetched
 
 
 def sync_counts(task: SyncTask) -> dict:
-    return {"fetched": task.fetched, "imported": task.imported, "duplicates": task.duplicates, "rejected": task.rejected}
+    return {
+        "fetched": task.fetched,
+        "imported": task.imported,
+        "duplicates": task.duplicates,
+        "rejected": task.rejected,
+    }
 
 
 def sync_dispatch_totals(*, task: SyncTask, user) -> dict:
-    """DispatchTotalsCommand: the month's recalculation chain (joined if one runs), then the task is done.
+    """DispatchTotalsCommand: the month's recalculation chain (joined if one runs), then the task is
+    done.
 
     A running chain is joined only if it will still read the CDRs this sync imported.
     """
-    recalculation = recalculation_dispatch(customer=task.profile.customer, cycle_start=task.cycle_start, user=user,
-                                           reason="sync", new_cdrs=task.imported > 0)
-    SyncTask.objects.filter(pk=task.pk).update(status=SyncTask.Status.COMPLETED, finished_at=timezone.now())
+    recalculation = recalculation_dispatch(
+        customer=task.profile.customer,
+        cycle_start=task.cycle_start,
+        user=user,
+        reason="sync",
+        new_cdrs=task.imported > 0,
+    )
+    SyncTask.objects.filter(pk=task.pk).update(
+        status=SyncTask.Status.COMPLETED, finished_at=timezone.now()
+    )
     return {"recalculation_job_id": recalculation.pk}
 
 
@@ -292,14 +376,20 @@ def sync_task_follow_job(job: Job, params: SyncParams) -> None:
     task = SyncTask.objects.select_related("profile__customer").filter(job=job).first()
     if task is None or task.imported == 0 or "recalculation_job_id" in (job.result or {}):
         return
-    recalculation = recalculation_dispatch(customer=task.profile.customer,
-                                           cycle_start=task.cycle_start, user=job.created_by,
-                                           reason="sync", new_cdrs=True)
+    recalculation = recalculation_dispatch(
+        customer=task.profile.customer,
+        cycle_start=task.cycle_start,
+        user=job.created_by,
+        reason="sync",
+        new_cdrs=True,
+    )
     job.result = {**(job.result or {}), "recalculation_job_id": recalculation.pk}
     Job.objects.filter(pk=job.pk).update(result=job.result)
 
 
-SYNC_KIND = register(JobKind(name="sync", label=_("Sync"), params=SyncParams, on_ended=sync_task_follow_job))
+SYNC_KIND = register(
+    JobKind(name="sync", label=_("Sync"), params=SyncParams, on_ended=sync_task_follow_job)
+)
 
 
 def syncs_run_scheduled(*, now: dt.datetime | None = None) -> int:
@@ -314,13 +404,18 @@ def syncs_run_scheduled(*, now: dt.datetime | None = None) -> int:
         if croniter(profile.schedule, timezone.localtime(last)).get_next(dt.datetime) > now:
             continue
         with transaction.atomic():
-            if not SyncProfile.objects.filter(pk=profile.pk, last_scheduled_run_at=profile.last_scheduled_run_at).update(
-                last_scheduled_run_at=now
-            ):
+            if not SyncProfile.objects.filter(
+                pk=profile.pk, last_scheduled_run_at=profile.last_scheduled_run_at
+            ).update(last_scheduled_run_at=now):
                 continue
             current = cycle_start_of(now)
             for month in (previous_cycle(current), current):
-                _dispatch(profile=profile, cycle_start=month, user=None, manual=False,
-                          dedupe_key=sync_dedupe_key(profile=profile, cycle_start=month))
+                _dispatch(
+                    profile=profile,
+                    cycle_start=month,
+                    user=None,
+                    manual=False,
+                    dedupe_key=sync_dedupe_key(profile=profile, cycle_start=month),
+                )
             started += 1
     return started

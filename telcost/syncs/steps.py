@@ -17,15 +17,30 @@ DATABASE_TROUBLE = (OperationalError, InterfaceError)
 
 def _task(ctx) -> SyncTask:
     return SyncTask.objects.select_related("profile", "profile__customer").get(
-        pk=job_params(ctx.job, SYNC_KIND).sync_task_id)
+        pk=job_params(ctx.job, SYNC_KIND).sync_task_id
+    )
 
 
-@step("SyncProfileCommand", label=_("Fetch the provider's CDRs"), max_attempts=3, backoff_base_s=2.0, transient=DATABASE_TROUBLE)
+@step(
+    "SyncProfileCommand",
+    label=_("Fetch the provider's CDRs"),
+    max_attempts=3,
+    backoff_base_s=2.0,
+    transient=DATABASE_TROUBLE,
+)
 def sync_profile(ctx) -> dict:
-    return sync_run(task=_task(ctx), progress=lambda fetched: ctx.progress(fetched),
-                    progress_in_transaction=ctx.progress_in_transaction)
+    return sync_run(
+        task=_task(ctx),
+        progress=lambda fetched: ctx.progress(fetched),
+        progress_in_transaction=ctx.progress_in_transaction,
+    )
 
 
-@step("DispatchTotalsCommand", label=_("Start the recalculation"), max_attempts=3, transient=DATABASE_TROUBLE)
+@step(
+    "DispatchTotalsCommand",
+    label=_("Start the recalculation"),
+    max_attempts=3,
+    transient=DATABASE_TROUBLE,
+)
 def dispatch_totals(ctx) -> dict:
     return sync_dispatch_totals(task=_task(ctx), user=ctx.job.created_by)

@@ -23,8 +23,18 @@ def synced_page_record(*, task: SyncTask, page: Page, fetched: int, result) -> N
         return
     # One INSERT ... ON CONFLICT DO NOTHING: no SELECT or savepoint in every page's transaction
     # (get_or_create cost about 5 ms a page). A conflict means the same body was recorded already.
-    SyncedPage.objects.bulk_create([SyncedPage(
-        profile_id=task.profile_id, cycle_start=task.cycle_start, position=page.body.position,
-        sha256=page.body.sha256, next_page=page.checkpoint.get("next_page"), records=len(page.rows), task=task,
-        fetched=fetched,
-    )], ignore_conflicts=True)
+    SyncedPage.objects.bulk_create(
+        [
+            SyncedPage(
+                profile_id=task.profile_id,
+                cycle_start=task.cycle_start,
+                position=page.body.position,
+                sha256=page.body.sha256,
+                next_page=page.checkpoint.get("next_page"),
+                records=len(page.rows),
+                task=task,
+                fetched=fetched,
+            )
+        ],
+        ignore_conflicts=True,
+    )

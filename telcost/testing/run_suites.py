@@ -17,7 +17,9 @@ def postgres_reachable(url: str) -> tuple[bool, str]:
 
     conninfo = url.rsplit("/", 1)[0] + "/postgres"
     try:
-        with psycopg.connect(conninfo.replace("postgres://", "postgresql://", 1), connect_timeout=5):
+        with psycopg.connect(
+            conninfo.replace("postgres://", "postgresql://", 1), connect_timeout=5
+        ):
             return True, ""
     except Exception as exc:  # any failure to connect means "not reachable"
         return False, str(exc)
@@ -40,10 +42,14 @@ def main() -> int:
         ok, why = postgres_reachable(PG_URL)
         if ok:
             results["postgres"] = run(
-                "PostgreSQL", {**base, "DATABASE_URL": PG_URL, "TELCOST_VAR_DIR": os.path.abspath("var/test-pg")}
+                "PostgreSQL",
+                {**base, "DATABASE_URL": PG_URL, "TELCOST_VAR_DIR": os.path.abspath("var/test-pg")},
             )
         elif ci:
-            print(f"PostgreSQL at {PG_URL} is required under CI=true and is not reachable: {why}", file=sys.stderr)
+            print(
+                f"PostgreSQL at {PG_URL} is required under CI=true and is not reachable: {why}",
+                file=sys.stderr,
+            )
             results["postgres"] = 1
         else:
             print(f"Skipping the PostgreSQL run: {PG_URL} not reachable ({why})")

@@ -24,10 +24,20 @@ class CDR(models.Model):
     # the (customer, external_id) and (customer, cycle) indexes start with it. No index on device:
     # every reader takes a customer's month, and an import keeps each index it must update in
     # step (see Meta); deleting a device (devices are deactivated, not deleted) scans instead.
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="cdrs",
-                                 db_constraint=False, db_index=False)
-    device = models.ForeignKey("customers.Device", on_delete=models.CASCADE, related_name="cdrs", db_constraint=False,
-                               db_index=False)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="cdrs",
+        db_constraint=False,
+        db_index=False,
+    )
+    device = models.ForeignKey(
+        "customers.Device",
+        on_delete=models.CASCADE,
+        related_name="cdrs",
+        db_constraint=False,
+        db_index=False,
+    )
     external_id = models.CharField(max_length=100)
     started_at = models.DateTimeField()
     record_type = models.CharField(max_length=8, choices=RecordType.choices)
@@ -43,10 +53,17 @@ class CDR(models.Model):
     cycle_start = models.DateField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["customer", "external_id"], name="cdr_unique_external_id")]
-        # A customer's month is read whole (rating, totals, exports), so (customer, cycle) is all the
-        # readers need. Its keys repeat, so PostgreSQL stores them deduplicated and an import appends
-        # to them; a device in the key sent each imported row to a random leaf, and with the index on
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "external_id"], name="cdr_unique_external_id"
+            )
+        ]
+        # A customer's month is read whole (rating, totals, exports), so (customer, cycle) is all
+        # the
+        # readers need. Its keys repeat, so PostgreSQL stores them deduplicated and an import
+        # appends
+        # to them; a device in the key sent each imported row to a random leaf, and with the index
+        # on
         # device alone that was a fifth of an import of new CDRs.
         indexes = [
             models.Index(fields=["customer", "cycle_start"], name="cdr_customer_cycle"),
@@ -56,17 +73,22 @@ class CDR(models.Model):
 class CycleTotals(models.Model):
     """The header of a customer-month's current totals (CalculateTotalsCommand replaces it)."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="cycle_totals")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="cycle_totals"
+    )
     cycle_start = models.DateField()
     version = models.PositiveIntegerField()
-    # The job run that produced this version: a retried step reuses the version instead of burning a new one.
+    # The job run that produced this version: a retried step reuses the version instead of burning a
+    # new one.
     run_key = models.CharField(max_length=64, blank=True, default="")
     calculated_at = models.DateTimeField()
     total_cost = models.DecimalField(max_digits=16, decimal_places=4)
     subscription_cost = models.DecimalField(max_digits=16, decimal_places=4)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["customer", "cycle_start"], name="one_totals_per_cycle")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "cycle_start"], name="one_totals_per_cycle")
+        ]
 
 
 # The per-device rows of totals and backups are written only set-based by their services, from rows
@@ -78,9 +100,13 @@ class CycleTotals(models.Model):
 class UsageTotal(models.Model):
     """Usage per (customer, cycle, device, record type, zone)."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     cycle_start = models.DateField()
-    device = models.ForeignKey("customers.Device", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    device = models.ForeignKey(
+        "customers.Device", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     record_type = models.CharField(max_length=8, choices=RecordType.choices)
     zone = models.CharField(max_length=16, choices=Zone.choices)
     count = models.PositiveIntegerField()
@@ -92,15 +118,21 @@ class UsageTotal(models.Model):
     answered_count = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["customer", "cycle_start"], name="usagetotal_customer_cycle")]
+        indexes = [
+            models.Index(fields=["customer", "cycle_start"], name="usagetotal_customer_cycle")
+        ]
 
 
 class SubscriptionTotal(models.Model):
     """The monthly fee of each device active in the cycle (rate-plan customers)."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     cycle_start = models.DateField()
-    device = models.ForeignKey("customers.Device", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    device = models.ForeignKey(
+        "customers.Device", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     cost = models.DecimalField(max_digits=16, decimal_places=4)
 
     class Meta:
@@ -114,7 +146,11 @@ class BillingInsight(models.Model):
     data = models.JSONField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["customer", "cycle_start"], name="one_insight_per_cycle")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "cycle_start"], name="one_insight_per_cycle"
+            )
+        ]
 
 
 class ImmutableError(Exception):
@@ -128,14 +164,18 @@ class TotalsBackup(models.Model):
     cycle_start = models.DateField()
     version = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reason = models.CharField(max_length=200, blank=True, default="")
     total_cost = models.DecimalField(max_digits=16, decimal_places=4)
     subscription_cost = models.DecimalField(max_digits=16, decimal_places=4)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["customer", "cycle_start", "version"], name="one_backup_per_version")
+            models.UniqueConstraint(
+                fields=["customer", "cycle_start", "version"], name="one_backup_per_version"
+            )
         ]
         ordering = ["-version"]
 
@@ -146,10 +186,14 @@ class TotalsBackup(models.Model):
 
 
 class TotalsBackupRow(models.Model):
-    backup = models.ForeignKey(TotalsBackup, on_delete=models.CASCADE, related_name="rows", db_constraint=False)
+    backup = models.ForeignKey(
+        TotalsBackup, on_delete=models.CASCADE, related_name="rows", db_constraint=False
+    )
     device_id = models.BigIntegerField()
     msisdn = models.CharField(max_length=20)
-    record_type = models.CharField(max_length=16)  # a usage type, or "subscription" for the monthly fee
+    record_type = models.CharField(
+        max_length=16
+    )  # a usage type, or "subscription" for the monthly fee
     zone = models.CharField(max_length=16, blank=True, default="")
     count = models.PositiveIntegerField()
     duration_s = models.PositiveBigIntegerField()

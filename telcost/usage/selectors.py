@@ -30,7 +30,9 @@ def totals_get(*, customer: Customer, cycle_start: dt.date) -> dict | None:
     rows = (
         UsageTotal.objects.filter(customer=customer, cycle_start=cycle_start)
         .order_by("device__msisdn", "record_type", "zone")
-        .values_list("device__msisdn", "record_type", "zone", "count", "duration_s", "volume_kb", "cost")
+        .values_list(
+            "device__msisdn", "record_type", "zone", "count", "duration_s", "volume_kb", "cost"
+        )
     )
     by_type = {
         "voice": {"count": 0, "duration_s": 0, "cost": ZERO},
@@ -46,8 +48,17 @@ def totals_get(*, customer: Customer, cycle_start: dt.date) -> dict | None:
             entry["duration_s"] += duration_s
         elif record_type == "data":
             entry["volume_kb"] += volume_kb
-        devices.append({"msisdn": msisdn, "record_type": record_type, "zone": zone, "count": count,
-                        "duration_s": duration_s, "volume_kb": volume_kb, "cost": _money(cost)})
+        devices.append(
+            {
+                "msisdn": msisdn,
+                "record_type": record_type,
+                "zone": zone,
+                "count": count,
+                "duration_s": duration_s,
+                "volume_kb": volume_kb,
+                "cost": _money(cost),
+            }
+        )
     for entry in by_type.values():
         entry["cost"] = _money(entry["cost"])
     return {
@@ -92,14 +103,25 @@ def _backup_rows(backup: TotalsBackup) -> dict[tuple[str, str], dict]:
         .values("msisdn", "record_type")
         .annotate(count=Sum("count"), cost=Sum("cost"))
     )
-    return {(r["msisdn"], r["record_type"]): {"count": r["count"], "cost": Decimal(r["cost"]).quantize(ZERO)} for r in rows}
+    return {
+        (r["msisdn"], r["record_type"]): {
+            "count": r["count"],
+            "cost": Decimal(r["cost"]).quantize(ZERO),
+        }
+        for r in rows
+    }
 
 
-def totals_versions_diff(*, customer: Customer, cycle_start: dt.date, version_a: int, version_b: int) -> list[dict] | None:
-    """What changed from version a to b, per device and record type; None if a version is unknown."""
+def totals_versions_diff(
+    *, customer: Customer, cycle_start: dt.date, version_a: int, version_b: int
+) -> list[dict] | None:
+    """What changed from version a to b, per device and record type; None if a version is
+    unknown."""
     backups = {
         b.version: b
-        for b in TotalsBackup.objects.filter(customer=customer, cycle_start=cycle_start, version__in=[version_a, version_b])
+        for b in TotalsBackup.objects.filter(
+            customer=customer, cycle_start=cycle_start, version__in=[version_a, version_b]
+        )
     }
     if version_a not in backups or version_b not in backups:
         return None
@@ -126,12 +148,19 @@ def totals_versions_diff(*, customer: Customer, cycle_start: dt.date, version_a:
 
 def cycles_with_data(*, customer: Customer) -> list[dt.date]:
     """Months that have CDRs or totals, newest first (the month selector's choices)."""
-    months = set(CDR.objects.filter(customer=customer).values_list("cycle_start", flat=True).distinct())
-    months |= set(CycleTotals.objects.filter(customer=customer).values_list("cycle_start", flat=True))
+    months = set(
+        CDR.objects.filter(customer=customer).values_list("cycle_start", flat=True).distinct()
+    )
+    months |= set(
+        CycleTotals.objects.filter(customer=customer).values_list("cycle_start", flat=True)
+    )
     return sorted(months, reverse=True)
 
 
 def cdr_counts_by_cycle(*, customer: Customer) -> dict[dt.date, int]:
     return dict(
-        CDR.objects.filter(customer=customer).values("cycle_start").annotate(n=Count("id")).values_list("cycle_start", "n")
+        CDR.objects.filter(customer=customer)
+        .values("cycle_start")
+        .annotate(n=Count("id"))
+        .values_list("cycle_start", "n")
     )

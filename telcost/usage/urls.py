@@ -8,8 +8,20 @@ app_name = "usage"
 urlpatterns = [
     path("customers/<int:customer_id>/usage/", usage_page.usage_page, name="page"),
     path("customers/<int:customer_id>/usage/content", usage_page.usage_content, name="content"),
-    path("customers/<int:customer_id>/usage/recalculate", usage_page.usage_recalculate, name="recalculate"),
-    path("customers/<int:customer_id>/usage/jobs/<int:job_id>", usage_page.usage_recalculate_status, name="recalculate_status"),
+    path(
+        "customers/<int:customer_id>/usage/recalculate",
+        usage_page.usage_recalculate,
+        name="recalculate",
+    ),
+    path(
+        "customers/<int:customer_id>/usage/jobs/<int:job_id>",
+        usage_page.usage_recalculate_status,
+        name="recalculate_status",
+    ),
     path("customers/<int:customer_id>/usage/diff", usage_page.usage_versions_diff, name="diff"),
-    path("admin/syncs/recalculate-totals/", admin_recalculate.admin_recalculate, name="admin_recalculate"),
+    path(
+        "admin/syncs/recalculate-totals/",
+        admin_recalculate.admin_recalculate,
+        name="admin_recalculate",
+    ),
 ]

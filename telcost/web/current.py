@@ -31,7 +31,8 @@ def _customer_of_url(request) -> Customer | None:
 
 
 def chosen_customer(request) -> Customer | None:
-    """The customer the user chose (or the only one they may view); None when there is no clear choice."""
+    """The customer the user chose (or the only one they may view); None when there is no clear
+    choice."""
     user = request.user
     if not user.is_authenticated:
         return None
@@ -62,7 +63,8 @@ def current_customer(request) -> Customer | None:
 
 
 def set_current_customer(request, customer: Customer) -> bool:
-    """Remember the choice if the user may view that customer; False (and nothing stored) otherwise."""
+    """Remember the choice if the user may view that customer; False (and nothing stored)
+    otherwise."""
     if not may(request.user, VIEW, customer):
         return False
     request.session[SESSION_KEY] = customer.pk

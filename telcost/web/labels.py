@@ -12,11 +12,11 @@ from django.utils.translation import gettext_noop
 SEED_LABELS = [
     # Workflow 1: the usage page's button, the admin page's confirmation (the seed left these
     # two in English; Dutch pages say "Weet u zeker…" and "Akkoord").
-    gettext_noop("Recalculate data"),                                     # Herbereken data
+    gettext_noop("Recalculate data"),  # Herbereken data
     gettext_noop("Are you sure you want to recalculate the totals?"),
     gettext_noop("Agree"),
     # Workflows 2 and 3: Admin → SIM Cards → Simacties, action "addons".
-    gettext_noop("SIM actions"),                                          # Simacties
+    gettext_noop("SIM actions"),  # Simacties
     gettext_noop("addons"),
     gettext_noop("Activate addons"),
     gettext_noop("Cancel addons"),
@@ -25,7 +25,7 @@ SEED_LABELS = [
     gettext_noop("Start"),
     gettext_noop("Sync now"),
     # Workflow 5: Cost Centers → Details → Export dialog.
-    gettext_noop("Cost Centers"),                                         # Kostenplaatsen
+    gettext_noop("Cost Centers"),  # Kostenplaatsen
     gettext_noop("Details"),
     gettext_noop("Export"),
     gettext_noop("From which date do you want to download the cost center settings?"),

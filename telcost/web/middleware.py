@@ -24,7 +24,9 @@ class JsonErrorMiddleware:
             and request.path.startswith(JSON_PREFIXES)
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            json_response = JsonResponse({"error": _MESSAGES[response.status_code]}, status=response.status_code)
+            json_response = JsonResponse(
+                {"error": _MESSAGES[response.status_code]}, status=response.status_code
+            )
             if response.has_header("Allow"):
                 json_response["Allow"] = response["Allow"]
             return json_response
@@ -59,8 +61,9 @@ _JSON_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _nul_in(query_dict) -> bool:
-    return any("\x00" in key or any("\x00" in v for v in values)
-               for key, values in query_dict.lists())
+    return any(
+        "\x00" in key or any("\x00" in v for v in values) for key, values in query_dict.lists()
+    )
 
 
 def _has_nul(request, view_func) -> bool:

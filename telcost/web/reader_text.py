@@ -1,4 +1,5 @@
-"""Stored English messages (a job's error, an import's reasons, a refused request) in the reader's language.
+"""Stored English messages (a job's error, an import's reasons, a refused request) in the reader's
+language.
 
 Jobs, imports and services write their messages in English: they are stored, logged and
 answered by the API as they are. A page shows them through reader_text (the template
@@ -40,7 +41,9 @@ SENTENCES = [
     pgettext_lazy("stored message", "addonsAction must be activate or cancel"),
     pgettext_lazy("stored message", "this sync profile is not active"),
     pgettext_lazy("stored message", "the provider's answer was not a page of records"),
-    pgettext_lazy("stored message", "the customer's external reference cannot name a customer at Nina"),
+    pgettext_lazy(
+        "stored message", "the customer's external reference cannot name a customer at Nina"
+    ),
     pgettext_lazy("stored message", "timeout"),
     pgettext_lazy("stored message", "connection failed"),
     pgettext_lazy("stored message", "connection failed (name)"),
@@ -54,8 +57,10 @@ SENTENCES = [
     pgettext_lazy("stored message", "the file is not UTF-8 text"),
     pgettext_lazy("stored message", "a record that does not end (a quote that is not closed?)"),
     pgettext_lazy("stored message", "a quote that is not closed before the end of the file"),
-    pgettext_lazy("stored message",
-                  "a line ends in a carriage return alone: save the file with \\n or \\r\\n line ends"),
+    pgettext_lazy(
+        "stored message",
+        "a line ends in a carriage return alone: save the file with \\n or \\r\\n line ends",
+    ),
     pgettext_lazy("stored message", "the record contains a NUL character"),
     pgettext_lazy("stored message", "the record contains text that is not valid Unicode"),
     pgettext_lazy("stored message", "external_id is empty"),
@@ -92,7 +97,10 @@ PATTERNS = [
     pgettext_lazy("stored message", "rate plan %(plan)s has no price for %(names)s"),
     pgettext_lazy("stored message", "rate plan %(plan)s is invalid: %(reason)s"),
     pgettext_lazy("stored message", "customer %(customer)s has no rate plan"),
-    pgettext_lazy("stored message", "the totals are at version %(current)s, not %(version)s: nothing to back up"),
+    pgettext_lazy(
+        "stored message",
+        "the totals are at version %(current)s, not %(version)s: nothing to back up",
+    ),
     pgettext_lazy("stored message", "the sync profile's settings lack %(setting)s"),
     pgettext_lazy("stored message", "the drop folder %(path)s does not exist"),
     pgettext_lazy("stored message", "the provider refused the credentials (HTTP %(status)s)"),
@@ -122,7 +130,9 @@ def _compiled() -> list[tuple[re.Pattern, str]]:
     compiled = []
     for msgid in msgids(PATTERNS):
         parts = _PLACEHOLDER.split(msgid)  # text, name, text, name, ..., text
-        regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
+        regex = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
         compiled.append((re.compile(regex, re.DOTALL), msgid))
     return compiled
 
@@ -140,7 +150,10 @@ def reader_text(text) -> str:
     if not text:
         return "" if text is None else text
     text = str(text)
-    for translated in (pgettext(CONTEXT, text), gettext(text)):  # gettext: the catalogue's other sentences
+    for translated in (
+        pgettext(CONTEXT, text),
+        gettext(text),
+    ):  # gettext: the catalogue's other sentences
         if translated != text:
             return translated
     step = _STEP_PREFIX.fullmatch(text)
@@ -149,5 +162,7 @@ def reader_text(text) -> str:
     for regex, msgid in _compiled():
         match = regex.fullmatch(text)
         if match:
-            return pgettext(CONTEXT, msgid) % {name: _value(name, value) for name, value in match.groupdict().items()}
+            return pgettext(CONTEXT, msgid) % {
+                name: _value(name, value) for name, value in match.groupdict().items()
+            }
     return text

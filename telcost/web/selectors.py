@@ -8,7 +8,9 @@ from telcost.jobs.models import Job
 
 
 def overview_customers(*, user) -> QuerySet[Customer]:
-    return customers_for(user).select_related("partner", "totals_calculated_by").order_by("name", "pk")
+    return (
+        customers_for(user).select_related("partner", "totals_calculated_by").order_by("name", "pk")
+    )
 
 
 def recent_jobs(*, user, limit: int = 10) -> list[Job]:

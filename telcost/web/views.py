@@ -30,15 +30,20 @@ def home(request):
 @require_safe
 def overview(request):
     user = request.user
-    return render(request, "web/home.html", {
-        "customers": overview_customers(user=user),
-        "jobs": recent_jobs(user=user),
-        "show_admin_links": admin_menu_visible(user),
-    })
+    return render(
+        request,
+        "web/home.html",
+        {
+            "customers": overview_customers(user=user),
+            "jobs": recent_jobs(user=user),
+            "show_admin_links": admin_menu_visible(user),
+        },
+    )
 
 
 def _same_page_for(target: str, customer: Customer) -> str:
-    """The page `target` names, but for `customer`: switching keeps the kind of page the user was on.
+    """The page `target` names, but for `customer`: switching keeps the kind of page the user was
+    on.
 
     A page addressed only by its customer (/customers/<id>/usage/?month=...) is shown
     for the new customer; a page that names other objects of the old customer
@@ -67,14 +72,22 @@ def _same_page_for(target: str, customer: Customer) -> str:
 @require_POST
 def switch_customer(request):
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     try:
-        customer = customer_for_user(user=request.user, customer_id=customer_id_of(request.POST.get("customer_id")))
+        customer = customer_for_user(
+            user=request.user, customer_id=customer_id_of(request.POST.get("customer_id"))
+        )
     except Http404:
         # The same answer for "does not exist" and "not yours": no probing of ids.
-        return render(request, "web/forbidden.html", {"message": _("You may not view that customer.")}, status=403)
+        return render(
+            request,
+            "web/forbidden.html",
+            {"message": _("You may not view that customer.")},
+            status=403,
+        )
     set_current_customer(request, customer)
     return redirect(_same_page_for(target, customer))
 

@@ -36,7 +36,9 @@ def member(customer, role, user=None):
 def users(db):
     """Two partners with customers, a partner without any, loners; a user for every role."""
     partner, other_partner, empty_partner = (CustomerFactory(name=n) for n in ("P1", "P2", "P3"))
-    kids = [CustomerFactory(partner=partner) for _ in range(3)] + [CustomerFactory(partner=other_partner)]
+    kids = [CustomerFactory(partner=partner) for _ in range(3)] + [
+        CustomerFactory(partner=other_partner)
+    ]
     loner, other_loner = CustomerFactory(name="Loner"), CustomerFactory(name="Other loner")
     mixed = member(partner, "viewer")
     member(kids[0], "manager", mixed)  # viewer of the partner, manager of one of its customers
@@ -120,8 +122,20 @@ def test_pages_that_list_customers_cost_no_query_per_customer(
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("12", 12), (12, 12), ("0012", 12), ("", None), (None, None), ("x", None), ("-1", None),
-     (" 1", None), ("1.0", None), ("³", None), ("٣", None), ("１２", None)],
+    [
+        ("12", 12),
+        (12, 12),
+        ("0012", 12),
+        ("", None),
+        (None, None),
+        ("x", None),
+        ("-1", None),
+        (" 1", None),
+        ("1.0", None),
+        ("³", None),
+        ("٣", None),
+        ("１２", None),
+    ],
 )
 def test_only_ascii_digits_name_a_customer(text, expected):
     assert customer_id_of(text) == expected
@@ -142,5 +156,9 @@ def test_the_lookup_hides_what_the_user_may_not_view_and_refuses_what_they_may_n
         customer_for_user(user=viewer, customer_id=kid.pk, right=EXPORT)
     for customer_id in (kid.pk, 987654321):
         with pytest.raises(Http404, match="Sync profile not found"):
-            customer_for_user(user=outsider, customer_id=customer_id, right=EXPORT,
-                              not_found="Sync profile not found")
+            customer_for_user(
+                user=outsider,
+                customer_id=customer_id,
+                right=EXPORT,
+                not_found="Sync profile not found",
+            )

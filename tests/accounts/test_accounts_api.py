@@ -6,7 +6,11 @@ from telcost.accounts.models import Membership
 
 @pytest.mark.django_db
 def test_a_token_authenticates_api_calls(client, staff_user, customer):
-    response = client.post("/api/auth/token", {"username": "staff", "password": "secret-pass-1"}, content_type="application/json")
+    response = client.post(
+        "/api/auth/token",
+        {"username": "staff", "password": "secret-pass-1"},
+        content_type="application/json",
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     got = client.get(f"/api/customers/{customer.pk}", HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -40,7 +44,12 @@ def test_a_wrong_token_is_401(client, customer):
 def test_staff_creates_a_user_with_memberships(api_client, staff_user, customer):
     response = api_client(staff_user).post(
         "/api/users",
-        {"username": "anna", "password": "Very-secret-42", "is_staff": False, "memberships": [{"customer_id": customer.pk, "role": "manager"}]},
+        {
+            "username": "anna",
+            "password": "Very-secret-42",
+            "is_staff": False,
+            "memberships": [{"customer_id": customer.pk, "role": "manager"}],
+        },
     )
     assert response.status_code == 201
     user = get_user_model().objects.get(pk=response.json()["id"])
@@ -54,12 +63,30 @@ def test_staff_creates_a_user_with_memberships(api_client, staff_user, customer)
     [
         ({"username": "staff", "password": "Very-secret-42"}, 409, "taken"),
         ({"username": "bob", "password": "123"}, 400, "password"),
-        ({"username": "bob", "password": "Very-secret-42", "memberships": [{"customer_id": 987654, "role": "viewer"}]}, 400, "unknown customer"),
-        ({"username": "bob", "password": "Very-secret-42", "memberships": [{"customer_id": 1, "role": "owner"}]}, 400, "role"),
+        (
+            {
+                "username": "bob",
+                "password": "Very-secret-42",
+                "memberships": [{"customer_id": 987654, "role": "viewer"}],
+            },
+            400,
+            "unknown customer",
+        ),
+        (
+            {
+                "username": "bob",
+                "password": "Very-secret-42",
+                "memberships": [{"customer_id": 1, "role": "owner"}],
+            },
+            400,
+            "role",
+        ),
         ({"username": "bad name!", "password": "Very-secret-42"}, 400, "username"),
     ],
 )
-def test_bad_users_are_refused_and_nothing_is_created(api_client, staff_user, body, status, fragment):
+def test_bad_users_are_refused_and_nothing_is_created(
+    api_client, staff_user, body, status, fragment
+):
     before = get_user_model().objects.count()
     response = api_client(staff_user).post("/api/users", body)
     assert response.status_code == status, response.content
@@ -69,8 +96,16 @@ def test_bad_users_are_refused_and_nothing_is_created(api_client, staff_user, bo
 
 @pytest.mark.django_db
 def test_only_staff_creates_users(api_client, manager):
-    assert api_client(manager).post("/api/users", {"username": "x", "password": "Very-secret-42"}).status_code == 403
-    assert api_client().post("/api/users", {"username": "x", "password": "Very-secret-42"}).status_code == 401
+    assert (
+        api_client(manager)
+        .post("/api/users", {"username": "x", "password": "Very-secret-42"})
+        .status_code
+        == 403
+    )
+    assert (
+        api_client().post("/api/users", {"username": "x", "password": "Very-secret-42"}).status_code
+        == 401
+    )
 
 
 @pytest.mark.django_db

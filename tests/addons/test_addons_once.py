@@ -285,7 +285,9 @@ def test_the_page_names_the_seconds_to_wait_in_dutch_and_english(nina, reseller_
 
 
 @pytest.mark.django_db
-def test_the_customers_reference_is_one_path_segment_at_nina(api_client, nina, reseller_world, drain_jobs):
+def test_the_customers_reference_is_one_path_segment_at_nina(
+    api_client, nina, reseller_world, drain_jobs
+):
     _, customer, manager = reseller_world
     customer.external_ref = "RT/42?x=1"
     customer.save()

@@ -1,4 +1,5 @@
-"""The audit log (SPEC part 2, Master data): each change leaves one immutable entry, whoever makes it and
+"""The audit log (SPEC part 2, Master data): each change leaves one immutable entry, whoever makes
+it and
 wherever; staff read all, a customer's managers theirs, viewers none."""
 
 import datetime as dt
@@ -9,6 +10,7 @@ from django.test import Client
 from telcost.audit.models import AuditEntry, AuditEntryImmutable
 from telcost.audit.services import audit_record
 from telcost.customers.models import Customer, Device
+from telcost.jobs.diagnostics import PROBE_KIND
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.syncs.credentials import credentials_encrypt
 from telcost.syncs.models import SyncProfile
@@ -31,20 +33,32 @@ def _entries(**kwargs):
 
 def test_an_admin_change_is_one_entry_with_old_and_new(customer):
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
-    device = DeviceFactory(customer=customer, msisdn="31611111111", label="Old label",
-                           activated_on=dt.date(2026, 1, 1))
+    device = DeviceFactory(
+        customer=customer, msisdn="31611111111", label="Old label", activated_on=dt.date(2026, 1, 1)
+    )
     before = AuditEntry.objects.count()
     client = Client()
     client.force_login(admin)
-    response = client.post(f"/django-admin/customers/device/{device.pk}/change/", {
-        "msisdn": "31611111111", "iccid": device.iccid, "label": "New label", "customer": customer.pk,
-        "activated_on": "2026-01-01", "deactivated_on": "",
-    })
+    response = client.post(
+        f"/django-admin/customers/device/{device.pk}/change/",
+        {
+            "msisdn": "31611111111",
+            "iccid": device.iccid,
+            "label": "New label",
+            "customer": customer.pk,
+            "activated_on": "2026-01-01",
+            "deactivated_on": "",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert AuditEntry.objects.count() == before + 1
     entry = AuditEntry.objects.latest("id")
     assert (entry.action, entry.object_type, entry.object_id, entry.object_name) == (
-        "changed", "device", device.pk, "31611111111")
+        "changed",
+        "device",
+        device.pk,
+        "31611111111",
+    )
     assert (entry.actor, entry.actor_id, entry.customer_id) == ("root", admin.pk, customer.pk)
     assert entry.changes == {"label": ["Old label", "New label"]}
 
@@ -63,9 +77,16 @@ def test_an_api_create_is_one_entry_by_the_token_user(api_client, staff_user):
 
 
 def test_api_credentials_are_masked(api_client, staff_user, customer):
-    response = api_client(staff_user).post("/api/sync-profiles", {
-        "customer_id": customer.pk, "name": "Feed", "provider": "http_api",
-        "settings": {"base_url": "http://127.0.0.1:9/"}, "credentials": {"api_key": "very-secret"}})
+    response = api_client(staff_user).post(
+        "/api/sync-profiles",
+        {
+            "customer_id": customer.pk,
+            "name": "Feed",
+            "provider": "http_api",
+            "settings": {"base_url": "http://127.0.0.1:9/"},
+            "credentials": {"api_key": "very-secret"},
+        },
+    )
     assert response.status_code == 201, response.content
     [entry] = _entries(object_type="sync_profile")
     assert entry.changes["credentials_encrypted"] == [None, "***"]
@@ -75,7 +96,10 @@ def test_api_credentials_are_masked(api_client, staff_user, customer):
     profile.save()
     changed = _entries(object_type="sync_profile", action="changed")
     assert [e.changes for e in changed] == [{"credentials_encrypted": ["***", "***"]}]
-    assert (changed[0].actor, changed[0].actor_id) == ("system", None)  # no request: a worker or a command
+    assert (changed[0].actor, changed[0].actor_id) == (
+        "system",
+        None,
+    )  # no request: a worker or a command
 
 
 def test_a_service_change_is_one_entry_and_a_save_without_change_none(customer):
@@ -92,10 +116,14 @@ def test_a_service_change_is_one_entry_and_a_save_without_change_none(customer):
 def test_a_password_is_masked_and_last_login_is_no_change():
     user = UserFactory(username="ann")
     entries = _entries(object_type="user", object_id=user.pk)
-    assert all("secret-pass-1" not in str(e.changes) and "pbkdf2" not in str(e.changes) for e in entries)
+    assert all(
+        "secret-pass-1" not in str(e.changes) and "pbkdf2" not in str(e.changes) for e in entries
+    )
     user.set_password("another-pass-2")
     user.save()
-    assert _entries(object_type="user", object_id=user.pk)[-1].changes == {"password": ["***", "***"]}
+    assert _entries(object_type="user", object_id=user.pk)[-1].changes == {
+        "password": ["***", "***"]
+    }
     count = AuditEntry.objects.count()
     user.last_login = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     user.save()
@@ -106,19 +134,35 @@ def test_every_audited_model_logs_create_change_and_delete(customer):
     user = UserFactory(username="bob")
     cost_center = CostCenterFactory(customer=customer, code="CC1", name="Sales")
     device = DeviceFactory(customer=customer, msisdn="31622222222")
-    assignment = CostCenterAssignmentFactory(device=device, cost_center=cost_center, valid_from=dt.date(2026, 3, 1))
+    assignment = CostCenterAssignmentFactory(
+        device=device, cost_center=cost_center, valid_from=dt.date(2026, 3, 1)
+    )
     membership = MembershipFactory(user=user, customer=customer, role="viewer")
-    profile = sync_profile_create(customer=customer, name="Drop", provider="file_drop", settings={"path": "/tmp"},
-                                  credentials={})
-    for obj, object_type in [(cost_center, "cost_center"), (device, "device"),
-                             (assignment, "cost_center_assignment"), (membership, "membership"),
-                             (profile, "sync_profile")]:
+    profile = sync_profile_create(
+        customer=customer,
+        name="Drop",
+        provider="file_drop",
+        settings={"path": "/tmp"},
+        credentials={},
+    )
+    for obj, object_type in [
+        (cost_center, "cost_center"),
+        (device, "device"),
+        (assignment, "cost_center_assignment"),
+        (membership, "membership"),
+        (profile, "sync_profile"),
+    ]:
         [created] = _entries(object_type=object_type, action="created")
         assert created.customer_id == customer.pk and created.object_id == obj.pk
-    assert _entries(object_type="cost_center_assignment")[0].object_name == "31622222222 → CC1 (01-03-2026)"
+    assert (
+        _entries(object_type="cost_center_assignment")[0].object_name
+        == "31622222222 → CC1 (01-03-2026)"
+    )
     membership.role = "manager"
     membership.save()
-    assert _entries(object_type="membership", action="changed")[0].changes == {"role": ["viewer", "manager"]}
+    assert _entries(object_type="membership", action="changed")[0].changes == {
+        "role": ["viewer", "manager"]
+    }
     customer_id = customer.pk
     profile.delete()
     [deleted] = _entries(object_type="sync_profile", action="deleted")
@@ -127,10 +171,16 @@ def test_every_audited_model_logs_create_change_and_delete(customer):
 
 def test_a_dispatched_job_is_an_entry(customer, staff_user):
 
-    job = job_dispatch(kind="probe", steps=[StepSpec("Probe")], customer=customer, created_by=staff_user)
+    job = job_dispatch(
+        kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer, created_by=staff_user
+    ).job
     [entry] = _entries(object_type="job")
     assert (entry.action, entry.object_id, entry.object_name, entry.customer_id) == (
-        "dispatched", job.pk, "probe", customer.pk)
+        "dispatched",
+        job.pk,
+        "probe",
+        customer.pk,
+    )
     assert (entry.actor, entry.actor_id) == ("staff", staff_user.pk)
     count = AuditEntry.objects.count()
     job.save()  # a job's own progress is no dispatch
@@ -138,7 +188,9 @@ def test_a_dispatched_job_is_an_entry(customer, staff_user):
 
 
 def test_entries_cannot_be_changed_or_deleted(customer):
-    entry = audit_record(action="changed", object_type="device", object_id=1, customer_id=customer.pk)
+    entry = audit_record(
+        action="changed", object_type="device", object_id=1, customer_id=customer.pk
+    )
     entry.actor = "someone else"
     with pytest.raises(AuditEntryImmutable):
         entry.save()
@@ -161,16 +213,24 @@ def test_deleting_what_an_entry_names_keeps_the_entry():
 
 def test_the_admin_shows_entries_read_only(customer):
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
-    entry = audit_record(action="created", object_type="device", object_id=1, customer_id=customer.pk)
+    entry = audit_record(
+        action="created", object_type="device", object_id=1, customer_id=customer.pk
+    )
     client = Client()
     client.force_login(admin)
     assert client.get(f"/django-admin/audit/auditentry/{entry.pk}/change/").status_code == 200
-    assert client.post(f"/django-admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        client.post(
+            f"/django-admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert client.get("/django-admin/audit/auditentry/add/").status_code == 403
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
 
-# --- reading: GET /api/audit and the page -------------------------------------------------------------------
+# --- reading: GET /api/audit and the page
+# -------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -189,18 +249,40 @@ def test_staff_read_every_entry_with_filters(api_client, staff_user, two_custome
     devices = client.get("/api/audit", {"object_type": "device", "customer_id": other.pk}).json()
     assert [i["object_name"] for i in devices["items"]] == ["31644444444"]
     item = devices["items"][0]
-    assert set(item) >= {"id", "at", "actor", "action", "object_type", "object_id", "customer_id", "changes"}
-    assert client.get("/api/audit", {"actor": "system", "page_size": 1}).json()["count"] == everything["count"]
+    assert set(item) >= {
+        "id",
+        "at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "customer_id",
+        "changes",
+    }
+    assert (
+        client.get("/api/audit", {"actor": "system", "page_size": 1}).json()["count"]
+        == everything["count"]
+    )
     assert client.get("/api/audit", {"actor": "staff"}).json()["count"] == 0
     today = dt.date.today()
-    assert client.get("/api/audit", {"since": str(today - dt.timedelta(days=1))}).json()["count"] == everything["count"]
-    assert client.get("/api/audit", {"until": str(today - dt.timedelta(days=2))}).json()["count"] == 0
+    assert (
+        client.get("/api/audit", {"since": str(today - dt.timedelta(days=1))}).json()["count"]
+        == everything["count"]
+    )
+    assert (
+        client.get("/api/audit", {"until": str(today - dt.timedelta(days=2))}).json()["count"] == 0
+    )
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ({"object_type": "planet"}, "object_type"), ({"since": "yesterday"}, "since"),
-    ({"since": "2026-05-02", "until": "2026-05-01"}, "until"), ({"page_size": 501}, "page_size"),
-])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"object_type": "planet"}, "object_type"),
+        ({"since": "yesterday"}, "since"),
+        ({"since": "2026-05-02", "until": "2026-05-01"}, "until"),
+        ({"page_size": 501}, "page_size"),
+    ],
+)
 def test_bad_filters_are_a_400_naming_the_field(api_client, staff_user, query, field):
     response = api_client(staff_user).get("/api/audit", query)
     assert response.status_code == 400 and field in response.json()["error"]
@@ -246,12 +328,22 @@ def test_the_page_follows_the_same_rule(client, manager, viewer, two_customers):
 
 def test_the_page_pages_by_50_and_filters(client, staff_user, customer):
     for n in range(55):
-        audit_record(action="changed", object_type="device", object_id=n, object_name=f"dev{n}",
-                     customer_id=customer.pk, changes={"label": ["a", "b"]})
+        audit_record(
+            action="changed",
+            object_type="device",
+            object_id=n,
+            object_name=f"dev{n}",
+            customer_id=customer.pk,
+            changes={"label": ["a", "b"]},
+        )
     client.force_login(staff_user)
-    first = client.get(f"/customers/{customer.pk}/audit/", {"object_type": "device"}).content.decode()
+    first = client.get(
+        f"/customers/{customer.pk}/audit/", {"object_type": "device"}
+    ).content.decode()
     assert first.count('class="audit-entry"') == 50 and "page=2" in first
-    second = client.get(f"/customers/{customer.pk}/audit/", {"object_type": "device", "page": 2}).content.decode()
+    second = client.get(
+        f"/customers/{customer.pk}/audit/", {"object_type": "device", "page": 2}
+    ).content.decode()
     assert second.count('class="audit-entry"') == 5
     bad = client.get(f"/customers/{customer.pk}/audit/", {"since": "nope"})
     assert bad.status_code == 200 and 'id="audit-filter-error"' in bad.content.decode()
@@ -267,25 +359,41 @@ def test_devices_an_import_creates_or_moves_are_entries(customer):
     from telcost.usage.imports.devices import devices_for_batch
 
     known = DeviceFactory(customer=customer, msisdn="31677777777", activated_on=dt.date(2026, 5, 1))
-    devices_for_batch(customer=customer, first_seen={"31666666666": dt.date(2026, 4, 2),
-                                                     "31677777777": dt.date(2026, 4, 3)})
+    devices_for_batch(
+        customer=customer,
+        first_seen={"31666666666": dt.date(2026, 4, 2), "31677777777": dt.date(2026, 4, 3)},
+    )
     [created] = _entries(object_type="device", action="created", object_name="31666666666")
     assert created.customer_id == customer.pk and created.actor == "system"
     assert created.object_id == Device.objects.get(msisdn="31666666666").pk
     assert created.changes["activated_on"] == [None, "2026-04-02"]
     [moved] = _entries(object_type="device", action="changed")
-    assert (moved.object_id, moved.changes) == (known.pk, {"activated_on": ["2026-05-01", "2026-04-03"]})
+    assert (moved.object_id, moved.changes) == (
+        known.pk,
+        {"activated_on": ["2026-05-01", "2026-04-03"]},
+    )
 
 
-def test_a_user_created_through_the_api_is_one_entry_and_each_membership_one(api_client, staff_user, customer):
+def test_a_user_created_through_the_api_is_one_entry_and_each_membership_one(
+    api_client, staff_user, customer
+):
     before = AuditEntry.objects.count()
-    response = api_client(staff_user).post("/api/users", {
-        "username": "carol", "password": "Long-enough-pass-77", "memberships": [
-            {"customer_id": customer.pk, "role": "manager"}]})
+    response = api_client(staff_user).post(
+        "/api/users",
+        {
+            "username": "carol",
+            "password": "Long-enough-pass-77",
+            "memberships": [{"customer_id": customer.pk, "role": "manager"}],
+        },
+    )
     assert response.status_code == 201, response.content
     assert AuditEntry.objects.count() == before + 2
     [user_entry] = _entries(object_type="user", object_name="carol")
     assert user_entry.changes["password"] == [None, "***"] and user_entry.actor == "staff"
     assert "Long-enough-pass-77" not in str(user_entry.changes)
     [membership] = _entries(object_type="membership", action="created")
-    assert (membership.object_name, membership.customer_id, membership.actor) == ("carol: manager", customer.pk, "staff")
+    assert (membership.object_name, membership.customer_id, membership.actor) == (
+        "carol: manager",
+        customer.pk,
+        "staff",
+    )

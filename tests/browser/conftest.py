@@ -33,8 +33,15 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 DEFAULT_TIMEOUT_MS = 15_000
 PASSWORD = "secret-pass-1"
 _HERE = Path(__file__).resolve().parent
@@ -67,7 +74,9 @@ def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
         yield browser
         browser.close()
 
@@ -79,7 +88,9 @@ def _screenshot_dir() -> Path:
 
 @pytest.fixture
 def page(browser, request) -> Iterator:
-    context = browser.new_context(accept_downloads=True, locale="nl-NL", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        accept_downloads=True, locale="nl-NL", viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()
     yield page
@@ -91,7 +102,9 @@ def page(browser, request) -> Iterator:
         try:
             page.screenshot(path=str(target), full_page=True)
             print(f"\nscreenshot of the failed page ({page.url}): {target}")
-        except Exception as error:  # a crashed page cannot be photographed; the failure itself matters
+        except (
+            Exception
+        ) as error:  # a crashed page cannot be photographed; the failure itself matters
             print(f"\nno screenshot of the failed page: {error}")
     context.close()
 

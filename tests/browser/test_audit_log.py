@@ -1,4 +1,5 @@
-"""Customer menu → Audit log, in Dutch: a manager filters the customer's entries; a viewer is refused."""
+"""Customer menu → Audit log, in Dutch: a manager filters the customer's entries; a viewer is
+refused."""
 
 import re
 
@@ -10,7 +11,9 @@ from tests.factories import CostCenterFactory, DeviceFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_manager_reads_and_filters_the_audit_log_in_dutch(page, live_url, login, customer, manager, viewer):
+def test_a_manager_reads_and_filters_the_audit_log_in_dutch(
+    page, live_url, login, customer, manager, viewer
+):
     device = DeviceFactory(customer=customer, msisdn="31655555555", label="Oud")
     CostCenterFactory(customer=customer, code="CC9", name="Verkoop")
     device.label = "Nieuw"

@@ -1,5 +1,5 @@
-"""Every main page in Dutch, as every role, in a real browser: no English words, no code names, no ISO
-timestamps, and the formats a Dutch finance team reads (issue 17 items 1 and 2).
+"""Every main page in Dutch, as every role, in a real browser: no English words, no code names,
+no ISO timestamps, and the formats a Dutch finance team reads (issue 17 items 1 and 2).
 
 The pages are those of tests/web/finance_month.py: a customer whose September costs € 7.482,3056,
 with versions, a sync, addons, cost centers and a failed job. A role refused a page sees the
@@ -18,14 +18,73 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # English words and code names a Dutch page must not show (whole words, case as written).
 ENGLISH = [
-    "Recalculate", "Agree", "Are you sure", "Cancel", "Submit", "Success", "Access denied", "Too many requests",
-    "Forbidden", "Not Found", "Page not found", "Usage", "Overview", "Customer", "Customers", "Total", "Cost",
-    "Duration", "Version", "Versions", "Reason", "Month", "Created", "Finished", "Fetched", "Imported",
-    "Rejected", "Duplicates", "Download", "Log out", "Recent", "Insights", "Activated", "History",
-    "Schedule", "Reference", "Count", "Subscriptions", "When", "Compare", "Anomalies", "Roaming cost",
-    "active", "cancelled", "pending", "running", "completed", "failed", "queued", "succeeded", "skipped", "expired",
-    "manual", "admin", "success", "unknown", "Command", "routit", "None", "True", "False", "the", "has",
-    "not", "calculated", "yes", "no",
+    "Recalculate",
+    "Agree",
+    "Are you sure",
+    "Cancel",
+    "Submit",
+    "Success",
+    "Access denied",
+    "Too many requests",
+    "Forbidden",
+    "Not Found",
+    "Page not found",
+    "Usage",
+    "Overview",
+    "Customer",
+    "Customers",
+    "Total",
+    "Cost",
+    "Duration",
+    "Version",
+    "Versions",
+    "Reason",
+    "Month",
+    "Created",
+    "Finished",
+    "Fetched",
+    "Imported",
+    "Rejected",
+    "Duplicates",
+    "Download",
+    "Log out",
+    "Recent",
+    "Insights",
+    "Activated",
+    "History",
+    "Schedule",
+    "Reference",
+    "Count",
+    "Subscriptions",
+    "When",
+    "Compare",
+    "Anomalies",
+    "Roaming cost",
+    "active",
+    "cancelled",
+    "pending",
+    "running",
+    "completed",
+    "failed",
+    "queued",
+    "succeeded",
+    "skipped",
+    "expired",
+    "manual",
+    "admin",
+    "success",
+    "unknown",
+    "Command",
+    "routit",
+    "None",
+    "True",
+    "False",
+    "the",
+    "has",
+    "not",
+    "calculated",
+    "yes",
+    "no",
 ]
 _ENGLISH = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in ENGLISH) + r")(?![\w-])")
 # data_boost, rate_limited, file_drop, recalculate_totals: a stored code shown as it is.
@@ -38,10 +97,11 @@ _TEXT_OF_PAGE = """() => {
   body.querySelectorAll("#language-switcher").forEach((e) => e.remove());
   const labels = [...document.querySelectorAll("[aria-label], [placeholder], [title]")]
     .filter((e) => !e.closest("#language-switcher"))
-    .map((e) => [e.getAttribute("aria-label"), e.getAttribute("placeholder"), e.getAttribute("title")].join(" "));
+    .map((e) => ["aria-label", "placeholder", "title"].map((n) => e.getAttribute(n)).join(" "));
   const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
   const texts = [];
-  while (walker.nextNode()) texts.push(walker.currentNode.nodeValue);  // one cell's text apart from the next
+  // One cell's text apart from the next.
+  while (walker.nextNode()) texts.push(walker.currentNode.nodeValue);
   return [document.title, texts.join("\\n"), ...labels].join("\\n");
 }"""
 
@@ -78,7 +138,10 @@ def test_every_main_page_is_dutch_for_every_role(page, live_url, login, month):
         for path in main_pages(month):
             page.goto(f"{live_url}{path}")
             expect(page.locator("html")).to_have_attribute("lang", "nl")
-            if path.startswith("/admin/syncs/recalculate-totals/") and page.locator("#recalc-open-confirm").count():
+            if (
+                path.startswith("/admin/syncs/recalculate-totals/")
+                and page.locator("#recalc-open-confirm").count()
+            ):
                 page.click("#recalc-open-confirm")  # the confirmation names the months as words
                 expect(page.locator("#confirm-dates")).not_to_be_empty()
             found = _problems(page.evaluate(_TEXT_OF_PAGE), identifiers)
@@ -96,12 +159,16 @@ def test_the_usage_page_reads_in_dutch_formats_then_english(page, live_url, logi
     expect(summary).to_contain_text("58:58:37")
     expect(summary).to_contain_text("16,97 GB")
     expect(page.locator("#totals-versions")).to_contain_text("handmatig")
-    expect(page.locator("#totals-version")).to_have_text(re.compile(r"berekend op \d{1,2}-\d{1,2}-2026 \d\d:\d\d$"))
+    expect(page.locator("#totals-version")).to_have_text(
+        re.compile(r"berekend op \d{1,2}-\d{1,2}-2026 \d\d:\d\d$")
+    )
     page.click("#language-switcher button[value=en]")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#total-cost")).to_have_text("€7,482.31")
     expect(summary).to_contain_text("16.97 GB")
-    expect(page.locator("#totals-version")).to_have_text(re.compile(r"calculated at \d{1,2} [A-Z][a-z]{2} 2026, \d\d:\d\d$"))
+    expect(page.locator("#totals-version")).to_have_text(
+        re.compile(r"calculated at \d{1,2} [A-Z][a-z]{2} 2026, \d\d:\d\d$")
+    )
     page.goto(f"{live_url}/customers/{month.customer.pk}/sync-profiles/")
     expect(page.locator("#sync-tasks")).to_contain_text("12,345")
     expect(page.locator("#sync-tasks")).to_contain_text("September 2026")

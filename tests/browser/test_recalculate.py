@@ -20,7 +20,9 @@ def datri(rated_customer):
     return customer
 
 
-def test_herbereken_data_shows_a_spinner_then_the_new_totals(page, live_url, login, datri, start_worker):
+def test_herbereken_data_shows_a_spinner_then_the_new_totals(
+    page, live_url, login, datri, start_worker
+):
     user = UserFactory(username="boss")
     MembershipFactory(user=user, customer=datri, role="manager")
     login(page, "boss")
@@ -43,7 +45,9 @@ def test_herbereken_data_shows_a_spinner_then_the_new_totals(page, live_url, log
     expect(page.locator(".versions-diff")).to_contain_text("€ 0,25")
 
 
-def test_a_failed_recalculation_shows_its_reason(page, live_url, login, datri, start_worker, staff_user):
+def test_a_failed_recalculation_shows_its_reason(
+    page, live_url, login, datri, start_worker, staff_user
+):
     CDR.objects.update(zone="international")
     plan = datri.rate_plan
     del plan.definition["voice"]["per_minute"]["international"]
@@ -53,22 +57,30 @@ def test_a_failed_recalculation_shows_its_reason(page, live_url, login, datri, s
     page.click("text=Herbereken data")
     page.click("#recalculate-submit")
     start_worker()
-    expect(page.locator(".recalc-failed")).to_contain_text("voice in zone 'international'", timeout=30_000)
+    expect(page.locator(".recalc-failed")).to_contain_text(
+        "voice in zone 'international'", timeout=30_000
+    )
 
 
-def test_admin_recalculates_one_customer_after_the_confirm_dialog(page, live_url, login, datri, start_worker, staff_user):
+def test_admin_recalculates_one_customer_after_the_confirm_dialog(
+    page, live_url, login, datri, start_worker, staff_user
+):
     login(page, "staff")
     page.goto(f"{live_url}/admin/syncs/recalculate-totals/")
     page.select_option("#recalc-customer", str(datri.pk))
     page.fill("#recalc-start", "2026-09")
     page.fill("#recalc-end", "2026-09")
     page.click("#recalc-open-confirm")
-    expect(page.locator("#confirm-dialog")).to_contain_text("Weet u zeker dat u de totalen wilt herberekenen?")
+    expect(page.locator("#confirm-dialog")).to_contain_text(
+        "Weet u zeker dat u de totalen wilt herberekenen?"
+    )
     expect(page.locator("#confirm-customer")).to_have_text("Datri")
     expect(page.locator("#confirm-dates")).to_have_text("september 2026")
     page.click("#confirm-agree")
     start_worker()
-    expect(page.locator(".job-status")).to_have_attribute("data-status", "completed", timeout=30_000)
+    expect(page.locator(".job-status")).to_have_attribute(
+        "data-status", "completed", timeout=30_000
+    )
     expect(page.locator(".job-steps li")).to_have_count(5)
 
 
@@ -81,7 +93,9 @@ def test_partner_range_progress_bar_runs_to_the_end(page, live_url, login, start
     MembershipFactory(user=manager, customer=partner, role="manager")
     login(page, "reseller")
     page.goto(f"{live_url}/admin/syncs/recalculate-totals/")
-    expect(page.locator("#recalc-customer option", has_text="Partner Telecom (partner)")).to_have_count(1)
+    expect(
+        page.locator("#recalc-customer option", has_text="Partner Telecom (partner)")
+    ).to_have_count(1)
     page.select_option("#recalc-customer", str(partner.pk))
     page.fill("#recalc-start", "2026-07")
     page.fill("#recalc-end", "2026-09")
@@ -92,18 +106,23 @@ def test_partner_range_progress_bar_runs_to_the_end(page, live_url, login, start
     expect(page.locator("#job-cancel")).to_be_visible()
     start_worker("a")
     start_worker("b")
-    expect(page.locator(".job-status")).to_have_attribute("data-status", "completed", timeout=60_000)
+    expect(page.locator(".job-status")).to_have_attribute(
+        "data-status", "completed", timeout=60_000
+    )
     expect(page.locator(".job-progress-text")).to_have_text("6 / 6")
 
 
-def test_recalculating_another_month_offers_it_and_keeps_the_month_on_screen(page, live_url, login, datri,
-                                                                              start_worker, staff_user):
+def test_recalculating_another_month_offers_it_and_keeps_the_month_on_screen(
+    page, live_url, login, datri, start_worker, staff_user
+):
     add_cdr(datri, datri.devices.get(), duration_s=120, at=dt.datetime(2026, 8, 12, tzinfo=dt.UTC))
     CDR.objects.filter(started_at__month=8).update(cycle_start=dt.date(2026, 8, 1))
     login(page, "staff")
     page.goto(f"{live_url}/customers/{datri.pk}/usage/?month=2026-09")
     page.click("text=Herbereken data")
-    expect(page.locator("#recalculate-month")).to_have_value("2026-09")  # the shown month by default
+    expect(page.locator("#recalculate-month")).to_have_value(
+        "2026-09"
+    )  # the shown month by default
     page.click("#recalculate-submit")
     start_worker()
     expect(page.locator("#total-cost")).to_have_text("€ 0,15", timeout=30_000)

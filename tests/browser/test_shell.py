@@ -55,9 +55,13 @@ def test_log_in_use_the_menus_switch_customer_and_language(page, live_url, login
     page.goto(f"{live_url}/overview/")
     page.click("#language-switcher button[value=en]")
     expect(page.locator("h1")).to_have_text("Overview")
-    expect(page.locator("#language-switcher button[value=en]")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#language-switcher button[value=en]")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     page.click("#customer-menu summary")
-    expect(page.locator("#customer-menu a", has_text="Usage")).to_have_attribute("href", f"/customers/{second.pk}/usage/")
+    expect(page.locator("#customer-menu a", has_text="Usage")).to_have_attribute(
+        "href", f"/customers/{second.pk}/usage/"
+    )
     page.click("#language-switcher button[value=nl]")
     expect(page.locator("h1")).to_have_text("Overzicht")
 
@@ -67,7 +71,9 @@ def test_log_in_use_the_menus_switch_customer_and_language(page, live_url, login
     expect(page).to_have_url(re.compile(r"/login/\?next=/overview/$"))
 
 
-def test_staff_sees_the_admin_menu_and_reaches_its_pages(page, live_url, login, staff_user, customer):
+def test_staff_sees_the_admin_menu_and_reaches_its_pages(
+    page, live_url, login, staff_user, customer
+):
     login(page, "staff")
     page.goto(f"{live_url}/overview/")
     page.click("#admin-menu summary")
@@ -75,15 +81,29 @@ def test_staff_sees_the_admin_menu_and_reaches_its_pages(page, live_url, login, 
     expect(page).to_have_url(f"{live_url}/admin/sim-cards/simacties/")
     page.click("#admin-menu summary")
     expect(page.locator("#admin-menu a:has-text('Totalen herberekenen')")).to_have_attribute(
-        "href", "/admin/syncs/recalculate-totals/")
-    expect(page.locator("#admin-menu a:has-text('Kostenplaatsen')")).to_have_attribute("href", "/admin/cost-centers/")
+        "href", "/admin/syncs/recalculate-totals/"
+    )
+    expect(page.locator("#admin-menu a:has-text('Kostenplaatsen')")).to_have_attribute(
+        "href", "/admin/cost-centers/"
+    )
 
 
-def test_a_job_page_follows_the_job_live_and_stops_polling(page, live_url, login, customer, viewer, start_worker):
-    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe", {"sleep_s": 1}), StepSpec("Probe")], customer=customer).job
+def test_a_job_page_follows_the_job_live_and_stops_polling(
+    page, live_url, login, customer, viewer, start_worker
+):
+    job = job_dispatch(
+        kind=PROBE_KIND,
+        steps=[StepSpec("Probe", {"sleep_s": 1}), StepSpec("Probe")],
+        customer=customer,
+    ).job
     login(page, "viewer")
     polls: list[str] = []
-    page.on("request", lambda request: polls.append(request.url) if request.url.endswith(f"/jobs/{job.pk}/status") else None)
+    page.on(
+        "request",
+        lambda request: (
+            polls.append(request.url) if request.url.endswith(f"/jobs/{job.pk}/status") else None
+        ),
+    )
     page.goto(f"{live_url}/jobs/{job.pk}/")
     status = page.locator(".job-status")
     expect(status).to_have_attribute("data-status", "pending")

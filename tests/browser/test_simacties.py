@@ -13,7 +13,9 @@ from tests.addons.conftest import nina, reseller_world  # noqa: F401 - fixtures
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_activate_cancel_and_too_many_requests(page, live_url, login, nina, reseller_world, start_worker):  # noqa: F811
+def test_activate_cancel_and_too_many_requests(
+    page, live_url, login, nina, reseller_world, start_worker
+):
     _, customer, _ = reseller_world
     start_worker(NINA_API_URL=nina.base_url, NINA_API_KEY="test-nina-key")
     login(page, "reseller")
@@ -26,13 +28,21 @@ def test_activate_cancel_and_too_many_requests(page, live_url, login, nina, rese
     expect(page.locator("#addons-table .addon-active")).to_have_count(1)
     page.select_option("#addon-action", "cancel")
     page.click("#addon-submit")
-    expect(page.locator(".addon-success")).to_contain_text("opgezegd", timeout=20_000)  # "cancelled", in Dutch
+    expect(page.locator(".addon-success")).to_contain_text(
+        "opgezegd", timeout=20_000
+    )  # "cancelled", in Dutch
     expect(page.locator("#addons-table .addon-cancelled")).to_have_count(1)
-    NinaRequestLimit.objects.bulk_create([NinaRequestLimit(customer=customer, request_time=timezone.now()) for _ in range(10)])
+    NinaRequestLimit.objects.bulk_create(
+        [NinaRequestLimit(customer=customer, request_time=timezone.now()) for _ in range(10)]
+    )
     page.select_option("#addon-action", "activate")
     page.click("#addon-submit")
     expect(page.locator(".addon-result.error")).to_have_text(
-        re.compile(r"Te veel verzoeken: maximaal 10 per minuut\. Probeer het over (59|60) seconden opnieuw\."))
+        re.compile(
+            r"Te veel verzoeken: maximaal 10 per minuut\. Probeer het over (59|60) seconden "
+            r"opnieuw\."
+        )
+    )
     expect(page.locator("#addon-submit")).to_be_enabled()
 
 
@@ -47,7 +57,12 @@ def test_api_failure_is_shown(page, live_url, login, nina, reseller_world, start
 
 
 def test_a_double_click_sends_one_request_and_the_button_waits_for_its_end(
-    page, live_url, login, nina, reseller_world, start_worker  # noqa: F811
+    page,
+    live_url,
+    login,
+    nina,
+    reseller_world,
+    start_worker,  # noqa: F811
 ):
     _, customer, _ = reseller_world
     login(page, "reseller")
@@ -62,4 +77,7 @@ def test_a_double_click_sends_one_request_and_the_button_waits_for_its_end(
     start_worker(NINA_API_URL=nina.base_url, NINA_API_KEY="test-nina-key")
     expect(page.locator(".addon-success")).to_be_visible(timeout=20_000)
     expect(page.locator("#addon-submit")).to_be_enabled()
-    assert nina.state.calls == 1 and sum(e["status"] == "active" for e in nina.state.addons["RT42"]) == 1
+    assert (
+        nina.state.calls == 1
+        and sum(e["status"] == "active" for e in nina.state.addons["RT42"]) == 1
+    )

@@ -9,11 +9,24 @@ from tests.syncs.conftest import provider_sim  # noqa: F401 - a fixture
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_start_a_sync_and_watch_it_complete(page, live_url, login, customer, manager, provider_sim, start_worker):  # noqa: F811
-    inactive = sync_profile_create(customer=customer, name="Old feed", provider="file_drop", settings={"path": "/tmp"},
-                                   credentials={}, active=False)
-    profile = sync_profile_create(customer=customer, name="Provider X", provider="http_api",
-                                  settings={"base_url": provider_sim.base_url}, credentials={"api_key": "key-acme"})
+def test_start_a_sync_and_watch_it_complete(
+    page, live_url, login, customer, manager, provider_sim, start_worker
+):
+    inactive = sync_profile_create(
+        customer=customer,
+        name="Old feed",
+        provider="file_drop",
+        settings={"path": "/tmp"},
+        credentials={},
+        active=False,
+    )
+    profile = sync_profile_create(
+        customer=customer,
+        name="Provider X",
+        provider="http_api",
+        settings={"base_url": provider_sim.base_url},
+        credentials={"api_key": "key-acme"},
+    )
     login(page, "manager")
     page.goto(f"{live_url}/customers/{customer.pk}/sync-profiles/?profile={inactive.pk}")
     expect(page.locator("#start-sync-button")).to_have_count(0)
@@ -30,19 +43,30 @@ def test_start_a_sync_and_watch_it_complete(page, live_url, login, customer, man
     start_worker()
     expect(page.locator(".sync-task")).to_have_attribute("data-status", "completed", timeout=30_000)
     expect(page.locator(".count-imported")).to_have_text("250")
-    expect(page.locator(".sync-task [data-status-code]")).to_have_text("voltooid")  # Dutch by default
+    expect(page.locator(".sync-task [data-status-code]")).to_have_text(
+        "voltooid"
+    )  # Dutch by default
     page.reload()
     expect(page.locator("#sync-tasks tbody tr")).to_have_count(1)
     expect(page.locator("#start-sync-button")).to_be_visible()  # nothing runs any more
     assert profile.tasks.get().imported == 250
 
 
-def test_a_failed_sync_shows_its_reason(page, live_url, login, customer, manager, provider_sim, start_worker):  # noqa: F811
-    sync_profile_create(customer=customer, name="Wrong key", provider="http_api",
-                        settings={"base_url": provider_sim.base_url}, credentials={"api_key": "wrong"})
+def test_a_failed_sync_shows_its_reason(
+    page, live_url, login, customer, manager, provider_sim, start_worker
+):
+    sync_profile_create(
+        customer=customer,
+        name="Wrong key",
+        provider="http_api",
+        settings={"base_url": provider_sim.base_url},
+        credentials={"api_key": "wrong"},
+    )
     login(page, "manager")
     page.goto(f"{live_url}/customers/{customer.pk}/sync-profiles/")
     page.click("#start-sync-button")
     page.click("#start-sync-submit")
     start_worker()
-    expect(page.locator(".sync-error")).to_contain_text("weigerde de inloggegevens", timeout=30_000)  # Dutch page
+    expect(page.locator(".sync-error")).to_contain_text(
+        "weigerde de inloggegevens", timeout=30_000
+    )  # Dutch page

@@ -34,15 +34,27 @@ def test_bad_dates_are_refused(bad):
 
 def test_months_between_is_inclusive():
     assert months_between(dt.date(2025, 11, 20), dt.date(2026, 2, 3)) == [
-        dt.date(2025, 11, 1), dt.date(2025, 12, 1), dt.date(2026, 1, 1), dt.date(2026, 2, 1)]
+        dt.date(2025, 11, 1),
+        dt.date(2025, 12, 1),
+        dt.date(2026, 1, 1),
+        dt.date(2026, 2, 1),
+    ]
 
 
 @pytest.mark.parametrize(
     "bad",
-    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:00+00:00", "9999-12-31", "9999-12", "0001-01-01", "1899-12"],
+    [
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:00+00:00",
+        "9999-12-31",
+        "9999-12",
+        "0001-01-01",
+        "1899-12",
+    ],
 )
 def test_dates_at_the_ends_of_the_calendar_are_refused_not_crashed_on(bad):
-    # A month whose neighbours or local time fall outside datetime's range cannot be a billing cycle;
+    # A month whose neighbours or local time fall outside datetime's range cannot be a billing
+    # cycle;
     # these once escaped as OverflowError (a 500) or queued a chain that could only fail.
     with pytest.raises(BadCycle):
         parse_cycle_date(bad)
@@ -51,4 +63,8 @@ def test_dates_at_the_ends_of_the_calendar_are_refused_not_crashed_on(bad):
 def test_recent_cycles_are_newest_first_across_a_year_end():
     from telcost.core.cycles import recent_cycles
 
-    assert recent_cycles(3, today=dt.date(2026, 2, 14)) == [dt.date(2026, 2, 1), dt.date(2026, 1, 1), dt.date(2025, 12, 1)]
+    assert recent_cycles(3, today=dt.date(2026, 2, 14)) == [
+        dt.date(2026, 2, 1),
+        dt.date(2026, 1, 1),
+        dt.date(2025, 12, 1),
+    ]

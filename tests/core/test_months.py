@@ -147,10 +147,12 @@ def test_an_export_asked_of_the_service_for_a_future_month_is_refused(customer, 
     # The service is the one place every caller goes through (API, page, and whatever comes
     # next): it used to accept any date up to a year ahead.
     future = next_cycle(_current())
-    with translation.override("en"), pytest.raises(
-        ExportRequestError, match=f"{_name(future)} is in the future"
+    with (
+        translation.override("en"),
+        pytest.raises(ExportRequestError, match=f"{_name(future)} is in the future"),
     ):
-        export_request(customer=customer, user=staff_user, cycle_start_date=future,
-                       kind="cdrs", fmt="csv")
+        export_request(
+            customer=customer, user=staff_user, cycle_start_date=future, kind="cdrs", fmt="csv"
+        )
     assert not ExportJob.objects.exists()
     assert not Job.objects.exists()

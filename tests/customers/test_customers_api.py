@@ -21,7 +21,9 @@ def test_staff_creates_a_rate_plan_and_gets_it_back(api_client, staff_user):
     assert response.json() == {"code": "biz-2026"}
     stored = client.get("/api/rate-plans/biz-2026").json()
     assert stored["voice"]["per_minute"]["international"] == "0.80"
-    assert RatePlan.objects.get().monthly_fee == RatePlan._meta.get_field("monthly_fee").to_python("12.50")
+    assert RatePlan.objects.get().monthly_fee == RatePlan._meta.get_field("monthly_fee").to_python(
+        "12.50"
+    )
     assert client.post("/api/rate-plans", RATE_PLAN_DEFINITION).status_code == 409
 
 
@@ -63,10 +65,17 @@ def test_staff_creates_customers_of_both_kinds_under_a_partner(api_client, staff
     RatePlanFactory()
     client = api_client(staff_user)
     partner = client.post("/api/customers", {"name": "Partner", "kind": "standard"}).json()["id"]
-    rated = client.post("/api/customers", {"name": "Datri", "kind": "rateplan", "rate_plan": "biz-2026", "partner_id": partner})
+    rated = client.post(
+        "/api/customers",
+        {"name": "Datri", "kind": "rateplan", "rate_plan": "biz-2026", "partner_id": partner},
+    )
     assert rated.status_code == 201
     customer = Customer.objects.get(pk=rated.json()["id"])
-    assert customer.is_rateplan and customer.partner_id == partner and customer.rate_plan.code == "biz-2026"
+    assert (
+        customer.is_rateplan
+        and customer.partner_id == partner
+        and customer.rate_plan.code == "biz-2026"
+    )
     shown = client.get(f"/api/customers/{partner}").json()
     assert shown["is_partner"] and shown["children"] == [customer.pk]
 

@@ -41,8 +41,12 @@ class Inbox:
 
 def smtp_mailers(port: int, **options) -> dict:
     """MAILERS that send over SMTP to 127.0.0.1:port."""
-    return {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                        "OPTIONS": {"host": "127.0.0.1", "port": port, **options}}}
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, **options},
+        }
+    }
 
 
 def free_port() -> int:

@@ -271,10 +271,27 @@ def start_sweeper(subprocess_env, tmp_path):
 
     def start(**env_overrides) -> subprocess.Popen:
         log = open(tmp_path / "sweeper.log", "w")
-        command = [sys.executable, "-m", "telcost.manage", "worker", "--interval", "0.05",
-                   "--queue-name", "nobody", "--worker-id", "sweeper"]
-        processes.append(subprocess.Popen(command, env={**subprocess_env, **env_overrides},
-                                          cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
+        command = [
+            sys.executable,
+            "-m",
+            "telcost.manage",
+            "worker",
+            "--interval",
+            "0.05",
+            "--queue-name",
+            "nobody",
+            "--worker-id",
+            "sweeper",
+        ]
+        processes.append(
+            subprocess.Popen(
+                command,
+                env={**subprocess_env, **env_overrides},
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
         return processes[-1]
 
     yield start
@@ -285,16 +302,18 @@ def start_sweeper(subprocess_env, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_taken_over_while_writing_leaves_one_file(customer, manager, start_worker,
-                                                           start_sweeper, var):
+def test_a_worker_taken_over_while_writing_leaves_one_file(
+    customer, manager, start_worker, start_sweeper, var
+):
     """The issue's case: a worker whose heartbeat stopped is taken over while it still writes; both
     attempts write the export, one file is published and the other attempt's part is removed."""
     devices = [DeviceFactory(customer=customer) for _ in range(20)]
     generate_cdrs(customer=customer, devices=devices, cycle_start=SEPT, count=200_000, seed=5)
     # Up before the export exists: it hands a step over 0.6 s after its last heartbeat.
     start_sweeper(TELCOST_JOBS_STALE_AFTER_SECONDS="0.6", TELCOST_JOBS_SWEEP_SECONDS="0.1")
-    export = export_request(customer=customer, user=manager, cycle_start_date=SEPT, kind="cdrs",
-                            fmt="xlsx")
+    export = export_request(
+        customer=customer, user=manager, cycle_start_date=SEPT, kind="cdrs", fmt="xlsx"
+    )
     first_step = Step.objects.filter(job=export.job_id, position=0)
     start_worker("silent", TELCOST_JOBS_HEARTBEAT_SECONDS="100")  # runs on, never beats
     wait_for(lambda: first_step.filter(status="running").exists(), timeout=60, message="attempt 1")
@@ -311,7 +330,8 @@ def test_a_worker_taken_over_while_writing_leaves_one_file(customer, manager, st
 
 @pytest.mark.django_db(transaction=True)
 def test_the_mail_timer_waits_for_the_job_claims_once_and_gives_up_after_the_window(
-        small_export, var, settings, drain_jobs):
+    small_export, var, settings, drain_jobs
+):
     from django.utils import timezone
 
     from telcost.exports.services import exports_mail_retry
@@ -338,7 +358,9 @@ def test_the_mail_timer_waits_for_the_job_claims_once_and_gives_up_after_the_win
     # Another export whose mail keeps failing: given up once the retry window is over.
     settings.MAILERS = smtp_mailers(free_port(), timeout=1)
     settings.TELCOST_EXPORT_MAIL_RETRY_HOURS = 0
-    ExportJob.objects.filter(pk=export.pk).update(mail_state="retrying", mail_next_at=timezone.now())
+    ExportJob.objects.filter(pk=export.pk).update(
+        mail_state="retrying", mail_next_at=timezone.now()
+    )
     assert exports_mail_retry() == 0
     export.refresh_from_db()
     assert export.mail_state == "failed" and export.mail_next_at is None and export.mail_error

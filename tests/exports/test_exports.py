@@ -1,4 +1,5 @@
-"""Workflow 5: every kind read back and compared with the database; mail over real SMTP; safe downloads."""
+"""Workflow 5: every kind read back and compared with the database; mail over real SMTP; safe
+downloads."""
 
 import csv
 import datetime as dt
@@ -37,14 +38,37 @@ def fleet(customer):
     CostCenterAssignmentFactory(device=phone, cost_center=sales, valid_from=dt.date(2026, 1, 1))
     CostCenterAssignmentFactory(device=phone, cost_center=ops, valid_from=dt.date(2026, 9, 15))
     CostCenterAssignmentFactory(device=other, cost_center=ops, valid_from=dt.date(2026, 10, 1))
-    add_cdr(customer, phone, duration_s=61, at=dt.datetime(2026, 9, 14, 21, 30, tzinfo=dt.UTC), provider_cost="0.1234")  # 23:30 local
-    add_cdr(customer, phone, record_type="data", volume_kb=300, at=dt.datetime(2026, 9, 20, 8, tzinfo=dt.UTC), provider_cost="0.5000")
-    add_cdr(customer, other, record_type="sms", zone="eu", at=dt.datetime(2026, 9, 21, 8, tzinfo=dt.UTC), provider_cost="0.0800")
+    add_cdr(
+        customer,
+        phone,
+        duration_s=61,
+        at=dt.datetime(2026, 9, 14, 21, 30, tzinfo=dt.UTC),
+        provider_cost="0.1234",
+    )  # 23:30 local
+    add_cdr(
+        customer,
+        phone,
+        record_type="data",
+        volume_kb=300,
+        at=dt.datetime(2026, 9, 20, 8, tzinfo=dt.UTC),
+        provider_cost="0.5000",
+    )
+    add_cdr(
+        customer,
+        other,
+        record_type="sms",
+        zone="eu",
+        at=dt.datetime(2026, 9, 21, 8, tzinfo=dt.UTC),
+        provider_cost="0.0800",
+    )
     return customer
 
 
 def request_export(client, customer, kind, fmt="xlsx", date="2026-09-01"):
-    return client.post("/api/exports", {"customer_id": customer.pk, "cycle_start_date": date, "kind": kind, "format": fmt})
+    return client.post(
+        "/api/exports",
+        {"customer_id": customer.pk, "cycle_start_date": date, "kind": kind, "format": fmt},
+    )
 
 
 def download(client, export_id):
@@ -52,7 +76,9 @@ def download(client, export_id):
     return response, b"".join(response.streaming_content) if response.status_code == 200 else b""
 
 
-def test_cdrs_as_xlsx_typed_with_the_cost_center_of_each_day(api_client, fleet, manager, drain_jobs, smtp):
+def test_cdrs_as_xlsx_typed_with_the_cost_center_of_each_day(
+    api_client, fleet, manager, drain_jobs, smtp
+):
     client = api_client(manager)
     response = request_export(client, fleet, "cdrs")
     assert response.status_code == 202
@@ -63,32 +89,46 @@ def test_cdrs_as_xlsx_typed_with_the_cost_center_of_each_day(api_client, fleet, 
     export.refresh_from_db()
     assert export.status == "completed" and export.rows == 3
     response, content = download(client, export.pk)
-    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert response.status_code == 200 and response["Content-Type"].startswith(
+        "application/vnd.openxmlformats"
+    )
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:4] == ("Date", "Device", "Duration", "Cost")
     assert rows[0][4:] == ("Record type", "Zone", "Destination", "Volume (KB)", "Cost center")
     first = rows[1]
-    assert first[0] == dt.datetime(2026, 9, 14, 23, 30) and first[1] == "31611111111" and first[2] == 61
+    assert (
+        first[0] == dt.datetime(2026, 9, 14, 23, 30)
+        and first[1] == "31611111111"
+        and first[2] == 61
+    )
     assert first[3] == pytest.approx(0.1234) and first[8] == "SALES"
-    assert rows[2][8] == "OPS" and rows[3][8] is None  # Bert has no cost center before October: an empty cell
+    assert (
+        rows[2][8] == "OPS" and rows[3][8] is None
+    )  # Bert has no cost center before October: an empty cell
     assert sheet.freeze_panes == "A2"
     assert sheet.cell(row=2, column=4).number_format.startswith("€")
 
 
 def test_cost_center_settings_as_of_a_date_as_csv(api_client, fleet, manager, drain_jobs, smtp):
     client = api_client(manager)
-    export_id = request_export(client, fleet, "cost_centers", "csv", "2026-09-16").json()["export_id"]
+    export_id = request_export(client, fleet, "cost_centers", "csv", "2026-09-16").json()[
+        "export_id"
+    ]
     drain_jobs()
     response, content = download(client, export_id)
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(content.decode())))
-    assert rows == [["Device", "Label", "Cost center", "Cost center name", "Valid from"],
-                    ["31611111111", "Anna", "OPS", "Operations", "2026-09-15"],
-                    ["31622222222", "Bert", "", "", ""]]
+    assert rows == [
+        ["Device", "Label", "Cost center", "Cost center name", "Valid from"],
+        ["31611111111", "Anna", "OPS", "Operations", "2026-09-15"],
+        ["31622222222", "Bert", "", "", ""],
+    ]
 
 
-def test_totals_export_needs_calculated_totals_and_carries_the_summary(api_client, fleet, manager, drain_jobs, smtp):
+def test_totals_export_needs_calculated_totals_and_carries_the_summary(
+    api_client, fleet, manager, drain_jobs, smtp
+):
     client = api_client(manager)
     early = ExportJob.objects.get(pk=request_export(client, fleet, "totals").json()["export_id"])
     drain_jobs()
@@ -107,7 +147,9 @@ def test_totals_export_needs_calculated_totals_and_carries_the_summary(api_clien
     assert summary["Total cost"] == "0.7034" and summary["Month"] == "2026-09"
 
 
-def test_the_requester_gets_an_email_with_the_absolute_link(api_client, fleet, manager, drain_jobs, smtp, settings):
+def test_the_requester_gets_an_email_with_the_absolute_link(
+    api_client, fleet, manager, drain_jobs, smtp, settings
+):
     settings.TELCOST_BASE_URL = "https://telcost.example"
     manager.email = "manager@example.test"
     manager.save()
@@ -117,11 +159,16 @@ def test_the_requester_gets_an_email_with_the_absolute_link(api_client, fleet, m
     [message] = smtp.messages
     assert message.rcpt_tos == ["manager@example.test"]
     body = message.content.decode()
-    assert "Subject: Export completed" in body and f"https://telcost.example/download/export/{export_id}" in body
+    assert (
+        "Subject: Export completed" in body
+        and f"https://telcost.example/download/export/{export_id}" in body
+    )
     assert ExportJob.objects.get(pk=export_id).mailed_at is not None
 
 
-def test_smtp_down_still_completes_and_shows_the_mail_failure(api_client, fleet, manager, drain_jobs, settings):
+def test_smtp_down_still_completes_and_shows_the_mail_failure(
+    api_client, fleet, manager, drain_jobs, settings
+):
     from django_tasks_db.models import DBTaskResult
 
     settings.MAILERS = smtp_mailers(9, timeout=1)  # nothing listens there
@@ -164,7 +211,9 @@ def test_session_users_download_too(fleet, manager, drain_jobs, smtp, api_client
     assert browser.get(f"/download/export/{export_id}").status_code == 200
 
 
-def test_expired_exports_answer_410_and_their_files_are_removed(api_client, fleet, manager, drain_jobs, smtp):
+def test_expired_exports_answer_410_and_their_files_are_removed(
+    api_client, fleet, manager, drain_jobs, smtp
+):
     from django.core.files.storage import default_storage
 
     from telcost.exports.services import exports_expire
@@ -173,7 +222,9 @@ def test_expired_exports_answer_410_and_their_files_are_removed(api_client, flee
     drain_jobs()
     export = ExportJob.objects.get(pk=export_id)
     assert default_storage.exists(export.file_name)
-    ExportJob.objects.filter(pk=export_id).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    ExportJob.objects.filter(pk=export_id).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
     assert download(api_client(manager), export_id)[0].status_code == 410
     assert exports_expire() == 1
     assert not default_storage.exists(export.file_name)
@@ -204,15 +255,18 @@ def test_exports_of_customers_one_may_not_export(api_client, fleet, viewer, outs
 def test_long_exports_continue_on_further_sheets(tmp_path):
     path = str(tmp_path / "big.xlsx")
     rows = [(f"r{i}", i) for i in range(10)]
-    assert write_xlsx(path, [("Data", [Column("Name"), Column("N", "int")], rows)], max_rows=4) == 10
+    assert (
+        write_xlsx(path, [("Data", [Column("Name"), Column("N", "int")], rows)], max_rows=4) == 10
+    )
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Data", "Data (2)", "Data (3)", "Data (4)"]
     assert [r[1] for r in book["Data (2)"].iter_rows(min_row=2, values_only=True)] == [3, 4, 5]
     assert all(book[name]["A1"].value == "Name" for name in book.sheetnames)
 
 
-def test_identical_requests_while_one_is_pending_return_it(api_client, fleet, manager, drain_jobs,
-                                                           smtp):
+def test_identical_requests_while_one_is_pending_return_it(
+    api_client, fleet, manager, drain_jobs, smtp
+):
     client = api_client(manager)
 
     def export_id(*args, who=client, **kwargs) -> int:
@@ -232,8 +286,9 @@ def test_identical_requests_while_one_is_pending_return_it(api_client, fleet, ma
     assert export_id("cdrs", "csv") != first["export_id"]
 
 
-def test_the_cost_center_export_is_the_same_request_only_for_the_same_date(api_client, fleet,
-                                                                            manager):
+def test_the_cost_center_export_is_the_same_request_only_for_the_same_date(
+    api_client, fleet, manager
+):
     client = api_client(manager)
     first = request_export(client, fleet, "cost_centers", "xlsx", "2026-09-16").json()
     assert request_export(client, fleet, "cost_centers", "xlsx", "2026-09-16").json() == first

@@ -1,4 +1,5 @@
-"""Where mail goes, as telcost's settings read it from the environment: SMTP with EMAIL_HOST, files without."""
+"""Where mail goes, as telcost's settings read it from the environment: SMTP with EMAIL_HOST, files
+without."""
 
 import os
 import subprocess
@@ -6,17 +7,28 @@ import sys
 
 from tests.conftest import ROOT
 
-SEND = "from django.core.mail import send_mail; send_mail('probe', 'a body', None, ['someone@localhost'])"
+SEND = (
+    "from django.core.mail import send_mail; "
+    "send_mail('probe', 'a body', None, ['someone@localhost'])"
+)
 
 
 def send_with(env_changes: dict) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("EMAIL_HOST", "EMAIL_PORT")}
-    subprocess.run([sys.executable, "-m", "telcost.manage", "shell", "-c", SEND], env={**env, **env_changes},
-                   cwd=ROOT, check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "telcost.manage", "shell", "-c", SEND],
+        env={**env, **env_changes},
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def test_with_email_host_mail_goes_to_that_smtp_server(smtp, tmp_path):
-    send_with({"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp.port), "TELCOST_VAR_DIR": str(tmp_path)})
+    send_with(
+        {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp.port), "TELCOST_VAR_DIR": str(tmp_path)}
+    )
     assert smtp.arrived.wait(10)
     assert b"Subject: probe" in smtp.messages[0].content
     assert not (tmp_path / "mail").exists() or not any((tmp_path / "mail").iterdir())

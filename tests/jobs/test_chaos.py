@@ -208,7 +208,8 @@ def test_work_survives_killed_workers_and_terminated_connections(
         )
         # Sync follow-ups are jobs of their own.
         wait_for(
-            # Ended, and their kinds' reactions run (a failed sync's follow-up recalculation is one):
+            # Ended, and their kinds' reactions run (a failed sync's follow-up recalculation is
+            # one):
             # a worker killed in between leaves a reaction to the recovery sweep.
             lambda: not Job.objects.filter(reacted_at__isnull=True).exists(),
             timeout=60,
@@ -280,11 +281,13 @@ def test_work_survives_killed_workers_and_terminated_connections(
         assert set(mails.values()) == {1}, mails
         # Each accepted addon request: one activation at Nina, under its own reference, however
         # often its call was repeated after a kill or a lost connection; telcost agrees.
-        assert addon_jobs and not Job.objects.filter(pk__in=addon_jobs).exclude(
-            status="completed"
-        ).exists()
+        assert (
+            addon_jobs
+            and not Job.objects.filter(pk__in=addon_jobs).exclude(status="completed").exists()
+        )
         references = sorted(
-            str(pk) for pk in AddonLog.objects.filter(job__in=addon_jobs).values_list("pk", flat=True)
+            str(pk)
+            for pk in AddonLog.objects.filter(job__in=addon_jobs).values_list("pk", flat=True)
         )
         at_nina = sorted(a["reference"] for a in nina.addons.get("RT-CHAOS", []))
         assert at_nina == references

@@ -16,8 +16,9 @@ LIST_STEPS = "from telcost.jobs.registry import registered_steps; print(sorted(r
 
 def registered_in_a_worker_process(env: dict) -> str:
     command = [sys.executable, "-m", "telcost.manage", "shell", "-c", LIST_STEPS]
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          check=True)
+    done = subprocess.run(
+        command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
     return done.stdout
 
 

@@ -13,7 +13,9 @@ def probe_chain(n=3, **params):
 
 @pytest.mark.django_db
 def test_dispatch_writes_job_steps_and_first_task_together(customer, staff_user):
-    job = job_dispatch(kind=PROBE_KIND, steps=probe_chain(3), customer=customer, created_by=staff_user).job
+    job = job_dispatch(
+        kind=PROBE_KIND, steps=probe_chain(3), customer=customer, created_by=staff_user
+    ).job
     assert job.status == Job.Status.PENDING
     statuses = list(job.steps.order_by("position").values_list("status", flat=True))
     assert statuses == ["queued", "waiting", "waiting"]
@@ -47,18 +49,28 @@ def test_chain_runs_every_step_in_order_and_merges_results(customer, drain_jobs)
 
 @pytest.mark.django_db
 def test_failed_step_fails_the_job_naming_the_step_and_skips_the_rest(customer, drain_jobs):
-    steps = [StepSpec("Probe"), StepSpec("Probe", {"permanent_error": "rate plan has no zone 'eu'"}), StepSpec("Probe")]
+    steps = [
+        StepSpec("Probe"),
+        StepSpec("Probe", {"permanent_error": "rate plan has no zone 'eu'"}),
+        StepSpec("Probe"),
+    ]
     job = job_dispatch(kind=PROBE_KIND, steps=steps, customer=customer).job
     drain_jobs()
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert job.error == "Probe: rate plan has no zone 'eu'"
-    assert list(job.steps.order_by("position").values_list("status", flat=True)) == ["succeeded", "failed", "skipped"]
+    assert list(job.steps.order_by("position").values_list("status", flat=True)) == [
+        "succeeded",
+        "failed",
+        "skipped",
+    ]
 
 
 @pytest.mark.django_db
 def test_unexpected_exception_is_permanent_and_names_its_type(customer, drain_jobs):
-    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe", {"crash": "bad value"})], customer=customer).job
+    job = job_dispatch(
+        kind=PROBE_KIND, steps=[StepSpec("Probe", {"crash": "bad value"})], customer=customer
+    ).job
     drain_jobs()
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
@@ -67,10 +79,13 @@ def test_unexpected_exception_is_permanent_and_names_its_type(customer, drain_jo
 
 
 @pytest.mark.django_db
-def test_an_unexpected_exception_in_a_step_is_logged_with_its_traceback(customer, drain_jobs,
-                                                                        caplog):
+def test_an_unexpected_exception_in_a_step_is_logged_with_its_traceback(
+    customer, drain_jobs, caplog
+):
     # A bug in a handler is an uncaught exception like a view's 500: the log says where it was.
-    job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe", {"crash": "bad value"})], customer=customer)
+    job_dispatch(
+        kind=PROBE_KIND, steps=[StepSpec("Probe", {"crash": "bad value"})], customer=customer
+    )
     with caplog.at_level("WARNING", logger="telcost.jobs"):
         drain_jobs()
     [record] = [r for r in caplog.records if "failed: ValueError: bad value" in r.getMessage()]
@@ -81,7 +96,9 @@ def test_an_unexpected_exception_in_a_step_is_logged_with_its_traceback(customer
 @pytest.mark.django_db
 def test_dedupe_returns_the_active_job(customer):
     first = job_dispatch(kind=PROBE_KIND, steps=probe_chain(1), customer=customer, dedupe_key="k:1")
-    second = job_dispatch(kind=PROBE_KIND, steps=probe_chain(1), customer=customer, dedupe_key="k:1")
+    second = job_dispatch(
+        kind=PROBE_KIND, steps=probe_chain(1), customer=customer, dedupe_key="k:1"
+    )
     assert second.pk == first.pk and second.joined and not first.joined
     assert Job.objects.count() == 1
 
@@ -90,7 +107,9 @@ def test_dedupe_returns_the_active_job(customer):
 def test_dedupe_key_is_free_again_once_the_job_ended(customer, drain_jobs):
     first = job_dispatch(kind=PROBE_KIND, steps=probe_chain(1), customer=customer, dedupe_key="k:1")
     drain_jobs()
-    second = job_dispatch(kind=PROBE_KIND, steps=probe_chain(1), customer=customer, dedupe_key="k:1")
+    second = job_dispatch(
+        kind=PROBE_KIND, steps=probe_chain(1), customer=customer, dedupe_key="k:1"
+    )
     assert second.pk != first.pk and not second.joined
 
 

@@ -12,14 +12,28 @@ from tests.conftest import wait_for
 @pytest.mark.django_db(transaction=True)
 def test_handlers_of_one_lock_key_do_not_overlap_on_two_workers(customer, start_worker):
     jobs = [
-        job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", {"sleep_s": 1})], lock_key="totals:1:2026-09").job
+        job_dispatch(
+            kind=PROBE_KIND,
+            customer=customer,
+            steps=[StepSpec("Probe", {"sleep_s": 1})],
+            lock_key="totals:1:2026-09",
+        ).job
         for _ in range(2)
     ]
-    free = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", {"sleep_s": 1})], lock_key="totals:1:2026-10").job
+    free = job_dispatch(
+        kind=PROBE_KIND,
+        customer=customer,
+        steps=[StepSpec("Probe", {"sleep_s": 1})],
+        lock_key="totals:1:2026-10",
+    ).job
     start_worker("a")
     start_worker("b")
     ids = [j.pk for j in [*jobs, free]]
-    wait_for(lambda: Job.objects.filter(pk__in=ids, status="completed").count() == 3, timeout=60, message="3 jobs")
+    wait_for(
+        lambda: Job.objects.filter(pk__in=ids, status="completed").count() == 3,
+        timeout=60,
+        message="3 jobs",
+    )
     a, b = (Step.objects.get(job=j) for j in jobs)
     # started_at is taken at claim time, before the lock, so both may be claimed at once and the
     # first claimed need not be the first to hold the lock. The handlers' work happens under it:
@@ -36,15 +50,22 @@ def test_chains_of_one_lock_key_run_whole_one_after_the_other(customer, start_wo
     in between, though workers are free; chains of another key go ahead meanwhile."""
     steps = [StepSpec("Probe", {"sleep_s": 0.3})] * 3
     chains = [
-        job_dispatch(kind=PROBE_KIND, customer=customer, steps=steps, lock_key="totals:1:2026-09").job
+        job_dispatch(
+            kind=PROBE_KIND, customer=customer, steps=steps, lock_key="totals:1:2026-09"
+        ).job
         for _ in range(3)
     ]
-    other = job_dispatch(kind=PROBE_KIND, customer=customer, steps=steps, lock_key="totals:1:2026-10").job
+    other = job_dispatch(
+        kind=PROBE_KIND, customer=customer, steps=steps, lock_key="totals:1:2026-10"
+    ).job
     for name in "abc":
         start_worker(name)
     ids = [j.pk for j in [*chains, other]]
-    wait_for(lambda: Job.objects.filter(pk__in=ids, status="completed").count() == 4, timeout=90,
-             message="4 chains")
+    wait_for(
+        lambda: Job.objects.filter(pk__in=ids, status="completed").count() == 4,
+        timeout=90,
+        message="4 chains",
+    )
     spans = []
     for job in chains:
         job_steps = list(Step.objects.filter(job=job).order_by("position"))
@@ -59,14 +80,19 @@ def test_chains_of_one_lock_key_run_whole_one_after_the_other(customer, start_wo
 
 @pytest.mark.django_db
 def test_a_chain_waiting_for_its_key_is_requeued_not_failed_and_woken_when_the_key_is_free(
-        customer, drain_jobs):
+    customer, drain_jobs
+):
     import datetime as dt
 
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
-    holder = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")], lock_key="k").job
-    waiter = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")], lock_key="k").job
+    holder = job_dispatch(
+        kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")], lock_key="k"
+    ).job
+    waiter = job_dispatch(
+        kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")], lock_key="k"
+    ).job
     # The holder has taken the key; its step is not due yet (a backoff, say).
     Job.objects.filter(pk=holder.pk).update(lock_acquired_at=timezone.now())
     holder_task = Step.objects.get(job=holder).task_id
@@ -89,9 +115,12 @@ def test_a_chain_that_fails_or_is_cancelled_frees_its_key(customer, drain_jobs, 
     from telcost.jobs.services import job_cancel
 
     params = {"permanent_error": "no"} if end == "failed" else {}
-    first = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", params)] * 2,
-                         lock_key="k").job
-    second = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")], lock_key="k").job
+    first = job_dispatch(
+        kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", params)] * 2, lock_key="k"
+    ).job
+    second = job_dispatch(
+        kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")], lock_key="k"
+    ).job
     if end == "cancelled":
         job_cancel(job=first)
     drain_jobs()

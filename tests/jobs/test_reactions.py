@@ -1,4 +1,5 @@
-"""A job kind's reaction to the end of a job: after the end commits, once, even across a worker's death."""
+"""A job kind's reaction to the end of a job: after the end commits, once, even across a worker's
+death."""
 
 import datetime as dt
 import signal
@@ -23,8 +24,9 @@ FAST_RECOVERY = {
 
 
 def probe_job(customer, **params) -> Job:
-    return job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer,
-                        params=FreeParams(params)).job
+    return job_dispatch(
+        kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer, params=FreeParams(params)
+    ).job
 
 
 @pytest.mark.django_db(transaction=True)
@@ -58,8 +60,12 @@ def test_recovery_runs_a_reaction_lost_long_enough_ago_once(customer, tmp_path, 
     lost, recent = probe_job(customer, reaction_log=log), probe_job(customer, reaction_log=log)
     long_ago = timezone.now() - dt.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS + 5)
     # Ended, and their worker died before the reaction; the recent one's may still be coming.
-    Job.objects.filter(pk=lost.pk).update(status="failed", error="Probe: boom", finished_at=long_ago)
-    Job.objects.filter(pk=recent.pk).update(status="failed", error="Probe: boom", finished_at=timezone.now())
+    Job.objects.filter(pk=lost.pk).update(
+        status="failed", error="Probe: boom", finished_at=long_ago
+    )
+    Job.objects.filter(pk=recent.pk).update(
+        status="failed", error="Probe: boom", finished_at=timezone.now()
+    )
     assert recover_lost_reactions() == 1
     assert recover_lost_reactions() == 0
     assert probe_log_lines(log) == [f"reacted {lost.pk} failed"]
@@ -68,9 +74,14 @@ def test_recovery_runs_a_reaction_lost_long_enough_ago_once(customer, tmp_path, 
 
 
 @pytest.mark.django_db
-def test_recovery_tries_a_failed_reaction_again_and_goes_on_with_the_others(customer, tmp_path, settings):
+def test_recovery_tries_a_failed_reaction_again_and_goes_on_with_the_others(
+    customer, tmp_path, settings
+):
     log = str(tmp_path / "reactions.log")
-    broken, fine = probe_job(customer, reaction_error="still broken"), probe_job(customer, reaction_log=log)
+    broken, fine = (
+        probe_job(customer, reaction_error="still broken"),
+        probe_job(customer, reaction_log=log),
+    )
     long_ago = timezone.now() - dt.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS + 5)
     Job.objects.filter(pk__in=[broken.pk, fine.pk]).update(status="completed", finished_at=long_ago)
     assert recover_lost_reactions() == 1
@@ -81,7 +92,8 @@ def test_recovery_tries_a_failed_reaction_again_and_goes_on_with_the_others(cust
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_between_the_jobs_end_and_its_reaction_leaves_it_to_recovery(
-        customer, tmp_path, start_worker):
+    customer, tmp_path, start_worker
+):
     log, marker = str(tmp_path / "reactions.log"), str(tmp_path / "killed")
     job = probe_job(customer, reaction_log=log, reaction_kill_marker=marker)
     doomed = start_worker("doomed", **FAST_RECOVERY)
@@ -90,7 +102,10 @@ def test_a_worker_killed_between_the_jobs_end_and_its_reaction_leaves_it_to_reco
     assert job.status == Job.Status.COMPLETED and job.reacted_at is None
     assert probe_log_lines(log) == []
     start_worker("rescuer", **FAST_RECOVERY)
-    wait_for(lambda: Job.objects.get(pk=job.pk).reacted_at is not None, timeout=30,
-             message="the recovery sweep to run the reaction")
+    wait_for(
+        lambda: Job.objects.get(pk=job.pk).reacted_at is not None,
+        timeout=30,
+        message="the recovery sweep to run the reaction",
+    )
     time.sleep(1.5)  # three more sweeps: they leave it alone
     assert probe_log_lines(log) == [f"reacted {job.pk} completed"]

@@ -27,7 +27,9 @@ def test_a_running_step_without_heartbeat_is_requeued(customer, settings):
     step = job.steps.get()
     old_task = step.task_id
     long_ago = timezone.now() - dt.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS + 5)
-    Step.objects.filter(pk=step.pk).update(status="running", attempts=1, heartbeat_at=long_ago, worker="dead:1")
+    Step.objects.filter(pk=step.pk).update(
+        status="running", attempts=1, heartbeat_at=long_ago, worker="dead:1"
+    )
     DBTaskResult.objects.filter(id=old_task).update(status="RUNNING")
     assert recover_lost_steps() == 1
     step.refresh_from_db()
@@ -83,17 +85,33 @@ def test_chain_survives_a_worker_killed_mid_step(customer, start_worker, tmp_pat
     job = job_dispatch(
         kind=PROBE_KIND,
         customer=customer,
-        steps=[StepSpec("Probe", {"log": log}), StepSpec("Probe", {"log": log, "sleep_s": 4}), StepSpec("Probe", {"log": log})],
+        steps=[
+            StepSpec("Probe", {"log": log}),
+            StepSpec("Probe", {"log": log, "sleep_s": 4}),
+            StepSpec("Probe", {"log": log}),
+        ],
     ).job
     doomed = start_worker("doomed", **FAST_RECOVERY)
-    wait_for(lambda: "start Probe#1 attempt 1" in probe_log_lines(log), timeout=60, message="step 1 to start")
+    wait_for(
+        lambda: "start Probe#1 attempt 1" in probe_log_lines(log),
+        timeout=60,
+        message="step 1 to start",
+    )
     dead_task = Step.objects.get(job=job, position=1).task_id
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait(timeout=10)
     start_worker("rescuer", **FAST_RECOVERY)
-    wait_for(lambda: Job.objects.get(pk=job.pk).status == "completed", timeout=60, message="the chain to complete")
+    wait_for(
+        lambda: Job.objects.get(pk=job.pk).status == "completed",
+        timeout=60,
+        message="the chain to complete",
+    )
     lines = probe_log_lines(log)
-    assert lines.count("done Probe#0") == 1 and lines.count("done Probe#1") == 1 and lines.count("done Probe#2") == 1
+    assert (
+        lines.count("done Probe#0") == 1
+        and lines.count("done Probe#1") == 1
+        and lines.count("done Probe#2") == 1
+    )
     assert "start Probe#1 attempt 2" in lines, "the killed step ran again"
     assert DBTaskResult.objects.get(id=dead_task).status == "FAILED"
     assert Step.objects.get(job=job, position=1).attempts == 2
@@ -102,7 +120,8 @@ def test_chain_survives_a_worker_killed_mid_step(customer, start_worker, tmp_pat
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_fifty_quick_dispatches_with_two_workers_all_complete(customer, start_worker):
-    """The web side dispatching while two workers write: no 'database is locked' failure anywhere."""
+    """The web side dispatching while two workers write: no 'database is locked' failure
+    anywhere."""
     from concurrent.futures import ThreadPoolExecutor
 
     from django.db import connection
@@ -112,7 +131,10 @@ def test_fifty_quick_dispatches_with_two_workers_all_complete(customer, start_wo
 
     def dispatch_some(n):
         try:
-            return [job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Noop")] * 3, customer=customer).pk for _ in range(n)]
+            return [
+                job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Noop")] * 3, customer=customer).pk
+                for _ in range(n)
+            ]
         finally:
             connection.close()
 
@@ -120,10 +142,16 @@ def test_fifty_quick_dispatches_with_two_workers_all_complete(customer, start_wo
         ids = [pk for batch in pool.map(dispatch_some, [10] * 5) for pk in batch]
     assert len(ids) == 50
     wait_for(
-        lambda: not Job.objects.filter(pk__in=ids, status__in=Job.ACTIVE).exists(), timeout=120, message="50 chains to end"
+        lambda: not Job.objects.filter(pk__in=ids, status__in=Job.ACTIVE).exists(),
+        timeout=120,
+        message="50 chains to end",
     )
     statuses = set(Job.objects.filter(pk__in=ids).values_list("status", flat=True))
-    assert statuses == {"completed"}, Job.objects.filter(pk__in=ids).exclude(status="completed").values_list("error", flat=True)[:5]
+    assert statuses == {"completed"}, (
+        Job.objects.filter(pk__in=ids)
+        .exclude(status="completed")
+        .values_list("error", flat=True)[:5]
+    )
 
 
 @pytest.mark.django_db
@@ -138,23 +166,33 @@ def test_a_queued_step_with_its_task_waiting_is_left_alone(customer):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_job_whose_task_a_dead_worker_claimed_before_the_step_is_taken_over(
-        customer, start_worker, tmp_path):
+    customer, start_worker, tmp_path
+):
     """The worker died between claiming the task row and claiming the step: the step stayed
     queued, the task row running for ever, and the dedupe key held by a job that never ran."""
     log = str(tmp_path / "probe.log")
-    job = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", {"log": log})],
-                       dedupe_key="probe:lost").job
+    job = job_dispatch(
+        kind=PROBE_KIND,
+        customer=customer,
+        steps=[StepSpec("Probe", {"log": log})],
+        dedupe_key="probe:lost",
+    ).job
     lost_task = job.steps.get().task_id
-    DBTaskResult.objects.filter(id=lost_task).update(status="RUNNING", started_at=timezone.now(),
-                                                     worker_ids=["gone:999999"])
+    DBTaskResult.objects.filter(id=lost_task).update(
+        status="RUNNING", started_at=timezone.now(), worker_ids=["gone:999999"]
+    )
     start_worker("rescuer", **FAST_RECOVERY)
-    wait_for(lambda: Job.objects.get(pk=job.pk).status == "completed", timeout=30,
-             message="the job to be taken over and completed")
+    wait_for(
+        lambda: Job.objects.get(pk=job.pk).status == "completed",
+        timeout=30,
+        message="the job to be taken over and completed",
+    )
     assert probe_log_lines(log).count("done Probe#0") == 1
     # The dead worker's task row tells the truth, and the key is free for the next request.
     assert DBTaskResult.objects.get(id=lost_task).status == "FAILED"
-    again = job_dispatch(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")],
-                         dedupe_key="probe:lost")
+    again = job_dispatch(
+        kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")], dedupe_key="probe:lost"
+    )
     assert not again.joined and again.pk != job.pk
 
 
@@ -165,8 +203,9 @@ def test_a_task_row_left_running_for_a_step_that_ended_is_closed(customer, drain
     step = job.steps.get()
     long_ago = timezone.now() - dt.timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS + 5)
     # The worker recorded the step's success and died before the task backend heard of it.
-    DBTaskResult.objects.filter(id=step.task_id).update(status="RUNNING", started_at=long_ago,
-                                                        finished_at=None)
+    DBTaskResult.objects.filter(id=step.task_id).update(
+        status="RUNNING", started_at=long_ago, finished_at=None
+    )
     recover_lost_steps()
     row = DBTaskResult.objects.get(id=step.task_id)
     assert row.status == "FAILED" and row.finished_at is not None

@@ -21,16 +21,22 @@ def run_due_backoffs():
     """Make steps waiting on a backoff due now, as if their run_after had passed."""
     from django_tasks_db.models import DBTaskResult
 
-    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now() - dt.timedelta(seconds=1))
+    DBTaskResult.objects.filter(status="READY").update(
+        run_after=timezone.now() - dt.timedelta(seconds=1)
+    )
 
 
 @pytest.mark.django_db
 def test_transient_failure_is_retried_with_backoff_then_succeeds(customer, drain_jobs):
-    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe", {"transient_failures": 2})], customer=customer).job
+    job = job_dispatch(
+        kind=PROBE_KIND, steps=[StepSpec("Probe", {"transient_failures": 2})], customer=customer
+    ).job
     drain_jobs()
     step = job.steps.get()
     assert step.status == Step.Status.QUEUED and step.attempts == 1
-    assert step.run_after > timezone.now() - dt.timedelta(seconds=1), "the retry waits for its backoff"
+    assert step.run_after > timezone.now() - dt.timedelta(seconds=1), (
+        "the retry waits for its backoff"
+    )
     assert step.error == "transient failure on attempt 1"
     for _ in range(2):
         run_due_backoffs()
@@ -43,7 +49,9 @@ def test_transient_failure_is_retried_with_backoff_then_succeeds(customer, drain
 
 @pytest.mark.django_db
 def test_transient_failures_beyond_max_attempts_fail_the_job(customer, drain_jobs):
-    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe", {"transient_failures": 99})], customer=customer).job
+    job = job_dispatch(
+        kind=PROBE_KIND, steps=[StepSpec("Probe", {"transient_failures": 99})], customer=customer
+    ).job
     for _ in range(get_step("Probe").max_attempts):
         run_due_backoffs()
         drain_jobs()
@@ -62,9 +70,22 @@ def test_backoff_grows_exponentially_and_is_capped():
 
 @pytest.mark.django_db
 def test_fanout_parent_counts_children_and_names_failures(customer, drain_jobs):
-    children = [ChildSpec(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe")], params=FreeParams({"n": i})) for i in range(3)]
+    children = [
+        ChildSpec(
+            kind=PROBE_KIND,
+            customer=customer,
+            steps=[StepSpec("Probe")],
+            params=FreeParams({"n": i}),
+        )
+        for i in range(3)
+    ]
     children.append(
-        ChildSpec(kind=PROBE_KIND, customer=customer, steps=[StepSpec("Probe", {"permanent_error": "no rate plan"})], params=FreeParams({"n": 3}))
+        ChildSpec(
+            kind=PROBE_KIND,
+            customer=customer,
+            steps=[StepSpec("Probe", {"permanent_error": "no rate plan"})],
+            params=FreeParams({"n": 3}),
+        )
     )
     parent = job_dispatch_fanout(kind=PROBE_KIND, children=children, customer=customer).job
     assert parent.status == Job.Status.RUNNING and parent.progress_total == 4
@@ -79,7 +100,9 @@ def test_fanout_parent_counts_children_and_names_failures(customer, drain_jobs):
 @pytest.mark.django_db
 def test_fanout_of_all_successes_completes(customer, drain_jobs):
     parent = job_dispatch_fanout(
-        kind=PROBE_KIND, customer=customer, children=[ChildSpec(kind=PROBE_KIND, steps=[StepSpec("Probe")]) for _ in range(5)]
+        kind=PROBE_KIND,
+        customer=customer,
+        children=[ChildSpec(kind=PROBE_KIND, steps=[StepSpec("Probe")]) for _ in range(5)],
     ).job
     drain_jobs()
     parent.refresh_from_db()
@@ -93,8 +116,12 @@ def test_empty_fanout_completes_at_once(customer):
 
 
 @pytest.mark.django_db
-def test_fanout_child_joins_an_active_job_with_the_same_key_instead_of_running_twice(customer, drain_jobs):
-    running = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer, dedupe_key="totals:1:2026-09").job
+def test_fanout_child_joins_an_active_job_with_the_same_key_instead_of_running_twice(
+    customer, drain_jobs
+):
+    running = job_dispatch(
+        kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer, dedupe_key="totals:1:2026-09"
+    ).job
     parent = job_dispatch_fanout(
         kind=PROBE_KIND,
         customer=customer,
@@ -117,7 +144,11 @@ def test_fanout_child_joins_an_active_job_with_the_same_key_instead_of_running_t
 def test_retry_failed_reruns_only_the_failed_children(customer, drain_jobs):
     children = [
         ChildSpec(kind=PROBE_KIND, steps=[StepSpec("Probe")], params=FreeParams({"n": 0})),
-        ChildSpec(kind=PROBE_KIND, steps=[StepSpec("Probe", {"permanent_error": "boom"})], params=FreeParams({"n": 1})),
+        ChildSpec(
+            kind=PROBE_KIND,
+            steps=[StepSpec("Probe", {"permanent_error": "boom"})],
+            params=FreeParams({"n": 1}),
+        ),
     ]
     parent = job_dispatch_fanout(kind=PROBE_KIND, customer=customer, children=children).job
     drain_jobs()
@@ -126,7 +157,11 @@ def test_retry_failed_reruns_only_the_failed_children(customer, drain_jobs):
     ok_child = parent.children.get(params={"n": 0})
     [retried] = job_retry_failed(job=parent)
     parent.refresh_from_db()
-    assert parent.status == Job.Status.RUNNING and parent.progress_failed == 0 and parent.progress_done == 1
+    assert (
+        parent.status == Job.Status.RUNNING
+        and parent.progress_failed == 0
+        and parent.progress_done == 1
+    )
     assert retried.params == {"n": 1} and retried.parent_id == parent.pk
     assert ok_child.steps.get().attempts == 1, "the successful child is not run again"
     drain_jobs()
@@ -137,7 +172,9 @@ def test_retry_failed_reruns_only_the_failed_children(customer, drain_jobs):
 
 @pytest.mark.django_db
 def test_cancel_skips_waiting_steps(customer, drain_jobs):
-    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe"), StepSpec("Probe")], customer=customer).job
+    job = job_dispatch(
+        kind=PROBE_KIND, steps=[StepSpec("Probe"), StepSpec("Probe")], customer=customer
+    ).job
     job_cancel(job=job)
     drain_jobs()
     job.refresh_from_db()
@@ -148,7 +185,9 @@ def test_cancel_skips_waiting_steps(customer, drain_jobs):
 @pytest.mark.django_db
 def test_cancel_of_a_range_drops_children_not_started(customer, drain_jobs):
     parent = job_dispatch_fanout(
-        kind=PROBE_KIND, customer=customer, children=[ChildSpec(kind=PROBE_KIND, steps=[StepSpec("Probe")]) for _ in range(3)]
+        kind=PROBE_KIND,
+        customer=customer,
+        children=[ChildSpec(kind=PROBE_KIND, steps=[StepSpec("Probe")]) for _ in range(3)],
     ).job
     job_cancel(job=parent)
     drain_jobs()

@@ -22,5 +22,10 @@ def provider_sim():
 
 @pytest.fixture
 def api_profile(db, customer, provider_sim):
-    return sync_profile_create(customer=customer, name="Provider X", provider="http_api",
-                               settings={"base_url": provider_sim.base_url}, credentials={"api_key": "key-acme"})
+    return sync_profile_create(
+        customer=customer,
+        name="Provider X",
+        provider="http_api",
+        settings={"base_url": provider_sim.base_url},
+        credentials={"api_key": "key-acme"},
+    )

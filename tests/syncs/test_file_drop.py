@@ -1,4 +1,5 @@
-"""file_drop re-syncs: an unchanged file is not read again, a changed one is, and resumes stay exact."""
+"""file_drop re-syncs: an unchanged file is not read again, a changed one is, and resumes stay
+exact."""
 
 import datetime as dt
 
@@ -23,8 +24,13 @@ def record(external_id: str, msisdn: str = "31600000001", day: int = 2) -> str:
 
 @pytest.fixture
 def drop(customer, tmp_path):
-    profile = sync_profile_create(customer=customer, name="drop", provider="file_drop",
-                                  settings={"path": str(tmp_path)}, credentials={})
+    profile = sync_profile_create(
+        customer=customer,
+        name="drop",
+        provider="file_drop",
+        settings={"path": str(tmp_path)},
+        credentials={},
+    )
     return profile, tmp_path
 
 
@@ -63,15 +69,30 @@ def csv_reads(monkeypatch):
 
 def test_an_unchanged_file_is_not_read_again_and_counts_as_reading_it_would(drop, csv_reads):
     profile, folder = drop
-    (folder / "a.csv").write_text("\n".join([HEADER, record("a1"), record("a2"), "bad,1,x,sms,national,x,0,0,0",
-                                             record("oct", day=2).replace("2026-09", "2026-10")]) + "\n")
+    (folder / "a.csv").write_text(
+        "\n".join(
+            [
+                HEADER,
+                record("a1"),
+                record("a2"),
+                "bad,1,x,sms,national,x,0,0,0",
+                record("oct", day=2).replace("2026-09", "2026-10"),
+            ]
+        )
+        + "\n"
+    )
     first = run(profile)
     assert counts(first) == (3, 2, 0, 1) and len(csv_reads) == 1
     again = run(profile)
     assert len(csv_reads) == 1, "the unchanged file was parsed again"
     assert counts(again) == (3, 0, 2, 1)
-    assert again.errors == [{"file": "a.csv", "reason": f"unchanged since sync task {first.pk} read it; "
-                                                        "its 1 rejected records are listed there"}]
+    assert again.errors == [
+        {
+            "file": "a.csv",
+            "reason": f"unchanged since sync task {first.pk} read it; "
+            "its 1 rejected records are listed there",
+        }
+    ]
     assert CDR.objects.count() == 2
     # Another month is another question: October's rows of the same file are read for October.
     october = run(profile, dt.date(2026, 10, 1))
@@ -90,10 +111,14 @@ def test_a_changed_file_is_read_again(drop, csv_reads):
     assert SyncedFile.objects.filter(profile=profile, cycle_start=SEPT).count() == 2
 
 
-def test_a_file_refused_for_another_customers_device_is_read_again_once_the_device_moves(drop, customer, csv_reads):
+def test_a_file_refused_for_another_customers_device_is_read_again_once_the_device_moves(
+    drop, customer, csv_reads
+):
     profile, folder = drop
     device = DeviceFactory(msisdn="31600000009", customer=CustomerFactory())
-    (folder / "a.csv").write_text("\n".join([HEADER, record("a1"), record("moved", msisdn="31600000009")]) + "\n")
+    (folder / "a.csv").write_text(
+        "\n".join([HEADER, record("a1"), record("moved", msisdn="31600000009")]) + "\n"
+    )
     assert counts(run(profile)) == (2, 1, 0, 1)
     device.customer = customer
     device.save()
@@ -114,7 +139,10 @@ def test_a_files_pages_before_its_last_resume_at_its_start(tmp_path, monkeypatch
     after_a, after_b = {"done_files": ["a.csv"]}, {"done_files": ["a.csv", "b.csv"]}
     assert [(p.file.name, p.file.complete, p.checkpoint) for p in pages] == [
         ("a.csv", True, after_a),
-        ("b.csv", False, after_a), ("b.csv", False, after_a), ("b.csv", True, after_b)]
+        ("b.csv", False, after_a),
+        ("b.csv", False, after_a),
+        ("b.csv", True, after_b),
+    ]
 
 
 def test_a_long_file_counts_across_pages_and_is_skipped_whole(drop, monkeypatch, csv_reads):

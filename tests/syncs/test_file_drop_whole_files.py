@@ -37,26 +37,40 @@ def devices_of_b() -> int:
 
 @pytest.fixture
 def drop_profile(customer, tmp_path):
-    return sync_profile_create(customer=customer, name="drop", provider="file_drop",
-                               settings={"path": str(tmp_path)}, credentials={})
+    return sync_profile_create(
+        customer=customer,
+        name="drop",
+        provider="file_drop",
+        settings={"path": str(tmp_path)},
+        credentials={},
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("case", list(UNREADABLE))
 def test_a_drop_file_unreadable_past_its_first_page_leaves_nothing_and_fails_the_sync_naming_it(
-        case, tmp_path, start_worker):
+    case, tmp_path, start_worker
+):
     customer = CustomerFactory()
     folder = tmp_path / "drop"
     folder.mkdir()
-    profile = sync_profile_create(customer=customer, name="drop", provider="file_drop",
-                                  settings={"path": str(folder)}, credentials={})
+    profile = sync_profile_create(
+        customer=customer,
+        name="drop",
+        provider="file_drop",
+        settings={"path": str(folder)},
+        credentials={},
+    )
     bad, message = UNREADABLE[case]
     drop_folder(folder, bad)
     task = sync_manual_dispatch(profile=profile, cycle_start=SEPT, user=UserFactory(is_staff=True))
     start_worker("drop")
-    wait_for(lambda: SyncTask.objects.get(pk=task.pk).status in ("completed", "failed"), timeout=120,
-             message="the sync to end")
+    wait_for(
+        lambda: SyncTask.objects.get(pk=task.pk).status in ("completed", "failed"),
+        timeout=120,
+        message="the sync to end",
+    )
     task.refresh_from_db()
     assert task.status == "failed"
     assert f": b.csv: {message}" in task.error, task.error
@@ -66,17 +80,22 @@ def test_a_drop_file_unreadable_past_its_first_page_leaves_nothing_and_fails_the
     assert devices_of_b() == 0
     assert list(SyncedFile.objects.values_list("name", flat=True)) == ["a.csv"]
     # The month is recalculated for what a.csv brought, the sync having failed.
-    recalculation = wait_for(lambda: Job.objects.filter(kind="recalculate_totals", customer=customer,
-                                                        status__in=("completed", "failed")).first(),
-                             timeout=60, message="the month's recalculation")
+    recalculation = wait_for(
+        lambda: Job.objects.filter(
+            kind="recalculate_totals", customer=customer, status__in=("completed", "failed")
+        ).first(),
+        timeout=60,
+        message="the month's recalculation",
+    )
     assert recalculation.status == "completed", recalculation.error
     totals = UsageTotal.objects.filter(customer=customer, cycle_start=SEPT)
     assert totals.aggregate(n=Sum("count"))["n"] == 5
 
 
 @pytest.mark.django_db
-def test_a_refused_file_fails_the_sync_and_once_mended_a_retry_counts_nothing_twice(drop_profile, tmp_path,
-                                                                                   monkeypatch):
+def test_a_refused_file_fails_the_sync_and_once_mended_a_retry_counts_nothing_twice(
+    drop_profile, tmp_path, monkeypatch
+):
     monkeypatch.setattr("telcost.integrations.providers.file_drop.PAGE_ROWS", 1000)
     drop_folder(tmp_path, UNREADABLE["a quote that is never closed"][0])
     (tmp_path / "c.csv").write_text("\n".join([HEADER, record("c1", msisdn="31690000099")]) + "\n")
@@ -96,8 +115,9 @@ def test_a_refused_file_fails_the_sync_and_once_mended_a_retry_counts_nothing_tw
 
 
 @pytest.mark.django_db
-def test_a_sync_stopped_inside_a_file_resumes_at_the_files_start_and_counts_it_once(drop_profile, tmp_path,
-                                                                                   monkeypatch):
+def test_a_sync_stopped_inside_a_file_resumes_at_the_files_start_and_counts_it_once(
+    drop_profile, tmp_path, monkeypatch
+):
     monkeypatch.setattr("telcost.integrations.providers.file_drop.PAGE_ROWS", 1000)
     drop_folder(tmp_path, None)
     original = services.cdrs_import_rows
@@ -105,7 +125,9 @@ def test_a_sync_stopped_inside_a_file_resumes_at_the_files_start_and_counts_it_o
 
     def fail_on_the_third_page(**kwargs):
         pages.append(kwargs["rows"][0][0])
-        result = original(**kwargs)  # written, then the transaction fails: the file's pages go with it
+        result = original(
+            **kwargs
+        )  # written, then the transaction fails: the file's pages go with it
         if len(pages) == 3:
             raise OperationalError("the database went away inside b.csv")
         return result
@@ -134,20 +156,35 @@ def test_a_long_drop_file_is_not_taken_over_as_lost(tmp_path, start_worker):
     folder = tmp_path / "drop"
     folder.mkdir()
     rows = 300_000
-    (folder / "long.csv").write_text("\n".join([HEADER, *(good_row(i) for i in range(rows))]) + "\n")
-    profile = sync_profile_create(customer=customer, name="drop", provider="file_drop",
-                                  settings={"path": str(folder)}, credentials={})
+    (folder / "long.csv").write_text(
+        "\n".join([HEADER, *(good_row(i) for i in range(rows))]) + "\n"
+    )
+    profile = sync_profile_create(
+        customer=customer,
+        name="drop",
+        provider="file_drop",
+        settings={"path": str(folder)},
+        credentials={},
+    )
     stale = 2.0
-    fast = {"TELCOST_JOBS_HEARTBEAT_SECONDS": "0.3", "TELCOST_JOBS_STALE_AFTER_SECONDS": str(stale),
-            "TELCOST_JOBS_SWEEP_SECONDS": "0.3"}
+    fast = {
+        "TELCOST_JOBS_HEARTBEAT_SECONDS": "0.3",
+        "TELCOST_JOBS_STALE_AFTER_SECONDS": str(stale),
+        "TELCOST_JOBS_SWEEP_SECONDS": "0.3",
+    }
     task = sync_manual_dispatch(profile=profile, cycle_start=SEPT, user=UserFactory(is_staff=True))
     start_worker("first", **fast)
     start_worker("second", **fast)
-    wait_for(lambda: SyncTask.objects.get(pk=task.pk).status in ("completed", "failed"), timeout=180,
-             message="the sync to end")
+    wait_for(
+        lambda: SyncTask.objects.get(pk=task.pk).status in ("completed", "failed"),
+        timeout=180,
+        message="the sync to end",
+    )
     task.refresh_from_db()
     assert task.status == "completed", task.error
     step = Job.objects.get(pk=task.job_id).steps.get(name="SyncProfileCommand")
-    assert (step.finished_at - step.started_at).total_seconds() > stale  # it outlived the stale limit
+    assert (
+        step.finished_at - step.started_at
+    ).total_seconds() > stale  # it outlived the stale limit
     assert step.attempts == 1
     assert counts(task) == (rows, rows, 0, 0)

@@ -1,4 +1,5 @@
-"""The outbound HTTP wrapper under a sync's load: a page's body is freed as soon as it is dropped."""
+"""The outbound HTTP wrapper under a sync's load: a page's body is freed as soon as it is
+dropped."""
 
 import gc
 import weakref
@@ -10,12 +11,18 @@ def test_a_read_response_is_freed_without_the_cyclic_collector(provider_sim):
     provider_sim.control(records=500, page_size=500)
     gc.disable()  # only reference counting: what a long sync between two collections relies on
     try:
-        response = send("GET", f"{provider_sim.base_url}/cdrs", params={"month": "2026-09", "page": 1},
-                        headers={"Authorization": "Bearer key-x"})
+        response = send(
+            "GET",
+            f"{provider_sim.base_url}/cdrs",
+            params={"month": "2026-09", "page": 1},
+            headers={"Authorization": "Bearer key-x"},
+        )
         assert len(response.json()["records"]) == 500
         alive = weakref.ref(response)
         del response
-        assert alive() is None, "the response (and its megabytes of body) waits for the garbage collector"
+        assert alive() is None, (
+            "the response (and its megabytes of body) waits for the garbage collector"
+        )
     finally:
         gc.enable()
 
@@ -52,8 +59,12 @@ def test_a_public_only_request_goes_to_the_checked_address_with_the_hosts_name(m
     monkeypatch.setattr(http.socket, "getaddrinfo", dns)
     monkeypatch.setattr(http, "_is_public", lambda address: address == "127.0.0.1")
     try:
-        response = http.send("GET", f"http://cdr.provider.example:{port}/v1/cdrs",
-                             params={"page": 2}, public_only=True)
+        response = http.send(
+            "GET",
+            f"http://cdr.provider.example:{port}/v1/cdrs",
+            params={"page": 2},
+            public_only=True,
+        )
     finally:
         stop()
     assert response.json() == {"ok": True}
@@ -66,9 +77,21 @@ def test_a_public_only_request_goes_to_the_checked_address_with_the_hosts_name(m
 def test_addresses_that_are_not_public():
     from telcost.integrations.http import _is_public
 
-    for address in ("127.0.0.1", "10.0.0.1", "172.31.255.255", "192.168.0.1", "169.254.169.254",
-                    "100.64.0.1", "0.0.0.0", "224.0.0.1", "::1", "fe80::1%eth0", "fd12::1",
-                    "::ffff:10.0.0.1", "::"):
+    for address in (
+        "127.0.0.1",
+        "10.0.0.1",
+        "172.31.255.255",
+        "192.168.0.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "::1",
+        "fe80::1%eth0",
+        "fd12::1",
+        "::ffff:10.0.0.1",
+        "::",
+    ):
         assert not _is_public(address), address
     for address in ("93.184.215.14", "8.8.8.8", "2a00:1450:4001:830::200e"):
         assert _is_public(address), address

@@ -1,4 +1,5 @@
-"""The provider stand-in serves a page it made before as stored bytes, as a provider serves stored records."""
+"""The provider stand-in serves a page it made before as stored bytes, as a provider serves stored
+records."""
 
 import httpx
 
@@ -6,8 +7,11 @@ from telcost.simulators import provider as provider_module
 
 
 def page(sim, n: int, key: str = "key-acme") -> bytes:
-    response = httpx.get(f"{sim.base_url}/cdrs", params={"month": "2026-09", "page": n},
-                         headers={"Authorization": f"Bearer {key}"})
+    response = httpx.get(
+        f"{sim.base_url}/cdrs",
+        params={"month": "2026-09", "page": n},
+        headers={"Authorization": f"Bearer {key}"},
+    )
     assert response.status_code == 200
     return response.content
 
@@ -15,7 +19,9 @@ def page(sim, n: int, key: str = "key-acme") -> bytes:
 def test_a_page_is_made_once_and_served_the_same_again(provider_sim, monkeypatch):
     made = []
     real_feed_page = provider_module.feed_page
-    monkeypatch.setattr(provider_module, "feed_page", lambda *args: made.append(args) or real_feed_page(*args))
+    monkeypatch.setattr(
+        provider_module, "feed_page", lambda *args: made.append(args) or real_feed_page(*args)
+    )
     last = page(provider_sim, 3)  # 250 records by 100: the last page holds 50
     assert page(provider_sim, 3) == last and len(made) == 1
     page(provider_sim, 2)
@@ -26,7 +32,9 @@ def test_a_page_is_made_once_and_served_the_same_again(provider_sim, monkeypatch
 
 
 def test_the_store_keeps_to_its_budget_and_misbehaviour_is_never_stored(provider_sim):
-    provider_sim.state.store_limit_bytes = len(page(provider_sim, 1)) + 10  # room for that one page only
+    provider_sim.state.store_limit_bytes = (
+        len(page(provider_sim, 1)) + 10
+    )  # room for that one page only
     page(provider_sim, 2)
     assert len(provider_sim.state.pages) == 1
     provider_sim.control(mode="malformed", times=1)

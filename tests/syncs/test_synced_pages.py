@@ -1,4 +1,5 @@
-"""http_api re-syncs: a page whose body is the one imported before at its position is fetched but not decoded.
+"""http_api re-syncs: a page whose body is the one imported before at its position is fetched but
+not decoded.
 
 Real HTTP to the provider simulator on loopback (3 pages of 100, 100 and 50 records by default).
 """
@@ -22,8 +23,9 @@ def decoded(monkeypatch):
     return calls_of(monkeypatch, http_api, "page_of_values")
 
 
-def test_an_unchanged_month_is_fetched_but_not_decoded_and_counts_as_importing_it_would(api_profile, provider_sim,
-                                                                                        decoded):
+def test_an_unchanged_month_is_fetched_but_not_decoded_and_counts_as_importing_it_would(
+    api_profile, provider_sim, decoded
+):
     first = run(api_profile)
     assert counts(first) == (250, 250, 0, 0) and len(decoded) == 3
     assert SyncedPage.objects.filter(profile=api_profile, cycle_start=SEPT).count() == 3
@@ -36,7 +38,9 @@ def test_an_unchanged_month_is_fetched_but_not_decoded_and_counts_as_importing_i
     assert CDR.objects.count() == 250
 
 
-def test_a_page_that_changed_is_imported_and_the_unchanged_ones_are_not(api_profile, provider_sim, decoded):
+def test_a_page_that_changed_is_imported_and_the_unchanged_ones_are_not(
+    api_profile, provider_sim, decoded
+):
     run(api_profile)
     provider_sim.control(records=251)  # the last page gets one more record
     again = run(api_profile)
@@ -45,16 +49,24 @@ def test_a_page_that_changed_is_imported_and_the_unchanged_ones_are_not(api_prof
     assert counts(run(api_profile)) == (251, 0, 251, 0) and len(decoded) == 4
 
 
-def test_pages_that_shift_are_all_imported_and_dedupe_keeps_them_right(api_profile, provider_sim, decoded):
+def test_pages_that_shift_are_all_imported_and_dedupe_keeps_them_right(
+    api_profile, provider_sim, decoded
+):
     run(api_profile)
-    provider_sim.control(page_size=70)  # every page boundary moves: no body is the one imported before
+    provider_sim.control(
+        page_size=70
+    )  # every page boundary moves: no body is the one imported before
     again = run(api_profile)
     assert len(decoded) == 3 + 4 and counts(again) == (250, 0, 250, 0)
     assert CDR.objects.count() == 250
 
 
-def test_a_page_with_rejected_records_is_imported_every_time_with_its_reasons(api_profile, provider_sim, decoded):
-    provider_sim.control(mode="malformed", times=1)  # the first page, spoiled the same way each time
+def test_a_page_with_rejected_records_is_imported_every_time_with_its_reasons(
+    api_profile, provider_sim, decoded
+):
+    provider_sim.control(
+        mode="malformed", times=1
+    )  # the first page, spoiled the same way each time
     first = run(api_profile)
     assert counts(first) == (250, 246, 0, 4)
     assert not SyncedPage.objects.filter(position=1).exists()
@@ -65,8 +77,9 @@ def test_a_page_with_rejected_records_is_imported_every_time_with_its_reasons(ap
     assert [e["line"] for e in again.errors] == [e["line"] for e in first.errors] == [1, 2, 3, 4]
 
 
-def test_a_page_refused_for_another_customers_device_is_imported_once_the_device_moves(api_profile, customer,
-                                                                                          provider_sim, decoded):
+def test_a_page_refused_for_another_customers_device_is_imported_once_the_device_moves(
+    api_profile, customer, provider_sim, decoded
+):
     # The simulator's numbers for key-acme: base + i % 25, so every page has records of this one.
     msisdn = str(31650000000 + sum(map(ord, "key-acme")) * 100)
     device = DeviceFactory(msisdn=msisdn, customer=CustomerFactory())
@@ -79,7 +92,9 @@ def test_a_page_refused_for_another_customers_device_is_imported_once_the_device
     assert counts(run(api_profile)) == (250, 0, 250, 0) and len(decoded) == 6
 
 
-def test_a_page_whose_import_failed_leaves_no_claim_and_is_imported_on_resume(api_profile, monkeypatch, decoded):
+def test_a_page_whose_import_failed_leaves_no_claim_and_is_imported_on_resume(
+    api_profile, monkeypatch, decoded
+):
     original = services.synced_page_record
     recorded = []
 

@@ -27,14 +27,32 @@ def plan_with(**changes) -> dict:
 NO_BUNDLE = {"voice_minutes": 0, "sms": 0, "data_mb": 0, "zones": ["national", "eu"]}
 
 
-def add_cdr(customer, device=None, *, record_type="voice", zone="national", duration_s=0, volume_kb=0,
-            at: dt.datetime | None = None, external_id: str | None = None, provider_cost="0.1000") -> CDR:
+def add_cdr(
+    customer,
+    device=None,
+    *,
+    record_type="voice",
+    zone="national",
+    duration_s=0,
+    volume_kb=0,
+    at: dt.datetime | None = None,
+    external_id: str | None = None,
+    provider_cost="0.1000",
+) -> CDR:
     device = device or DeviceFactory(customer=customer, activated_on=dt.date(2026, 1, 1))
     at = at or dt.datetime(2026, 9, 10, 12, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=next(_ids))
     return CDR.objects.create(
-        customer=customer, device=device, external_id=external_id or f"e{next(_ids):06d}", started_at=at,
-        record_type=record_type, zone=zone, destination="x", duration_s=duration_s, volume_kb=volume_kb,
-        provider_cost=Decimal(provider_cost), cycle_start=SEPT,
+        customer=customer,
+        device=device,
+        external_id=external_id or f"e{next(_ids):06d}",
+        started_at=at,
+        record_type=record_type,
+        zone=zone,
+        destination="x",
+        duration_s=duration_s,
+        volume_kb=volume_kb,
+        provider_cost=Decimal(provider_cost),
+        cycle_start=SEPT,
     )
 
 

@@ -1,4 +1,5 @@
-"""CDRs, totals and backup rows have no database-level foreign keys (speed: see the models), so deleting
+"""CDRs, totals and backup rows have no database-level foreign keys (speed: see the models), so
+deleting
 through the ORM must still leave nothing behind that points at what is gone."""
 
 import pytest
@@ -33,13 +34,18 @@ def test_deleting_a_device_removes_its_cdrs_and_totals(calculated):
     assert not CDR.objects.filter(device_id=dropped.pk).exists()
     assert not UsageTotal.objects.filter(device_id=dropped.pk).exists()
     assert not SubscriptionTotal.objects.filter(device_id=dropped.pk).exists()
-    assert CDR.objects.filter(device=kept).count() == 2 and UsageTotal.objects.filter(device=kept).count() == 2
+    assert (
+        CDR.objects.filter(device=kept).count() == 2
+        and UsageTotal.objects.filter(device=kept).count() == 2
+    )
 
 
 def test_deleting_a_customer_leaves_no_cdrs_totals_or_backup_rows(calculated):
     customer, _, _ = calculated
     backup = TotalsBackup.objects.get(customer=customer)
-    assert TotalsBackupRow.objects.filter(backup=backup).count() == 6  # 4 usage rows, 2 monthly fees
+    assert (
+        TotalsBackupRow.objects.filter(backup=backup).count() == 6
+    )  # 4 usage rows, 2 monthly fees
     customer.devices.all().delete()  # a customer's devices protect it: they go first
     customer.delete()
     assert not CDR.objects.filter(customer_id=customer.pk).exists()

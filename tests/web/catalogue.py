@@ -55,7 +55,8 @@ _GETTEXT = re.compile(r"\b(n?gettext)\(u('(?:[^'\\]|\\.)*')")
 
 
 def template_msgids() -> dict[str, list[str]]:
-    """{msgid: [template paths]} of every {% translate %} / {% blocktranslate %} in telcost's templates."""
+    """{msgid: [template paths]} of every {% translate %} / {% blocktranslate %} in telcost's
+    templates."""
     found: dict[str, list[str]] = {}
     for template in sorted((ROOT / "telcost").glob("**/templates/**/*.html")):
         code = templatize(template.read_text(encoding="utf-8"), origin=str(template))
@@ -64,8 +65,18 @@ def template_msgids() -> dict[str, list[str]]:
     return found
 
 
-_GETTEXT_FUNCTIONS = {"gettext", "gettext_lazy", "gettext_noop", "_", "pgettext", "pgettext_lazy", "ngettext",
-                      "ngettext_lazy", "npgettext", "npgettext_lazy"}
+_GETTEXT_FUNCTIONS = {
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "_",
+    "pgettext",
+    "pgettext_lazy",
+    "ngettext",
+    "ngettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
 # The folders makemessages leaves out (telcost/locale/README.md): nothing there is shown to a user.
 _NOT_TRANSLATED = ("simulators", "demo", "testing", "locale")
 
@@ -83,10 +94,15 @@ def python_msgids() -> dict[str, list[str]]:
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
-            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            name = (
+                node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            )
             if name not in _GETTEXT_FUNCTIONS or not node.args:
                 continue
-            texts = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args]
+            texts = [
+                a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None
+                for a in node.args
+            ]
             if name.startswith(("pgettext", "npgettext")):
                 if len(texts) < 2 or None in texts[:2]:
                     continue

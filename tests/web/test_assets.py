@@ -1,4 +1,5 @@
-"""The pages work offline: htmx and the stylesheet are vendored and nothing loads from another host."""
+"""The pages work offline: htmx and the stylesheet are vendored and nothing loads from another
+host."""
 
 import hashlib
 import re
@@ -20,9 +21,14 @@ def test_vendored_htmx_is_the_pinned_release():
 
 
 def test_no_page_loads_scripts_styles_or_fonts_from_another_host():
-    external = re.compile(r"""(?:src|href)\s*=\s*["'](?:https?:)?//|@import\s+url\(\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//""", re.I)
+    external = re.compile(
+        r"""(?:src|href)\s*=\s*["'](?:https?:)?//|@import\s+url\(\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//""",
+        re.I,
+    )
     offenders = []
-    for path in list((ROOT / "telcost").glob("**/templates/**/*.html")) + list((ROOT / "telcost").glob("**/static/**/*.css")):
+    for path in list((ROOT / "telcost").glob("**/templates/**/*.html")) + list(
+        (ROOT / "telcost").glob("**/static/**/*.css")
+    ):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if external.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:120]}")

@@ -28,9 +28,26 @@ def test_missing_chromium_fails_on_ci_and_skips_elsewhere(tmp_path, ci, outcome)
     (tmp_path / "test_it.py").write_text(TEST)
     env = {**os.environ, "CI": ci, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider",
-         "--rootdir", str(tmp_path), "-c", os.devnull, str(tmp_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:django",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "-c",
+            os.devnull,
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert outcome in result.stdout, result.stdout + result.stderr
     assert (result.returncode != 0) == bool(ci)

@@ -1,4 +1,5 @@
-"""Which customer is current: the page's own, then the switcher's choice, then the first visible; always VIEW."""
+"""Which customer is current: the page's own, then the switcher's choice, then the first visible;
+always VIEW."""
 
 import pytest
 from django.test import Client

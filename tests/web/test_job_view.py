@@ -1,4 +1,5 @@
-"""The live job view: polls while the job is active, stops when it ends, shows errors and progress."""
+"""The live job view: polls while the job is active, stops when it ends, shows errors and
+progress."""
 
 import pytest
 from django.test import Client
@@ -15,8 +16,12 @@ def logged_in(user) -> Client:
 
 
 @pytest.mark.django_db
-def test_job_page_polls_while_active_and_the_fragment_stops_when_done(customer, viewer, drain_jobs, outsider):
-    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe"), StepSpec("Probe")], customer=customer).job
+def test_job_page_polls_while_active_and_the_fragment_stops_when_done(
+    customer, viewer, drain_jobs, outsider
+):
+    job = job_dispatch(
+        kind=PROBE_KIND, steps=[StepSpec("Probe"), StepSpec("Probe")], customer=customer
+    ).job
     client = logged_in(viewer)
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert 'hx-trigger="every 1s"' in page and f'hx-get="/jobs/{job.pk}/status"' in page
@@ -33,12 +38,16 @@ def test_job_page_polls_while_active_and_the_fragment_stops_when_done(customer, 
 
 @pytest.mark.django_db
 def test_a_failed_job_shows_its_error_in_red_and_stops_polling(customer, viewer):
-    job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe"), StepSpec("Probe")], customer=customer).job
+    job = job_dispatch(
+        kind=PROBE_KIND, steps=[StepSpec("Probe"), StepSpec("Probe")], customer=customer
+    ).job
     Job.objects.filter(pk=job.pk).update(status="failed", error="Probe: the provider said no")
-    Step.objects.filter(job=job, position=0).update(status="failed", error="the provider said no", attempts=3)
+    Step.objects.filter(job=job, position=0).update(
+        status="failed", error="the provider said no", attempts=3
+    )
     Step.objects.filter(job=job, position=1).update(status="skipped")
     body = logged_in(viewer).get(f"/jobs/{job.pk}/status").content.decode()
-    # The step's label ("Test", the Dutch of "Probe") before the stored message, as in the steps' list.
+    # The step's label ("Test", the Dutch of "Probe") before the stored message, as in the steps.
     assert 'class="job-error error" role="alert">Test: the provider said no<' in body
     assert 'class="step-error error">the provider said no<' in body and "poging 3" in body
     assert "hx-trigger" not in body and 'data-status="failed"' in body
@@ -47,7 +56,9 @@ def test_a_failed_job_shows_its_error_in_red_and_stops_polling(customer, viewer)
 @pytest.mark.django_db
 def test_progress_of_a_fan_out_is_a_bar_with_counts(customer, staff_user):
     job = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
-    Job.objects.filter(pk=job.pk).update(status="running", progress_total=6, progress_done=2, progress_failed=1)
+    Job.objects.filter(pk=job.pk).update(
+        status="running", progress_total=6, progress_done=2, progress_failed=1
+    )
     body = logged_in(staff_user).get(f"/jobs/{job.pk}/status").content.decode()
     assert 'max="6" value="3"' in body and ">3 / 6<" in body and "1 mislukt" in body
     assert 'hx-trigger="every 1s"' in body
@@ -72,7 +83,11 @@ def test_kinds_and_steps_are_shown_by_their_labels_in_the_users_language(custome
     job = recalculation_dispatch(customer=customer, cycle_start=dt.date(2026, 9, 1)).job
     client = logged_in(manager)
     body = client.get(f"/jobs/{job.pk}/").content.decode()
-    assert "Totalen herberekenen" in body and ">Totalen berekenen<" in body and ">Status opslaan<" in body
+    assert (
+        "Totalen herberekenen" in body
+        and ">Totalen berekenen<" in body
+        and ">Status opslaan<" in body
+    )
     assert "CalculateTotalsCommand<" not in body
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     body = client.get(f"/jobs/{job.pk}/").content.decode()

@@ -68,7 +68,9 @@ def test_overview_lists_recent_jobs_the_user_may_see(customer, viewer):
     from telcost.jobs.services import StepSpec, job_dispatch
 
     mine = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=customer).job
-    hidden = job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=CustomerFactory()).job
+    hidden = job_dispatch(
+        kind=PROBE_KIND, steps=[StepSpec("Probe")], customer=CustomerFactory()
+    ).job
     body = logged_in(viewer).get("/overview/").content.decode()
     assert f'href="/jobs/{mine.pk}/"' in body and f'href="/jobs/{hidden.pk}/"' not in body
     assert 'id="admin-links"' not in body
@@ -86,7 +88,11 @@ def test_admin_menu_only_for_staff_and_partner_managers(customer, manager, viewe
     MembershipFactory(user=partner_manager, customer=partner, role="manager")
     partner_page = logged_in(partner_manager).get("/overview/").content.decode()
     assert 'id="admin-menu"' in partner_page
-    for path in ("/admin/syncs/recalculate-totals/", "/admin/sim-cards/simacties/", "/admin/cost-centers/"):
+    for path in (
+        "/admin/syncs/recalculate-totals/",
+        "/admin/sim-cards/simacties/",
+        "/admin/cost-centers/",
+    ):
         assert f'href="{path}"' in partner_page
     assert 'href="/django-admin/"' not in partner_page
     partner_viewer = UserFactory()
@@ -118,7 +124,9 @@ def test_switcher_lists_only_visible_customers_and_refuses_others(customer, view
     refused = client.post("/switch-customer/", {"customer_id": other.pk, "next": "/"})
     assert refused.status_code == 403 and "Secret BV" not in refused.content.decode()
     for bad in ("abc", "", "99999999", "-1"):
-        assert client.post("/switch-customer/", {"customer_id": bad, "next": "/"}).status_code == 403
+        assert (
+            client.post("/switch-customer/", {"customer_id": bad, "next": "/"}).status_code == 403
+        )
     assert client.post("/switch-customer/", {"next": "/"}).status_code == 403
     assert client.get("/switch-customer/").status_code == 405
     # Nothing was stored: the menu still shows the customer the user may see.
@@ -132,13 +140,30 @@ def test_switching_keeps_the_kind_of_page(customer):
     MembershipFactory(user=user, customer=customer)
     MembershipFactory(user=user, customer=second)
     client = logged_in(user)
-    response = client.post("/switch-customer/", {"customer_id": second.pk, "next": f"/customers/{customer.pk}/usage/?month=2026-09"})
-    assert response.status_code == 302 and response.url == f"/customers/{second.pk}/usage/?month=2026-09"
+    response = client.post(
+        "/switch-customer/",
+        {"customer_id": second.pk, "next": f"/customers/{customer.pk}/usage/?month=2026-09"},
+    )
+    assert (
+        response.status_code == 302
+        and response.url == f"/customers/{second.pk}/usage/?month=2026-09"
+    )
     assert f'href="/customers/{second.pk}/usage/"' in client.get("/overview/").content.decode()
     # A page about one object of the old customer has no counterpart: home.
-    job_page = client.post("/switch-customer/", {"customer_id": customer.pk, "next": f"/customers/{second.pk}/usage/jobs/5"})
+    job_page = client.post(
+        "/switch-customer/",
+        {"customer_id": customer.pk, "next": f"/customers/{second.pk}/usage/jobs/5"},
+    )
     assert job_page.url == "/"
-    query = client.post("/switch-customer/", {"customer_id": second.pk, "next": f"/admin/sim-cards/simacties/?customer_id={customer.pk}"})
+    query = client.post(
+        "/switch-customer/",
+        {
+            "customer_id": second.pk,
+            "next": f"/admin/sim-cards/simacties/?customer_id={customer.pk}",
+        },
+    )
     assert query.url == f"/admin/sim-cards/simacties/?customer_id={second.pk}"
     for offsite in ("https://evil.example/", "//evil.example/x", "/no/such/page/"):
-        assert client.post("/switch-customer/", {"customer_id": second.pk, "next": offsite}).url == "/"
+        assert (
+            client.post("/switch-customer/", {"customer_id": second.pk, "next": offsite}).url == "/"
+        )

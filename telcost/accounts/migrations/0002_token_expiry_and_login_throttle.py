@@ -16,35 +16,39 @@ def fingerprint_existing_tokens(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LoginThrottle',
+            name="LoginThrottle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=80, unique=True)),
-                ('failures', models.PositiveIntegerField(default=0)),
-                ('window_started_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=80, unique=True)),
+                ("failures", models.PositiveIntegerField(default=0)),
+                ("window_started_at", models.DateTimeField()),
             ],
         ),
         migrations.AddField(
-            model_name='apitoken',
-            name='expires_at',
+            model_name="apitoken",
+            name="expires_at",
             field=models.DateTimeField(default=telcost.accounts.models.token_expiry),
         ),
         migrations.AddField(
-            model_name='apitoken',
-            name='name',
-            field=models.CharField(blank=True, default='', max_length=100),
+            model_name="apitoken",
+            name="name",
+            field=models.CharField(blank=True, default="", max_length=100),
         ),
         migrations.AddField(
-            model_name='apitoken',
-            name='password_fingerprint',
-            field=models.CharField(default='', max_length=64),
+            model_name="apitoken",
+            name="password_fingerprint",
+            field=models.CharField(default="", max_length=64),
         ),
         migrations.RunPython(fingerprint_existing_tokens, migrations.RunPython.noop),
     ]

@@ -6,63 +6,156 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('jobs', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("jobs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AddonLog',
+            name="AddonLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=16)),
-                ('addon_type', models.CharField(max_length=32)),
-                ('outcome', models.CharField(max_length=16)),
-                ('error', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='addon_logs', to='customers.customer')),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=16)),
+                ("addon_type", models.CharField(max_length=32)),
+                ("outcome", models.CharField(max_length=16)),
+                ("error", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="addon_logs",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jobs.job",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'addon_log',
-                'ordering': ['-created_at', '-id'],
+                "db_table": "addon_log",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerAddon',
+            name="CustomerAddon",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('addon_type', models.CharField(choices=[('data_boost', 'Data boost'), ('eu_roaming', 'EU roaming bundle'), ('world_roaming', 'World roaming bundle')], max_length=32)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('active', 'Active'), ('cancelled', 'Cancelled'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('data_mb', models.PositiveIntegerField(default=0)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('provider_reference', models.CharField(blank=True, default='', max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='addons', to='customers.customer')),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "addon_type",
+                    models.CharField(
+                        choices=[
+                            ("data_boost", "Data boost"),
+                            ("eu_roaming", "EU roaming bundle"),
+                            ("world_roaming", "World roaming bundle"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("active", "Active"),
+                            ("cancelled", "Cancelled"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("data_mb", models.PositiveIntegerField(default=0)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                ("provider_reference", models.CharField(blank=True, default="", max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="addons",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jobs.job",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'customer_addon',
-                'indexes': [models.Index(fields=['customer', 'addon_type', 'status'], name='customer_ad_custome_348fa7_idx')],
+                "db_table": "customer_addon",
+                "indexes": [
+                    models.Index(
+                        fields=["customer", "addon_type", "status"],
+                        name="customer_ad_custome_348fa7_idx",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='NinaRequestLimit',
+            name="NinaRequestLimit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('request_time', models.DateTimeField(db_index=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("request_time", models.DateTimeField(db_index=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'nina_request_limit',
-                'indexes': [models.Index(fields=['customer', 'request_time'], name='nina_reques_custome_a10538_idx')],
+                "db_table": "nina_request_limit",
+                "indexes": [
+                    models.Index(
+                        fields=["customer", "request_time"], name="nina_reques_custome_a10538_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -5,31 +5,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor_id', models.BigIntegerField(blank=True, null=True)),
-                ('actor', models.CharField(max_length=150)),
-                ('action', models.CharField(choices=[('created', 'created'), ('changed', 'changed'), ('deleted', 'deleted'), ('dispatched', 'dispatched')], max_length=16)),
-                ('object_type', models.CharField(max_length=40)),
-                ('object_id', models.BigIntegerField()),
-                ('object_name', models.CharField(blank=True, default='', max_length=255)),
-                ('customer_id', models.BigIntegerField(blank=True, null=True)),
-                ('changes', models.JSONField(blank=True, default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("actor_id", models.BigIntegerField(blank=True, null=True)),
+                ("actor", models.CharField(max_length=150)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("created", "created"),
+                            ("changed", "changed"),
+                            ("deleted", "deleted"),
+                            ("dispatched", "dispatched"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=40)),
+                ("object_id", models.BigIntegerField()),
+                ("object_name", models.CharField(blank=True, default="", max_length=255)),
+                ("customer_id", models.BigIntegerField(blank=True, null=True)),
+                ("changes", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'verbose_name_plural': 'audit entries',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['customer_id', '-at'], name='audit_customer_at'), models.Index(fields=['-at'], name='audit_at')],
+                "verbose_name_plural": "audit entries",
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(fields=["customer_id", "-at"], name="audit_customer_at"),
+                    models.Index(fields=["-at"], name="audit_at"),
+                ],
             },
         ),
     ]

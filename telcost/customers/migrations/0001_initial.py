@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,83 +16,181 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='RatePlan',
+            name="RatePlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('monthly_fee', models.DecimalField(decimal_places=4, default=Decimal('0'), max_digits=12)),
-                ('definition', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "monthly_fee",
+                    models.DecimalField(decimal_places=4, default=Decimal("0"), max_digits=12),
+                ),
+                ("definition", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('standard', 'standard'), ('rateplan', 'rateplan')], default='standard', max_length=16)),
-                ('external_ref', models.CharField(blank=True, default='', max_length=64)),
-                ('calculate_totals', models.BooleanField(default=False)),
-                ('totals_calculated_at', models.DateTimeField(blank=True, null=True)),
-                ('totals_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('totals_outcome', models.CharField(blank=True, default='', max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='customers.customer')),
-                ('totals_calculated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('rate_plan', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='customers.rateplan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("standard", "standard"), ("rateplan", "rateplan")],
+                        default="standard",
+                        max_length=16,
+                    ),
+                ),
+                ("external_ref", models.CharField(blank=True, default="", max_length=64)),
+                ("calculate_totals", models.BooleanField(default=False)),
+                ("totals_calculated_at", models.DateTimeField(blank=True, null=True)),
+                ("totals_version", models.PositiveIntegerField(blank=True, null=True)),
+                ("totals_outcome", models.CharField(blank=True, default="", max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "totals_calculated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "rate_plan",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to="customers.rateplan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CostCenter',
+            name="CostCenter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=64)),
-                ('name', models.CharField(max_length=200)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cost_centers', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=64)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cost_centers",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Device',
+            name="Device",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('msisdn', models.CharField(max_length=20, unique=True)),
-                ('iccid', models.CharField(blank=True, default='', max_length=22)),
-                ('label', models.CharField(blank=True, default='', max_length=200)),
-                ('activated_on', models.DateField()),
-                ('deactivated_on', models.DateField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='devices', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("msisdn", models.CharField(max_length=20, unique=True)),
+                ("iccid", models.CharField(blank=True, default="", max_length=22)),
+                ("label", models.CharField(blank=True, default="", max_length=200)),
+                ("activated_on", models.DateField()),
+                ("deactivated_on", models.DateField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="devices",
+                        to="customers.customer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CostCenterAssignment',
+            name="CostCenterAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('valid_from', models.DateField()),
-                ('cost_center', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='customers.costcenter')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cost_center_assignments', to='customers.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("valid_from", models.DateField()),
+                (
+                    "cost_center",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="customers.costcenter",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cost_center_assignments",
+                        to="customers.device",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='costcenter',
-            constraint=models.UniqueConstraint(fields=('customer', 'code'), name='cost_center_code_per_customer'),
+            model_name="costcenter",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "code"), name="cost_center_code_per_customer"
+            ),
         ),
         migrations.AddIndex(
-            model_name='device',
-            index=models.Index(fields=['customer', 'activated_on'], name='customers_d_custome_d93c4b_idx'),
+            model_name="device",
+            index=models.Index(
+                fields=["customer", "activated_on"], name="customers_d_custome_d93c4b_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='costcenterassignment',
-            index=models.Index(fields=['device', '-valid_from'], name='customers_c_device__a8addd_idx'),
+            model_name="costcenterassignment",
+            index=models.Index(
+                fields=["device", "-valid_from"], name="customers_c_device__a8addd_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='costcenterassignment',
-            constraint=models.UniqueConstraint(fields=('device', 'valid_from'), name='one_assignment_per_device_day'),
+            model_name="costcenterassignment",
+            constraint=models.UniqueConstraint(
+                fields=("device", "valid_from"), name="one_assignment_per_device_day"
+            ),
         ),
     ]

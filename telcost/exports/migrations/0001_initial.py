@@ -6,39 +6,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('jobs', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("jobs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExportJob',
+            name="ExportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle_start_date', models.DateField()),
-                ('kind', models.CharField(choices=[('cdrs', 'Cdrs'), ('cost_centers', 'Cost Centers'), ('totals', 'Totals')], max_length=16)),
-                ('format', models.CharField(choices=[('xlsx', 'Xlsx'), ('csv', 'Csv')], max_length=8)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('completed', 'Completed'), ('failed', 'Failed'), ('expired', 'Expired')], default='pending', max_length=16)),
-                ('file_name', models.CharField(blank=True, default='', max_length=300)),
-                ('rows', models.PositiveBigIntegerField(default=0)),
-                ('error', models.TextField(blank=True, default='')),
-                ('mail_error', models.TextField(blank=True, default='')),
-                ('mailed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exports', to='customers.customer')),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle_start_date", models.DateField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("cdrs", "Cdrs"),
+                            ("cost_centers", "Cost Centers"),
+                            ("totals", "Totals"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(choices=[("xlsx", "Xlsx"), ("csv", "Csv")], max_length=8),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("completed", "Completed"),
+                            ("failed", "Failed"),
+                            ("expired", "Expired"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("file_name", models.CharField(blank=True, default="", max_length=300)),
+                ("rows", models.PositiveBigIntegerField(default=0)),
+                ("error", models.TextField(blank=True, default="")),
+                ("mail_error", models.TextField(blank=True, default="")),
+                ("mailed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exports",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jobs.job",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'export_job',
-                'ordering': ['-id'],
+                "db_table": "export_job",
+                "ordering": ["-id"],
             },
         ),
     ]

@@ -13,7 +13,10 @@ class Migration(migrations.Migration):
             model_name="exportjob",
             name="language",
             field=models.CharField(
-                choices=[("nl", "Dutch"), ("en", "English")], db_default="en", default="en", max_length=8
+                choices=[("nl", "Dutch"), ("en", "English")],
+                db_default="en",
+                default="en",
+                max_length=8,
             ),
         ),
     ]

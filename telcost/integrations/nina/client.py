@@ -118,7 +118,9 @@ class NinaClient:
     def list_addons(self, *, customer_ref: str) -> list[NinaAddon]:
         """Nina's view of the customer's addons: what each reference it applied did."""
         response = self._send(
-            "GET", f"/customers/{quote(customer_ref, safe='')}/addons", headers={"X-Api-Key": self.api_key}
+            "GET",
+            f"/customers/{quote(customer_ref, safe='')}/addons",
+            headers={"X-Api-Key": self.api_key},
         )
         try:
             return _ADDONS.validate_json(response.content)

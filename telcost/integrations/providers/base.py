@@ -1,4 +1,5 @@
-"""The interface every CDR provider speaks (the choice of one for a sync profile: syncs.providers)."""
+"""The interface every CDR provider speaks (the choice of one for a sync profile:
+syncs.providers)."""
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
@@ -58,13 +59,20 @@ class Page:
     errors: list[dict] = field(default_factory=list)
     file: FileRead | None = None
     body: PageRead | None = None
-    # The import service's database-free preparation of rows (cdrs_rows_prepare), made while reading ahead.
+    # The import service's database-free preparation of rows (cdrs_rows_prepare), made while reading
+    # ahead.
     prepared: list | None = None
 
 
 class Provider:
-    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset(),
-              known_pages: Mapping[tuple[int, str], object] | None = None) -> Iterator[Page]:
+    def pages(
+        self,
+        *,
+        cycle_start: dt.date,
+        checkpoint: dict,
+        known_files: frozenset[str] = frozenset(),
+        known_pages: Mapping[tuple[int, str], object] | None = None,
+    ) -> Iterator[Page]:
         """The month's records page by page, from checkpoint on.
 
         known_files: sha256 digests of files read in full for this month before; a provider
@@ -74,4 +82,3 @@ class Provider:
         (the others ignore it).
         """
         raise NotImplementedError
-

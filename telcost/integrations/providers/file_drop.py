@@ -52,7 +52,8 @@ def file_digest(path: Path) -> str:
 
 
 class _HashingReader(io.RawIOBase):
-    """A file's bytes on their way to the CSV reader, hashed as they pass: the digest of what was parsed."""
+    """A file's bytes on their way to the CSV reader, hashed as they pass: the digest of what was
+    parsed."""
 
     def __init__(self, raw) -> None:
         self.raw, self.digest = raw, hashlib.sha256()
@@ -70,8 +71,14 @@ class FileDropProvider(Provider):
     def __init__(self, *, path: str) -> None:
         self.path = Path(path)
 
-    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset(),
-              known_pages: Mapping[tuple[int, str], object] | None = None) -> Iterator[Page]:
+    def pages(
+        self,
+        *,
+        cycle_start: dt.date,
+        checkpoint: dict,
+        known_files: frozenset[str] = frozenset(),
+        known_pages: Mapping[tuple[int, str], object] | None = None,
+    ) -> Iterator[Page]:
         # Checked again at every sync: the folder may have become a link out of the root since.
         folder = under_drop_root(self.path)
         if folder is None:
@@ -85,20 +92,27 @@ class FileDropProvider(Provider):
             file = under_drop_root(folder / name)
             if file is None or not file.is_file():
                 done_files.add(name)
-                yield Page(rows=[], checkpoint={"done_files": sorted(done_files)},
-                           errors=[{"file": name, "reason": NOT_UNDER_ROOT}],
-                           file=FileRead(name, None, complete=True))
+                yield Page(
+                    rows=[],
+                    checkpoint={"done_files": sorted(done_files)},
+                    errors=[{"file": name, "reason": NOT_UNDER_ROOT}],
+                    file=FileRead(name, None, complete=True),
+                )
                 continue
             digest = file_digest(file)
             done_files.add(name)
             if digest in known_files:
-                yield Page(rows=[], checkpoint={"done_files": sorted(done_files)},
-                           file=FileRead(name, digest, complete=True, skipped=True))
+                yield Page(
+                    rows=[],
+                    checkpoint={"done_files": sorted(done_files)},
+                    file=FileRead(name, digest, complete=True, skipped=True),
+                )
                 continue
             yield from self._file_pages(file, name, digest, sorted(done_files - {name}))
 
-    def _file_pages(self, file: Path, name: str, digest: str,
-                    done_before: list[str]) -> Iterator[Page]:
+    def _file_pages(
+        self, file: Path, name: str, digest: str, done_before: list[str]
+    ) -> Iterator[Page]:
         # Pages before the last resume at the file's start: they are committed with it or not at
         # all.
         before = {"done_files": done_before}
@@ -115,5 +129,8 @@ class FileDropProvider(Provider):
                 # Its pages read so far go with the sync's failure; files before it stay imported.
                 raise ProviderError(f"{name}: {exc}", transient=False) from None
         read = reader.digest.hexdigest()
-        yield Page(rows=rows, checkpoint={"done_files": sorted([*done_before, name])},
-                   file=FileRead(name, read if read == digest else None, complete=True))
+        yield Page(
+            rows=rows,
+            checkpoint={"done_files": sorted([*done_before, name])},
+            file=FileRead(name, read if read == digest else None, complete=True),
+        )

@@ -68,7 +68,9 @@ _RECORDS = TypeAdapter(list[CdrRecord])
 _VALIDATE_SLICE = 250
 _FIELDS = tuple(CdrRecord.__annotations__)
 if _FIELDS != CSV_COLUMNS:  # checked once, at import: the values go to the import in this order
-    raise ImportError(f"CdrRecord's fields {_FIELDS} are not the wire format's CSV_COLUMNS {CSV_COLUMNS}")
+    raise ImportError(
+        f"CdrRecord's fields {_FIELDS} are not the wire format's CSV_COLUMNS {CSV_COLUMNS}"
+    )
 _in_order = itemgetter(*_FIELDS)
 
 
@@ -84,7 +86,8 @@ def _as_values(record: dict) -> tuple[str, ...]:
 
 
 def _rejection(record: Any, exc: ValidationError) -> str:
-    """One line a person can act on, naming the fields (pydantic lists a union's members separately)."""
+    """One line a person can act on, naming the fields (pydantic lists a union's members
+    separately)."""
     if not isinstance(record, dict):
         return f"the record is not a JSON object: {json.dumps(record, default=str)[:60]}"
     reasons: dict[str, str] = {}
@@ -93,7 +96,10 @@ def _rejection(record: Any, exc: ValidationError) -> str:
         if error["type"] == "missing":
             reasons.setdefault(field, f"{field} is missing")
         else:
-            reasons.setdefault(field, f"{field} has an unusable value {json.dumps(record.get(field), default=str)[:60]}")
+            reasons.setdefault(
+                field,
+                f"{field} has an unusable value {json.dumps(record.get(field), default=str)[:60]}",
+            )
     return "; ".join(reasons.values())
 
 
@@ -106,7 +112,8 @@ def record_values(record: Any) -> tuple[str, ...] | str:
 
 
 def records_values(records: list[Any]) -> list[tuple[str, ...] | str]:
-    """Values of a page: validated in one call, record by record only when some record does not fit."""
+    """Values of a page: validated in one call, record by record only when some record does not
+    fit."""
     try:
         return [_as_values(record) for record in _RECORDS.validate_python(records)]
     except ValidationError:
@@ -114,7 +121,8 @@ def records_values(records: list[Any]) -> list[tuple[str, ...] | str]:
 
 
 def page_of_values(content: bytes) -> tuple[CdrPage, list[tuple[str, ...] | str]]:
-    """A provider's answer as a page and its records' values; ValueError if it is not a page of records.
+    """A provider's answer as a page and its records' values; ValueError if it is not a page of
+    records.
 
     Fast path: orjson and a strict validation of the records, a slice at a time. orjson reads
     a number with a fraction as a float, which strict validation refuses (no Decimal from a
@@ -124,10 +132,16 @@ def page_of_values(content: bytes) -> tuple[CdrPage, list[tuple[str, ...] | str]
     try:
         page = CdrPage.model_validate(orjson.loads(content))
         records = page.records
-        # In slices: one call holds the interpreter throughout, and the importing thread waits for it
+        # In slices: one call holds the interpreter throughout, and the importing thread waits for
+        # it
         # at each database answer (this runs in the read-ahead thread).
-        return page, [_as_values(record) for start in range(0, len(records), _VALIDATE_SLICE)
-                      for record in _RECORDS.validate_python(records[start:start + _VALIDATE_SLICE], strict=True)]
+        return page, [
+            _as_values(record)
+            for start in range(0, len(records), _VALIDATE_SLICE)
+            for record in _RECORDS.validate_python(
+                records[start : start + _VALIDATE_SLICE], strict=True
+            )
+        ]
     except (ValueError, ValidationError):  # orjson.JSONDecodeError is a ValueError
         pass
     try:
@@ -150,7 +164,8 @@ class PagedJsonProvider(Provider):
         raise NotImplementedError
 
     def before_request(self) -> None:
-        """Called before every request (a retry too): where a provider's rate limit waits its turn."""
+        """Called before every request (a retry too): where a provider's rate limit waits its
+        turn."""
 
     def _get(self, params: dict) -> bytes:
         """The body of the provider's answer, transient failures retried with backoff."""
@@ -159,32 +174,51 @@ class PagedJsonProvider(Provider):
             url = self.url()  # a provider that cannot name its address fails before taking a turn
             self.before_request()
             try:
-                response = send("GET", url, params=params, headers=self.headers(),
-                                timeout=self.timeout, public_only=self.public_only)
+                response = send(
+                    "GET",
+                    url,
+                    params=params,
+                    headers=self.headers(),
+                    timeout=self.timeout,
+                    public_only=self.public_only,
+                )
             except OutboundError as exc:
                 if exc.status in (401, 403):
-                    raise ProviderError(f"the provider refused the credentials (HTTP {exc.status})",
-                                        transient=False) from None
+                    raise ProviderError(
+                        f"the provider refused the credentials (HTTP {exc.status})", transient=False
+                    ) from None
                 if exc.status is None:
                     # Refused, hung up, timed out, not resolved, an internal address: to users one
                     # sentence, whatever happened on the wire (they would tell an open port from a
                     # closed one); the operator reads the detail in the log.
-                    logger.warning("provider at %s could not be reached (attempt %s): %s",
-                                   self.url(), attempt, exc.detail)
+                    logger.warning(
+                        "provider at %s could not be reached (attempt %s): %s",
+                        self.url(),
+                        attempt,
+                        exc.detail,
+                    )
                     if isinstance(exc, RefusedAddressError) or attempt == RETRIES:
                         raise ProviderError(UNREACHABLE, transient=exc.transient) from None
                 elif not exc.transient:
                     raise ProviderError(f"the provider answered {exc}", transient=False) from None
                 elif attempt == RETRIES:
-                    raise ProviderError(f"the provider is unavailable: {exc}", transient=True) from None
+                    raise ProviderError(
+                        f"the provider is unavailable: {exc}", transient=True
+                    ) from None
                 time.sleep(delay)
                 delay *= 2
                 continue
             return response.content
         raise AssertionError("unreachable")
 
-    def pages(self, *, cycle_start: dt.date, checkpoint: dict, known_files: frozenset[str] = frozenset(),
-              known_pages: Mapping[tuple[int, str], object] | None = None) -> Iterator[Page]:
+    def pages(
+        self,
+        *,
+        cycle_start: dt.date,
+        checkpoint: dict,
+        known_files: frozenset[str] = frozenset(),
+        known_pages: Mapping[tuple[int, str], object] | None = None,
+    ) -> Iterator[Page]:
         known_pages = known_pages or {}
         page_number = checkpoint.get("next_page", 1)
         line = checkpoint.get("line", 0)
@@ -197,25 +231,38 @@ class PagedJsonProvider(Provider):
                 # The same bytes at the same position: decoding them would give the same records
                 # and the same next page, both recorded when they were imported.
                 position, page_number, line = page_number, known.next_page, line + known.records
-                yield Page(rows=[], checkpoint={"next_page": page_number, "line": line},
-                           body=PageRead(position, digest, skipped=True))
+                yield Page(
+                    rows=[],
+                    checkpoint={"next_page": page_number, "line": line},
+                    body=PageRead(position, digest, skipped=True),
+                )
                 continue
             try:
                 page, values = page_of_values(content)
             except ValueError:
-                raise ProviderError("the provider's answer was not a page of records", transient=False) from None
+                raise ProviderError(
+                    "the provider's answer was not a page of records", transient=False
+                ) from None
             if page.next_page is not None and page.next_page <= page_number:
                 # A provider that points back would have us read the same pages forever.
-                raise ProviderError(f"the provider's page {page_number} points back to page {page.next_page}",
-                                    transient=False)
+                raise ProviderError(
+                    f"the provider's page {page_number} points back to page {page.next_page}",
+                    transient=False,
+                )
             position, page_number = page_number, page.next_page
             rows = list(enumerate(values, start=line + 1))
             line += len(rows)
-            yield Page(rows=rows, checkpoint={"next_page": page_number, "line": line}, body=PageRead(position, digest))
+            yield Page(
+                rows=rows,
+                checkpoint={"next_page": page_number, "line": line},
+                body=PageRead(position, digest),
+            )
 
 
 class HttpApiProvider(PagedJsonProvider):
-    def __init__(self, *, base_url: str, api_key: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self, *, base_url: str, api_key: str, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
         self.base_url, self.api_key, self.timeout = base_url.rstrip("/"), api_key, timeout_s
         # Staff typed the URL: it must not reach the internal network (the setting allows it for
         # the simulators of the demo and the tests).

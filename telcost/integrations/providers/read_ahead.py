@@ -12,12 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 _END = object()
 # While the reading thread computes, this thread's every database answer waits for the interpreter
-# until the reader yields it: 5 ms by default, several times per page, a third of an http_api import.
+# until the reader yields it: 5 ms by default, several times per page, a third of an http_api
+# import.
 _SWITCH_INTERVAL_S = 0.0005
 
 
 def read_ahead[T](pages: Iterator[T], prepare: Callable[[T], T] | None = None) -> Iterator[T]:
-    """The same items as `pages`, the next one produced in a thread while the caller handles this one.
+    """The same items as `pages`, the next one produced in a thread while the caller handles
+    this one.
 
     prepare: more work on each item done in that thread too (it must not touch the database:
     the thread has no part in the caller's transaction).

@@ -15,7 +15,9 @@ from telcost.integrations.providers.http_api import PagedJsonProvider
 
 
 class RoutitProvider(PagedJsonProvider):
-    def __init__(self, *, customer_ref: str, wait_for_slot: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, *, customer_ref: str, wait_for_slot: Callable[[], None] | None = None
+    ) -> None:
         self.customer_ref = customer_ref
         self.wait_for_slot = wait_for_slot
 
@@ -23,8 +25,9 @@ class RoutitProvider(PagedJsonProvider):
         # One path segment whatever the reference holds ("/", "?", "#"); "." and ".." would be
         # read as steps up the path even quoted, so they name no customer.
         if self.customer_ref.strip(".") == "":
-            raise ProviderError("the customer's external reference cannot name a customer at Nina",
-                                transient=False)
+            raise ProviderError(
+                "the customer's external reference cannot name a customer at Nina", transient=False
+            )
         segment = quote(self.customer_ref, safe="")
         return f"{settings.NINA_API_URL.rstrip('/')}/customers/{segment}/cdrs"
 

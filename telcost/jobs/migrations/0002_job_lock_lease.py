@@ -5,25 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('jobs', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("jobs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='job',
-            name='lock_acquired_at',
+            model_name="job",
+            name="lock_acquired_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(condition=models.Q(('status__in', ['pending', 'running'])), fields=['lock_key', 'id'], name='job_lock_key_active'),
+            model_name="job",
+            index=models.Index(
+                condition=models.Q(("status__in", ["pending", "running"])),
+                fields=["lock_key", "id"],
+                name="job_lock_key_active",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='job',
-            constraint=models.UniqueConstraint(condition=models.Q(('lock_acquired_at__isnull', False), ('status__in', ['pending', 'running'])), fields=('lock_key',), name='job_lock_key_held'),
+            model_name="job",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("lock_acquired_at__isnull", False), ("status__in", ["pending", "running"])
+                ),
+                fields=("lock_key",),
+                name="job_lock_key_held",
+            ),
         ),
     ]

@@ -11,26 +11,30 @@ def ended_jobs_reacted(apps, schema_editor):
     ended them (the job_ended signal): none is lost, none must run again."""
     Job = apps.get_model("jobs", "Job")
     Job.objects.exclude(status__in=["pending", "running"]).update(
-        reacted_at=Coalesce(F("finished_at"), F("created_at")))
+        reacted_at=Coalesce(F("finished_at"), F("created_at"))
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('jobs', '0002_job_lock_lease'),
+        ("customers", "0001_initial"),
+        ("jobs", "0002_job_lock_lease"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='job',
-            name='reacted_at',
+            model_name="job",
+            name="reacted_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(ended_jobs_reacted, migrations.RunPython.noop),
         migrations.AddIndex(
-            model_name='job',
-            index=models.Index(condition=models.Q(('reacted_at__isnull', True)), fields=['finished_at'], name='job_reaction_pending'),
+            model_name="job",
+            index=models.Index(
+                condition=models.Q(("reacted_at__isnull", True)),
+                fields=["finished_at"],
+                name="job_reaction_pending",
+            ),
         ),
     ]

@@ -5,57 +5,111 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('jobs', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("jobs", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SyncProfile',
+            name="SyncProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('provider', models.CharField(choices=[('file_drop', 'File Drop'), ('http_api', 'Http Api'), ('routit', 'Routit')], max_length=16)),
-                ('settings', models.JSONField(blank=True, default=dict)),
-                ('credentials_encrypted', models.TextField(blank=True, default='')),
-                ('schedule', models.CharField(blank=True, default='', max_length=100)),
-                ('active', models.BooleanField(default=True)),
-                ('last_scheduled_run_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sync_profiles', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[
+                            ("file_drop", "File Drop"),
+                            ("http_api", "Http Api"),
+                            ("routit", "Routit"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("settings", models.JSONField(blank=True, default=dict)),
+                ("credentials_encrypted", models.TextField(blank=True, default="")),
+                ("schedule", models.CharField(blank=True, default="", max_length=100)),
+                ("active", models.BooleanField(default=True)),
+                ("last_scheduled_run_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sync_profiles",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'sync_profile',
-                'ordering': ['name', 'id'],
+                "db_table": "sync_profile",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SyncTask',
+            name="SyncTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle_start', models.DateField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('completed', 'Completed'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('manual_trigger', models.BooleanField(default=False)),
-                ('fetched', models.PositiveBigIntegerField(default=0)),
-                ('imported', models.PositiveBigIntegerField(default=0)),
-                ('duplicates', models.PositiveBigIntegerField(default=0)),
-                ('rejected', models.PositiveBigIntegerField(default=0)),
-                ('errors', models.JSONField(blank=True, default=list)),
-                ('checkpoint', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='syncs.syncprofile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle_start", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("completed", "Completed"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("manual_trigger", models.BooleanField(default=False)),
+                ("fetched", models.PositiveBigIntegerField(default=0)),
+                ("imported", models.PositiveBigIntegerField(default=0)),
+                ("duplicates", models.PositiveBigIntegerField(default=0)),
+                ("rejected", models.PositiveBigIntegerField(default=0)),
+                ("errors", models.JSONField(blank=True, default=list)),
+                ("checkpoint", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jobs.job",
+                    ),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="syncs.syncprofile",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'sync_task',
-                'ordering': ['-id'],
+                "db_table": "sync_task",
+                "ordering": ["-id"],
             },
         ),
     ]

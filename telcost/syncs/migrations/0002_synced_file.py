@@ -5,29 +5,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('syncs', '0001_initial'),
+        ("syncs", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SyncedFile',
+            name="SyncedFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle_start', models.DateField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('name', models.CharField(max_length=255)),
-                ('fetched', models.PositiveBigIntegerField()),
-                ('stored', models.PositiveBigIntegerField()),
-                ('rejected', models.PositiveBigIntegerField()),
-                ('read_at', models.DateTimeField(auto_now_add=True)),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='syncs.syncprofile')),
-                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='syncs.synctask')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle_start", models.DateField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("name", models.CharField(max_length=255)),
+                ("fetched", models.PositiveBigIntegerField()),
+                ("stored", models.PositiveBigIntegerField()),
+                ("rejected", models.PositiveBigIntegerField()),
+                ("read_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="syncs.syncprofile",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="syncs.synctask",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'sync_synced_file',
-                'constraints': [models.UniqueConstraint(fields=('profile', 'cycle_start', 'sha256'), name='synced_file_once_a_month')],
+                "db_table": "sync_synced_file",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("profile", "cycle_start", "sha256"), name="synced_file_once_a_month"
+                    )
+                ],
             },
         ),
     ]

@@ -5,29 +5,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('syncs', '0002_synced_file'),
+        ("syncs", "0002_synced_file"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SyncedPage',
+            name="SyncedPage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle_start', models.DateField()),
-                ('position', models.PositiveIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('next_page', models.PositiveIntegerField(blank=True, null=True)),
-                ('records', models.PositiveIntegerField()),
-                ('fetched', models.PositiveIntegerField()),
-                ('read_at', models.DateTimeField(auto_now_add=True)),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='syncs.syncprofile')),
-                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='syncs.synctask')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle_start", models.DateField()),
+                ("position", models.PositiveIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("next_page", models.PositiveIntegerField(blank=True, null=True)),
+                ("records", models.PositiveIntegerField()),
+                ("fetched", models.PositiveIntegerField()),
+                ("read_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="syncs.syncprofile",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="syncs.synctask",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'sync_synced_page',
-                'constraints': [models.UniqueConstraint(fields=('profile', 'cycle_start', 'position', 'sha256'), name='synced_page_once_a_month')],
+                "db_table": "sync_synced_page",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("profile", "cycle_start", "position", "sha256"),
+                        name="synced_page_once_a_month",
+                    )
+                ],
             },
         ),
     ]

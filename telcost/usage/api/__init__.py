@@ -1,1 +1,2 @@
-"""The usage app's API: totals and recalculation, a partner's recalculation over months, CDR uploads."""
+"""The usage app's API: totals and recalculation, a partner's recalculation over months, CDR
+uploads."""

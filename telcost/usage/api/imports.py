@@ -11,7 +11,8 @@ from telcost.idempotency.decorators import idempotent
 from telcost.usage.imports.services import cdr_import_dispatch
 
 router = Router(tags=["imports"])
-# Each operation_id is the one the API published before this module moved into usage/api/ (issue 15):
+# Each operation_id is the one the API published before this module moved into usage/api/ (issue
+# 15):
 # Ninja names an operation after its module.
 
 
@@ -21,9 +22,11 @@ class ImportAccepted(Out):
 
 
 # 413: an upload over the size limit (issue 14.3).
-@router.post("/api/customers/{customer_id}/cdr-imports",
-             response=answers({202: ImportAccepted}, 403, 404, 413),
-             operation_id="telcost_usage_imports_api_cdr_import")
+@router.post(
+    "/api/customers/{customer_id}/cdr-imports",
+    response=answers({202: ImportAccepted}, 403, 404, 413),
+    operation_id="telcost_usage_imports_api_cdr_import",
+)
 @idempotent
 def cdr_import(request, customer_id: int, file: File[UploadedFile]):
     # Importing changes what a customer is billed: managers and staff only.

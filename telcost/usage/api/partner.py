@@ -17,7 +17,8 @@ from telcost.usage.recalculation.partner import (
 )
 
 router = Router(tags=["partner recalculation"])
-# Each operation_id is the one the API published before this module moved into usage/api/ (issue 15):
+# Each operation_id is the one the API published before this module moved into usage/api/ (issue
+# 15):
 # Ninja names an operation after its module.
 
 
@@ -33,19 +34,36 @@ class RangeOut(Out):
     joined: bool
 
 
-@router.post("/api/partners/{customer_id}/recalculate", response=answers({202: RangeOut}, 403, 404),
-             operation_id="telcost_usage_partner_api_partner_recalculate")
+@router.post(
+    "/api/partners/{customer_id}/recalculate",
+    response=answers({202: RangeOut}, 403, 404),
+    operation_id="telcost_usage_partner_api_partner_recalculate",
+)
 @idempotent
 def partner_recalculate(request, customer_id: int, payload: RangeIn):
     # Staff, or a manager of that partner (managers of the partner hold RECALCULATE on it).
-    customer = customer_for_user(user=request.user, customer_id=customer_id, right=RECALCULATE,
-                                 not_found="Invalid customer provided")
+    customer = customer_for_user(
+        user=request.user,
+        customer_id=customer_id,
+        right=RECALCULATE,
+        not_found="Invalid customer provided",
+    )
     try:
         dispatched = partner_recalculation_dispatch(
-            customer=customer, start_date=payload.start_date, end_date=payload.end_date, user=request.user
+            customer=customer,
+            start_date=payload.start_date,
+            end_date=payload.end_date,
+            user=request.user,
         )
     except BadRange as exc:
         raise HttpError(400, str(exc)) from None
     months = job_params(dispatched.job, PARTNER_RECALCULATION_KIND).months
-    return Status(202, {"status": "success", "months_processed": months, "job_id": dispatched.pk,
-                        "joined": dispatched.joined})
+    return Status(
+        202,
+        {
+            "status": "success",
+            "months_processed": months,
+            "job_id": dispatched.pk,
+            "joined": dispatched.joined,
+        },
+    )

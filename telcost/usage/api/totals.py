@@ -20,7 +20,8 @@ from telcost.usage.selectors import (
 )
 
 router = Router(tags=["usage"])
-# Each operation_id is the one the API published before this module moved into usage/api/ (issue 15):
+# Each operation_id is the one the API published before this module moved into usage/api/ (issue
+# 15):
 # Ninja names an operation after its module.
 
 
@@ -113,25 +114,43 @@ def _month(month: str):
         raise HttpError(400, str(exc)) from None
 
 
-@router.post("/usage/recalculate_total_usage/{date}/{customer_id}",
-             response=answers({202: RecalculationAccepted}, 403, 404),
-             operation_id="telcost_usage_api_recalculate_total_usage")
+@router.post(
+    "/usage/recalculate_total_usage/{date}/{customer_id}",
+    response=answers({202: RecalculationAccepted}, 403, 404),
+    operation_id="telcost_usage_api_recalculate_total_usage",
+)
 @idempotent
 def recalculate_total_usage(request, date: CycleDate, customer_id: str):
     # The seed's message for an unknown customer; ids that are not numbers are unknown too.
-    customer = customer_for_user(user=request.user, customer_id=customer_id_of(customer_id),
-                                 right=RECALCULATE, not_found="Invalid customer provided")
+    customer = customer_for_user(
+        user=request.user,
+        customer_id=customer_id_of(customer_id),
+        right=RECALCULATE,
+        not_found="Invalid customer provided",
+    )
     try:
         cycle_start = requested_month(date)
     except BadCycle as exc:
         raise HttpError(400, str(exc)) from None
-    dispatched = recalculation_dispatch(customer=customer, cycle_start=cycle_start, user=request.user)
-    return Status(202, {"job_id": dispatched.pk, "status_url": f"/api/jobs/{dispatched.pk}", "joined": dispatched.joined,
-                        "cycle_start": cycle_start.isoformat()})
+    dispatched = recalculation_dispatch(
+        customer=customer, cycle_start=cycle_start, user=request.user
+    )
+    return Status(
+        202,
+        {
+            "job_id": dispatched.pk,
+            "status_url": f"/api/jobs/{dispatched.pk}",
+            "joined": dispatched.joined,
+            "cycle_start": cycle_start.isoformat(),
+        },
+    )
 
 
-@router.get("/api/customers/{customer_id}/totals", response=answers({200: TotalsOut}, 404),
-            operation_id="telcost_usage_api_totals")
+@router.get(
+    "/api/customers/{customer_id}/totals",
+    response=answers({200: TotalsOut}, 404),
+    operation_id="telcost_usage_api_totals",
+)
 def totals(request, customer_id: int, month: Month):
     customer = customer_for_user(user=request.user, customer_id=customer_id)
     answer = totals_get(customer=customer, cycle_start=_month(month))
@@ -140,8 +159,11 @@ def totals(request, customer_id: int, month: Month):
     return answer
 
 
-@router.get("/api/customers/{customer_id}/insights", response=answers({200: InsightsOut}, 404),
-            operation_id="telcost_usage_api_insights")
+@router.get(
+    "/api/customers/{customer_id}/insights",
+    response=answers({200: InsightsOut}, 404),
+    operation_id="telcost_usage_api_insights",
+)
 def insights(request, customer_id: int, month: Month):
     customer = customer_for_user(user=request.user, customer_id=customer_id)
     answer = insights_get(customer=customer, cycle_start=_month(month))
@@ -150,20 +172,28 @@ def insights(request, customer_id: int, month: Month):
     return answer
 
 
-@router.get("/api/customers/{customer_id}/totals/versions",
-            response=answers({200: list[VersionOut]}, 404), operation_id="telcost_usage_api_versions")
+@router.get(
+    "/api/customers/{customer_id}/totals/versions",
+    response=answers({200: list[VersionOut]}, 404),
+    operation_id="telcost_usage_api_versions",
+)
 def versions(request, customer_id: int, month: Month):
     customer = customer_for_user(user=request.user, customer_id=customer_id)
     return totals_versions_list(customer=customer, cycle_start=_month(month))
 
 
-@router.get("/api/customers/{customer_id}/totals/diff",
-            response=answers({200: VersionsDiffOut}, 404), operation_id="telcost_usage_api_versions_diff")
+@router.get(
+    "/api/customers/{customer_id}/totals/diff",
+    response=answers({200: VersionsDiffOut}, 404),
+    operation_id="telcost_usage_api_versions_diff",
+)
 def versions_diff(request, customer_id: int, month: Month, a: int, b: int):
     customer = customer_for_user(user=request.user, customer_id=customer_id)
     if not (valid_version(a) and valid_version(b)):
         raise Http404("Unknown version")
-    changes = totals_versions_diff(customer=customer, cycle_start=_month(month), version_a=a, version_b=b)
+    changes = totals_versions_diff(
+        customer=customer, cycle_start=_month(month), version_a=a, version_b=b
+    )
     if changes is None:
         raise Http404("Unknown version")
     return {"version_a": a, "version_b": b, "changes": changes}

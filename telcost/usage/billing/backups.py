@@ -15,15 +15,22 @@ from telcost.usage.models import (
 )
 
 
-def totals_backup_create(*, customer: Customer, cycle_start: dt.date, version: int, user=None, reason: str = "") -> dict:
-    """Snapshot the current totals as `version`. Idempotent: the same version twice is one backup."""
-    existing = TotalsBackup.objects.filter(customer=customer, cycle_start=cycle_start, version=version).first()
+def totals_backup_create(
+    *, customer: Customer, cycle_start: dt.date, version: int, user=None, reason: str = ""
+) -> dict:
+    """Snapshot the current totals as `version`. Idempotent: the same version twice is one
+    backup."""
+    existing = TotalsBackup.objects.filter(
+        customer=customer, cycle_start=cycle_start, version=version
+    ).first()
     if existing is not None:
         return {"backup_id": existing.pk, "version": version}
     header = CycleTotals.objects.filter(customer=customer, cycle_start=cycle_start).first()
     if header is None or header.version != version:
         current = header.version if header else None
-        raise PermanentError(f"the totals are at version {current}, not {version}: nothing to back up")
+        raise PermanentError(
+            f"the totals are at version {current}, not {version}: nothing to back up"
+        )
     try:
         with transaction.atomic():
             backup = TotalsBackup.objects.create(
@@ -35,13 +42,19 @@ def totals_backup_create(*, customer: Customer, cycle_start: dt.date, version: i
                 total_cost=header.total_cost,
                 subscription_cost=header.subscription_cost,
             )
-            rows, usage, subs, device = (TotalsBackupRow._meta.db_table, UsageTotal._meta.db_table,
-                                         SubscriptionTotal._meta.db_table, Device._meta.db_table)
+            rows, usage, subs, device = (
+                TotalsBackupRow._meta.db_table,
+                UsageTotal._meta.db_table,
+                SubscriptionTotal._meta.db_table,
+                Device._meta.db_table,
+            )
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"""
-                    INSERT INTO {rows} (backup_id, device_id, msisdn, record_type, zone, count, duration_s, volume_kb, cost)
-                    SELECT %s, u.device_id, d.msisdn, u.record_type, u.zone, u.count, u.duration_s, u.volume_kb, u.cost
+                    INSERT INTO {rows} (backup_id, device_id, msisdn, record_type, zone, count,
+                        duration_s, volume_kb, cost)
+                    SELECT %s, u.device_id, d.msisdn, u.record_type, u.zone, u.count, u.duration_s,
+                        u.volume_kb, u.cost
                     FROM {usage} u JOIN {device} d ON d.id = u.device_id
                     WHERE u.customer_id = %s AND u.cycle_start = %s
                     UNION ALL
@@ -53,6 +66,7 @@ def totals_backup_create(*, customer: Customer, cycle_start: dt.date, version: i
                 )
     except IntegrityError:
         # A concurrent run of the same step made it first.
-        backup = TotalsBackup.objects.get(customer=customer, cycle_start=cycle_start, version=version)
+        backup = TotalsBackup.objects.get(
+            customer=customer, cycle_start=cycle_start, version=version
+        )
     return {"backup_id": backup.pk, "version": version}
-

@@ -35,7 +35,8 @@ class ProviderCost:
         return f"COALESCE({alias}.cost, {alias}.provider_cost)"
 
     def totals_sum_sql(self, sql_dialect: UsageSql) -> tuple[str, str]:
-        """(SQL of the cycle's cost sum, SQL counting the CDRs whose stored cost is not the rule's yet).
+        """(SQL of the cycle's cost sum, SQL counting the CDRs whose stored cost is not the rule's
+        yet).
 
         The sum is of the dialect's exact_money (its money_value reads it). The totals sum
         provider_cost, and the same scan counts the CDRs stored with another cost (rated while
@@ -49,7 +50,11 @@ class ProviderCost:
         """Set-based: the cycle's costs become the provider's; returns rows changed."""
         return (
             CDR.objects.filter(customer=customer, cycle_start=cycle_start)
-            .filter(Q(cost__isnull=True) | Q(cost__lt=F("provider_cost")) | Q(cost__gt=F("provider_cost")))
+            .filter(
+                Q(cost__isnull=True)
+                | Q(cost__lt=F("provider_cost"))
+                | Q(cost__gt=F("provider_cost"))
+            )
             .update(cost=F("provider_cost"))
         )
 

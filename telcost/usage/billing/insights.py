@@ -32,7 +32,8 @@ def _device_costs_e4(customer_id: int, cycle_start: dt.date) -> dict[int, int]:
     with connection.cursor() as cursor:
         for table in (UsageTotal._meta.db_table, SubscriptionTotal._meta.db_table):
             cursor.execute(
-                f"SELECT device_id, SUM({e4_of('cost')}) FROM {table} WHERE customer_id = %s AND cycle_start = %s GROUP BY device_id",
+                f"SELECT device_id, SUM({e4_of('cost')}) FROM {table} WHERE customer_id = %s AND "
+                f"cycle_start = %s GROUP BY device_id",
                 [customer_id, cycle_start],
             )
             for device_id, e4 in cursor.fetchall():
@@ -69,7 +70,7 @@ def _out_of_bundle_e4(customer: Customer, cycle_start: dt.date) -> dict[int, int
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT device_id, SUM({e4_of('cost')}) - %s * SUM(answered_count)
+            SELECT device_id, SUM({e4_of("cost")}) - %s * SUM(answered_count)
             FROM {UsageTotal._meta.db_table}
             WHERE customer_id = %s AND cycle_start = %s
             GROUP BY device_id
@@ -79,13 +80,17 @@ def _out_of_bundle_e4(customer: Customer, cycle_start: dt.date) -> dict[int, int
         return {device_id: int(e4) for device_id, e4 in cursor.fetchall() if int(e4) > 0}
 
 
-def _previous_cycles_with_totals(customer_id: int, cycle_start: dt.date, count: int = 3) -> list[dt.date]:
+def _previous_cycles_with_totals(
+    customer_id: int, cycle_start: dt.date, count: int = 3
+) -> list[dt.date]:
     wanted, current = [], cycle_start
     for _ in range(count):
         current = previous_cycle(current)
         wanted.append(current)
     return list(
-        CycleTotals.objects.filter(customer_id=customer_id, cycle_start__in=wanted).values_list("cycle_start", flat=True)
+        CycleTotals.objects.filter(customer_id=customer_id, cycle_start__in=wanted).values_list(
+            "cycle_start", flat=True
+        )
     )
 
 
@@ -94,12 +99,18 @@ def insights_calculate(*, customer: Customer, cycle_start: dt.date) -> dict:
     if header is None:
         raise PermanentError("the totals of this month have not been calculated")
     total_e4 = to_e4(header.total_cost)
-    previous = CycleTotals.objects.filter(customer=customer, cycle_start=previous_cycle(cycle_start)).first()
+    previous = CycleTotals.objects.filter(
+        customer=customer, cycle_start=previous_cycle(cycle_start)
+    ).first()
     device_costs = _device_costs_e4(customer.pk, cycle_start)
     active = Device.objects.filter(
         customer=customer, activated_on__lte=cycle_end_of(cycle_start)
     ).exclude(deactivated_on__lt=cycle_start)
-    used_ids = set(UsageTotal.objects.filter(customer=customer, cycle_start=cycle_start).values_list("device_id", flat=True))
+    used_ids = set(
+        UsageTotal.objects.filter(customer=customer, cycle_start=cycle_start).values_list(
+            "device_id", flat=True
+        )
+    )
     idle = list(active.exclude(pk__in=used_ids).order_by("msisdn").values("id", "msisdn", "label"))
     idle_fees_e4 = sum(device_costs.get(d["id"], 0) for d in idle)
     msisdn = dict(Device.objects.filter(customer=customer).values_list("id", "msisdn"))
@@ -114,7 +125,13 @@ def insights_calculate(*, customer: Customer, cycle_start: dt.date) -> dict:
         for device_id, e4 in device_costs.items():
             average = Decimal(history.get(device_id, 0)) / len(history_cycles)
             if e4 > 2 * average and from_e4(e4) > ANOMALY_FLOOR:
-                anomalies.append({"msisdn": msisdn.get(device_id), "cost": _money(e4), "average_previous": str(from_e4(round(average)))})
+                anomalies.append(
+                    {
+                        "msisdn": msisdn.get(device_id),
+                        "cost": _money(e4),
+                        "average_previous": str(from_e4(round(average))),
+                    }
+                )
     anomalies.sort(key=lambda a: Decimal(a["cost"]), reverse=True)
 
     change = None
@@ -123,9 +140,13 @@ def insights_calculate(*, customer: Customer, cycle_start: dt.date) -> dict:
         change = {
             "previous_total_cost": str(previous.total_cost),
             "absolute": str(delta),
-            "percent": str((delta / previous.total_cost * 100).quantize(Decimal("0.01"))) if previous.total_cost else None,
+            "percent": str((delta / previous.total_cost * 100).quantize(Decimal("0.01")))
+            if previous.total_cost
+            else None,
         }
-    top = sorted(device_costs.items(), key=lambda item: (-item[1], msisdn.get(item[0], "")))[:TOP_DEVICES]
+    top = sorted(device_costs.items(), key=lambda item: (-item[1], msisdn.get(item[0], "")))[
+        :TOP_DEVICES
+    ]
     out_of_bundle = _out_of_bundle_e4(customer, cycle_start)
     data = {
         "customer_id": customer.pk,
@@ -133,7 +154,9 @@ def insights_calculate(*, customer: Customer, cycle_start: dt.date) -> dict:
         "version": header.version,
         "total_cost": str(header.total_cost),
         "change": change,
-        "cost_by_type": {rt: _money(e4) for rt, e4 in _cost_by_type_e4(customer.pk, cycle_start).items()},
+        "cost_by_type": {
+            rt: _money(e4) for rt, e4 in _cost_by_type_e4(customer.pk, cycle_start).items()
+        },
         "subscription_cost": str(header.subscription_cost),
         "top_devices": [{"msisdn": msisdn.get(d), "cost": _money(e4)} for d, e4 in top],
         "idle_devices": {
@@ -154,6 +177,13 @@ def insights_calculate(*, customer: Customer, cycle_start: dt.date) -> dict:
     }
     with transaction.atomic():
         BillingInsight.objects.update_or_create(
-            customer=customer, cycle_start=cycle_start, defaults={"data": data, "calculated_at": timezone.now()}
+            customer=customer,
+            cycle_start=cycle_start,
+            defaults={"data": data, "calculated_at": timezone.now()},
         )
-    return {"insights": True, "anomalies": len(anomalies), "idle_devices": len(idle), "total_e4": total_e4}
+    return {
+        "insights": True,
+        "anomalies": len(anomalies),
+        "idle_devices": len(idle),
+        "total_e4": total_e4,
+    }

@@ -26,7 +26,12 @@ def _check_zones(plan: RatePlanModel, customer_id: int, cycle_start: dt.date) ->
 
     Only the unpriced pairs are looked for, so a plan that prices every zone costs no scan.
     """
-    unpriced = [(rt, zone) for rt in ("voice", "sms", "data") for zone in ZONES if plan.price_of(rt, zone) is None]
+    unpriced = [
+        (rt, zone)
+        for rt in ("voice", "sms", "data")
+        for zone in ZONES
+        if plan.price_of(rt, zone) is None
+    ]
     if not unpriced:
         return
     wanted = Q()
@@ -49,7 +54,10 @@ def _rate_case(plan: RatePlanModel, params: list) -> str:
         for zone in ZONES:
             price = plan.price_of(record_type, zone)
             if price is not None:
-                parts.append(f"WHEN record_type = '{record_type}' AND zone = '{zone}' THEN CAST(%s AS BIGINT)")
+                parts.append(
+                    f"WHEN record_type = '{record_type}' AND zone = '{zone}' THEN CAST(%s AS "
+                    f"BIGINT)"
+                )
                 params.append(to_micro(price))
     return "CASE " + " ".join(parts) + " ELSE 0 END"
 
@@ -62,9 +70,16 @@ def _rate_case(plan: RatePlanModel, params: list) -> str:
 INT_MAX = 2**31 - 1
 
 
-def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, data_boost_mb: int,
-               part: tuple[int, int] | None = None) -> tuple[str, list]:
-    """The UPDATE that prices the cycle: (sql, params). Exact integer money (see telcost.core.money).
+def rating_sql(
+    plan: RatePlanModel,
+    *,
+    customer_id: int,
+    cycle_start: dt.date,
+    data_boost_mb: int,
+    part: tuple[int, int] | None = None,
+) -> tuple[str, list]:
+    """The UPDATE that prices the cycle: (sql, params). Exact integer money (see
+    telcost.core.money).
 
     `part` (k, n) limits it to the devices whose id is k modulo n: a device's bundle is its
     own, so the parts together price exactly what the whole statement prices.
@@ -81,12 +96,20 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
     init, sub = plan.voice.initial_increment_s, plan.voice.subsequent_increment_s
     inc = plan.data.increment_kb
     zones_sql = ", ".join(f"'{z}'" for z in plan.bundle.zones) or "NULL"
-    allowance_of = {"voice": plan.bundle.voice_minutes * 60, "sms": plan.bundle.sms,
-                    "data": (plan.bundle.data_mb + data_boost_mb) * 1024}
+    allowance_of = {
+        "voice": plan.bundle.voice_minutes * 60,
+        "sms": plan.bundle.sms,
+        "data": (plan.bundle.data_mb + data_boost_mb) * 1024,
+    }
     sum_type = "INTEGER" if max(allowance_of.values()) + 1 <= INT_MAX else "BIGINT"
     rate_params: list = []
     rate_case = _rate_case(plan, rate_params)
     setup_micro = to_micro(plan.voice.setup_fee)
+    # A call's cost in micro-euros: the setup fee once (if answered), then the uncovered seconds.
+    voice_micro = (
+        f"(CASE WHEN duration_s > 0 THEN {setup_micro} * 60 ELSE 0 END)"
+        " + (billable - covered) * rate_micro"
+    )
     cdr = CDR._meta.db_table
     sql_dialect = dialect()
     locator = sql_dialect.row_locator
@@ -98,8 +121,9 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
         WITH units AS (
             SELECT {locator} AS locator, device_id, started_at, external_id, duration_s,
                    CASE record_type WHEN 'voice' THEN 1 WHEN 'sms' THEN 2 ELSE 3 END AS type_code,
-                   -- Only integers and the sort keys go on: every byte of a row is carried through the sort.
-                   {e4_of('cost')} AS old_e4,
+                   -- Only integers and the sort keys go on: every byte of a row is carried
+                   -- through the sort.
+                   {e4_of("cost")} AS old_e4,
                    CASE
                      WHEN record_type = 'voice' THEN
                        CASE WHEN duration_s = 0 THEN 0
@@ -119,7 +143,8 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
             {fence}
         ),
         taking AS (
-            SELECT locator, device_id, started_at, external_id, type_code, duration_s, old_e4, billable, allowance,
+            SELECT locator, device_id, started_at, external_id, type_code, duration_s, old_e4,
+                billable, allowance,
                    rate_micro, CAST(CASE WHEN allowance = 0 THEN 0
                                 WHEN billable > allowance THEN allowance + 1
                                 ELSE billable END AS {sum_type}) AS take
@@ -128,8 +153,10 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
         used AS (
             SELECT locator, type_code, duration_s, old_e4, billable, allowance, rate_micro,
                    -- What the device's earlier CDRs of this type took from the bundle.
-                   SUM(take) OVER (PARTITION BY device_id, type_code ORDER BY started_at, external_id{byte_order}
-                                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - take AS used_before
+                   SUM(take) OVER (PARTITION BY device_id, type_code
+                                   ORDER BY started_at, external_id{byte_order}
+                                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                       - take AS used_before
             FROM taking {fence}
         ),
         covered AS (
@@ -142,9 +169,7 @@ def rating_sql(plan: RatePlanModel, *, customer_id: int, cycle_start: dt.date, d
         priced AS (
             SELECT locator, old_e4,
                    CASE type_code
-                     WHEN 1 THEN {half_up_div(
-                         f"(CASE WHEN duration_s > 0 THEN {setup_micro} * 60 ELSE 0 END) + (billable - covered) * rate_micro",
-                         6000)}
+                     WHEN 1 THEN {half_up_div(voice_micro, 6000)}
                      WHEN 2 THEN {half_up_div("(billable - covered) * rate_micro", 100)}
                      ELSE {half_up_div("(billable - covered) * rate_micro", 102400)}
                    END AS cost_e4
@@ -182,7 +207,8 @@ def _rate_statement_in_own_connection(sql: str, params: list) -> int:
 
 
 def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
-    """Price the cycle's CDRs of a rate-plan customer. Idempotent: re-rating gives the same costs."""
+    """Price the cycle's CDRs of a rate-plan customer. Idempotent: re-rating gives the same
+    costs."""
     from telcost.addons.selectors import data_boost_mb_for_cycle
 
     if customer.rate_plan_id is None:
@@ -196,15 +222,23 @@ def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
     parts = dialect().rating_parts()
 
     def statement(part: tuple[int, int] | None) -> tuple[str, list]:
-        return rating_sql(plan, customer_id=customer.pk, cycle_start=cycle_start, data_boost_mb=boost_mb, part=part)
+        return rating_sql(
+            plan,
+            customer_id=customer.pk,
+            cycle_start=cycle_start,
+            data_boost_mb=boost_mb,
+            part=part,
+        )
 
     if parts == 1:
         rated = _rate_statement(*statement(None))
     else:
         # Part 0 in this thread's connection, the others in their own, all at once.
         with ThreadPoolExecutor(max_workers=parts - 1, thread_name_prefix="rating") as pool:
-            others = [pool.submit(_rate_statement_in_own_connection, *statement((k, parts))) for k in range(1, parts)]
+            others = [
+                pool.submit(_rate_statement_in_own_connection, *statement((k, parts)))
+                for k in range(1, parts)
+            ]
             rated = _rate_statement(*statement((0, parts)))
             rated += sum(other.result() for other in others)
     return {"repriced": rated, "data_boost_mb": boost_mb, "parts": parts}
-

@@ -23,8 +23,12 @@ from telcost.usage.sql.bulk import rows_insert
 
 def _next_version(customer_id: int, cycle_start: dt.date) -> int:
     highest = [
-        CycleTotals.objects.filter(customer_id=customer_id, cycle_start=cycle_start).aggregate(v=Max("version"))["v"],
-        TotalsBackup.objects.filter(customer_id=customer_id, cycle_start=cycle_start).aggregate(v=Max("version"))["v"],
+        CycleTotals.objects.filter(customer_id=customer_id, cycle_start=cycle_start).aggregate(
+            v=Max("version")
+        )["v"],
+        TotalsBackup.objects.filter(customer_id=customer_id, cycle_start=cycle_start).aggregate(
+            v=Max("version")
+        )["v"],
     ]
     return max(v or 0 for v in highest) + 1
 
@@ -43,8 +47,10 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
         sql_dialect.big_statement(cursor, work_mem="64MB")
         cursor.execute(
             f"""
-            SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), {cost_sum},
-                   SUM(CASE WHEN record_type = 'voice' AND duration_s > 0 THEN 1 ELSE 0 END), {stale_count}
+            SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb),
+                {cost_sum},
+                   SUM(CASE WHEN record_type = 'voice' AND duration_s > 0 THEN 1 ELSE 0 END),
+                       {stale_count}
             FROM {CDR._meta.db_table}
             WHERE customer_id = %s AND cycle_start = %s
             GROUP BY device_id, record_type, zone
@@ -54,10 +60,43 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
         groups = cursor.fetchall()
     rows_insert(
         UsageTotal,
-        ("customer_id", "cycle_start", "device_id", "record_type", "zone", "count", "duration_s", "volume_kb", "cost",
-         "answered_count"),
-        [(customer.pk, cycle_start, device_id, record_type, zone, count, duration_s, volume_kb, money(cost_total), answered)
-         for device_id, record_type, zone, count, duration_s, volume_kb, cost_total, answered, _ in groups],
+        (
+            "customer_id",
+            "cycle_start",
+            "device_id",
+            "record_type",
+            "zone",
+            "count",
+            "duration_s",
+            "volume_kb",
+            "cost",
+            "answered_count",
+        ),
+        [
+            (
+                customer.pk,
+                cycle_start,
+                device_id,
+                record_type,
+                zone,
+                count,
+                duration_s,
+                volume_kb,
+                money(cost_total),
+                answered,
+            )
+            for (
+                device_id,
+                record_type,
+                zone,
+                count,
+                duration_s,
+                volume_kb,
+                cost_total,
+                answered,
+                _,
+            ) in groups
+        ],
     )
     return sum(int(group[-1]) for group in groups)
 
@@ -73,7 +112,8 @@ def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
             INSERT INTO {subscription} (customer_id, cycle_start, device_id, cost)
             SELECT customer_id, %s, id, {dialect().money_from_e4("%s")}
             FROM {device}
-            WHERE customer_id = %s AND activated_on <= %s AND (deactivated_on IS NULL OR deactivated_on >= %s)
+            WHERE customer_id = %s AND activated_on <= %s AND (deactivated_on IS NULL OR
+                deactivated_on >= %s)
             """,
             [cycle_start, fee_e4, customer.pk, cycle_end_of(cycle_start), cycle_start],
         )
@@ -82,16 +122,23 @@ def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
 def _sum_e4(table: str, customer_id: int, cycle_start: dt.date) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COALESCE(SUM({e4_of('cost')}), 0) FROM {table} WHERE customer_id = %s AND cycle_start = %s",
+            f"SELECT COALESCE(SUM({e4_of('cost')}), 0) FROM {table} WHERE customer_id = %s AND "
+            f"cycle_start = %s",
             [customer_id, cycle_start],
         )
         return int(cursor.fetchone()[0])
 
 
-def totals_calculate(*, customer: Customer, cycle_start: dt.date, run_key: str | None = None) -> dict:
+def totals_calculate(
+    *, customer: Customer, cycle_start: dt.date, run_key: str | None = None
+) -> dict:
     """Replace the cycle's totals; returns {"version", "total_cost", "subscription_cost"}."""
     with transaction.atomic():
-        existing = CycleTotals.objects.select_for_update().filter(customer=customer, cycle_start=cycle_start).first()
+        existing = (
+            CycleTotals.objects.select_for_update()
+            .filter(customer=customer, cycle_start=cycle_start)
+            .first()
+        )
         if run_key and existing is not None and existing.run_key == run_key:
             version = existing.version  # the same run again (a retried step): same version
         else:
@@ -110,7 +157,9 @@ def totals_calculate(*, customer: Customer, cycle_start: dt.date, run_key: str |
             "total_cost": from_e4(usage_e4 + subscription_e4),
             "subscription_cost": from_e4(subscription_e4),
         }
-        CycleTotals.objects.update_or_create(customer=customer, cycle_start=cycle_start, defaults=header)
+        CycleTotals.objects.update_or_create(
+            customer=customer, cycle_start=cycle_start, defaults=header
+        )
     return {
         "version": version,
         "total_cost": str(header["total_cost"]),

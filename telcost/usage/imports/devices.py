@@ -1,4 +1,5 @@
-"""The devices of a batch of imported CDRs: existing ones, new ones created, other customers' refused."""
+"""The devices of a batch of imported CDRs: existing ones, new ones created, other customers'
+refused."""
 
 import datetime as dt
 
@@ -7,7 +8,8 @@ from telcost.audit.services import audit_record_many
 from telcost.customers.models import Customer, Device
 
 REFUSED_DEVICE = "msisdn belongs to another customer"
-# One text whoever owns the number (or nobody does): a customer's user learns nothing of other customers.
+# One text whoever owns the number (or nobody does): a customer's user learns nothing of other
+# customers.
 NOT_OWN_DEVICE = "msisdn is not a device of this customer"
 
 
@@ -15,8 +17,9 @@ def refused_device_reason(own_devices_only: bool) -> str:
     return NOT_OWN_DEVICE if own_devices_only else REFUSED_DEVICE
 
 
-def devices_for_batch(*, customer: Customer, first_seen: dict[str, dt.date],
-                      own_devices_only: bool = False) -> tuple[dict[str, int], set[str]]:
+def devices_for_batch(
+    *, customer: Customer, first_seen: dict[str, dt.date], own_devices_only: bool = False
+) -> tuple[dict[str, int], set[str]]:
     """({msisdn: device id} usable for the customer, msisdns refused).
 
     Refused: other customers' devices, and with own_devices_only (an upload by a customer's
@@ -26,24 +29,41 @@ def devices_for_batch(*, customer: Customer, first_seen: dict[str, dt.date],
     device is activated on it, and an existing one active only later is moved back to it
     (the SIM was in use then). A few hundred devices a batch at most: the ORM is fine.
     """
-    devices = dict(Device.objects.filter(msisdn__in=list(first_seen)).values_list("msisdn", "customer_id"))
+    devices = dict(
+        Device.objects.filter(msisdn__in=list(first_seen)).values_list("msisdn", "customer_id")
+    )
     missing = [m for m in first_seen if m not in devices]
     if missing and not own_devices_only:
         Device.objects.bulk_create(
             [Device(msisdn=m, customer=customer, activated_on=first_seen[m]) for m in missing],
             ignore_conflicts=True,  # a concurrent import may create the same device
         )
-        created = Device.objects.filter(msisdn__in=missing, customer=customer).values_list("pk", "msisdn", "activated_on")
-        audit_record_many(action=AuditEntry.Action.CREATED, object_type="device", rows=[
-            (pk, msisdn, customer.pk, {"msisdn": [None, msisdn], "customer": [None, customer.pk],
-                                       "activated_on": [None, activated_on.isoformat()]})
-            for pk, msisdn, activated_on in created])
+        created = Device.objects.filter(msisdn__in=missing, customer=customer).values_list(
+            "pk", "msisdn", "activated_on"
+        )
+        audit_record_many(
+            action=AuditEntry.Action.CREATED,
+            object_type="device",
+            rows=[
+                (
+                    pk,
+                    msisdn,
+                    customer.pk,
+                    {
+                        "msisdn": [None, msisdn],
+                        "customer": [None, customer.pk],
+                        "activated_on": [None, activated_on.isoformat()],
+                    },
+                )
+                for pk, msisdn, activated_on in created
+            ],
+        )
     usable: dict[str, int] = {}
     refused: set[str] = set()
     moved: list[tuple] = []
-    for msisdn, device_id, owner_id, activated_on in Device.objects.filter(msisdn__in=list(first_seen)).values_list(
-        "msisdn", "pk", "customer_id", "activated_on"
-    ):
+    for msisdn, device_id, owner_id, activated_on in Device.objects.filter(
+        msisdn__in=list(first_seen)
+    ).values_list("msisdn", "pk", "customer_id", "activated_on"):
         if owner_id != customer.pk:
             refused.add(msisdn)
             continue
@@ -52,9 +72,22 @@ def devices_for_batch(*, customer: Customer, first_seen: dict[str, dt.date],
             if Device.objects.filter(pk=device_id, activated_on__gt=first_seen[msisdn]).update(
                 activated_on=first_seen[msisdn]
             ):
-                moved.append((device_id, msisdn, customer.pk,
-                              {"activated_on": [activated_on.isoformat(), first_seen[msisdn].isoformat()]}))
+                moved.append(
+                    (
+                        device_id,
+                        msisdn,
+                        customer.pk,
+                        {
+                            "activated_on": [
+                                activated_on.isoformat(),
+                                first_seen[msisdn].isoformat(),
+                            ]
+                        },
+                    )
+                )
     audit_record_many(action=AuditEntry.Action.CHANGED, object_type="device", rows=moved)
     if own_devices_only:
-        refused.update(m for m in missing if m not in usable)  # unless a concurrent import just made it ours
+        refused.update(
+            m for m in missing if m not in usable
+        )  # unless a concurrent import just made it ours
     return usable, refused

@@ -15,7 +15,8 @@ from telcost.usage.models import RecordType, Zone
 # The wire format names the same values as the models (it cannot import them).
 assert set(RECORD_TYPES) == set(RecordType.values) and set(ZONES) == set(Zone.values)
 
-# --- The fast path: canonical text, ready for COPY --------------------------------------------------
+# --- The fast path: canonical text, ready for COPY
+# --------------------------------------------------
 
 # Values are joined with this (ASCII unit separator) for one match over the whole record, and the
 # same line goes to COPY with it as the delimiter: the fast path never builds a value of its own.
@@ -29,7 +30,8 @@ _D = "[0-9]"  # \d would take any Unicode digit
 _CANONICAL = re.compile(
     SEPARATOR.join(
         [
-            rf"{_EDGE}(?:{_CHAR}{{0,98}}{_EDGE})?",  # external_id: 1-100 characters, nothing to strip
+            # external_id: 1-100 characters, nothing to strip
+            rf"{_EDGE}(?:{_CHAR}{{0,98}}{_EDGE})?",
             rf"{_D}{{6,20}}",  # msisdn
             # started_at: the ISO form PostgreSQL and fromisoformat read alike; offsets within
             # PostgreSQL's range. fromisoformat then checks the date itself (no 30 February).
@@ -60,13 +62,26 @@ def canonical_text(values: RawValues) -> str | None:
 
 
 def _copy_escaped(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-            .replace(SEPARATOR, "\\" + SEPARATOR))
+    return (
+        text.replace("\\", "\\\\")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace(SEPARATOR, "\\" + SEPARATOR)
+    )
 
 
 def parsed_text(row: ParsedRow) -> str:
     """A record parse_row accepted in a form it did not take from the fast path, as COPY text."""
-    return SEPARATOR.join([
-        _copy_escaped(row.external_id), row.msisdn, row.started_at.isoformat(), row.record_type, row.zone,
-        _copy_escaped(row.destination), str(row.duration_s), str(row.volume_kb), str(row.provider_cost),
-    ])
+    return SEPARATOR.join(
+        [
+            _copy_escaped(row.external_id),
+            row.msisdn,
+            row.started_at.isoformat(),
+            row.record_type,
+            row.zone,
+            _copy_escaped(row.destination),
+            str(row.duration_s),
+            str(row.volume_kb),
+            str(row.provider_cost),
+        ]
+    )

@@ -35,7 +35,10 @@ class _Dialect(NamedTuple):
     prepare_batch: Callable[[list], object] | None
 
 
-_DIALECTS = {"postgresql": _Dialect(import_batch_postgres, copy_batch), "sqlite": _Dialect(import_batch_sqlite, None)}
+_DIALECTS = {
+    "postgresql": _Dialect(import_batch_postgres, copy_batch),
+    "sqlite": _Dialect(import_batch_sqlite, None),
+}
 
 
 def _dialect() -> _Dialect:
@@ -49,7 +52,9 @@ class ImportResult:
     rejected: int = 0
     errors: list[dict] = field(default_factory=list)
     skipped_other_months: int = 0
-    refused_devices: int = 0  # of the rejected: their device is another customer's (which may change)
+    refused_devices: int = (
+        0  # of the rejected: their device is another customer's (which may change)
+    )
 
     def reject(self, line: int, reason: str) -> None:
         self.rejected += 1
@@ -99,8 +104,13 @@ def cdrs_import_rows(
     import_batch = _dialect().import_batch
     for batch in _batches(rows, BATCH_SIZE) if prepared is None else prepared:
         with transaction.atomic():
-            import_batch(customer=customer, batch=batch, cycle_start=cycle_start, result=result,
-                         own_devices_only=own_devices_only)
+            import_batch(
+                customer=customer,
+                batch=batch,
+                cycle_start=cycle_start,
+                result=result,
+                own_devices_only=own_devices_only,
+            )
         seen += len(batch)
         if progress is not None:
             progress(seen)
@@ -108,7 +118,8 @@ def cdrs_import_rows(
 
 
 def cdrs_rows_prepare(rows: list[Row]) -> list | None:
-    """The part of importing `rows` that needs no database, batch by batch, for cdrs_import_rows(prepared=...).
+    """The part of importing `rows` that needs no database, batch by batch, for
+    cdrs_import_rows(prepared=...).
 
     Pure Python with no connection, so a thread that reads the next page can do it while this
     thread's import waits on the database. On PostgreSQL that is turning the records into COPY
@@ -135,5 +146,10 @@ def cdrs_import_csv(
     writes too (a step's heartbeat), or both wait on each other.
     """
     with transaction.atomic():
-        return cdrs_import_rows(customer=customer, rows=csv_rows(stream), cycle_start=cycle_start,
-                                progress=progress, own_devices_only=own_devices_only)
+        return cdrs_import_rows(
+            customer=customer,
+            rows=csv_rows(stream),
+            cycle_start=cycle_start,
+            progress=progress,
+            own_devices_only=own_devices_only,
+        )

@@ -30,16 +30,24 @@ _STAGE = "cdr_import_stage"
 _STAGE_COLUMNS = ("line", *CSV_COLUMNS)
 
 
+def _field_of(column: str):
+    """The model field a stage column is typed as: msisdn as the device's, the rest as the CDR's."""
+    return (Device if column == "msisdn" else CDR)._meta.get_field(column)
+
+
 @cache
 def _create_stage() -> str:
-    typed = [f"{column} {(Device if column == 'msisdn' else CDR)._meta.get_field(column).db_type(connection)}"
-             for column in CSV_COLUMNS]
-    return f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (line bigint, {', '.join(typed)}) ON COMMIT DELETE ROWS"
+    typed = [f"{column} {_field_of(column).db_type(connection)}" for column in CSV_COLUMNS]
+    return (
+        f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (line bigint, {', '.join(typed)})"
+        " ON COMMIT DELETE ROWS"
+    )
 
 
 @dataclass(slots=True)
 class CopyBatch:
-    """A batch made ready for COPY without the database (copy_batch), so a thread reading ahead can make it.
+    """A batch made ready for COPY without the database (copy_batch), so a thread reading ahead can
+    make it.
 
     text: COPY input of the records that can be imported; rejected: (line, reason) of the others.
     """
@@ -54,7 +62,8 @@ class CopyBatch:
 
 
 def copy_batch(batch: list) -> CopyBatch:
-    """COPY text of a batch of (line, values); records that cannot be imported are rejected with their reason."""
+    """COPY text of a batch of (line, values); records that cannot be imported are rejected with
+    their reason."""
     lines, rejected = [], []
     zone = billing_zone()
     for line, values in batch:
@@ -72,9 +81,16 @@ def copy_batch(batch: list) -> CopyBatch:
     return CopyBatch(text="".join(lines), staged=len(lines), rejected=rejected, size=len(batch))
 
 
-def import_batch_postgres(*, customer: Customer, batch: list | CopyBatch, cycle_start: dt.date | None, result,
-                          own_devices_only: bool = False) -> None:
-    """Import one batch of (line, values), or one made ready by copy_batch, into the customer's CDRs, counting
+def import_batch_postgres(
+    *,
+    customer: Customer,
+    batch: list | CopyBatch,
+    cycle_start: dt.date | None,
+    result,
+    own_devices_only: bool = False,
+) -> None:
+    """Import one batch of (line, values), or one made ready by copy_batch, into the customer's
+    CDRs, counting
     into result."""
     ready = batch if isinstance(batch, CopyBatch) else copy_batch(batch)
     for line, reason in ready.rejected:
@@ -88,41 +104,63 @@ def import_batch_postgres(*, customer: Customer, batch: list | CopyBatch, cycle_
         staged = ready.staged
         if cycle_start is not None:
             start, end = cycle_bounds(cycle_start)
-            cursor.execute(f"DELETE FROM {_STAGE} WHERE NOT (started_at >= %s AND started_at < %s)", [start, end])
+            cursor.execute(
+                f"DELETE FROM {_STAGE} WHERE NOT (started_at >= %s AND started_at < %s)",
+                [start, end],
+            )
             result.skipped_other_months += cursor.rowcount
             staged -= cursor.rowcount
-        cursor.execute(f"SELECT msisdn, min((started_at AT TIME ZONE %s)::date) FROM {_STAGE} GROUP BY msisdn",
-                       [zone_name])
-        usable, refused = devices_for_batch(customer=customer, first_seen=dict(cursor.fetchall()),
-                                            own_devices_only=own_devices_only)
+        cursor.execute(
+            f"SELECT msisdn, min((started_at AT TIME ZONE %s)::date) FROM {_STAGE} GROUP BY msisdn",
+            [zone_name],
+        )
+        usable, refused = devices_for_batch(
+            customer=customer, first_seen=dict(cursor.fetchall()), own_devices_only=own_devices_only
+        )
         if refused:
-            cursor.execute(f"DELETE FROM {_STAGE} WHERE msisdn = ANY(%s) RETURNING line", [list(refused)])
+            cursor.execute(
+                f"DELETE FROM {_STAGE} WHERE msisdn = ANY(%s) RETURNING line", [list(refused)]
+            )
             refusal = refused_device_reason(own_devices_only)
             for (line,) in sorted(cursor.fetchall()):
                 result.reject(line, refusal)
             result.refused_devices += cursor.rowcount
             staged -= cursor.rowcount
-        inserted = _insert_staged(cursor, customer=customer, cycle_start=cycle_start, zone_name=zone_name)
-        # The next batch may come in the same transaction (a whole file is one): TRUNCATE, not DELETE,
+        inserted = _insert_staged(
+            cursor, customer=customer, cycle_start=cycle_start, zone_name=zone_name
+        )
+        # The next batch may come in the same transaction (a whole file is one): TRUNCATE, not
+        # DELETE,
         # or each batch would scan the dead rows of all the batches before it until the commit.
         cursor.execute(f"TRUNCATE {_STAGE}")
     result.imported += inserted
     result.duplicates += staged - inserted
 
 
-def _insert_staged(cursor, *, customer: Customer, cycle_start: dt.date | None, zone_name: str) -> int:
-    """Insert the staged records that are new; ON CONFLICT skips those stored before (or twice in the batch:
+def _insert_staged(
+    cursor, *, customer: Customer, cycle_start: dt.date | None, zone_name: str
+) -> int:
+    """Insert the staged records that are new; ON CONFLICT skips those stored before (or twice in
+    the batch:
     ORDER BY line keeps the first). Returns how many were inserted."""
     if cycle_start is None:
-        cycle_sql, params = "date_trunc('month', s.started_at AT TIME ZONE %(zone)s)::date", {"zone": zone_name}
+        cycle_sql, params = (
+            "date_trunc('month', s.started_at AT TIME ZONE %(zone)s)::date",
+            {"zone": zone_name},
+        )
     else:
         cycle_sql, params = "%(cycle)s::date", {"cycle": cycle_start}
-    computed = {"customer_id": "%(customer)s", "device_id": "d.id",
-                "cost": cost_rule(customer).import_sql("s.provider_cost"), "cycle_start": cycle_sql}
+    computed = {
+        "customer_id": "%(customer)s",
+        "device_id": "d.id",
+        "cost": cost_rule(customer).import_sql("s.provider_cost"),
+        "cycle_start": cycle_sql,
+    }
     values = ", ".join(computed.get(column, f"s.{column}") for column in CDR_COLUMNS)
     cursor.execute(
         f"INSERT INTO {CDR._meta.db_table} ({', '.join(CDR_COLUMNS)}) SELECT {values} "
-        f"FROM {_STAGE} s JOIN {Device._meta.db_table} d ON d.msisdn = s.msisdn AND d.customer_id = %(customer)s "
+        f"FROM {_STAGE} s JOIN {Device._meta.db_table} d ON d.msisdn = s.msisdn AND d.customer_id "
+        f"= %(customer)s "
         "ORDER BY s.line ON CONFLICT (customer_id, external_id) DO NOTHING",
         {"customer": customer.pk, **params},
     )

@@ -40,7 +40,8 @@ class UploadTooLarge(HttpError):
 
 
 class UploadSizeLimit(FileUploadHandler):
-    """First of FILE_UPLOAD_HANDLERS: a body over settings.UPLOAD_MAX_MB is refused (413) before it is stored.
+    """First of FILE_UPLOAD_HANDLERS: a body over settings.UPLOAD_MAX_MB is refused (413) before it
+    is stored.
 
     The declared Content-Length is checked before a byte is read; a body without one (chunked)
     is counted as it streams to the handlers that store it, and stopped at the limit.
@@ -77,17 +78,26 @@ class CdrImportParams:
     customer_id: int
     file: str  # the path in the storage
     filename: str = ""  # as uploaded
-    # A customer's own user may import only the customer's devices (SPEC part 2); staff add new ones.
+    # A customer's own user may import only the customer's devices (SPEC part 2); staff add new
+    # ones.
     own_devices_only: bool = False
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Self:
-        return cls(customer_id=int(data["customer_id"]), file=data["file"], filename=data.get("filename", ""),
-                   own_devices_only=bool(data.get("own_devices_only", False)))
+        return cls(
+            customer_id=int(data["customer_id"]),
+            file=data["file"],
+            filename=data.get("filename", ""),
+            own_devices_only=bool(data.get("own_devices_only", False)),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"customer_id": self.customer_id, "file": self.file, "filename": self.filename,
-                "own_devices_only": self.own_devices_only}
+        return {
+            "customer_id": self.customer_id,
+            "file": self.file,
+            "filename": self.filename,
+            "own_devices_only": self.own_devices_only,
+        }
 
 
 @transaction.atomic
@@ -99,8 +109,12 @@ def cdr_import_dispatch(*, customer: Customer, upload: File, user) -> Dispatched
             kind=CDR_IMPORT_KIND,
             customer=customer,
             created_by=user,
-            params=CdrImportParams(customer_id=customer.pk, file=path, filename=getattr(upload, "name", ""),
-                                   own_devices_only=not is_staff(user)),
+            params=CdrImportParams(
+                customer_id=customer.pk,
+                file=path,
+                filename=getattr(upload, "name", ""),
+                own_devices_only=not is_staff(user),
+            ),
             steps=[StepSpec("ImportCdrsCommand")],
         )
     except Exception:
@@ -124,20 +138,26 @@ def _delete_upload(path: str) -> None:
     try:
         default_storage.delete(path)  # nothing to do if it is gone already
     except OSError:
-        logger.warning("could not remove the upload %s; the uploads timer tries again", path, exc_info=True)
+        logger.warning(
+            "could not remove the upload %s; the uploads timer tries again", path, exc_info=True
+        )
 
 
-CDR_IMPORT_KIND = register(JobKind(
-    name="cdr_import",
-    label=_("CDR import"),
-    params=CdrImportParams,
-    on_ended=cdr_upload_job_ended,
-))
+CDR_IMPORT_KIND = register(
+    JobKind(
+        name="cdr_import",
+        label=_("CDR import"),
+        params=CdrImportParams,
+        on_ended=cdr_upload_job_ended,
+    )
+)
 
 
 def cdr_uploads_expire(*, now: dt.datetime | None = None) -> int:
-    """Remove stored uploads whose job ended more than IMPORT_UPLOADS_KEEP_DAYS ago (the worker's timer),
-    and any older than that without a job (a dispatch that rolled back after the file was stored)."""
+    """Remove stored uploads whose job ended more than IMPORT_UPLOADS_KEEP_DAYS ago (the worker's
+    timer),
+    and any older than that without a job (a dispatch that rolled back after the file was
+    stored)."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.IMPORT_UPLOADS_KEEP_DAYS)
     try:
@@ -147,12 +167,22 @@ def cdr_uploads_expire(*, now: dt.datetime | None = None) -> int:
     removed = 0
     for name in names:
         path = f"{UPLOADS_FOLDER}/{name}"
-        job = Job.objects.filter(kind=CDR_IMPORT_KIND.name, params__file=path).only("status", "finished_at").first()
+        job = (
+            Job.objects.filter(kind=CDR_IMPORT_KIND.name, params__file=path)
+            .only("status", "finished_at")
+            .first()
+        )
         if job is None:
             # Stored before its job's transaction committed, or that transaction rolled back.
-            expired = default_storage.get_modified_time(path) < min(cutoff, now - dt.timedelta(hours=1))
+            expired = default_storage.get_modified_time(path) < min(
+                cutoff, now - dt.timedelta(hours=1)
+            )
         else:
-            expired = job.status not in Job.ACTIVE and job.finished_at is not None and job.finished_at <= cutoff
+            expired = (
+                job.status not in Job.ACTIVE
+                and job.finished_at is not None
+                and job.finished_at <= cutoff
+            )
         if expired:
             _delete_upload(path)
             removed += 1

@@ -1,4 +1,5 @@
-"""A batch of CDRs into SQLite: each record typed in Python (parse_row), then INSERT OR IGNORE (sql/bulk.py)."""
+"""A batch of CDRs into SQLite: each record typed in Python (parse_row), then INSERT OR IGNORE
+(sql/bulk.py)."""
 
 import datetime as dt
 from typing import TYPE_CHECKING
@@ -15,8 +16,14 @@ if TYPE_CHECKING:
     from telcost.usage.imports.pipeline import ImportResult
 
 
-def import_batch_sqlite(*, customer: Customer, batch: list[Row], cycle_start: dt.date | None,
-                        result: "ImportResult", own_devices_only: bool) -> None:
+def import_batch_sqlite(
+    *,
+    customer: Customer,
+    batch: list[Row],
+    cycle_start: dt.date | None,
+    result: "ImportResult",
+    own_devices_only: bool,
+) -> None:
     parsed: list[ParsedRow] = []
     zone = billing_zone()
     for line, values in batch:
@@ -38,7 +45,9 @@ def import_batch_sqlite(*, customer: Customer, batch: list[Row], cycle_start: dt
     for row in parsed:
         if row.msisdn not in first_seen or row.local_date < first_seen[row.msisdn]:
             first_seen[row.msisdn] = row.local_date
-    usable, _ = devices_for_batch(customer=customer, first_seen=first_seen, own_devices_only=own_devices_only)
+    usable, _ = devices_for_batch(
+        customer=customer, first_seen=first_seen, own_devices_only=own_devices_only
+    )
     refusal = refused_device_reason(own_devices_only)
     rule = cost_rule(customer)
     new: dict[str, tuple] = {}
@@ -52,8 +61,17 @@ def import_batch_sqlite(*, customer: Customer, batch: list[Row], cycle_start: dt
             result.duplicates += 1
             continue
         new[row.external_id] = (
-            customer.pk, device_id, row.external_id, row.started_at, row.record_type, row.zone, row.destination,
-            row.duration_s, row.volume_kb, row.provider_cost, rule.stored_on_import(row.provider_cost),
+            customer.pk,
+            device_id,
+            row.external_id,
+            row.started_at,
+            row.record_type,
+            row.zone,
+            row.destination,
+            row.duration_s,
+            row.volume_kb,
+            row.provider_cost,
+            rule.stored_on_import(row.provider_cost),
             row.cycle_start,
         )
     inserted = insert_or_ignore(CDR, CDR_COLUMNS, list(new.values()))

@@ -23,11 +23,13 @@ def import_cdrs(ctx) -> dict:
     with default_storage.open(path, "rb") as stream:
         try:
             # One transaction: a crash or a refusal half-way leaves nothing, a re-run starts afresh.
-            result = cdrs_import_csv(customer=customer, stream=stream,
-                                     progress=ctx.progress_in_transaction,
-                                     own_devices_only=params.own_devices_only)
+            result = cdrs_import_csv(
+                customer=customer,
+                stream=stream,
+                progress=ctx.progress_in_transaction,
+                own_devices_only=params.own_devices_only,
+            )
         except ImportRefused as exc:
             raise PermanentError(str(exc)) from None
     # The file is removed when the job ends, whatever its outcome (services.cdr_upload_job_ended).
     return {**result.as_dict(), "file_bytes": size}
-

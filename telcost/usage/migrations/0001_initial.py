@@ -5,34 +5,79 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
+        ("customers", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CDR',
+            name="CDR",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=100)),
-                ('started_at', models.DateTimeField()),
-                ('record_type', models.CharField(choices=[('voice', 'voice'), ('sms', 'sms'), ('data', 'data')], max_length=8)),
-                ('zone', models.CharField(choices=[('national', 'national'), ('eu', 'eu'), ('international', 'international')], max_length=16)),
-                ('destination', models.CharField(blank=True, default='', max_length=64)),
-                ('duration_s', models.PositiveIntegerField(default=0)),
-                ('volume_kb', models.PositiveBigIntegerField(default=0)),
-                ('provider_cost', models.DecimalField(decimal_places=4, max_digits=14)),
-                ('cost', models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True)),
-                ('cycle_start', models.DateField()),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cdrs', to='customers.customer')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cdrs', to='customers.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=100)),
+                ("started_at", models.DateTimeField()),
+                (
+                    "record_type",
+                    models.CharField(
+                        choices=[("voice", "voice"), ("sms", "sms"), ("data", "data")], max_length=8
+                    ),
+                ),
+                (
+                    "zone",
+                    models.CharField(
+                        choices=[
+                            ("national", "national"),
+                            ("eu", "eu"),
+                            ("international", "international"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("destination", models.CharField(blank=True, default="", max_length=64)),
+                ("duration_s", models.PositiveIntegerField(default=0)),
+                ("volume_kb", models.PositiveBigIntegerField(default=0)),
+                ("provider_cost", models.DecimalField(decimal_places=4, max_digits=14)),
+                (
+                    "cost",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True),
+                ),
+                ("cycle_start", models.DateField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cdrs",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cdrs",
+                        to="customers.device",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['customer', 'cycle_start', 'device'], name='cdr_customer_cycle_device')],
-                'constraints': [models.UniqueConstraint(fields=('customer', 'external_id'), name='cdr_unique_external_id')],
+                "indexes": [
+                    models.Index(
+                        fields=["customer", "cycle_start", "device"],
+                        name="cdr_customer_cycle_device",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("customer", "external_id"), name="cdr_unique_external_id"
+                    )
+                ],
             },
         ),
     ]

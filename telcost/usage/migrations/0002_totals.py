@@ -6,109 +6,232 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('usage', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("usage", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TotalsBackup',
+            name="TotalsBackup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle_start', models.DateField()),
-                ('version', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('reason', models.CharField(blank=True, default='', max_length=200)),
-                ('total_cost', models.DecimalField(decimal_places=4, max_digits=16)),
-                ('subscription_cost', models.DecimalField(decimal_places=4, max_digits=16)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle_start", models.DateField()),
+                ("version", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("reason", models.CharField(blank=True, default="", max_length=200)),
+                ("total_cost", models.DecimalField(decimal_places=4, max_digits=16)),
+                ("subscription_cost", models.DecimalField(decimal_places=4, max_digits=16)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-version'],
+                "ordering": ["-version"],
             },
         ),
         migrations.CreateModel(
-            name='TotalsBackupRow',
+            name="TotalsBackupRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('device_id', models.BigIntegerField()),
-                ('msisdn', models.CharField(max_length=20)),
-                ('record_type', models.CharField(max_length=16)),
-                ('zone', models.CharField(blank=True, default='', max_length=16)),
-                ('count', models.PositiveIntegerField()),
-                ('duration_s', models.PositiveBigIntegerField()),
-                ('volume_kb', models.PositiveBigIntegerField()),
-                ('cost', models.DecimalField(decimal_places=4, max_digits=16)),
-                ('backup', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='usage.totalsbackup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("device_id", models.BigIntegerField()),
+                ("msisdn", models.CharField(max_length=20)),
+                ("record_type", models.CharField(max_length=16)),
+                ("zone", models.CharField(blank=True, default="", max_length=16)),
+                ("count", models.PositiveIntegerField()),
+                ("duration_s", models.PositiveBigIntegerField()),
+                ("volume_kb", models.PositiveBigIntegerField()),
+                ("cost", models.DecimalField(decimal_places=4, max_digits=16)),
+                (
+                    "backup",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rows",
+                        to="usage.totalsbackup",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='UsageTotal',
+            name="UsageTotal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle_start', models.DateField()),
-                ('record_type', models.CharField(choices=[('voice', 'voice'), ('sms', 'sms'), ('data', 'data')], max_length=8)),
-                ('zone', models.CharField(choices=[('national', 'national'), ('eu', 'eu'), ('international', 'international')], max_length=16)),
-                ('count', models.PositiveIntegerField()),
-                ('duration_s', models.PositiveBigIntegerField()),
-                ('volume_kb', models.PositiveBigIntegerField()),
-                ('cost', models.DecimalField(decimal_places=4, max_digits=16)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle_start", models.DateField()),
+                (
+                    "record_type",
+                    models.CharField(
+                        choices=[("voice", "voice"), ("sms", "sms"), ("data", "data")], max_length=8
+                    ),
+                ),
+                (
+                    "zone",
+                    models.CharField(
+                        choices=[
+                            ("national", "national"),
+                            ("eu", "eu"),
+                            ("international", "international"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("count", models.PositiveIntegerField()),
+                ("duration_s", models.PositiveBigIntegerField()),
+                ("volume_kb", models.PositiveBigIntegerField()),
+                ("cost", models.DecimalField(decimal_places=4, max_digits=16)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.device",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='BillingInsight',
+            name="BillingInsight",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle_start', models.DateField()),
-                ('calculated_at', models.DateTimeField()),
-                ('data', models.JSONField()),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle_start", models.DateField()),
+                ("calculated_at", models.DateTimeField()),
+                ("data", models.JSONField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('customer', 'cycle_start'), name='one_insight_per_cycle')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("customer", "cycle_start"), name="one_insight_per_cycle"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CycleTotals',
+            name="CycleTotals",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle_start', models.DateField()),
-                ('version', models.PositiveIntegerField()),
-                ('run_key', models.CharField(blank=True, default='', max_length=64)),
-                ('calculated_at', models.DateTimeField()),
-                ('total_cost', models.DecimalField(decimal_places=4, max_digits=16)),
-                ('subscription_cost', models.DecimalField(decimal_places=4, max_digits=16)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cycle_totals', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle_start", models.DateField()),
+                ("version", models.PositiveIntegerField()),
+                ("run_key", models.CharField(blank=True, default="", max_length=64)),
+                ("calculated_at", models.DateTimeField()),
+                ("total_cost", models.DecimalField(decimal_places=4, max_digits=16)),
+                ("subscription_cost", models.DecimalField(decimal_places=4, max_digits=16)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cycle_totals",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('customer', 'cycle_start'), name='one_totals_per_cycle')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("customer", "cycle_start"), name="one_totals_per_cycle"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SubscriptionTotal',
+            name="SubscriptionTotal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle_start', models.DateField()),
-                ('cost', models.DecimalField(decimal_places=4, max_digits=16)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cycle_start", models.DateField()),
+                ("cost", models.DecimalField(decimal_places=4, max_digits=16)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.device",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['customer', 'cycle_start'], name='subtotal_customer_cycle')],
+                "indexes": [
+                    models.Index(fields=["customer", "cycle_start"], name="subtotal_customer_cycle")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='totalsbackup',
-            constraint=models.UniqueConstraint(fields=('customer', 'cycle_start', 'version'), name='one_backup_per_version'),
+            model_name="totalsbackup",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "cycle_start", "version"), name="one_backup_per_version"
+            ),
         ),
         migrations.AddIndex(
-            model_name='usagetotal',
-            index=models.Index(fields=['customer', 'cycle_start'], name='usagetotal_customer_cycle'),
+            model_name="usagetotal",
+            index=models.Index(
+                fields=["customer", "cycle_start"], name="usagetotal_customer_cycle"
+            ),
         ),
     ]

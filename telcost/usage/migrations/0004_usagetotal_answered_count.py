@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('usage', '0003_cdr_fillfactor'),
+        ("usage", "0003_cdr_fillfactor"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='usagetotal',
-            name='answered_count',
+            model_name="usagetotal",
+            name="answered_count",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

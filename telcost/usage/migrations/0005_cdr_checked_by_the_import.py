@@ -5,21 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('usage', '0004_usagetotal_answered_count'),
+        ("customers", "0001_initial"),
+        ("usage", "0004_usagetotal_answered_count"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='cdr',
-            name='customer',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='cdrs', to='customers.customer'),
+            model_name="cdr",
+            name="customer",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="cdrs",
+                to="customers.customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='cdr',
-            name='device',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='cdrs', to='customers.device'),
+            model_name="cdr",
+            name="device",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="cdrs",
+                to="customers.device",
+            ),
         ),
     ]

@@ -5,24 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('usage', '0005_cdr_checked_by_the_import'),
+        ("customers", "0001_initial"),
+        ("usage", "0005_cdr_checked_by_the_import"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='cdr',
-            name='cdr_customer_cycle_device',
+            model_name="cdr",
+            name="cdr_customer_cycle_device",
         ),
         migrations.AlterField(
-            model_name='cdr',
-            name='device',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='cdrs', to='customers.device'),
+            model_name="cdr",
+            name="device",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="cdrs",
+                to="customers.device",
+            ),
         ),
         migrations.AddIndex(
-            model_name='cdr',
-            index=models.Index(fields=['customer', 'cycle_start'], name='cdr_customer_cycle'),
+            model_name="cdr",
+            index=models.Index(fields=["customer", "cycle_start"], name="cdr_customer_cycle"),
         ),
     ]

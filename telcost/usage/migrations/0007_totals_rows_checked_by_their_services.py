@@ -5,36 +5,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
-        ('usage', '0006_cdr_month_index'),
+        ("customers", "0001_initial"),
+        ("usage", "0006_cdr_month_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='subscriptiontotal',
-            name='customer',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer'),
+            model_name="subscriptiontotal",
+            name="customer",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="customers.customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='subscriptiontotal',
-            name='device',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.device'),
+            model_name="subscriptiontotal",
+            name="device",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="customers.device",
+            ),
         ),
         migrations.AlterField(
-            model_name='totalsbackuprow',
-            name='backup',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='usage.totalsbackup'),
+            model_name="totalsbackuprow",
+            name="backup",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="rows",
+                to="usage.totalsbackup",
+            ),
         ),
         migrations.AlterField(
-            model_name='usagetotal',
-            name='customer',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer'),
+            model_name="usagetotal",
+            name="customer",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="customers.customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='usagetotal',
-            name='device',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.device'),
+            model_name="usagetotal",
+            name="device",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="customers.device",
+            ),
         ),
     ]

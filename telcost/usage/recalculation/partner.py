@@ -40,21 +40,32 @@ class PartnerRecalculationParams:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Self:
-        return cls(customer_id=int(data["customer_id"]), start_date=dt.date.fromisoformat(data["start_date"]),
-                   end_date=dt.date.fromisoformat(data["end_date"]), months=int(data["months"]),
-                   customers=tuple(data["customers"]))
+        return cls(
+            customer_id=int(data["customer_id"]),
+            start_date=dt.date.fromisoformat(data["start_date"]),
+            end_date=dt.date.fromisoformat(data["end_date"]),
+            months=int(data["months"]),
+            customers=tuple(data["customers"]),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"customer_id": self.customer_id, "start_date": self.start_date.isoformat(),
-                "end_date": self.end_date.isoformat(), "months": self.months, "customers": list(self.customers)}
+        return {
+            "customer_id": self.customer_id,
+            "start_date": self.start_date.isoformat(),
+            "end_date": self.end_date.isoformat(),
+            "months": self.months,
+            "customers": list(self.customers),
+        }
 
 
 # Its children are recalculate_totals jobs, whose own reaction keeps the customers' status.
-PARTNER_RECALCULATION_KIND = register(JobKind(
-    name="partner_recalculation",
-    label=_("Partner recalculation"),
-    params=PartnerRecalculationParams,
-))
+PARTNER_RECALCULATION_KIND = register(
+    JobKind(
+        name="partner_recalculation",
+        label=_("Partner recalculation"),
+        params=PartnerRecalculationParams,
+    )
+)
 
 
 def partner_recalculation_months(*, start_date: dt.date, end_date: dt.date) -> list[dt.date]:
@@ -81,21 +92,25 @@ def partner_recalculation_targets(*, customer: Customer) -> list[Customer]:
 
 
 @transaction.atomic
-def partner_recalculation_dispatch(*, customer: Customer, start_date: dt.date, end_date: dt.date,
-                                   user) -> Dispatched:
+def partner_recalculation_dispatch(
+    *, customer: Customer, start_date: dt.date, end_date: dt.date, user
+) -> Dispatched:
     months = partner_recalculation_months(start_date=start_date, end_date=end_date)
     targets = partner_recalculation_targets(customer=customer)
     children = []
     for target in targets:
         for cycle_start in months:
-            dedupe_key, lock_key = recalculation_keys(customer_id=target.pk, cycle_start=cycle_start)
+            dedupe_key, lock_key = recalculation_keys(
+                customer_id=target.pk, cycle_start=cycle_start
+            )
             children.append(
                 ChildSpec(
                     kind=RECALCULATE_TOTALS_KIND,
                     customer=target,
                     steps=recalculation_steps(customer=target, cycle_start=cycle_start, user=user),
-                    params=RecalculationParams(customer_id=target.pk, cycle_start=cycle_start,
-                                               reason="partner range"),
+                    params=RecalculationParams(
+                        customer_id=target.pk, cycle_start=cycle_start, reason="partner range"
+                    ),
                     dedupe_key=dedupe_key,
                     lock_key=lock_key,
                 )

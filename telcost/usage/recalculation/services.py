@@ -31,7 +31,12 @@ def recalculation_keys(*, customer_id: int, cycle_start: dt.date) -> tuple[str, 
 
 
 def recalculation_steps(*, customer: Customer, cycle_start: dt.date, user=None) -> list[StepSpec]:
-    chain = ["CalculateTotalsCommand", "BillingInsightTotalsCommand", "SaveStatusCommand", "DispatchTotalsBackupCommand"]
+    chain = [
+        "CalculateTotalsCommand",
+        "BillingInsightTotalsCommand",
+        "SaveStatusCommand",
+        "DispatchTotalsBackupCommand",
+    ]
     if cost_rule(customer).rates:
         chain.insert(0, "CalculateTotalsRateplanCommand")
     return [StepSpec(name) for name in chain]
@@ -49,8 +54,14 @@ def _has_not_read_the_cdrs_yet(job: Job) -> bool:
 
 
 @transaction.atomic
-def recalculation_dispatch(*, customer: Customer, cycle_start: dt.date, user=None, reason: str = "manual",
-                           new_cdrs: bool = False) -> Dispatched:
+def recalculation_dispatch(
+    *,
+    customer: Customer,
+    cycle_start: dt.date,
+    user=None,
+    reason: str = "manual",
+    new_cdrs: bool = False,
+) -> Dispatched:
     """Dispatch the chain, or join the one of this customer-month that is pending or running.
 
     A repeated click joins it whatever its progress (the seed's behaviour). After an import of

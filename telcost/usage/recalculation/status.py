@@ -29,17 +29,29 @@ class RecalculationParams:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Self:
-        return cls(customer_id=int(data["customer_id"]), cycle_start=dt.date.fromisoformat(data["cycle_start"]),
-                   reason=data.get("reason", "manual"))
+        return cls(
+            customer_id=int(data["customer_id"]),
+            cycle_start=dt.date.fromisoformat(data["cycle_start"]),
+            reason=data.get("reason", "manual"),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"customer_id": self.customer_id, "cycle_start": self.cycle_start.isoformat(), "reason": self.reason}
+        return {
+            "customer_id": self.customer_id,
+            "cycle_start": self.cycle_start.isoformat(),
+            "reason": self.reason,
+        }
 
 
 def other_recalculations_active(*, customer_id: int, job_id: int | None) -> bool:
     """Another recalculation of this customer (any month) than job_id is pending or running."""
-    return (Job.objects.filter(kind=RECALCULATE_TOTALS_KIND.name, customer_id=customer_id, status__in=Job.ACTIVE)
-            .exclude(pk=job_id).exists())
+    return (
+        Job.objects.filter(
+            kind=RECALCULATE_TOTALS_KIND.name, customer_id=customer_id, status__in=Job.ACTIVE
+        )
+        .exclude(pk=job_id)
+        .exists()
+    )
 
 
 def recalculation_status_write(*, customer_id: int, job_id: int | None, **changes) -> None:
@@ -79,22 +91,37 @@ def recalculation_ended(job: Job, params: RecalculationParams) -> None:
 def _ended_after(job: Job) -> bool:
     """Another recalculation of the job's customer ended after it."""
     return job.finished_at is not None and (
-        Job.objects.filter(kind=RECALCULATE_TOTALS_KIND.name, customer_id=job.customer_id,
-                           finished_at__gt=job.finished_at).exclude(pk=job.pk).exists())
+        Job.objects.filter(
+            kind=RECALCULATE_TOTALS_KIND.name,
+            customer_id=job.customer_id,
+            finished_at__gt=job.finished_at,
+        )
+        .exclude(pk=job.pk)
+        .exists()
+    )
 
 
-RECALCULATE_TOTALS_KIND = register(JobKind(
-    name="recalculate_totals",
-    label=_("Recalculate totals"),
-    params=RecalculationParams,
-    on_ended=recalculation_ended,
-    month=lambda params: f"{params.cycle_start:%Y-%m}",
-))
+RECALCULATE_TOTALS_KIND = register(
+    JobKind(
+        name="recalculate_totals",
+        label=_("Recalculate totals"),
+        params=RecalculationParams,
+        on_ended=recalculation_ended,
+        month=lambda params: f"{params.cycle_start:%Y-%m}",
+    )
+)
 
 
-def customer_status_save(*, customer: Customer, user=None, version: int | None, outcome: str = "ok",
-                         job_id: int | None = None) -> None:
-    """SaveStatusCommand: the recalculation is done; record when, by whom, which version, how it went.
+def customer_status_save(
+    *,
+    customer: Customer,
+    user=None,
+    version: int | None,
+    outcome: str = "ok",
+    job_id: int | None = None,
+) -> None:
+    """SaveStatusCommand: the recalculation is done; record when, by whom, which version, how it
+    went.
 
     calculate_totals comes down unless another recalculation of this customer than job_id (the
     chain saving its status) is still under way: another month, or a sync's follow-up chain.

@@ -56,8 +56,13 @@ def billing_insight_totals(ctx) -> dict:
 @step("SaveStatusCommand", label=_("Save the status"), **RETRY)
 def save_status(ctx) -> dict:
     customer, _month = _target(ctx)
-    customer_status_save(customer=customer, user=ctx.job.created_by, version=_version(ctx), outcome="ok",
-                         job_id=ctx.job.pk)
+    customer_status_save(
+        customer=customer,
+        user=ctx.job.created_by,
+        version=_version(ctx),
+        outcome="ok",
+        job_id=ctx.job.pk,
+    )
     return {}
 
 

@@ -32,15 +32,20 @@ def _adapters(model: type[models.Model], columns: Sequence[str]) -> list[tuple[i
         elif kind == "DateField":
             adapt = ops.adapt_datefield_value
         elif kind == "DecimalField":
-            adapt = partial(ops.adapt_decimalfield_value, max_digits=field.max_digits,
-                            decimal_places=field.decimal_places)
+            adapt = partial(
+                ops.adapt_decimalfield_value,
+                max_digits=field.max_digits,
+                decimal_places=field.decimal_places,
+            )
         else:
             continue
         adapters.append((position, adapt))
     return adapters
 
 
-def _adapted(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence]) -> list[list]:
+def _adapted(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence]
+) -> list[list]:
     adapters = _adapters(model, columns)
     adapted = []
     for row in rows:
@@ -61,8 +66,11 @@ def rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[Se
         dialect().insert_rows(cursor, model._meta.db_table, columns, adapted)
 
 
-def insert_or_ignore(model: type[models.Model], columns: Sequence[str], rows: list[Sequence]) -> int:
-    """SQLite: INSERT OR IGNORE, values adapted exactly as the ORM would store them; returns how many were inserted."""
+def insert_or_ignore(
+    model: type[models.Model], columns: Sequence[str], rows: list[Sequence]
+) -> int:
+    """SQLite: INSERT OR IGNORE, values adapted exactly as the ORM would store them; returns how
+    many were inserted."""
     if not rows:
         return 0
     marks = ", ".join(["%s"] * len(columns))
@@ -75,6 +83,9 @@ def insert_or_ignore(model: type[models.Model], columns: Sequence[str], rows: li
 
 
 def copy_text(cursor, table: str, columns: Sequence[str], text: str, *, options: str = "") -> None:
-    """PostgreSQL: COPY text in COPY's own format into a table or staging table (options: e.g. its DELIMITER)."""
-    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN{f' ({options})' if options else ''}") as copy:
+    """PostgreSQL: COPY text in COPY's own format into a table or staging table (options: e.g. its
+    DELIMITER)."""
+    with cursor.cursor.copy(
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN{f' ({options})' if options else ''}"
+    ) as copy:
         copy.write(text)

@@ -1,4 +1,5 @@
-"""The usage app's SQL on PostgreSQL: what differs from SQLite (sqlite.py), behind usage.sql.dialect()."""
+"""The usage app's SQL on PostgreSQL: what differs from SQLite (sqlite.py), behind
+usage.sql.dialect()."""
 
 from collections.abc import Sequence
 from decimal import Decimal
@@ -12,7 +13,8 @@ from telcost.core.money import E4
 class PostgresSql:
     # How rating finds a row again: its physical address, without an index probe (rating_sql).
     row_locator = "ctid"
-    # Sort text byte by byte (SQLite's own order, and the same as C.UTF-8's) instead of through the locale.
+    # Sort text byte by byte (SQLite's own order, and the same as C.UTF-8's) instead of through the
+    # locale.
     byte_order = ' COLLATE "C"'
     # Ends each step of a WITH so the planner does not fold it into the next (rating_sql).
     fence = "OFFSET 0"
@@ -63,14 +65,21 @@ class PostgresSql:
 
     @staticmethod
     def rating_parts() -> int:
-        """In how many parts to rate: several only on PostgreSQL, and only when no caller's transaction is open.
+        """In how many parts to rate: several only on PostgreSQL, and only when no caller's
+        transaction is open.
 
-        A PostgreSQL statement runs on one core, and the rating UPDATE cannot use parallel workers, so on
-        a 2-core machine two parts in two connections rate a 1M-CDR month in 2.9 s instead of 4.8 s. Each
-        part commits on its own. That is safe because rating is idempotent and a device's costs are all in
-        one part: a failed or killed step is simply rated again, and a reader sees every device either
-        rated or not. Inside a caller's transaction the parts could not see its uncommitted rows, nor be
-        rolled back with it, so there it is one statement. SQLite has one writer at a time: one statement.
+        A PostgreSQL statement runs on one core, and the rating UPDATE cannot use parallel workers,
+        so on
+        a 2-core machine two parts in two connections rate a 1M-CDR month in 2.9 s instead of 4.8 s.
+        Each
+        part commits on its own. That is safe because rating is idempotent and a device's costs are
+        all in
+        one part: a failed or killed step is simply rated again, and a reader sees every device
+        either
+        rated or not. Inside a caller's transaction the parts could not see its uncommitted rows,
+        nor be
+        rolled back with it, so there it is one statement. SQLite has one writer at a time: one
+        statement.
         """
         if connection.in_atomic_block:
             return 1

@@ -1,4 +1,5 @@
-"""The usage app's SQL on SQLite, the embedded default: what differs from PostgreSQL (postgres.py)."""
+"""The usage app's SQL on SQLite, the embedded default: what differs from PostgreSQL
+(postgres.py)."""
 
 from collections.abc import Sequence
 from decimal import Decimal
@@ -21,7 +22,8 @@ class SqliteSql:
 
     @staticmethod
     def exact_money(expression: str) -> str:
-        """SQL: a money expression in a form that sums and compares exactly: whole e4 integers (a NUMERIC
+        """SQL: a money expression in a form that sums and compares exactly: whole e4 integers (a
+        NUMERIC
         column holds a float)."""
         return e4_of(expression)
 
@@ -45,6 +47,7 @@ class SqliteSql:
 
     @staticmethod
     def insert_rows(cursor, table: str, columns: Sequence[str], rows: list) -> None:
-        """Rows already adapted (sql/bulk.py): SQLite's executemany is already in-process and fast."""
+        """Rows already adapted (sql/bulk.py): SQLite's executemany is already in-process and
+        fast."""
         marks = ", ".join(["%s"] * len(columns))
         cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)

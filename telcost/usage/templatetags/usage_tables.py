@@ -14,14 +14,23 @@ from telcost.core.formatting import count_text, duration_text, money_text, numbe
 
 register = template.Library()
 
-_ROW = ('<tr><td>{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td>'
-        '<td class="num">{}</td><td class="num">{}</td></tr>')
+_ROW = (
+    '<tr><td>{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td>'
+    '<td class="num">{}</td><td class="num">{}</td></tr>'
+)
 
 
 def _labels() -> dict[str, str]:
     """The stored usage types and zones (and a backup's "subscription") as the page names them."""
-    return {"voice": gettext("Voice"), "sms": "SMS", "data": gettext("Data"), "subscription": gettext("Subscription"),
-            "national": pgettext("zone", "National"), "eu": "EU", "international": pgettext("zone", "International")}
+    return {
+        "voice": gettext("Voice"),
+        "sms": "SMS",
+        "data": gettext("Data"),
+        "subscription": gettext("Subscription"),
+        "national": pgettext("zone", "National"),
+        "eu": "EU",
+        "international": pgettext("zone", "International"),
+    }
 
 
 @register.filter
@@ -33,9 +42,23 @@ def usage_label(value: str) -> str:
 def totals_device_rows(devices: list[dict]):
     labels, style = _labels(), number_style()  # once per table, not once per row
     # A duration for calls and a volume for data; another type's cell is empty unless it has one.
-    return format_html_join("", _ROW, ((
-        d["msisdn"], labels.get(d["record_type"], d["record_type"]), labels.get(d["zone"], d["zone"]),
-        count_text(d["count"], style),
-        duration_text(d["duration_s"]) if d["duration_s"] or d["record_type"] == "voice" else "",
-        volume_text(d["volume_kb"], style) if d["volume_kb"] or d["record_type"] == "data" else "",
-        money_text(d["cost"], style)) for d in devices))
+    return format_html_join(
+        "",
+        _ROW,
+        (
+            (
+                d["msisdn"],
+                labels.get(d["record_type"], d["record_type"]),
+                labels.get(d["zone"], d["zone"]),
+                count_text(d["count"], style),
+                duration_text(d["duration_s"])
+                if d["duration_s"] or d["record_type"] == "voice"
+                else "",
+                volume_text(d["volume_kb"], style)
+                if d["volume_kb"] or d["record_type"] == "data"
+                else "",
+                money_text(d["cost"], style),
+            )
+            for d in devices
+        ),
+    )

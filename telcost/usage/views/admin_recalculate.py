@@ -20,7 +20,11 @@ def recalculable_customers(user) -> list[Customer]:
     """Customers the user may RECALCULATE, each with `has_children` (a range recalculates a partner
     and its customers), in one query: no children query per customer in the dropdown."""
     children = Customer.objects.filter(partner_id=OuterRef("pk"))
-    return list(customers_for(user, RECALCULATE).annotate(has_children=Exists(children)).order_by("name", "pk"))
+    return list(
+        customers_for(user, RECALCULATE)
+        .annotate(has_children=Exists(children))
+        .order_by("name", "pk")
+    )
 
 
 def _dispatch(request, customers: list[Customer]):
@@ -36,10 +40,13 @@ def _dispatch(request, customers: list[Customer]):
     except BadCycle as exc:
         return None, str(exc)
     if start == end and not customer.has_children:
-        return recalculation_dispatch(customer=customer, cycle_start=start, user=request.user, reason="admin").job, None
+        return recalculation_dispatch(
+            customer=customer, cycle_start=start, user=request.user, reason="admin"
+        ).job, None
     try:
-        return partner_recalculation_dispatch(customer=customer, start_date=start, end_date=end,
-                                              user=request.user).job, None
+        return partner_recalculation_dispatch(
+            customer=customer, start_date=start, end_date=end, user=request.user
+        ).job, None
     except BadRange as exc:
         return None, str(exc)
 

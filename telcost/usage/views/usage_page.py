@@ -1,4 +1,5 @@
-"""Workflow 1's pages: the customer's Usage page ("Product Specs" in the seed) and the admin page."""
+"""Workflow 1's pages: the customer's Usage page ("Product Specs" in the seed) and the admin
+page."""
 
 import datetime as dt
 
@@ -25,8 +26,12 @@ from telcost.usage.selectors import (
 
 
 def _customer(request, customer_id: int, right: str = VIEW) -> Customer:
-    return customer_for_user(user=request.user, customer_id=customer_id, right=right,
-                             queryset=Customer.objects.select_related("rate_plan"))
+    return customer_for_user(
+        user=request.user,
+        customer_id=customer_id,
+        right=right,
+        queryset=Customer.objects.select_related("rate_plan"),
+    )
 
 
 def _month(request, customer: Customer) -> dt.date:
@@ -56,15 +61,20 @@ def usage_page(request, customer_id: int):
     if month not in months:
         months = sorted([*months, month], reverse=True)
     context = _content_context(customer, month)
-    context.update(months=months, may_recalculate=may(request.user, RECALCULATE, customer),
-                   may_export=may(request.user, EXPORT, customer))
+    context.update(
+        months=months,
+        may_recalculate=may(request.user, RECALCULATE, customer),
+        may_export=may(request.user, EXPORT, customer),
+    )
     return render(request, "usage/usage_page.html", context)
 
 
 @login_required
 def usage_content(request, customer_id: int):
     customer = _customer(request, customer_id)
-    return render(request, "usage/_usage_content.html", _content_context(customer, _month(request, customer)))
+    return render(
+        request, "usage/_usage_content.html", _content_context(customer, _month(request, customer))
+    )
 
 
 @login_required
@@ -74,7 +84,12 @@ def usage_recalculate(request, customer_id: int):
     try:
         month = requested_month(request.POST.get("month", ""))
     except BadCycle as exc:
-        return render(request, "usage/_recalc_status.html", {"error": str(exc), "customer": customer}, status=400)
+        return render(
+            request,
+            "usage/_recalc_status.html",
+            {"error": str(exc), "customer": customer},
+            status=400,
+        )
     job = recalculation_dispatch(customer=customer, cycle_start=month, user=request.user).job
     return _status(request, customer, job, month, request.POST.get("shown", ""))
 
@@ -96,8 +111,13 @@ def _status(request, customer: Customer, job, month: dt.date, shown: str):
         shown_month = parse_month(shown)
     except BadCycle:
         shown_month = month
-    context = {"job": job_as_dict(job), "customer": customer, "month": month, "shown": shown_month,
-               "refresh": shown_month == month}
+    context = {
+        "job": job_as_dict(job),
+        "customer": customer,
+        "month": month,
+        "shown": shown_month,
+        "refresh": shown_month == month,
+    }
     return render(request, "usage/_recalc_status.html", context)
 
 

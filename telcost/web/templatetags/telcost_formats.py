@@ -1,4 +1,5 @@
-"""Values as a page shows them, in the reader's language: `{% load telcost_formats %}{{ total|money }}`.
+"""Values as a page shows them, in the reader's language: `{% load telcost_formats %}{{ total|money
+}}`.
 
     money           € 7.482,31 (nl) · €7,482.31 (en); 2 decimals, the API and exports keep 4
     count           18.000 · 18,000
@@ -59,13 +60,16 @@ def volume(kb) -> str:
 
 
 def as_moment(value) -> dt.datetime | dt.date | None:
-    """A datetime or date of a value or of its ISO text; an aware datetime in local time (Europe/Amsterdam)."""
+    """A datetime or date of a value or of its ISO text; an aware datetime in local time
+    (Europe/Amsterdam)."""
     if isinstance(value, str):
         text = value.strip()
         if not text:
             return None
         try:
-            value = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+            value = (
+                dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+            )
         except ValueError:
             try:
                 value = dt.date.fromisoformat(f"{text[:7]}-01")  # "2026-09"

@@ -1,4 +1,5 @@
-"""Labels for values stored in English (statuses, kinds, reasons, addons): `{% load telcost_web %}{{ job.status|status_label }}`.
+"""Labels for values stored in English (statuses, kinds, reasons, addons): `{% load telcost_web %}{{
+job.status|status_label }}`.
 
 The database keeps the stable English codes the API answers with; pages show
 them in the user's language. Job kinds and steps carry their labels where their apps
@@ -148,7 +149,8 @@ def provider_label(code: str) -> str:
 
 @register.filter
 def addon_status_label(code: str) -> str:
-    """An addon's status: a cancelled addon is "opgezegd" (a subscription's word), not a job's "geannuleerd"."""
+    """An addon's status: a cancelled addon is "opgezegd" (a subscription's word), not a job's
+    "geannuleerd"."""
     return str(ADDON_STATUS_LABELS.get(code) or status_label(code))
 
 
@@ -159,7 +161,8 @@ def addon_action_label(code: str) -> str:
 
 @register.filter
 def audit_value(value, field: str) -> str:
-    """An audited field's old or new value as a page names it: codes as labels, dates and money formatted."""
+    """An audited field's old or new value as a page names it: codes as labels, dates and money
+    formatted."""
     if field == "provider":
         return provider_label(value)
     if field == "kind":

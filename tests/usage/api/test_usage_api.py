@@ -1,4 +1,5 @@
-"""Workflow 1's JSON endpoints at their edges: whatever a client sends, a clear answer and nothing queued."""
+"""Workflow 1's JSON endpoints at their edges: whatever a client sends, a clear answer and nothing
+queued."""
 
 import pytest
 
@@ -20,8 +21,15 @@ def shop():
 
 @pytest.mark.parametrize(
     "date",
-    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:00+00:00", "9999-12-31", "2026-09-01T25:00", "2026-02-30",
-     "%20", "2026-09-01T12:00:00+99:00"],
+    [
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:00+00:00",
+        "9999-12-31",
+        "2026-09-01T25:00",
+        "2026-02-30",
+        "%20",
+        "2026-09-01T12:00:00+99:00",
+    ],
 )
 def test_dates_no_cycle_can_hold_are_a_400_and_queue_nothing(api_client, staff_user, shop, date):
     response = api_client(staff_user).post(f"/usage/recalculate_total_usage/{date}/{shop.pk}")
@@ -30,22 +38,30 @@ def test_dates_no_cycle_can_hold_are_a_400_and_queue_nothing(api_client, staff_u
 
 
 @pytest.mark.parametrize("customer_id", ["99999999999999999999999", "-1", "0", "1e3"])
-def test_customer_ids_that_name_no_customer_are_the_seeds_404(api_client, staff_user, shop, customer_id):
-    response = api_client(staff_user).post(f"/usage/recalculate_total_usage/2026-09-01/{customer_id}")
+def test_customer_ids_that_name_no_customer_are_the_seeds_404(
+    api_client, staff_user, shop, customer_id
+):
+    response = api_client(staff_user).post(
+        f"/usage/recalculate_total_usage/2026-09-01/{customer_id}"
+    )
     assert response.status_code == 404 and response.json() == {"error": "Invalid customer provided"}
     assert not Job.objects.exists()
 
 
 def test_any_date_or_timestamp_in_the_month_names_the_same_cycle(api_client, staff_user, shop):
     client = api_client(staff_user)
-    answers = [client.post(f"/usage/recalculate_total_usage/{date}/{shop.pk}").json()
-               for date in ("2026-09", "2026-09-30", "2026-08-31T23:30:00+00:00")]
+    answers = [
+        client.post(f"/usage/recalculate_total_usage/{date}/{shop.pk}").json()
+        for date in ("2026-09", "2026-09-30", "2026-08-31T23:30:00+00:00")
+    ]
     # 23:30 UTC on 31 August is already September in Amsterdam.
     assert {a["cycle_start"] for a in answers} == {"2026-09-01"}
     assert [a["joined"] for a in answers] == [False, True, True] and Job.objects.count() == 1
 
 
-def test_a_finished_recalculation_is_not_joined_by_the_next_click(api_client, staff_user, shop, drain_jobs):
+def test_a_finished_recalculation_is_not_joined_by_the_next_click(
+    api_client, staff_user, shop, drain_jobs
+):
     client = api_client(staff_user)
     first = client.post(f"/usage/recalculate_total_usage/2026-09-01/{shop.pk}").json()
     drain_jobs()
@@ -59,11 +75,14 @@ def test_a_finished_recalculation_is_not_joined_by_the_next_click(api_client, st
 def test_other_months_and_customers_are_separate_jobs(api_client, staff_user, shop):
     client = api_client(staff_user)
     other = CustomerFactory()
-    ids = {client.post(path).json()["job_id"] for path in (
-        f"/usage/recalculate_total_usage/2026-09-01/{shop.pk}",
-        f"/usage/recalculate_total_usage/2026-10-01/{shop.pk}",
-        f"/usage/recalculate_total_usage/2026-09-01/{other.pk}",
-    )}
+    ids = {
+        client.post(path).json()["job_id"]
+        for path in (
+            f"/usage/recalculate_total_usage/2026-09-01/{shop.pk}",
+            f"/usage/recalculate_total_usage/2026-10-01/{shop.pk}",
+            f"/usage/recalculate_total_usage/2026-09-01/{other.pk}",
+        )
+    }
     assert len(ids) == 3
 
 
@@ -79,9 +98,17 @@ def test_reads_before_any_calculation(api_client, shop):
 
 @pytest.mark.parametrize(
     ("query", "status"),
-    [("month=9999-12", 400), ("month=1899-12", 400), ("month=2026-9", 400), ("", 400),
-     ("month=2026-09&a=1&b=99999999999999999999", 404), ("month=2026-09&a=-1&b=1", 404),
-     ("month=2026-09&a=0&b=1", 404), ("month=2026-09&a=x&b=1", 400), ("month=2026-09&a=1", 400)],
+    [
+        ("month=9999-12", 400),
+        ("month=1899-12", 400),
+        ("month=2026-9", 400),
+        ("", 400),
+        ("month=2026-09&a=1&b=99999999999999999999", 404),
+        ("month=2026-09&a=-1&b=1", 404),
+        ("month=2026-09&a=0&b=1", 404),
+        ("month=2026-09&a=x&b=1", 400),
+        ("month=2026-09&a=1", 400),
+    ],
 )
 def test_bad_reads_are_clear_errors(api_client, staff_user, shop, drain_jobs, query, status):
     recalculation_dispatch(customer=shop, cycle_start=SEPT)

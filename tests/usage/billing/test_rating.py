@@ -1,4 +1,5 @@
-"""Each rating rule of SPEC.md with hand-computed prices (plan: setup 0.05, 60 s then 1 s, 0.10/min national)."""
+"""Each rating rule of SPEC.md with hand-computed prices (plan: setup 0.05, 60 s then 1 s, 0.10/min
+national)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -30,7 +31,9 @@ def test_a_call_straddling_the_end_of_the_voice_bundle(rated_customer):
     c = rated_customer(plan_with(bundle={**NO_BUNDLE, "voice_minutes": 2}))
     device = DeviceFactory(customer=c)
     first = add_cdr(c, device, duration_s=45)  # billable 60, all covered: setup only
-    straddle = add_cdr(c, device, duration_s=100)  # 60 covered, 40 s paid: 0.05 + 40/60 × 0.10 = 0.1167
+    straddle = add_cdr(
+        c, device, duration_s=100
+    )  # 60 covered, 40 s paid: 0.05 + 40/60 × 0.10 = 0.1167
     after = add_cdr(c, device, duration_s=10)  # bundle gone: 0.15
     cdrs_rate(customer=c, cycle_start=SEPT)
     assert costs(first, straddle, after) == ["0.0500", "0.1167", "0.1500"]
@@ -85,7 +88,9 @@ def test_data_straddling_the_allowance(rated_customer):
     c = rated_customer(plan_with(bundle={**NO_BUNDLE, "data_mb": 1}, data={"increment_kb": 1}))
     device = DeviceFactory(customer=c)
     inside = add_cdr(c, device, record_type="data", volume_kb=1000)
-    straddle = add_cdr(c, device, record_type="data", volume_kb=300)  # 24 KB covered, 276/1024 × 0.02 = 0.0054
+    straddle = add_cdr(
+        c, device, record_type="data", volume_kb=300
+    )  # 24 KB covered, 276/1024 × 0.02 = 0.0054
     cdrs_rate(customer=c, cycle_start=SEPT)
     assert costs(inside, straddle) == ["0.0000", "0.0054"]
 
@@ -96,7 +101,9 @@ def test_a_record_bigger_than_the_whole_allowance_leaves_nothing_for_later_ones(
     c = rated_customer(plan_with(bundle={**NO_BUNDLE, "data_mb": 1}, data={"increment_kb": 1}))
     device = DeviceFactory(customer=c)
     small = add_cdr(c, device, record_type="data", volume_kb=24)
-    huge = add_cdr(c, device, record_type="data", volume_kb=3_000_000_000)  # ~3 TB: beyond any INTEGER
+    huge = add_cdr(
+        c, device, record_type="data", volume_kb=3_000_000_000
+    )  # ~3 TB: beyond any INTEGER
     after = [add_cdr(c, device, record_type="data", volume_kb=1024) for _ in range(3)]
     cdrs_rate(customer=c, cycle_start=SEPT)
     # 1000 KB of the huge one covered; (3e9 - 1000) / 1024 × 0.02
@@ -104,9 +111,13 @@ def test_a_record_bigger_than_the_whole_allowance_leaves_nothing_for_later_ones(
 
 
 def test_a_bundle_too_big_for_an_integer_sum_still_rates_exactly(rated_customer):
-    c = rated_customer(plan_with(bundle={**NO_BUNDLE, "data_mb": 3_000_000}, data={"increment_kb": 1}))
+    c = rated_customer(
+        plan_with(bundle={**NO_BUNDLE, "data_mb": 3_000_000}, data={"increment_kb": 1})
+    )
     device = DeviceFactory(customer=c)
-    first = add_cdr(c, device, record_type="data", volume_kb=3_000_000_000)  # 3,072,000,000 KB allowance
+    first = add_cdr(
+        c, device, record_type="data", volume_kb=3_000_000_000
+    )  # 3,072,000,000 KB allowance
     straddle = add_cdr(c, device, record_type="data", volume_kb=72_001_024)  # 72,000,000 covered
     cdrs_rate(customer=c, cycle_start=SEPT)
     assert costs(first, straddle) == ["0.0000", "0.0200"]
@@ -119,9 +130,14 @@ def test_a_data_boost_active_in_the_cycle_raises_the_allowance(rated_customer):
     cdrs_rate(customer=c, cycle_start=SEPT)
     assert costs(usage) == ["0.0195"]  # 1000/1024 × 0.02
     # Activated in August, cancelled on 2 September: it was active at a moment of September.
-    CustomerAddon.objects.create(customer=c, addon_type="data_boost", status="cancelled", data_mb=1,
-                                 activated_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
-                                 cancelled_at=dt.datetime(2026, 9, 2, tzinfo=dt.UTC))
+    CustomerAddon.objects.create(
+        customer=c,
+        addon_type="data_boost",
+        status="cancelled",
+        data_mb=1,
+        activated_at=dt.datetime(2026, 8, 20, tzinfo=dt.UTC),
+        cancelled_at=dt.datetime(2026, 9, 2, tzinfo=dt.UTC),
+    )
     result = cdrs_rate(customer=c, cycle_start=SEPT)
     assert result["data_boost_mb"] == 1 and costs(usage) == ["0.0000"]
 
@@ -129,17 +145,28 @@ def test_a_data_boost_active_in_the_cycle_raises_the_allowance(rated_customer):
 def test_a_boost_that_ended_before_the_cycle_or_failed_does_not_count(rated_customer):
     c = rated_customer(plan_with(bundle={**NO_BUNDLE, "data_mb": 0}, data={"increment_kb": 1}))
     usage = add_cdr(c, record_type="data", volume_kb=1000)
-    CustomerAddon.objects.create(customer=c, addon_type="data_boost", status="cancelled", data_mb=1,
-                                 activated_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
-                                 cancelled_at=dt.datetime(2026, 8, 31, 21, 0, tzinfo=dt.UTC))  # 23:00 Amsterdam
-    CustomerAddon.objects.create(customer=c, addon_type="data_boost", status="failed", data_mb=1,
-                                 activated_at=timezone.now())
+    CustomerAddon.objects.create(
+        customer=c,
+        addon_type="data_boost",
+        status="cancelled",
+        data_mb=1,
+        activated_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
+        cancelled_at=dt.datetime(2026, 8, 31, 21, 0, tzinfo=dt.UTC),
+    )  # 23:00 Amsterdam
+    CustomerAddon.objects.create(
+        customer=c, addon_type="data_boost", status="failed", data_mb=1, activated_at=timezone.now()
+    )
     cdrs_rate(customer=c, cycle_start=SEPT)
     assert costs(usage) == ["0.0195"]
 
 
 def test_rounding_is_half_up_at_the_fifth_decimal(rated_customer):
-    c = rated_customer(plan_with(bundle=NO_BUNDLE, sms={"per_message": {"national": "0.00005", "eu": "0.00015", "international": "0.25"}}))
+    c = rated_customer(
+        plan_with(
+            bundle=NO_BUNDLE,
+            sms={"per_message": {"national": "0.00005", "eu": "0.00015", "international": "0.25"}},
+        )
+    )
     half = add_cdr(c, record_type="sms")
     one_and_half = add_cdr(c, record_type="sms", zone="eu")
     cdrs_rate(customer=c, cycle_start=SEPT)
@@ -197,8 +224,10 @@ def test_rating_in_parallel_parts_prices_as_one_statement_does(rated_customer, s
     settings.RATING_PARALLEL_PARTS = 3
     c = rated_customer(plan_with(bundle={**NO_BUNDLE, "voice_minutes": 2}))
     # Five devices over three parts (device id modulo 3), each straddling the end of its own bundle.
-    trios = [[add_cdr(c, device, duration_s=d) for d in (45, 100, 10)]
-             for device in [DeviceFactory(customer=c) for _ in range(5)]]
+    trios = [
+        [add_cdr(c, device, duration_s=d) for d in (45, 100, 10)]
+        for device in [DeviceFactory(customer=c) for _ in range(5)]
+    ]
     result = cdrs_rate(customer=c, cycle_start=SEPT)
     assert (result["parts"], result["repriced"]) == (3, 15)
     assert [costs(*trio) for trio in trios] == [["0.0500", "0.1167", "0.1500"]] * 5

@@ -1,4 +1,5 @@
-"""The import's two ways of reading a record: the canonical fast path and parse_row, and their agreement.
+"""The import's two ways of reading a record: the canonical fast path and parse_row, and their
+agreement.
 
 The fast path hands a record's own text to PostgreSQL's COPY; it must never accept
 what parse_row would refuse, and whatever it leaves to parse_row must still import
@@ -18,8 +19,17 @@ from telcost.usage.imports.pipeline import cdrs_import_csv, cdrs_import_rows
 from telcost.usage.models import CDR
 from tests.factories import CustomerFactory, DeviceFactory
 
-CANONICAL = ("c1", "31600000001", "2026-09-01T10:00:00+02:00", "voice", "national", "31201234567", "61", "0",
-             "0.1234")
+CANONICAL = (
+    "c1",
+    "31600000001",
+    "2026-09-01T10:00:00+02:00",
+    "voice",
+    "national",
+    "31201234567",
+    "61",
+    "0",
+    "0.1234",
+)
 
 
 def variant(**changes) -> tuple[str, ...]:
@@ -92,8 +102,13 @@ def csv_of(*records: tuple[str, ...]) -> io.BytesIO:
 def test_non_canonical_records_are_stored_as_parse_row_reads_them(customer):
     records = [
         variant(external_id=" v0 "),
-        variant(external_id="v1", started_at="2026-09-01 10:00:00.1234567+02:00", provider_cost="+.5",
-                duration_s=" 7", destination="a\\b\nc\x1fd\te"),
+        variant(
+            external_id="v1",
+            started_at="2026-09-01 10:00:00.1234567+02:00",
+            provider_cost="+.5",
+            duration_s=" 7",
+            destination="a\\b\nc\x1fd\te",
+        ),
         variant(external_id="v2", msisdn="31600000002", started_at="2026-09-01T10:00:00+02:00:30"),
     ]
     result = cdrs_import_csv(customer=customer, stream=csv_of(*records))
@@ -101,14 +116,19 @@ def test_non_canonical_records_are_stored_as_parse_row_reads_them(customer):
     v0, v1, v2 = (CDR.objects.get(customer=customer, external_id=f"v{i}") for i in range(3))
     assert v0.started_at == dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
     assert v1.started_at == dt.datetime(2026, 9, 1, 8, 0, 0, 123456, tzinfo=dt.UTC)
-    assert (v1.provider_cost, v1.cost, v1.duration_s, v1.destination) == (Decimal("0.5"), Decimal("0.5"), 7,
-                                                                          "a\\b\nc\x1fd\te")
+    assert (v1.provider_cost, v1.cost, v1.duration_s, v1.destination) == (
+        Decimal("0.5"),
+        Decimal("0.5"),
+        7,
+        "a\\b\nc\x1fd\te",
+    )
     assert v2.started_at == dt.datetime(2026, 9, 1, 7, 59, 30, tzinfo=dt.UTC)
 
 
 @pytest.mark.django_db
 def test_one_batch_of_every_kind_counts_each_record_once(customer):
-    """Canonical, non-canonical, bad, other-month, other customer's device, duplicate in the batch and stored."""
+    """Canonical, non-canonical, bad, other-month, other customer's device, duplicate in the batch
+    and stored."""
     DeviceFactory(msisdn="31699999999", customer=CustomerFactory())
     cdrs_import_csv(customer=customer, stream=csv_of(variant(external_id="stored")))
     records = [
@@ -118,28 +138,50 @@ def test_one_batch_of_every_kind_counts_each_record_once(customer):
         variant(external_id="a"),  # 5: twice in the batch: the first one counts
         variant(external_id="c", zone="mars"),  # 6: rejected
         variant(external_id="d", started_at="2026-10-01T00:30:00+02:00"),  # 7: October in Amsterdam
-        variant(external_id="e", started_at="2026-08-31T22:30:00+00:00"),  # 8: September in Amsterdam
+        variant(
+            external_id="e", started_at="2026-08-31T22:30:00+00:00"
+        ),  # 8: September in Amsterdam
         variant(external_id="f", msisdn="31699999999"),  # 9: another customer's device
         variant(external_id="g", started_at="2026-02-30T10:00:00+01:00"),  # 10: no such day
     ]
-    result = cdrs_import_csv(customer=customer, stream=csv_of(*records), cycle_start=dt.date(2026, 9, 1))
-    assert (result.imported, result.duplicates, result.rejected, result.skipped_other_months) == (3, 2, 3, 1)
+    result = cdrs_import_csv(
+        customer=customer, stream=csv_of(*records), cycle_start=dt.date(2026, 9, 1)
+    )
+    assert (result.imported, result.duplicates, result.rejected, result.skipped_other_months) == (
+        3,
+        2,
+        3,
+        1,
+    )
     assert sorted((e["line"], e["reason"].split(" ")[0]) for e in result.errors) == [
-        (6, "zone"), (9, "msisdn"), (10, "started_at")]
+        (6, "zone"),
+        (9, "msisdn"),
+        (10, "started_at"),
+    ]
     stored = dict(CDR.objects.filter(customer=customer).values_list("external_id", "cycle_start"))
-    assert stored == {"stored": dt.date(2026, 9, 1), "a": dt.date(2026, 9, 1), "b": dt.date(2026, 9, 1),
-                      "e": dt.date(2026, 9, 1)}
+    assert stored == {
+        "stored": dt.date(2026, 9, 1),
+        "a": dt.date(2026, 9, 1),
+        "b": dt.date(2026, 9, 1),
+        "e": dt.date(2026, 9, 1),
+    }
     assert CDR.objects.get(customer=customer, external_id="a").provider_cost == Decimal("0.1234")
 
 
 @pytest.mark.django_db
 def test_without_a_cycle_each_record_names_its_own_amsterdam_month(customer):
-    result = cdrs_import_csv(customer=customer, stream=csv_of(
-        variant(external_id="late", started_at="2026-09-30T22:30:00+00:00"),
-        variant(external_id="early", started_at="2026-09-01T00:10:00+02:00")))
+    result = cdrs_import_csv(
+        customer=customer,
+        stream=csv_of(
+            variant(external_id="late", started_at="2026-09-30T22:30:00+00:00"),
+            variant(external_id="early", started_at="2026-09-01T00:10:00+02:00"),
+        ),
+    )
     assert result.imported == 2
     assert dict(CDR.objects.values_list("external_id", "cycle_start")) == {
-        "late": dt.date(2026, 10, 1), "early": dt.date(2026, 9, 1)}
+        "late": dt.date(2026, 10, 1),
+        "early": dt.date(2026, 9, 1),
+    }
 
 
 @pytest.mark.django_db
@@ -157,13 +199,19 @@ def test_a_provider_number_with_a_fraction_is_read_as_the_decimal_it_says():
     from telcost.integrations.providers.http_api import page_of_values
 
     def record(n: int, cost: str) -> str:
-        return (f'{{"external_id": "n{n}", "msisdn": "31600000001", "started_at": "2026-09-01T10:00:00+02:00", '
-                f'"record_type": "sms", "zone": "eu", "duration_s": 0, "volume_kb": 0, "provider_cost": {cost}}}')
+        return (
+            f'{{"external_id": "n{n}", "msisdn": "31600000001", '
+            '"started_at": "2026-09-01T10:00:00+02:00", '
+            f'"record_type": "sms", "zone": "eu", "duration_s": 0, "volume_kb": 0, '
+            f'"provider_cost": {cost}}}'
+        )
 
-    body = f'{{"records": [{record(1, "0.1234")}, {record(2, "0.123400000000000000001")}], "next_page": null}}'
+    records = f"{record(1, '0.1234')}, {record(2, '0.123400000000000000001')}"
+    body = f'{{"records": [{records}], "next_page": null}}'
     page, values = page_of_values(body.encode())
     assert page.next_page is None
-    # As a float the second would be 0.1234 and import; as the Decimal it is, it has too many decimals.
+    # As a float the second would be 0.1234 and import; as the Decimal it is, it has too many
+    # decimals.
     assert [v[8] for v in values] == ["0.1234", "0.123400000000000000001"]
     with pytest.raises(ValueError, match="4 decimals"):
         parse_row(3, values[1])
@@ -172,15 +220,26 @@ def test_a_provider_number_with_a_fraction_is_read_as_the_decimal_it_says():
 
 @pytest.mark.parametrize("bad_at", [None, 0, 599])
 def test_a_long_page_is_validated_in_slices_and_keeps_every_record_in_order(bad_at):
-    """600 records: the fast path validates them 250 at a time; one bad record anywhere sends the page
+    """600 records: the fast path validates them 250 at a time; one bad record anywhere sends the
+    page
     the exact way, where only that record is refused."""
     import json
 
     from telcost.integrations.providers.http_api import page_of_values
 
-    records = [{"external_id": f"s{n}", "msisdn": "31600000001", "started_at": "2026-09-01T10:00:00+02:00",
-                "record_type": "sms", "zone": "eu", "duration_s": 0, "volume_kb": 0, "provider_cost": n}
-               for n in range(600)]
+    records = [
+        {
+            "external_id": f"s{n}",
+            "msisdn": "31600000001",
+            "started_at": "2026-09-01T10:00:00+02:00",
+            "record_type": "sms",
+            "zone": "eu",
+            "duration_s": 0,
+            "volume_kb": 0,
+            "provider_cost": n,
+        }
+        for n in range(600)
+    ]
     if bad_at is not None:
         records[bad_at]["record_type"] = 7
     _, values = page_of_values(json.dumps({"records": records, "next_page": None}).encode())

@@ -34,11 +34,18 @@ def test_good_rows_are_imported_with_devices_created_on_first_sight(customer):
     device = Device.objects.get(msisdn="31600000001")
     assert device.customer == customer and device.activated_on == dt.date(2026, 9, 1)
     cdr = CDR.objects.get(external_id="c1")
-    assert cdr.duration_s == 61 and cdr.provider_cost == Decimal("0.1234") and cdr.cost == Decimal("0.1234")
+    assert (
+        cdr.duration_s == 61
+        and cdr.provider_cost == Decimal("0.1234")
+        and cdr.cost == Decimal("0.1234")
+    )
     assert cdr.cycle_start == dt.date(2026, 9, 1)
     # Stored the way the ORM stores it: it reads back as the same instant and sorts with the rest.
     assert cdr.started_at == dt.datetime(2026, 9, 1, 8, 0, tzinfo=dt.UTC)
-    assert CDR.objects.filter(started_at__lt=dt.datetime(2026, 9, 1, 8, 0, 1, tzinfo=dt.UTC)).count() == 1
+    assert (
+        CDR.objects.filter(started_at__lt=dt.datetime(2026, 9, 1, 8, 0, 1, tzinfo=dt.UTC)).count()
+        == 1
+    )
 
 
 @pytest.mark.django_db
@@ -67,7 +74,8 @@ def test_same_external_id_at_two_customers_is_two_records(customer):
     other = CustomerFactory()
     cdrs_import_csv(customer=customer, stream=csv_bytes(GOOD[0]))
     result = cdrs_import_csv(
-        customer=other, stream=csv_bytes("c1,31600000009,2026-09-01T10:00:00+02:00,voice,national,x,1,0,0.1")
+        customer=other,
+        stream=csv_bytes("c1,31600000009,2026-09-01T10:00:00+02:00,voice,national,x,1,0,0.1"),
     )
     assert result.imported == 1
 
@@ -81,7 +89,7 @@ def test_bad_rows_are_rejected_with_line_and_reason_and_the_rest_imported(custom
         "b3,31600000001,2026-09-01T10:00:00+02:00,voice,mars,x,1,0,0.1",  # 5
         "b4,31600000001,2026-09-01T10:00:00+02:00,voice,national,x,-1,0,0.1",  # 6
         "b5,31600000001,2026-09-01T10:00:00+02:00,data,national,x,0,1.5,0.1",  # 7
-        "b6,31600000001,2026-09-01T10:00:00+02:00,voice,national,x,1,0,\"0,10\"",  # 8
+        'b6,31600000001,2026-09-01T10:00:00+02:00,voice,national,x,1,0,"0,10"',  # 8
         "b7,31600000001,2026-09-01T10:00:00+02:00,voice,national,x,1,0",  # 9: too few fields
         ",31600000001,2026-09-01T10:00:00+02:00,voice,national,x,1,0,0.1",  # 10
         "b9,phone,2026-09-01T10:00:00+02:00,voice,national,x,1,0,0.1",  # 11
@@ -127,7 +135,8 @@ def test_an_older_record_moves_the_activation_date_back(customer):
 @pytest.mark.django_db
 def test_a_record_late_on_the_last_utc_day_belongs_to_the_next_amsterdam_month(customer):
     cdrs_import_csv(
-        customer=customer, stream=csv_bytes("m1,31600000001,2026-09-30T22:30:00+00:00,sms,national,x,0,0,0.08")
+        customer=customer,
+        stream=csv_bytes("m1,31600000001,2026-09-30T22:30:00+00:00,sms,national,x,0,0,0.08"),
     )
     cdr = CDR.objects.get(external_id="m1")
     assert cdr.cycle_start == dt.date(2026, 10, 1)
@@ -139,7 +148,9 @@ def test_rows_of_other_months_are_skipped_when_a_cycle_is_asked(customer):
     result = cdrs_import_csv(
         customer=customer,
         cycle_start=dt.date(2026, 9, 1),
-        stream=csv_bytes(GOOD[0], "o1,31600000001,2026-10-01T10:00:00+02:00,sms,national,x,0,0,0.08"),
+        stream=csv_bytes(
+            GOOD[0], "o1,31600000001,2026-10-01T10:00:00+02:00,sms,national,x,0,0,0.08"
+        ),
     )
     assert result.imported == 1 and result.skipped_other_months == 1
 
@@ -163,7 +174,10 @@ def test_a_file_that_cannot_import_is_refused_whole(customer, content, message):
 @pytest.mark.django_db
 def test_many_rows_cross_batches(customer, monkeypatch):
     monkeypatch.setattr("telcost.usage.imports.pipeline.BATCH_SIZE", 7)
-    rows = [f"x{i},316{i % 5:08d},2026-09-01T10:{i % 60:02d}:00+02:00,sms,national,x,0,0,0.08" for i in range(50)]
+    rows = [
+        f"x{i},316{i % 5:08d},2026-09-01T10:{i % 60:02d}:00+02:00,sms,national,x,0,0,0.08"
+        for i in range(50)
+    ]
     rows.insert(20, rows[3])  # a duplicate in a later batch
     result = cdrs_import_csv(customer=customer, stream=csv_bytes(*rows))
     assert (result.imported, result.duplicates, result.rejected) == (50, 1, 0)
@@ -195,9 +209,14 @@ def upload(client, customer_id, content: bytes, name="cdrs.csv"):
 
 @pytest.mark.django_db
 def test_upload_is_an_import_job_with_the_result_of_spec(api_client, customer, manager, drain_jobs):
-    for msisdn in ("31600000001", "31600000002"):  # a manager imports the customer's own devices only
+    for msisdn in (
+        "31600000001",
+        "31600000002",
+    ):  # a manager imports the customer's own devices only
         DeviceFactory(msisdn=msisdn, customer=customer, activated_on=dt.date(2026, 1, 1))
-    content = csv_bytes(*GOOD, "bad,31600000001,2026-09-01T10:00:00,voice,national,x,1,0,0.1").getvalue()
+    content = csv_bytes(
+        *GOOD, "bad,31600000001,2026-09-01T10:00:00,voice,national,x,1,0,0.1"
+    ).getvalue()
     response = upload(api_client(manager), customer.pk, content)
     assert response.status_code == 202, response.content
     job = Job.objects.get(pk=response.json()["job_id"])
@@ -206,7 +225,9 @@ def test_upload_is_an_import_job_with_the_result_of_spec(api_client, customer, m
     job.refresh_from_db()
     assert job.status == "completed"
     assert job.result["imported"] == 3 and job.result["rejected"] == 1
-    assert job.result["errors"] == [{"line": 5, "reason": "started_at needs a UTC offset: '2026-09-01T10:00:00'"}]
+    assert job.result["errors"] == [
+        {"line": 5, "reason": "started_at needs a UTC offset: '2026-09-01T10:00:00'"}
+    ]
     detail = api_client(manager).get(f"/api/jobs/{job.pk}").json()
     assert detail["result"]["imported"] == 3 and detail["steps"][0]["name"] == "ImportCdrsCommand"
 
@@ -224,6 +245,8 @@ def test_upload_refusals_queue_nothing(api_client, customer, manager, viewer, ou
     assert upload(api_client(manager), customer.pk, b"\xff\xfe\x00bad").status_code == 400
     from django.test.client import MULTIPART_CONTENT
 
-    no_file = api_client(manager).post(f"/api/customers/{customer.pk}/cdr-imports", {}, content_type=MULTIPART_CONTENT)
+    no_file = api_client(manager).post(
+        f"/api/customers/{customer.pk}/cdr-imports", {}, content_type=MULTIPART_CONTENT
+    )
     assert no_file.status_code == 400
     assert Job.objects.count() == 0

@@ -22,10 +22,14 @@ def partner(rated_customer):
 
 
 def post(client, customer_id, start="2026-07-01", end="2026-09-30"):
-    return client.post(f"/api/partners/{customer_id}/recalculate", {"start_date": start, "end_date": end})
+    return client.post(
+        f"/api/partners/{customer_id}/recalculate", {"start_date": start, "end_date": end}
+    )
 
 
-def test_a_partner_range_is_one_child_per_customer_month(api_client, staff_user, partner, drain_jobs):
+def test_a_partner_range_is_one_child_per_customer_month(
+    api_client, staff_user, partner, drain_jobs
+):
     response = post(api_client(staff_user), partner.pk)
     assert response.status_code == 202
     body = response.json()
@@ -34,7 +38,9 @@ def test_a_partner_range_is_one_child_per_customer_month(api_client, staff_user,
     children = list(parent.children.order_by("pk"))
     assert len(children) == 6  # two customers × three months; the partner has no devices
     assert {(c.customer.name, c.params["cycle_start"]) for c in children} == {
-        (name, month) for name in ("Standard kid", "Rated kid") for month in ("2026-07-01", "2026-08-01", "2026-09-01")
+        (name, month)
+        for name in ("Standard kid", "Rated kid")
+        for month in ("2026-07-01", "2026-08-01", "2026-09-01")
     }
     drain_jobs()
     parent.refresh_from_db()
@@ -54,13 +60,20 @@ def test_a_plain_customer_is_recalculated_alone(api_client, staff_user):
     customer = CustomerFactory()
     body = post(api_client(staff_user), customer.pk, "2026-01-15", "2026-12-01").json()
     assert body["months_processed"] == 12
-    assert set(Job.objects.get(pk=body["job_id"]).children.values_list("customer", flat=True)) == {customer.pk}
+    assert set(Job.objects.get(pk=body["job_id"]).children.values_list("customer", flat=True)) == {
+        customer.pk
+    }
 
 
-def test_a_failing_child_is_named_and_can_be_retried_alone(api_client, staff_user, partner, drain_jobs):
+def test_a_failing_child_is_named_and_can_be_retried_alone(
+    api_client, staff_user, partner, drain_jobs
+):
     rated = partner.children.get(name="Rated kid")
-    add_cdr(rated, duration_s=60, at=dt.datetime(2026, 8, 5, tzinfo=dt.UTC)).__class__.objects.filter(
-        customer=rated).update(cycle_start=dt.date(2026, 8, 1), zone="international")
+    add_cdr(
+        rated, duration_s=60, at=dt.datetime(2026, 8, 5, tzinfo=dt.UTC)
+    ).__class__.objects.filter(customer=rated).update(
+        cycle_start=dt.date(2026, 8, 1), zone="international"
+    )
     plan = rated.rate_plan
     del plan.definition["voice"]["per_minute"]["international"]
     plan.save()
@@ -70,8 +83,14 @@ def test_a_failing_child_is_named_and_can_be_retried_alone(api_client, staff_use
     assert parent.status == "completed_with_failures"
     assert (parent.progress_done, parent.progress_failed) == (5, 1)
     detail = api_client(staff_user).get(f"/api/jobs/{parent.pk}").json()
-    assert detail["failures"] == [{"id": detail["failures"][0]["id"], "customer": "Rated kid", "month": "2026-08",
-                                   "error": detail["failures"][0]["error"]}]
+    assert detail["failures"] == [
+        {
+            "id": detail["failures"][0]["id"],
+            "customer": "Rated kid",
+            "month": "2026-08",
+            "error": detail["failures"][0]["error"],
+        }
+    ]
     assert "voice in zone 'international'" in detail["failures"][0]["error"]
     plan.definition["voice"]["per_minute"]["international"] = "0.80"
     plan.save()
@@ -83,14 +102,21 @@ def test_a_failing_child_is_named_and_can_be_retried_alone(api_client, staff_use
     assert CycleTotals.objects.filter(customer=rated).count() == 3
 
 
-def test_a_customer_month_already_recalculating_is_joined(api_client, staff_user, partner, drain_jobs):
+def test_a_customer_month_already_recalculating_is_joined(
+    api_client, staff_user, partner, drain_jobs
+):
     from telcost.usage.recalculation.services import recalculation_dispatch
 
     kid = partner.children.get(name="Standard kid")
     running = recalculation_dispatch(customer=kid, cycle_start=dt.date(2026, 9, 1))
-    parent = Job.objects.get(pk=post(api_client(staff_user), partner.pk, "2026-09-01", "2026-09-01").json()["job_id"])
+    parent = Job.objects.get(
+        pk=post(api_client(staff_user), partner.pk, "2026-09-01", "2026-09-01").json()["job_id"]
+    )
     assert parent.children.get(customer=kid).follows_id == running.pk
-    assert Job.objects.filter(kind="recalculate_totals", customer=kid, follows__isnull=True).count() == 1
+    assert (
+        Job.objects.filter(kind="recalculate_totals", customer=kid, follows__isnull=True).count()
+        == 1
+    )
     drain_jobs()
     parent.refresh_from_db()
     assert parent.status == "completed"
@@ -113,7 +139,8 @@ def test_cancel_drops_the_children_not_started(api_client, staff_user, partner, 
 
 
 def test_a_cancelled_range_can_be_retried_and_its_counters_stay_true(
-        api_client, staff_user, partner, drain_jobs):
+    api_client, staff_user, partner, drain_jobs
+):
     # Cancelling the parent cancels its pending children without counting them (the parent has
     # already ended); retry-failed used to subtract them anyway: a negative counter, a 500.
     parent = Job.objects.get(pk=post(api_client(staff_user), partner.pk).json()["job_id"])

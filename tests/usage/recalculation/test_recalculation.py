@@ -13,19 +13,30 @@ from tests.usage.helpers import NO_BUNDLE, SEPT, add_cdr, plan_with
 
 pytestmark = pytest.mark.django_db
 
-RATEPLAN_CHAIN = ["CalculateTotalsRateplanCommand", "CalculateTotalsCommand", "BillingInsightTotalsCommand",
-                  "SaveStatusCommand", "DispatchTotalsBackupCommand"]
+RATEPLAN_CHAIN = [
+    "CalculateTotalsRateplanCommand",
+    "CalculateTotalsCommand",
+    "BillingInsightTotalsCommand",
+    "SaveStatusCommand",
+    "DispatchTotalsBackupCommand",
+]
 
 
 @pytest.fixture
 def datri(rated_customer):
     customer = rated_customer(plan_with(bundle={**NO_BUNDLE, "voice_minutes": 1}), name="Datri")
-    device = DeviceFactory(customer=customer, msisdn="31612345678", activated_on=dt.date(2026, 1, 1))
-    DeviceFactory(customer=customer, msisdn="31699999999", activated_on=dt.date(2026, 1, 1))  # idle all month
+    device = DeviceFactory(
+        customer=customer, msisdn="31612345678", activated_on=dt.date(2026, 1, 1)
+    )
+    DeviceFactory(
+        customer=customer, msisdn="31699999999", activated_on=dt.date(2026, 1, 1)
+    )  # idle all month
     add_cdr(customer, device, duration_s=60)  # covered: 0.05
     add_cdr(customer, device, duration_s=90)  # 0.05 + 1.5 × 0.10 = 0.20
     add_cdr(customer, device, record_type="sms", zone="eu")  # 0.08
-    add_cdr(customer, device, record_type="data", zone="international", volume_kb=1024)  # 1100 KB: 1100/1024 × 5.00 = 5.3711
+    add_cdr(
+        customer, device, record_type="data", zone="international", volume_kb=1024
+    )  # 1100 KB: 1100/1024 × 5.00 = 5.3711
     return customer
 
 
@@ -40,7 +51,9 @@ def recalc(client, customer_id, date="2026-09-17"):
     return client.post(f"/usage/recalculate_total_usage/{date}/{customer_id}")
 
 
-def test_click_runs_the_rateplan_chain_and_the_totals_appear(api_client, datri, datri_manager, drain_jobs):
+def test_click_runs_the_rateplan_chain_and_the_totals_appear(
+    api_client, datri, datri_manager, drain_jobs
+):
     client = api_client(datri_manager)
     response = recalc(client, datri.pk)
     assert response.status_code == 202
@@ -60,34 +73,52 @@ def test_click_runs_the_rateplan_chain_and_the_totals_appear(api_client, datri, 
         "sms": {"count": 1, "cost": "0.0800"},
         "data": {"count": 1, "volume_kb": 1024, "cost": "5.3711"},
     }
-    assert {"msisdn": "31612345678", "record_type": "data", "zone": "international", "count": 1, "duration_s": 0,
-            "volume_kb": 1024, "cost": "5.3711"} in totals["devices"]
+    assert {
+        "msisdn": "31612345678",
+        "record_type": "data",
+        "zone": "international",
+        "count": 1,
+        "duration_s": 0,
+        "volume_kb": 1024,
+        "cost": "5.3711",
+    } in totals["devices"]
     status = client.get(f"/api/customers/{datri.pk}").json()["status"]
     assert status["calculate_totals"] is False and status["totals_version"] == 1
     assert status["totals_calculated_by"] == "datri-manager" and status["totals_outcome"] == "ok"
     insights = client.get(f"/api/customers/{datri.pk}/insights?month=2026-09").json()
-    assert insights["idle_devices"]["count"] == 1 and insights["idle_devices"]["fees_cost"] == "12.5000"
+    assert (
+        insights["idle_devices"]["count"] == 1
+        and insights["idle_devices"]["fees_cost"] == "12.5000"
+    )
     assert insights["idle_devices"]["devices"][0]["msisdn"] == "31699999999"
     assert insights["roaming_cost"] == "5.4511"
     assert insights["cost_by_type"] == {"voice": "0.2500", "sms": "0.0800", "data": "5.3711"}
     assert insights["top_devices"][0] == {"msisdn": "31612345678", "cost": "18.2011"}
     assert insights["out_of_bundle"]["count"] == 1 and insights["out_of_bundle"]["cost"] == "5.6011"
     [backup] = client.get(f"/api/customers/{datri.pk}/totals/versions?month=2026-09").json()
-    assert backup["version"] == 1 and backup["created_by"] == "datri-manager" and backup["total_cost"] == "30.7011"
+    assert (
+        backup["version"] == 1
+        and backup["created_by"] == "datri-manager"
+        and backup["total_cost"] == "30.7011"
+    )
 
 
 def test_standard_customers_skip_rating_and_pay_provider_costs(api_client, staff_user, drain_jobs):
     customer = CustomerFactory(kind="standard")
     add_cdr(customer, duration_s=60, provider_cost="0.3333")
     cdr = add_cdr(customer, record_type="sms", provider_cost="0.0700")
-    CDR.objects.filter(pk=cdr.pk).update(cost=Decimal("9"))  # stale: CalculateTotals puts the provider's back
+    CDR.objects.filter(pk=cdr.pk).update(
+        cost=Decimal("9")
+    )  # stale: CalculateTotals puts the provider's back
     response = recalc(api_client(staff_user), customer.pk)
     job = Job.objects.get(pk=response.json()["job_id"])
     assert [s.name for s in job.steps.order_by("position")] == RATEPLAN_CHAIN[1:]
     drain_jobs()
     totals = api_client(staff_user).get(f"/api/customers/{customer.pk}/totals?month=2026-09").json()
     assert totals["total_cost"] == "0.4033" and totals["subscription_cost"] == "0.0000"
-    assert CDR.objects.get(pk=cdr.pk).cost == Decimal("0.0700")  # the stored cost is the provider's again
+    assert CDR.objects.get(pk=cdr.pk).cost == Decimal(
+        "0.0700"
+    )  # the stored cost is the provider's again
 
 
 def test_a_second_click_while_it_runs_returns_the_same_job(api_client, datri, datri_manager):
@@ -97,7 +128,9 @@ def test_a_second_click_while_it_runs_returns_the_same_job(api_client, datri, da
     assert Job.objects.count() == 1
 
 
-def test_each_recalculation_is_a_new_version_and_versions_can_be_compared(api_client, datri, datri_manager, drain_jobs):
+def test_each_recalculation_is_a_new_version_and_versions_can_be_compared(
+    api_client, datri, datri_manager, drain_jobs
+):
     client = api_client(datri_manager)
     recalc(client, datri.pk)
     drain_jobs()
@@ -109,9 +142,21 @@ def test_each_recalculation_is_a_new_version_and_versions_can_be_compared(api_cl
     assert [v["version"] for v in versions] == [2, 1]
     assert [v["total_cost"] for v in versions] == ["30.9511", "30.7011"]
     diff = client.get(f"/api/customers/{datri.pk}/totals/diff?month=2026-09&a=1&b=2").json()
-    assert diff["changes"] == [{"msisdn": "31612345678", "record_type": "voice", "count_a": 2, "count_b": 3,
-                                "cost_a": "0.2500", "cost_b": "0.5000", "cost_delta": "0.2500"}]
-    assert client.get(f"/api/customers/{datri.pk}/totals/diff?month=2026-09&a=1&b=7").status_code == 404
+    assert diff["changes"] == [
+        {
+            "msisdn": "31612345678",
+            "record_type": "voice",
+            "count_a": 2,
+            "count_b": 3,
+            "cost_a": "0.2500",
+            "cost_b": "0.5000",
+            "cost_delta": "0.2500",
+        }
+    ]
+    assert (
+        client.get(f"/api/customers/{datri.pk}/totals/diff?month=2026-09&a=1&b=7").status_code
+        == 404
+    )
 
 
 def test_backups_are_immutable(api_client, datri, datri_manager, drain_jobs):
@@ -134,12 +179,20 @@ def test_a_retried_calculate_totals_keeps_its_version(datri):
     assert (first["version"], again["version"], other["version"]) == (1, 1, 2)
 
 
-def test_an_empty_month_gives_zero_totals_and_idle_devices(api_client, staff_user, rated_customer, drain_jobs):
+def test_an_empty_month_gives_zero_totals_and_idle_devices(
+    api_client, staff_user, rated_customer, drain_jobs
+):
     customer = rated_customer(plan_with())
     DeviceFactory(customer=customer, activated_on=dt.date(2026, 1, 1))
-    DeviceFactory(customer=customer, activated_on=dt.date(2026, 10, 5))  # not yet active in September
-    DeviceFactory(customer=customer, activated_on=dt.date(2026, 1, 1), deactivated_on=dt.date(2026, 8, 31))
-    DeviceFactory(customer=customer, activated_on=dt.date(2026, 1, 1), deactivated_on=dt.date(2026, 9, 1))
+    DeviceFactory(
+        customer=customer, activated_on=dt.date(2026, 10, 5)
+    )  # not yet active in September
+    DeviceFactory(
+        customer=customer, activated_on=dt.date(2026, 1, 1), deactivated_on=dt.date(2026, 8, 31)
+    )
+    DeviceFactory(
+        customer=customer, activated_on=dt.date(2026, 1, 1), deactivated_on=dt.date(2026, 9, 1)
+    )
     job = Job.objects.get(pk=recalc(api_client(staff_user), customer.pk).json()["job_id"])
     drain_jobs()
     job.refresh_from_db()
@@ -148,10 +201,17 @@ def test_an_empty_month_gives_zero_totals_and_idle_devices(api_client, staff_use
     totals = client.get(f"/api/customers/{customer.pk}/totals?month=2026-09").json()
     assert totals["subscription_cost"] == "25.0000" and totals["devices"] == []
     assert totals["by_type"]["voice"] == {"count": 0, "duration_s": 0, "cost": "0.0000"}
-    assert client.get(f"/api/customers/{customer.pk}/insights?month=2026-09").json()["idle_devices"]["count"] == 2
+    assert (
+        client.get(f"/api/customers/{customer.pk}/insights?month=2026-09").json()["idle_devices"][
+            "count"
+        ]
+        == 2
+    )
 
 
-def test_a_missing_zone_fails_the_job_naming_it_and_keeps_the_old_totals(api_client, staff_user, datri, drain_jobs):
+def test_a_missing_zone_fails_the_job_naming_it_and_keeps_the_old_totals(
+    api_client, staff_user, datri, drain_jobs
+):
     client = api_client(staff_user)
     recalc(client, datri.pk)
     drain_jobs()
@@ -162,8 +222,14 @@ def test_a_missing_zone_fails_the_job_naming_it_and_keeps_the_old_totals(api_cli
     drain_jobs()
     job.refresh_from_db()
     assert job.status == "failed"
-    assert "CalculateTotalsRateplanCommand" in job.error and "data in zone 'international'" in job.error
-    assert client.get(f"/api/customers/{datri.pk}/totals?month=2026-09").json()["total_cost"] == "30.7011"
+    assert (
+        "CalculateTotalsRateplanCommand" in job.error
+        and "data in zone 'international'" in job.error
+    )
+    assert (
+        client.get(f"/api/customers/{datri.pk}/totals?month=2026-09").json()["total_cost"]
+        == "30.7011"
+    )
     assert CycleTotals.objects.get(customer=datri).version == 1
 
 
@@ -177,27 +243,38 @@ def test_anomalies_compare_a_device_with_its_last_three_months(rated_customer, d
     for month in (6, 7, 8, 9):
         for device, minutes in ((steady, 60), (spiking, 60 if month < 9 else 200)):
             cdr = add_cdr(customer, device, zone="international", duration_s=minutes * 60)
-            CDR.objects.filter(pk=cdr.pk).update(cycle_start=dt.date(2026, month, 1),
-                                                 started_at=dt.datetime(2026, month, 10, tzinfo=dt.UTC))
+            CDR.objects.filter(pk=cdr.pk).update(
+                cycle_start=dt.date(2026, month, 1),
+                started_at=dt.datetime(2026, month, 10, tzinfo=dt.UTC),
+            )
         recalculation_dispatch(customer=customer, cycle_start=dt.date(2026, month, 1))
         drain_jobs()
     insights = insights_get(customer=customer, cycle_start=SEPT)
     # 200 min × 0.80 + 0.05 = 160.05 > 2 × 48.05 and > 10; the steady device is not an anomaly.
-    assert insights["anomalies"] == [{"msisdn": "31600000002", "cost": "160.0500", "average_previous": "48.0500"}]
+    assert insights["anomalies"] == [
+        {"msisdn": "31600000002", "cost": "160.0500", "average_previous": "48.0500"}
+    ]
     assert insights["change"]["absolute"] == "112.0000"
 
 
 @pytest.mark.parametrize(
     ("method", "path", "status", "error"),
     [
-        ("post", "/usage/recalculate_total_usage/2026-09-01/987654", 404, "Invalid customer provided"),
+        (
+            "post",
+            "/usage/recalculate_total_usage/2026-09-01/987654",
+            404,
+            "Invalid customer provided",
+        ),
         ("post", "/usage/recalculate_total_usage/2026-09-01/abc", 404, "Invalid customer provided"),
         ("post", "/usage/recalculate_total_usage/2026-13-01/{id}", 400, None),
         ("post", "/usage/recalculate_total_usage/yesterday/{id}", 400, None),
         ("get", "/usage/recalculate_total_usage/2026-09-01/{id}", 405, "Method not allowed"),
     ],
 )
-def test_bad_recalculation_requests_queue_nothing(api_client, staff_user, datri, method, path, status, error):
+def test_bad_recalculation_requests_queue_nothing(
+    api_client, staff_user, datri, method, path, status, error
+):
     response = getattr(api_client(staff_user), method)(path.format(id=datri.pk))
     assert response.status_code == status
     if error:
@@ -233,11 +310,17 @@ def test_every_step_run_twice_leaves_the_same_result(datri, drain_jobs):
 
     job = recalculation_dispatch(customer=datri, cycle_start=SEPT).job
     drain_jobs()
-    before = (totals_get(customer=datri, cycle_start=SEPT), insights_get(customer=datri, cycle_start=SEPT))
+    before = (
+        totals_get(customer=datri, cycle_start=SEPT),
+        insights_get(customer=datri, cycle_start=SEPT),
+    )
     job.refresh_from_db()
     for step in job.steps.order_by("position"):
         get_step(step.name).handler(StepContext(job=job, step=step, attempt=2))
-    after = (totals_get(customer=datri, cycle_start=SEPT), insights_get(customer=datri, cycle_start=SEPT))
+    after = (
+        totals_get(customer=datri, cycle_start=SEPT),
+        insights_get(customer=datri, cycle_start=SEPT),
+    )
     for answer in (before, after):
         answer[0].pop("calculated_at")
         answer[1].pop("calculated_at")
@@ -245,8 +328,11 @@ def test_every_step_run_twice_leaves_the_same_result(datri, drain_jobs):
     assert [v["version"] for v in totals_versions_list(customer=datri, cycle_start=SEPT)] == [1]
 
 
-def test_a_failed_recalculation_says_so_in_the_customers_status(api_client, staff_user, datri, drain_jobs):
-    """calculate_totals must not stay raised ("recalculation pending") for a chain that has ended."""
+def test_a_failed_recalculation_says_so_in_the_customers_status(
+    api_client, staff_user, datri, drain_jobs
+):
+    """calculate_totals must not stay raised ("recalculation pending") for a chain that has
+    ended."""
     client = api_client(staff_user)
     recalc(client, datri.pk)
     drain_jobs()
@@ -266,8 +352,9 @@ def test_a_failed_recalculation_says_so_in_the_customers_status(api_client, staf
     assert status["calculate_totals"] is False
 
 
-def test_a_cancelled_recalculation_lowers_the_flag(api_client, staff_user, datri,
-                                                   django_capture_on_commit_callbacks):
+def test_a_cancelled_recalculation_lowers_the_flag(
+    api_client, staff_user, datri, django_capture_on_commit_callbacks
+):
     from telcost.jobs.services import job_cancel
 
     job = Job.objects.get(pk=recalc(api_client(staff_user), datri.pk).json()["job_id"])
@@ -299,21 +386,32 @@ def test_after_new_cdrs_only_a_chain_that_has_not_read_the_month_yet_is_joined(d
     waiting = recalculation_dispatch(customer=datri, cycle_start=SEPT).job
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True).pk == waiting.pk
     Step.objects.filter(job=waiting, position=0).update(status=Step.Status.RUNNING)
-    # A click joins it whatever its progress; new CDRs get a chain of their own, which clicks do not join.
+    # A click joins it whatever its progress; new CDRs get a chain of their own, which clicks do not
+    # join.
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT).pk == waiting.pk
     follow_up = recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True)
     assert follow_up.pk != waiting.pk and not follow_up.joined
     follow_up = follow_up.job
-    assert (follow_up.dedupe_key, follow_up.lock_key) == (f"{waiting.dedupe_key}:follow-up", waiting.lock_key)
+    assert (follow_up.dedupe_key, follow_up.lock_key) == (
+        f"{waiting.dedupe_key}:follow-up",
+        waiting.lock_key,
+    )
     assert recalculation_dispatch(customer=datri, cycle_start=SEPT).pk == waiting.pk
     # The next import's CDRs are read by the follow-up too, while it has not started.
-    assert recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True).pk == follow_up.pk
+    assert (
+        recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True).pk == follow_up.pk
+    )
     Step.objects.filter(job=follow_up, position=0).update(status=Step.Status.RUNNING)
     last = recalculation_dispatch(customer=datri, cycle_start=SEPT, new_cdrs=True).job
-    assert last.pk not in (waiting.pk, follow_up.pk) and (last.dedupe_key, last.lock_key) == (None, waiting.lock_key)
+    assert last.pk not in (waiting.pk, follow_up.pk) and (last.dedupe_key, last.lock_key) == (
+        None,
+        waiting.lock_key,
+    )
 
 
-def test_the_flag_stays_raised_until_the_customers_last_recalculation_ends(api_client, staff_user, datri, drain_jobs):
+def test_the_flag_stays_raised_until_the_customers_last_recalculation_ends(
+    api_client, staff_user, datri, drain_jobs
+):
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
@@ -323,9 +421,14 @@ def test_the_flag_stays_raised_until_the_customers_last_recalculation_ends(api_c
     september = recalc(client, datri.pk).json()["job_id"]
     october = recalc(client, datri.pk, "2026-10-01").json()["job_id"]
     october_first = Step.objects.get(job_id=october, position=0)
-    DBTaskResult.objects.filter(pk=october_first.task_id).update(run_after=timezone.now() + dt.timedelta(days=1))
+    DBTaskResult.objects.filter(pk=october_first.task_id).update(
+        run_after=timezone.now() + dt.timedelta(days=1)
+    )
     drain_jobs()
-    assert Job.objects.get(pk=september).status == "completed" and Job.objects.get(pk=october).status == "pending"
+    assert (
+        Job.objects.get(pk=september).status == "completed"
+        and Job.objects.get(pk=october).status == "pending"
+    )
     status = client.get(f"/api/customers/{datri.pk}").json()["status"]
     assert status["totals_version"] == 1 and status["totals_outcome"] == "ok"
     assert status["calculate_totals"] is True  # October is still to come

@@ -1,4 +1,5 @@
-"""Workflow 1's pages without a browser: who sees what, what a form post queues, what bad input answers."""
+"""Workflow 1's pages without a browser: who sees what, what a form post queues, what bad input
+answers."""
 
 import datetime as dt
 
@@ -18,7 +19,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def shop():
     customer = CustomerFactory(name="Shop")
-    add_cdr(customer, DeviceFactory(customer=customer, msisdn="31611111111"), duration_s=60, provider_cost="0.4200")
+    add_cdr(
+        customer,
+        DeviceFactory(customer=customer, msisdn="31611111111"),
+        duration_s=60,
+        provider_cost="0.4200",
+    )
     return customer
 
 
@@ -44,7 +50,11 @@ def test_a_manager_sees_the_dutch_button_and_a_viewer_does_not(client, shop):
     assert "Herbereken data" in body and 'id="recalculate-dialog"' in body
     assert '<option value="2026-09" selected>' in body
     client.logout()
-    body = logged_in(client, member(shop, "viewer")).get(usage_url(shop) + "?month=2026-09").content.decode()
+    body = (
+        logged_in(client, member(shop, "viewer"))
+        .get(usage_url(shop) + "?month=2026-09")
+        .content.decode()
+    )
     assert "Herbereken data" not in body and 'id="recalculate-dialog"' not in body
     assert 'id="no-totals"' in body
 
@@ -60,7 +70,11 @@ def test_the_dialog_queues_the_chain_and_the_fragment_polls_it(client, shop):
     response = client.post(usage_url(shop, "recalculate"), {"month": "2026-09", "shown": "2026-09"})
     assert response.status_code == 200
     job = Job.objects.get()
-    assert (job.kind, job.params["cycle_start"], job.params["reason"]) == ("recalculate_totals", "2026-09-01", "manual")
+    assert (job.kind, job.params["cycle_start"], job.params["reason"]) == (
+        "recalculate_totals",
+        "2026-09-01",
+        "manual",
+    )
     assert Customer.objects.get(pk=shop.pk).calculate_totals is True
     body = response.content.decode()
     assert "spinner" in body and f'hx-get="/customers/{shop.pk}/usage/jobs/{job.pk}' in body
@@ -74,7 +88,10 @@ def test_a_finished_job_refreshes_the_month_on_screen_and_only_that_one(client, 
     august = recalculation_dispatch(customer=shop, cycle_start=dt.date(2026, 8, 1))
     drain_jobs()
     shown = client.get(usage_url(shop, f"jobs/{september.pk}") + "?shown=2026-09").content.decode()
-    assert "recalc-done" in shown and f'hx-get="/customers/{shop.pk}/usage/content?month=2026-09"' in shown
+    assert (
+        "recalc-done" in shown
+        and f'hx-get="/customers/{shop.pk}/usage/content?month=2026-09"' in shown
+    )
     # A month that is not on screen must not replace the one that is: a link to it instead.
     other = client.get(usage_url(shop, f"jobs/{august.pk}") + "?shown=2026-09").content.decode()
     assert "recalc-done" in other and "usage/content" not in other
@@ -84,10 +101,16 @@ def test_a_finished_job_refreshes_the_month_on_screen_and_only_that_one(client, 
 
 
 def test_viewers_cannot_post_the_dialog_and_nothing_is_queued(client, shop, outsider):
-    assert logged_in(client, member(shop, "viewer")).post(usage_url(shop, "recalculate"), {"month": "2026-09"}).status_code == 403
+    assert (
+        logged_in(client, member(shop, "viewer"))
+        .post(usage_url(shop, "recalculate"), {"month": "2026-09"})
+        .status_code
+        == 403
+    )
     client.logout()
-    outsiders = logged_in(client, outsider).post(usage_url(shop, "recalculate"),
-                                                 {"month": "2026-09"})
+    outsiders = logged_in(client, outsider).post(
+        usage_url(shop, "recalculate"), {"month": "2026-09"}
+    )
     assert outsiders.status_code == 404
     assert not Job.objects.exists() and not Customer.objects.get(pk=shop.pk).calculate_totals
 
@@ -125,7 +148,10 @@ def test_compare_two_versions_and_bad_versions(client, staff_user, shop, drain_j
     assert 'id="compare-form"' in page and page.count("<tr><td>3</td>") == 1
     diff = client.get(usage_url(shop, "diff") + "?month=2026-09&a=2&b=3").content.decode()
     assert 'class="versions-diff"' in diff and "31611111111" in diff and "€ 0,08" in diff
-    assert "Geen verschillen." in client.get(usage_url(shop, "diff") + "?month=2026-09&a=1&b=2").content.decode()
+    assert (
+        "Geen verschillen."
+        in client.get(usage_url(shop, "diff") + "?month=2026-09&a=1&b=2").content.decode()
+    )
     for query in ("a=1&b=9", "a=99999999999999999999&b=1", "a=-1&b=1", "a=x&b=1", ""):
         response = client.get(usage_url(shop, "diff") + "?month=2026-09&" + query)
         assert response.status_code == 200 and b'class="error"' in response.content, query
@@ -137,23 +163,38 @@ class TestAdminPage:
     def test_staff_see_every_customer_and_the_confirm_dialog(self, client, staff_user, shop):
         body = logged_in(client, staff_user).get(self.url).content.decode()
         assert f'<option value="{shop.pk}"' in body
-        assert "Weet u zeker dat u de totalen wilt herberekenen?" in body and 'id="confirm-agree"' in body
+        assert (
+            "Weet u zeker dat u de totalen wilt herberekenen?" in body
+            and 'id="confirm-agree"' in body
+        )
 
     def test_agree_queues_one_customer_month_with_the_admin_reason(self, client, staff_user, shop):
         response = logged_in(client, staff_user).post(
-            self.url, {"customer_id": shop.pk, "start_date": "2026-09", "end_date": "2026-09"})
+            self.url, {"customer_id": shop.pk, "start_date": "2026-09", "end_date": "2026-09"}
+        )
         assert response.status_code == 200
         job = Job.objects.get()
-        assert job.kind == "recalculate_totals" and job.params["reason"] == "admin" and job.parent_id is None
+        assert (
+            job.kind == "recalculate_totals"
+            and job.params["reason"] == "admin"
+            and job.parent_id is None
+        )
         assert [s.name for s in job.steps.order_by("position")] == [
-            "CalculateTotalsCommand", "BillingInsightTotalsCommand", "SaveStatusCommand", "DispatchTotalsBackupCommand"]
+            "CalculateTotalsCommand",
+            "BillingInsightTotalsCommand",
+            "SaveStatusCommand",
+            "DispatchTotalsBackupCommand",
+        ]
         assert f'data-status="{job.status}"' in response.content.decode()
 
     def test_managers_without_a_partner_and_viewers_are_refused(self, client, shop):
         for role in ("manager", "viewer"):
             client.force_login(member(shop, role))
             assert client.get(self.url).status_code == 403
-            assert client.post(self.url, {"customer_id": shop.pk, "start_date": "2026-09"}).status_code == 403
+            assert (
+                client.post(self.url, {"customer_id": shop.pk, "start_date": "2026-09"}).status_code
+                == 403
+            )
         assert not Job.objects.exists()
 
     def test_a_partner_manager_may_not_pick_a_customer_outside_the_partner(self, client, shop):
@@ -167,9 +208,14 @@ class TestAdminPage:
 
     @pytest.mark.parametrize(
         "form",
-        [{"customer_id": "", "start_date": "2026-09"}, {"customer_id": "x", "start_date": "2026-09"}, {"start_date": "2026-13"},
-         {"start_date": "2026-09", "end_date": "2026-08"}, {"start_date": "2020-01", "end_date": "2026-09"},
-         {"start_date": "9999-12"}],
+        [
+            {"customer_id": "", "start_date": "2026-09"},
+            {"customer_id": "x", "start_date": "2026-09"},
+            {"start_date": "2026-13"},
+            {"start_date": "2026-09", "end_date": "2026-08"},
+            {"start_date": "2020-01", "end_date": "2026-09"},
+            {"start_date": "9999-12"},
+        ],
     )
     def test_bad_forms_are_a_400_and_queue_nothing(self, client, staff_user, shop, form):
         form = {"customer_id": shop.pk, **form}
@@ -184,11 +230,24 @@ def test_the_admin_dropdown_agrees_with_the_permission_rule():
     from telcost.usage.views.admin_recalculate import recalculable_customers
 
     partner, other_partner = CustomerFactory(name="P1"), CustomerFactory(name="P2")
-    kids = [CustomerFactory(partner=partner), CustomerFactory(partner=partner), CustomerFactory(partner=other_partner)]
+    kids = [
+        CustomerFactory(partner=partner),
+        CustomerFactory(partner=partner),
+        CustomerFactory(partner=other_partner),
+    ]
     loner = CustomerFactory()
-    users = [UserFactory(is_staff=True), UserFactory(is_staff=True, is_active=False), UserFactory(), member(partner, "manager"),
-             member(partner, "viewer"), member(kids[2], "manager"), member(loner, "viewer")]
-    MembershipFactory(user=users[4], customer=kids[0], role="manager")  # viewer of the partner, manager of one kid
+    users = [
+        UserFactory(is_staff=True),
+        UserFactory(is_staff=True, is_active=False),
+        UserFactory(),
+        member(partner, "manager"),
+        member(partner, "viewer"),
+        member(kids[2], "manager"),
+        member(loner, "viewer"),
+    ]
+    MembershipFactory(
+        user=users[4], customer=kids[0], role="manager"
+    )  # viewer of the partner, manager of one kid
     for user in users:
         expected = sorted(c.pk for c in Customer.objects.all() if user.has_perm(RECALCULATE, c))
         got = recalculable_customers(user)
@@ -221,14 +280,24 @@ def test_the_page_lists_each_devices_totals_per_type_and_zone(client, shop):
     add_cdr(shop, device, duration_s=30, provider_cost="0.2100")
     add_cdr(shop, device, record_type="data", zone="eu", volume_kb=2048, provider_cost="1.5000")
     totals_calculate(customer=shop, cycle_start=SEPT)
-    body = logged_in(client, member(shop, "viewer")).get(usage_url(shop, "content") + "?month=2026-09").content.decode()
-    rows = body[body.index('<table id="totals-devices">'):].split("</table>")[0]
+    body = (
+        logged_in(client, member(shop, "viewer"))
+        .get(usage_url(shop, "content") + "?month=2026-09")
+        .content.decode()
+    )
+    rows = body[body.index('<table id="totals-devices">') :].split("</table>")[0]
     # Types and zones by their Dutch names, as in the summary above the table; a call's duration
     # as h:mm:ss, data in MB (1 MB = 1024 KB), money with 2 decimals in the Dutch format.
-    assert ('<tr><td>31611111111</td><td>Data</td><td>EU</td><td class="num">1</td><td class="num"></td>'
-            '<td class="num">2,00 MB</td><td class="num">€ 1,50</td></tr>') in rows
-    assert ('<tr><td>31611111111</td><td>Bellen</td><td>Nationaal</td><td class="num">2</td><td class="num">0:01:30</td>'
-            '<td class="num"></td><td class="num">€ 0,63</td></tr>') in rows
+    assert (
+        '<tr><td>31611111111</td><td>Data</td><td>EU</td><td class="num">1</td><td '
+        'class="num"></td>'
+        '<td class="num">2,00 MB</td><td class="num">€ 1,50</td></tr>'
+    ) in rows
+    assert (
+        '<tr><td>31611111111</td><td>Bellen</td><td>Nationaal</td><td class="num">2</td><td '
+        'class="num">0:01:30</td>'
+        '<td class="num"></td><td class="num">€ 0,63</td></tr>'
+    ) in rows
     assert rows.count("<tr>") == 3  # the header and the two rows
     client.cookies["django_language"] = "en"
     body = client.get(usage_url(shop, "content") + "?month=2026-09").content.decode()

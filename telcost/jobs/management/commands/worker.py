@@ -41,7 +41,12 @@ class SupervisedWorker(Worker):
                 # A locked SQLite or a PostgreSQL restart: log, back off, go on.
                 failures += 1
                 delay = min(5.0, 0.1 * 2**failures) * random.uniform(0.5, 1.0)  # noqa: S311
-                logger.warning("worker %s: database problem (%s); retrying in %.2fs", self.worker_id, exc, delay)
+                logger.warning(
+                    "worker %s: database problem (%s); retrying in %.2fs",
+                    self.worker_id,
+                    exc,
+                    delay,
+                )
                 try:
                     if self.manage_connections:
                         connection.close()
@@ -77,13 +82,19 @@ class Command(BaseCommand):
     help = "Run a telcost worker: executes job steps, recovers lost ones, runs timers."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--interval", type=float, default=None, help="Seconds between polls when idle.")
-        parser.add_argument("--queue-name", default="*", help="Queues to process, comma separated; * for all.")
+        parser.add_argument(
+            "--interval", type=float, default=None, help="Seconds between polls when idle."
+        )
+        parser.add_argument(
+            "--queue-name", default="*", help="Queues to process, comma separated; * for all."
+        )
         parser.add_argument("--max-tasks", type=int, default=None)
         parser.add_argument("--batch", action="store_true", help="Run what is ready, then exit.")
         parser.add_argument("--worker-id", default=None)
 
-    def handle(self, *, interval, queue_name, max_tasks, batch, worker_id, verbosity, **options) -> None:
+    def handle(
+        self, *, interval, queue_name, max_tasks, batch, worker_id, verbosity, **options
+    ) -> None:
         if verbosity >= 1 and not logging.getLogger("telcost").handlers:
             logging.basicConfig(level=logging.INFO)
         worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"

@@ -1,4 +1,5 @@
-"""English dates for a Dutch business: day before month, a 24-hour clock (Django's "en" is American).
+"""English dates for a Dutch business: day before month, a 24-hour clock (Django's "en" is
+American).
 
 Numbers keep Django's English separators ("7,482.31"); Dutch keeps all of Django's "nl" formats
 ("1-12-2026 11:29", "7.482,31").
