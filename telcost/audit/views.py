@@ -101,8 +101,9 @@ def audit_page(request, customer_id: int):
     for entry in page.object_list:
         entry.type_label = OBJECT_TYPE_LABELS.get(entry.object_type, entry.object_type)
         entry.action_label = ACTION_LABELS.get(entry.action, entry.action)
+        # The field's name last: the page shows a coded value (a provider, a kind) by its label.
         entry.change_rows = [
-            (FIELD_LABELS.get(name, name), _shown(old), _shown(new))
+            (FIELD_LABELS.get(name, name), _shown(old), _shown(new), name)
             for name, (old, new) in entry.changes.items()
         ]
     query = request.GET.copy()

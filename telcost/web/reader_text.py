@@ -6,8 +6,8 @@ answered by the API as they are. A page shows them through reader_text (the temp
 filter `reader_text` of telcost_web): a message that is one of the catalogue's sentences
 is translated whole; one that follows a pattern below ("msisdn must be 6 to 20 digits,
 got '12'") is translated with its values kept; "StepName: message" and "line 3: message"
-translate the message after the prefix (a step's name is left as it is). Anything else
-is shown as stored.
+translate the message after the prefix, a registered step's name becoming its label
+("Totalen berekenen: …"). Anything else is shown as stored.
 
 A pattern's placeholders match any text; those named `message` are translated in turn,
 `addon` is shown as the addon's name. In English each pattern gives back the stored text.
@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from telcost.addons.selectors import addon_label
+from telcost.jobs.registry import step_label
 
 # The catalogue's context of these messages: a page translates them, while the API's answers
 # (which translate only plain catalogue sentences, e.g. a sync's error) stay as they were.
@@ -107,6 +108,7 @@ PATTERNS = [
     pgettext_lazy("stored message", "the provider is unavailable: %(reason)s"),
     pgettext_lazy("stored message", "the provider's page %(page)s points back to page %(earlier)s"),
     pgettext_lazy("stored message", "worker %(worker)s stopped responding"),
+    pgettext_lazy("stored message", "worker lost %(count)s times"),
     pgettext_lazy("stored message", "kind must be one of %(choices)s"),
     pgettext_lazy("stored message", "format must be one of %(choices)s"),
     pgettext_lazy("stored message", "addon_type must be one of %(choices)s"),
@@ -156,7 +158,7 @@ def reader_text(text) -> str:
             return translated
     step = _STEP_PREFIX.fullmatch(text)
     if step:
-        return f"{step['step']}: {reader_text(step['message'])}"
+        return f"{step_label(step['step'])}: {reader_text(step['message'])}"
     for regex, msgid in _compiled():
         match = regex.fullmatch(text)
         if match:

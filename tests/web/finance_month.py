@@ -1,6 +1,6 @@
-"""A month as a Dutch finance team sees it: a partner, its customer with a September of €
-7.482,3056,
-and something on every main page (versions, a sync, addons, cost centers, a failed job).
+"""A month as a Dutch finance team sees it: a partner, its customer with a September of
+€ 7.482,3056, and something on every main page (versions, a sync, addons, cost centers,
+a failed job).
 
 finance_month(drain_jobs) builds it and returns a FinanceMonth; the users are staff "staff",
 partner manager "reseller", manager "manager" and viewer "viewer" (password "secret-pass-1").
@@ -59,8 +59,7 @@ def finance_month(drain_jobs) -> FinanceMonth:
 
     phone = DeviceFactory(customer=customer, msisdn="31611111111", label="Anna")
     tablet = DeviceFactory(customer=customer, msisdn="31622222222", label="Bert")
-    # 2000.3056 + 5000 + 482 = 7482.3056: a call of 58:58:37, 16,97 GB of data in the EU, text
-    # messages.
+    # 2000.3056 + 5000 + 482 = 7482.3056: a call of 58:58:37, 16,97 GB of data in the EU, texts.
     add_cdr(customer, phone, duration_s=212317, provider_cost="2000.3056")
     add_cdr(
         customer,
@@ -139,8 +138,7 @@ def finance_month(drain_jobs) -> FinanceMonth:
 
 
 def main_pages(month: FinanceMonth) -> list[str]:
-    """The main pages (paths) every role opens; a role refused one sees the 403 page, also
-    checked."""
+    """The main pages every role opens; a role refused one sees the 403 page, checked too."""
     c = month.customer.pk
     return [
         "/overview/",
@@ -152,5 +150,6 @@ def main_pages(month: FinanceMonth) -> list[str]:
         f"/admin/cost-centers/{c}/",
         "/admin/syncs/recalculate-totals/",
         f"/admin/sim-cards/simacties/?customer_id={c}",
+        f"/customers/{c}/audit/",
         "/no-such-page/",
     ]

@@ -47,7 +47,8 @@ def test_a_failed_job_shows_its_error_in_red_and_stops_polling(customer, viewer)
     )
     Step.objects.filter(job=job, position=1).update(status="skipped")
     body = logged_in(viewer).get(f"/jobs/{job.pk}/status").content.decode()
-    assert 'class="job-error error" role="alert">Probe: the provider said no<' in body
+    # The step's label ("Test", the Dutch of "Probe") before the stored message, as in the steps.
+    assert 'class="job-error error" role="alert">Test: the provider said no<' in body
     assert 'class="step-error error">the provider said no<' in body and "poging 3" in body
     assert "hx-trigger" not in body and 'data-status="failed"' in body
 

@@ -1,5 +1,4 @@
-"""Stored English messages shown in the reader's language (issue 17.2): errors, import reasons,
-refusals."""
+"""Stored English messages in the reader's language (issue 17.2): errors, reasons, refusals."""
 
 import io
 import re
@@ -81,16 +80,21 @@ def test_english_readers_get_the_stored_message_back():
         ("Too many requests", "Te veel verzoeken"),
         (
             "CalculateTotalsCommand: the totals of this month have not been calculated",
-            "CalculateTotalsCommand: de totalen van deze maand zijn nog niet berekend",
+            "Totalen berekenen: de totalen van deze maand zijn nog niet berekend",
         ),
         (
             "SyncProfileCommand: line 3: expected 9 fields, got 8",
-            "SyncProfileCommand: regel 3: 9 velden verwacht, 8 gekregen",
+            "CDR's ophalen bij de provider: regel 3: 9 velden verwacht, 8 gekregen",
         ),
         (
             "ActivateRoutitAddonsCommand: no active data_boost addon to cancel",
-            "ActivateRoutitAddonsCommand: geen actieve addon Databoost 5 GB om op te zeggen",
+            "Addon activeren bij Routit: geen actieve addon Databoost 5 GB om op te zeggen",
         ),
+        ("SaveStatusCommand: worker lost 3 times", "Status opslaan: worker 3 keer kwijtgeraakt"),
+        (
+            "TypeError: unsupported operand",
+            "TypeError: unsupported operand",
+        ),  # not a step: as it is
         ("msisdn must be 6 to 20 digits, got '12'", "msisdn moet 6 tot 20 cijfers zijn, niet '12'"),
         ("failed: Connection refused", "mislukt: Connection refused"),
         ("something nobody wrote a translation for", "something nobody wrote a translation for"),
@@ -113,14 +117,13 @@ def test_every_sentence_and_pattern_has_a_dutch_translation_with_the_same_values
 
 
 def test_the_apis_sync_errors_do_not_take_the_pages_translations():
-    # The sync status API translates only plain catalogue sentences: the pages' messages have a
-    # context.
+    # The sync status API translates only plain catalogue sentences; the pages' have a context.
     from telcost.syncs.selectors import error_in_reader_language
 
+    stored = "SyncProfileCommand: the provider's answer was not a page of records"
     with translation.override("nl"):
-        assert error_in_reader_language(
-            "SyncProfileCommand: the provider's answer was not a page of records"
-        ) == ("SyncProfileCommand: the provider's answer was not a page of records")
-        assert reader_text(
-            "SyncProfileCommand: the provider's answer was not a page of records"
-        ) == ("SyncProfileCommand: het antwoord van de provider was geen pagina met records")
+        assert error_in_reader_language(stored) == stored
+        assert reader_text(stored) == (
+            "CDR's ophalen bij de provider: "
+            "het antwoord van de provider was geen pagina met records"
+        )

@@ -17,6 +17,7 @@ from telcost.core.formatting import number_style
 from telcost.jobs.kinds import label_of
 from telcost.jobs.registry import step_label as registered_step_label
 from telcost.web.reader_text import reader_text as _reader_text
+from telcost.web.templatetags.telcost_formats import local_date, money
 
 register = template.Library()
 
@@ -102,6 +103,9 @@ PROVIDER_LABELS = {
 
 ADDON_STATUS_LABELS = {"cancelled": pgettext_lazy("addon", "cancelled")}
 
+# A member's role (Membership.role).
+ROLE_LABELS = {"viewer": _("viewer"), "manager": _("manager")}
+
 # An addon request's action (AddonLog.action).
 ADDON_ACTION_LABELS = {
     "activate": _("activation"),
@@ -153,6 +157,23 @@ def addon_status_label(code: str) -> str:
 @register.filter
 def addon_action_label(code: str) -> str:
     return str(ADDON_ACTION_LABELS.get(code, code))
+
+
+@register.filter
+def audit_value(value, field: str) -> str:
+    """An audited field's old or new value as a page names it: codes as labels, dates and money
+    formatted."""
+    if field == "provider":
+        return provider_label(value)
+    if field == "kind":
+        return kind_label(value)
+    if field == "role":
+        return str(ROLE_LABELS.get(value, value))
+    if field in {"activated_on", "deactivated_on", "valid_from"}:
+        return local_date(value) or value
+    if field == "monthly_fee":
+        return money(value) or value
+    return value
 
 
 @register.filter
