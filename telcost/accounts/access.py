@@ -16,7 +16,15 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from telcost.accounts.models import Membership
-from telcost.accounts.rules import AUDIT, EXPORT, MANAGE_ADDONS, RECALCULATE, SYNC, VIEW
+from telcost.accounts.rules import (
+    AUDIT,
+    EXPORT,
+    MANAGE_ADDONS,
+    RECALCULATE,
+    SYNC,
+    VIEW,
+    is_staff,
+)
 from telcost.customers.models import Customer
 
 __all__ = [
@@ -129,3 +137,9 @@ def admin_menu_visible(user) -> bool:
     return Membership.objects.filter(
         user=user, role="manager", customer__children__isnull=False
     ).exists()
+
+
+def imports_own_devices_only(user) -> bool:
+    """Whether a CDR import by this user may touch only the customer's own devices: a manager's
+    may not create devices or move them from another customer; staff's may."""
+    return not is_staff(user)

@@ -4,7 +4,7 @@ from ninja import File, Router, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
-from telcost.accounts.access import SYNC, customer_for_user
+from telcost.accounts.access import SYNC, customer_for_user, imports_own_devices_only
 from telcost.core.api_schemas import Out, answers
 from telcost.core.cdr_format import ImportRefused
 from telcost.idempotency.decorators import idempotent
@@ -32,7 +32,12 @@ def cdr_import(request, customer_id: int, file: File[UploadedFile]):
     # Importing changes what a customer is billed: managers and staff only.
     customer = customer_for_user(user=request.user, customer_id=customer_id, right=SYNC)
     try:
-        job = cdr_import_dispatch(customer=customer, upload=file, user=request.user).job
+        job = cdr_import_dispatch(
+            customer=customer,
+            upload=file,
+            user=request.user,
+            own_devices_only=imports_own_devices_only(request.user),
+        ).job
     except ImportRefused as exc:
         raise HttpError(400, str(exc)) from None
     return Status(202, {"job_id": job.pk, "status_url": f"/api/jobs/{job.pk}"})

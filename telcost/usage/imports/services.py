@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja.errors import HttpError
 
-from telcost.accounts.rules import is_staff
 from telcost.core.cdr_format import ImportRefused, csv_rows
 from telcost.customers.models import Customer
 from telcost.jobs.kinds import Dispatched, JobKind, register
@@ -101,7 +100,11 @@ class CdrImportParams:
 
 
 @transaction.atomic
-def cdr_import_dispatch(*, customer: Customer, upload: File, user) -> Dispatched:
+def cdr_import_dispatch(
+    *, customer: Customer, upload: File, user, own_devices_only: bool
+) -> Dispatched:
+    """Store the upload and dispatch its import. `own_devices_only`: the caller's access decision
+    (a customer's manager may not create devices or move them between customers; staff may)."""
     cdr_upload_check(upload=upload)
     path = default_storage.save(f"{UPLOADS_FOLDER}/{customer.pk}-{uuid.uuid4().hex}.csv", upload)
     try:
@@ -113,7 +116,7 @@ def cdr_import_dispatch(*, customer: Customer, upload: File, user) -> Dispatched
                 customer_id=customer.pk,
                 file=path,
                 filename=getattr(upload, "name", ""),
-                own_devices_only=not is_staff(user),
+                own_devices_only=own_devices_only,
             ),
             steps=[StepSpec("ImportCdrsCommand")],
         )

@@ -204,7 +204,10 @@ def test_a_worker_imports_a_file_with_a_huge_line_in_bounded_memory(
     baseline = process.memory_info().rss
     with open(path, "rb") as stream:
         job = cdr_import_dispatch(
-            customer=customer, upload=File(stream, name="huge.csv"), user=_staff()
+            customer=customer,
+            upload=File(stream, name="huge.csv"),
+            user=_staff(),
+            own_devices_only=False,
         ).job
     peak = baseline
     deadline = time.monotonic() + 180
