@@ -162,6 +162,22 @@ def _masked(value):
     return None if value is None else (MASK if value else "")
 
 
+def _new_entry(
+    actor: tuple[int | None, str], *, action, object_type, object_id, name, customer_id, changes
+) -> AuditEntry:
+    actor_id, actor_name = actor
+    return AuditEntry(
+        actor_id=actor_id,
+        actor=actor_name,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_name=str(name)[:255],
+        customer_id=customer_id,
+        changes=changes or {},
+    )
+
+
 def audit_record(
     *,
     action: str,
@@ -174,17 +190,17 @@ def audit_record(
 ) -> AuditEntry:
     """Write one entry; the actor is `user`, else the user of the request being served, else
     "system"."""
-    actor_id, actor = _actor(user)
-    return AuditEntry.objects.create(
-        actor_id=actor_id,
-        actor=actor,
+    entry = _new_entry(
+        _actor(user),
         action=action,
         object_type=object_type,
         object_id=object_id,
-        object_name=str(object_name)[:255],
+        name=object_name,
         customer_id=customer_id,
-        changes=changes or {},
+        changes=changes,
     )
+    entry.save()
+    return entry
 
 
 def audit_record_many(
@@ -192,16 +208,15 @@ def audit_record_many(
 ) -> None:
     """One entry per (object id, name, customer id, changes), in one insert: for bulk writes, which
     send no signals."""
-    actor_id, actor = _actor(user)
+    actor = _actor(user)
     AuditEntry.objects.bulk_create(
         [
-            AuditEntry(
-                actor_id=actor_id,
-                actor=actor,
+            _new_entry(
+                actor,
                 action=action,
                 object_type=object_type,
                 object_id=object_id,
-                object_name=str(name)[:255],
+                name=name,
                 customer_id=customer_id,
                 changes=changes,
             )
