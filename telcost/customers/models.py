@@ -19,6 +19,32 @@ class RatePlan(models.Model):
         return self.code
 
 
+class RatePlanVersion(models.Model):
+    """A rate plan as it holds from `valid_from` (the first day of a month) on.
+
+    The version whose valid_from is the latest on or before a cycle's start rates that cycle, and
+    its monthly_fee is the cycle's fee: one source of truth for rating and totals (SPEC part 2).
+    `definition` is the whole rate plan document of SPEC part 1; monthly_fee mirrors its fee.
+    """
+
+    rate_plan = models.ForeignKey(RatePlan, on_delete=models.CASCADE, related_name="versions")
+    valid_from = models.DateField()
+    definition = models.JSONField()
+    monthly_fee = models.DecimalField(max_digits=12, decimal_places=4)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rate_plan", "valid_from"], name="one_rate_plan_version_per_month"
+            )
+        ]
+        ordering = ["rate_plan", "valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.rate_plan_id}@{self.valid_from:%Y-%m}"
+
+
 class Customer(models.Model):
     class Kind(models.TextChoices):
         STANDARD = "standard", "standard"
@@ -66,6 +92,8 @@ class Device(models.Model):
     msisdn = models.CharField(max_length=20, unique=True)
     iccid = models.CharField(max_length=22, blank=True, default="")
     label = models.CharField(max_length=200, blank=True, default="")
+    # Who carries the SIM (SPEC part 2 "Master data"): a name the customer's manager keeps.
+    user_name = models.CharField(max_length=200, blank=True, default="")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="devices")
     activated_on = models.DateField()
     deactivated_on = models.DateField(null=True, blank=True)
