@@ -279,7 +279,7 @@ def device_costs_page(*, customer: Customer, cycle_start: dt.date, query: Device
     with their costs, its fee and its total. The devices are those in the month's totals (usage
     or a fee). Filtering, sorting and paging happen in one SQL statement (plus its count), the
     same on SQLite and PostgreSQL. `query.sort` must be a DEVICE_SORTS key, optionally with "-".
-    Answers {count, page, page_size, items, sort}."""
+    Answers {count, page, last_page, page_size, sort, items}; a page past the end is the last."""
     descending = query.sort.startswith("-")
     key = query.sort.lstrip("-")
     order = DEVICE_SORTS[key] + (" DESC" if descending else " ASC")
@@ -287,7 +287,10 @@ def device_costs_page(*, customer: Customer, cycle_start: dt.date, query: Device
     usage_table, fee_table = UsageTotal._meta.db_table, SubscriptionTotal._meta.db_table
     assignments = CostCenterAssignment._meta.db_table
     centers, devices = CostCenter._meta.db_table, Device._meta.db_table
-    kind = lambda t, v: f"SUM(CASE WHEN record_type = '{t}' THEN {v} ELSE 0 END)"  # noqa: E731
+
+    def kind(record_type: str, value: str) -> str:
+        return f"SUM(CASE WHEN record_type = '{record_type}' THEN {value} ELSE 0 END)"
+
     source = f"""
         WITH u AS (
             SELECT device_id,
