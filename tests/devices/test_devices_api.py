@@ -111,9 +111,7 @@ def test_filters_by_cost_center_now_and_status(api_client, fleet, viewer):
     assert msisdns(listing(client, customer, cost_center="OPS")) == ["31622222222"]
     assert msisdns(listing(client, customer, cost_center="SALES")) == ["31611111111"]
     assert msisdns(listing(client, customer, status="inactive")) == ["31633333333"]
-    assert msisdns(listing(client, customer, status="active", cost_center="OPS")) == [
-        "31622222222"
-    ]
+    assert msisdns(listing(client, customer, status="active", cost_center="OPS")) == ["31622222222"]
 
 
 @pytest.mark.parametrize(
