@@ -189,7 +189,11 @@ def _device_context(request, device, **extra) -> dict:
         "months": recent_cycles(13),
         "cdrs": cdrs,
         "costs": list(device_cost_by_month(device=device, months=twelve).items()),
-        "history": device_cost_center_history(device),
+        # The page shows each period's last day ("until and including"); the API its end.
+        "history": [
+            {**h, "last_day": h["valid_until"] - dt.timedelta(days=1) if h["valid_until"] else None}
+            for h in device_cost_center_history(device)
+        ],
         "addons": device_addons(device),
         "editable": device_fields_editable(request.user, customer),
         "may_deactivate": request.user.is_staff and device.deactivated_on is None,
