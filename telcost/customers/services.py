@@ -163,6 +163,7 @@ def device_update(*, device: Device, fields: dict) -> Device:
     return device
 
 
-def device_deactivate(*, device: Device, on: dt.date) -> Device:
-    """Deactivated from the day on (devices are never deleted: their CDRs and totals stay)."""
+def device_deactivate(*, device: Device, on: dt.date | str) -> Device:
+    """Deactivated from the day `on` (a date or its ISO text). Devices are never deleted: their
+    CDRs and totals stay."""
     return device_update(device=device, fields={"deactivated_on": on})

@@ -31,7 +31,12 @@ from telcost.core.cycles import BadCycle, recent_cycles, requested_month
 from telcost.customers.device_imports import COLUMNS, DeviceImportRefused
 from telcost.customers.models import CostCenter, Customer
 from telcost.customers.selectors import cost_centers_on
-from telcost.customers.services import CustomerInputError, device_create, device_update
+from telcost.customers.services import (
+    CustomerInputError,
+    device_create,
+    device_deactivate,
+    device_update,
+)
 from telcost.devices.selectors import (
     SORT_KEYS,
     InventoryQuery,
@@ -210,7 +215,7 @@ def edit(request, device_id: int):
     fields = {name: request.POST[name] for name in _EDIT_FIELDS if name in request.POST}
     if set(fields) - allowed:
         raise PermissionDenied("Unauthorized")
-    return _update(request, device, fields, _("Device saved."))
+    return _update(request, device, _("Device saved."), fields=fields)
 
 
 @login_required
@@ -218,15 +223,13 @@ def edit(request, device_id: int):
 def deactivate(request, device_id: int):
     device = device_for_user(user=request.user, device_id=device_id, right=VIEW)
     require_staff(request.user)
-    fields = {"deactivated_on": request.POST.get("deactivated_on", "") or None}
-    if fields["deactivated_on"] is None:
-        fields["deactivated_on"] = timezone.localdate()
-    return _update(request, device, fields, _("Device deactivated."))
+    on = request.POST.get("deactivated_on", "") or timezone.localdate()
+    return _update(request, device, _("Device deactivated."), device_deactivate, on=on)
 
 
-def _update(request, device, fields: dict, done: str):
+def _update(request, device, done: str, service=device_update, **arguments):
     try:
-        device_update(device=device, fields=fields)
+        service(device=device, **arguments)
     except CustomerInputError as exc:
         context = _device_context(request, device, error=str(exc))
         return render(request, "devices/device.html", context, status=exc.status)
