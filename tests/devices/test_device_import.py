@@ -137,3 +137,21 @@ def test_only_staff_import(api_client, inventory, manager, viewer, outsider):
     assert post_file(api_client(outsider), inventory, FILE).status_code == 404
     assert post_file(api_client(), inventory, FILE).status_code == 401
     assert not Job.objects.filter(kind="device_import").exists()
+
+
+def test_the_step_handler_run_twice_on_its_stored_file_leaves_one_result(
+    api_client, inventory, staff_user
+):
+    """As when a worker dies after the import committed and another takes the step over."""
+    from types import SimpleNamespace
+
+    from telcost.devices.steps import import_devices
+
+    job = Job.objects.get(pk=post_file(api_client(staff_user), inventory, FILE).json()["job_id"])
+    ctx = SimpleNamespace(job=job, progress_in_transaction=lambda *args: None)
+    first = import_devices(ctx)
+    devices = list(Device.objects.values().order_by("pk"))
+    again = import_devices(ctx)
+    assert first == EXPECTED
+    assert again == {**EXPECTED, "created": 0, "updated": 0, "unchanged": 3}
+    assert list(Device.objects.values().order_by("pk")) == devices
