@@ -177,9 +177,7 @@ def update_user(request, user_id: int, payload: UserPatch):
             is_staff=payload.is_staff,
             email=payload.email,
             memberships=(
-                None
-                if payload.memberships is None
-                else [m.dict() for m in payload.memberships]
+                None if payload.memberships is None else [m.dict() for m in payload.memberships]
             ),
         )
     except AccountError as exc:

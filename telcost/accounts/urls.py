@@ -18,8 +18,6 @@ urlpatterns = [
     path("users/<int:user_id>/password-link/", views.user_password_link, name="password_link"),
     path("account/", views.account_page, name="account"),
     path("account/tokens/", views.account_token_create, name="token_create"),
-    path(
-        "account/tokens/<int:token_id>/revoke/", views.account_token_revoke, name="token_revoke"
-    ),
+    path("account/tokens/<int:token_id>/revoke/", views.account_token_revoke, name="token_revoke"),
     path("set-password/<uidb64>/<token>/", views.SetPasswordView.as_view(), name="set_password"),
 ]

@@ -80,7 +80,6 @@ def test_staff_create_a_user_with_a_set_password_link_which_works_once(staff_use
     body = client.get(response["Location"]).content.decode()
     link = body.split('id="password-link-value" class="wide" value="')[-1] if False else None
 
-
     link = re.search(r'value="(http[^"]+/set-password/[^"]+)"', body).group(1)
     # The link is shown once: not on the next visit.
     assert "set-password/" not in client.get(response["Location"]).content.decode()
@@ -116,9 +115,7 @@ def test_a_bad_new_user_is_refused_and_nothing_is_created(staff_user):
 
 def test_staff_edit_a_user_and_cannot_deactivate_themselves(staff_user, viewer):
     client = logged_in(staff_user)
-    response = client.post(
-        f"/users/{viewer.pk}/", {"email": "new@example.test", "is_active": "on"}
-    )
+    response = client.post(f"/users/{viewer.pk}/", {"email": "new@example.test", "is_active": "on"})
     assert response.status_code == 302
     viewer.refresh_from_db()
     assert viewer.email == "new@example.test" and viewer.is_active and not viewer.is_staff

@@ -46,9 +46,7 @@ def test_staff_lists_users_with_their_memberships_paged(api_client, staff_user, 
     assert client.get("/api/users", {"page": 9}).json()["items"] == []
 
 
-@pytest.mark.parametrize(
-    ("method", "path"), [("get", "/api/users"), ("patch", "/api/users/{id}")]
-)
+@pytest.mark.parametrize(("method", "path"), [("get", "/api/users"), ("patch", "/api/users/{id}")])
 @pytest.mark.parametrize(("who", "status"), [("manager", 403), ("viewer", 403), (None, 401)])
 def test_only_staff_reads_and_changes_users(
     request, api_client, manager, viewer, method, path, who, status
@@ -188,7 +186,9 @@ def test_another_staff_member_may_be_unstaffed_and_deactivated(api_client, staff
     assert not colleague.is_staff and not colleague.is_active
 
 
-def test_a_deactivated_users_token_and_session_are_refused(api_client, staff_user, customer, viewer):
+def test_a_deactivated_users_token_and_session_are_refused(
+    api_client, staff_user, customer, viewer
+):
     token_client = api_client(viewer)
     session = Client()
     session.force_login(viewer)
