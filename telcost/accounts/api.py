@@ -68,7 +68,7 @@ class UserIn(Schema):
 class MembershipOut(Schema):
     customer_id: int
     customer_name: str = Field(alias="customer.name")
-    role: str
+    role: Role
 
 
 class UserOut(Schema):
@@ -133,7 +133,8 @@ def tokens(request):
     return list(api_tokens_live(user=request.user))
 
 
-@router.delete("/api/auth/tokens/{token_id}", response=answers({204: None}, 404))
+# 403: a session's request without its CSRF token (as on every unsafe operation).
+@router.delete("/api/auth/tokens/{token_id}", response=answers({204: None}, 403, 404))
 def revoke_token(request, token_id: int):
     if not api_token_revoke(user=request.user, token_id=token_id):
         # Another user's token and no token at all answer alike: ids cannot be probed.

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from telcost.accounts.models import ApiToken
+from telcost.accounts.models import ApiToken, hash_token
 from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,9 +61,7 @@ def test_staff_create_a_user_give_a_membership_and_the_user_sees_the_customer(
     expect(page.locator("main")).not_to_contain_text("Acme BV")
 
 
-def test_a_user_changes_their_password_and_manages_tokens_in_english(
-    page, live_url, login, viewer
-):
+def test_a_user_changes_their_password_and_manages_tokens_in_english(page, live_url, login, viewer):
     login(page, "viewer")
     page.click("#language-switcher button[value=en]")
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -75,8 +73,6 @@ def test_a_user_changes_their_password_and_manages_tokens_in_english(
     expect(page.locator("#new-token")).to_contain_text("not shown again")
     raw = page.locator("#new-token-value").input_value()
     token = ApiToken.objects.get(user=viewer)
-    from telcost.accounts.models import hash_token
-
     assert token.key_hash == hash_token(raw) and token.name == "reporting script"
     row = page.locator("#token-list tr.token")
     expect(row).to_have_count(1)
