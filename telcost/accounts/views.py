@@ -50,6 +50,8 @@ from telcost.accounts.throttle import (
 )
 
 USERS_PAGE_SIZE = 50
+# The session remembers only which user's set-password link to show once, never the link.
+_FRESH_LINK_FOR = "telcost_password_link_for"
 
 
 class LoginView(auth_views.LoginView):
@@ -154,9 +156,6 @@ def user_new_page(request):
     return render(
         request, "accounts/user_new.html", {"form": form}, status=400 if form.errors else 200
     )
-
-
-_FRESH_LINK_FOR = "telcost_password_link_for"
 
 
 @_staff_only
