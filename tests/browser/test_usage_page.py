@@ -164,6 +164,9 @@ def test_sorting_paging_and_search_show_the_rows_the_database_says(
     expect(row).to_contain_text("Verkoop")
     phone = Device.objects.get(msisdn="31611111111")
     expect(row.locator("a").first).to_have_attribute("href", f"/devices/{phone.pk}/")
+    row.locator("a").first.click()  # the device's own page
+    page.wait_for_url(re.compile(rf"/devices/{phone.pk}/$"))
+    assert page.locator("main").inner_text().count("31611111111") >= 1
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
