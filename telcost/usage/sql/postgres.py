@@ -86,6 +86,20 @@ class PostgresSql:
         return settings.RATING_PARALLEL_PARTS
 
     @staticmethod
+    def periods_relation(cursor, periods: Sequence[tuple]) -> tuple[str, list]:
+        """(SQL of a relation (device_id, valid_from, valid_until, period), its parameters).
+
+        `periods` are (device id, UTC instant it begins, UTC instant it ends or None, number).
+        They travel as array parameters (as in the CDR export), which parallel workers can read.
+        """
+        columns = [list(column) for column in zip(*periods, strict=True)] or [[], [], [], []]
+        return (
+            "(SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], "
+            "%s::int[]) AS u(device_id, valid_from, valid_until, period))",
+            columns,
+        )
+
+    @staticmethod
     def insert_rows(cursor, table: str, columns: Sequence[str], rows: list) -> None:
         """Rows already adapted (sql/bulk.py): COPY streams them."""
         with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
