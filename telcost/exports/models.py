@@ -9,6 +9,8 @@ class ExportJob(models.Model):
         CDRS = "cdrs"
         COST_CENTERS = "cost_centers"
         TOTALS = "totals"
+        RECONCILIATION = "reconciliation"
+        CHARGEBACK = "chargeback"
 
     class Format(models.TextChoices):
         XLSX = "xlsx"

@@ -25,7 +25,8 @@ from telcost.core.cycles import cycle_end_of, day_start
 from telcost.customers.models import CostCenter, Customer, Device
 from telcost.customers.selectors import CostCenterPeriod, cost_center_periods
 from telcost.usage.billing.cost import cost_rule
-from telcost.usage.models import CDR, CycleTotals, SubscriptionTotal
+from telcost.usage.billing.totals import totals_exist
+from telcost.usage.models import CDR, SubscriptionTotal
 from telcost.usage.sql import dialect
 
 USAGE_TYPES = ("voice", "sms", "data")
@@ -171,7 +172,7 @@ def _usage_by_period(
 
 def chargeback_compute(*, customer: Customer, cycle_start: dt.date) -> Chargeback | None:
     """The month split by cost center; None when the month was never calculated."""
-    if not CycleTotals.objects.filter(customer=customer, cycle_start=cycle_start).exists():
+    if not totals_exist(customer=customer, cycle_start=cycle_start):
         return None
     periods = cost_center_periods(customer)
     places = {

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from telcost.customers.models import Customer, Device
 from telcost.usage.billing.cost import cost_rule
-from telcost.usage.models import CDR, CycleTotals
+from telcost.usage.billing.totals import totals_exist
+from telcost.usage.models import CDR
 from telcost.usage.sql import dialect
 
 ZERO = Decimal("0.0000")
@@ -45,7 +46,7 @@ def _money(value: Decimal) -> str:
 
 def reconciliation_get(*, customer: Customer, cycle_start: dt.date) -> dict | None:
     """SPEC's answer, or None before the month was calculated."""
-    if not CycleTotals.objects.filter(customer=customer, cycle_start=cycle_start).exists():
+    if not totals_exist(customer=customer, cycle_start=cycle_start):
         return None
     sql_dialect = dialect()
     exact, value = sql_dialect.exact_money, sql_dialect.money_value
