@@ -19,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 
 from telcost.core.cycles import cycle_end_of, day_start
 from telcost.customers.models import CostCenter, Customer, Device
@@ -149,7 +149,7 @@ def _usage_by_period(
         )
         for number, period in numbered
     ]
-    with transaction.atomic(), connection.cursor() as cursor:
+    with sql_dialect.read_scope(), connection.cursor() as cursor:
         sql_dialect.big_statement(cursor, work_mem="64MB")
         relation, params = sql_dialect.periods_relation(cursor, rows)
         cursor.execute(

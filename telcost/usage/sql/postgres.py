@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from telcost.core.money import E4
 
@@ -79,6 +79,11 @@ class PostgresSql:
         if connection.in_atomic_block:
             return 1
         return settings.RATING_PARALLEL_PARTS
+
+    @staticmethod
+    def read_scope():
+        """A transaction around a big read, for big_statement's SET LOCAL settings."""
+        return transaction.atomic()
 
     @staticmethod
     def periods_relation(cursor, periods: Sequence[tuple]) -> tuple[str, list]:

@@ -1,6 +1,7 @@
 """The usage app's SQL on SQLite, the embedded default: what differs from PostgreSQL
 (postgres.py)."""
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
@@ -45,6 +46,12 @@ class SqliteSql:
     def rating_parts() -> int:
         """SQLite has one writer at a time: one statement (see PostgresSql.rating_parts)."""
         return 1
+
+    @staticmethod
+    def read_scope():
+        """No transaction around a big read: telcost opens SQLite's transactions IMMEDIATE (env.py),
+        which would take the write lock for a read and queue it behind an import."""
+        return contextlib.nullcontext()
 
     @staticmethod
     def periods_relation(cursor, periods: Sequence[tuple]) -> tuple[str, list]:

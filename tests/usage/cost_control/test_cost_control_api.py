@@ -247,3 +247,32 @@ def test_the_recalculation_chain_gives_the_same_split(api_client, drain_jobs):
     assert answer["total_cost"] == "63.4800"
     assert [row["total_cost"] for row in answer["cost_centers"]] == ["0.0000", "25.3300", "12.7500"]
     assert CDR.objects.filter(customer=customer, cycle_start=OCT, cost__isnull=True).count() == 0
+
+
+def test_an_assignment_to_no_cost_center_in_the_selector_is_unassigned(
+    api_client, month, datri_viewer, monkeypatch
+):
+    """The selector may say a device is "unassigned from a date" (an assignment without a cost
+    center): the chargeback follows the selector, not the table."""
+    from telcost.customers.selectors import CostCenterPeriod, cost_center_periods
+    from telcost.usage.billing import chargeback
+
+    customer, c = month["customer"], month["devices"]["C"]
+
+    def with_c_unassigned(of):
+        periods = []
+        for period in cost_center_periods(of):
+            if period.device_id == c.pk:  # OPS until 15 October, then none
+                periods.append(period._replace(valid_until=dt.date(2026, 10, 15)))
+                periods.append(CostCenterPeriod(c.pk, dt.date(2026, 10, 15), None, None, None))
+            else:
+                periods.append(period)
+        return periods
+
+    monkeypatch.setattr(chargeback, "cost_center_periods", with_c_unassigned)
+    answer = api_client(datri_viewer).get(CHARGEBACK.format(customer.pk)).json()
+    ops = next(row for row in answer["cost_centers"] if row["code"] == "OPS")
+    assert ops["devices"] == 1 and ops["subscription_cost"] == "12.5000"
+    assert answer["unassigned"]["devices"] == 3
+    assert answer["unassigned"]["subscription_cost"] == "37.5000"
+    assert answer["total_cost"] == "63.4800"
