@@ -87,6 +87,9 @@ def test_chargeback_page_and_usage_section_in_dutch_then_english(
     login(page, "datri-viewer")
     page.goto(f"{live_url}/customers/{customer.pk}/chargeback/?month=2026-10")
     expect(page.locator("h1")).to_contain_text("Doorbelasting")
+    # The customer menu leads to both pages (reconciliation: a rate-plan customer's only).
+    expect(page.locator("#chargeback-menu-link")).to_have_count(1)
+    expect(page.locator("#reconciliation-menu-link")).to_have_count(1)
     expect(page.locator("#chargeback-total")).to_have_text("€ 63,48")
     expect(page.locator('tr[data-code="OPS"]')).to_contain_text("€ 25,33")
     expect(page.locator("#chargeback-unassigned")).to_contain_text("Zonder kostenplaats")
@@ -116,8 +119,12 @@ def test_chargeback_page_and_usage_section_in_dutch_then_english(
 
 def test_pages_are_refused_to_another_customers_user(page, live_url, login, month):
     outsider = UserFactory(username="outsider")
-    MembershipFactory(user=outsider, customer=CustomerFactory(), role="manager")
+    own = CustomerFactory()
+    MembershipFactory(user=outsider, customer=own, role="manager")
     login(page, "outsider")
+    page.goto(f"{live_url}/customers/{own.pk}/reconciliation/?month=2026-10")
+    expect(page.locator("#no-contract")).to_contain_text("betaalt de prijzen van de provider")
+    expect(page.locator("#reconciliation-menu-link")).to_have_count(0)  # a standard customer's
     for path in ("reconciliation", "chargeback"):
         response = page.goto(f"{live_url}/customers/{month['customer'].pk}/{path}/?month=2026-10")
         assert response.status == 404
