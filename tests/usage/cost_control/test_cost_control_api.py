@@ -276,3 +276,14 @@ def test_an_assignment_to_no_cost_center_in_the_selector_is_unassigned(
     assert answer["unassigned"]["devices"] == 3
     assert answer["unassigned"]["subscription_cost"] == "37.5000"
     assert answer["total_cost"] == "63.4800"
+
+
+def test_a_customer_without_cost_centers_is_all_unassigned(api_client, staff_user):
+    customer = CustomerFactory()
+    phone = DeviceFactory(customer=customer)
+    cdr(customer, phone, local(2026, 10, 2, 8, 0), "voice", "0.4321", duration_s=10)
+    calculate(customer)
+    answer = api_client(staff_user).get(CHARGEBACK.format(customer.pk)).json()
+    assert answer["cost_centers"] == [] and answer["total_cost"] == "0.4321"
+    assert answer["unassigned"]["by_type"]["voice"] == "0.4321"
+    assert answer["unassigned"]["devices"] == 1
