@@ -48,6 +48,13 @@ def test_reconciliation_in_dutch_then_english(page, live_url, login, month, tmp_
     page.click("#language-switcher button[value=en]")
     expect(page.locator("h1")).to_contain_text("Reconciliation")
     expect(page.locator("#difference")).to_have_text("€0.25")
+    page.click("#sort-msisdn")
+    expect(rows.first).to_contain_text("31600000001")
+    page.click("#sort-provider")
+    expect(rows.first).to_contain_text("31600000001")  # 0.60
+    expect(rows.nth(1)).to_contain_text("31600000004")  # 0.30
+    page.click("#sort-difference")
+    expect(rows.first).to_contain_text("31600000004")
     page.fill("#device-q", "0001")
     page.click("#device-search button")
     expect(page.locator("#reconciliation-devices tbody tr")).to_have_count(1)

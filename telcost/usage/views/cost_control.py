@@ -1,6 +1,7 @@
 """Cost control's pages: a month's reconciliation and its chargeback per cost center."""
 
 import datetime as dt
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,14 @@ from telcost.usage.billing.reconciliation import reconciles, reconciliation_get
 from telcost.usage.templatetags.cost_control import chargeback_chart
 
 PAGE_SIZE = 50
+# The device table's orders: field, largest first? The API's own order (difference, largest
+# first, then device number) is the default.
+SORTS = {
+    "-difference": ("difference", True),
+    "msisdn": ("msisdn", False),
+    "-provider_cost": ("provider_cost", True),
+    "-overcharged_records": ("overcharged_records", True),
+}
 
 
 def _month(request) -> dt.date:
@@ -50,11 +59,24 @@ def reconciliation_page(request, customer_id: int):
     devices = (reconciliation or {}).get("devices", [])
     if q:
         devices = [device for device in devices if q in device["msisdn"]]
+    sort = request.GET.get("sort", "")
+    if sort in SORTS and sort != "-difference":
+        key, largest_first = SORTS[sort]
+        number = key != "msisdn"  # money as Decimal text, counts as int: compare as numbers
+        devices = sorted(
+            devices,
+            key=lambda device: Decimal(str(device[key])) if number else device[key],
+            reverse=largest_first,
+        )
+    else:
+        sort = "-difference"
     context.update(
         reconciliation=reconciliation,
         q=q,
+        sort=sort,
         page=Paginator(devices, PAGE_SIZE).get_page(request.GET.get("page")),
-        query=urlencode({"month": f"{month:%Y-%m}", "q": q}),
+        query=urlencode({"month": f"{month:%Y-%m}", "q": q, "sort": sort}),
+        sort_query=urlencode({"month": f"{month:%Y-%m}", "q": q}),
     )
     return render(request, "usage/reconciliation.html", context)
 
