@@ -59,7 +59,7 @@ def _body_properties(schema, name):
         (
             "POST /api/exports",
             "kind",
-            ["cdrs", "cost_centers", "totals", "reconciliation", "chargeback"],
+            ["cdrs", "cost_centers", "totals", "devices", "reconciliation", "chargeback"],
         ),
         ("POST /api/exports", "format", ["xlsx", "csv"]),
         ("POST /api/sync-profiles", "provider", ["file_drop", "http_api", "routit"]),

@@ -9,6 +9,7 @@ class ExportJob(models.Model):
         CDRS = "cdrs"
         COST_CENTERS = "cost_centers"
         TOTALS = "totals"
+        DEVICES = "devices"
         RECONCILIATION = "reconciliation"
         CHARGEBACK = "chargeback"
 

@@ -239,6 +239,16 @@ def _write_rows(export: ExportJob, path: str, *, max_rows: int) -> int:
                 reports.cost_center_rows(customer, export.cycle_start_date),
             )
         ]
+    elif export.kind == ExportJob.Kind.DEVICES:
+        sheets = [
+            (
+                gettext(reports.DEVICES_SHEET),
+                reports.translated_columns(reports.DEVICE_COLUMNS),
+                reports.device_rows(
+                    customer, cycle_start_of(export.cycle_start_date), timezone.localdate()
+                ),
+            )
+        ]
     else:
         sheets = _sheets(export)
     if csv_format:
@@ -317,6 +327,7 @@ _KIND_NAMES = {
     ExportJob.Kind.CDRS: translation.gettext_noop("CDRs"),
     ExportJob.Kind.COST_CENTERS: translation.gettext_noop("cost centers"),
     ExportJob.Kind.TOTALS: translation.gettext_noop("totals"),
+    ExportJob.Kind.DEVICES: translation.gettext_noop("devices"),
     ExportJob.Kind.RECONCILIATION: translation.gettext_noop("reconciliation"),
     ExportJob.Kind.CHARGEBACK: translation.gettext_noop("chargeback"),
 }
