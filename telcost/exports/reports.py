@@ -19,9 +19,9 @@ from telcost.customers.selectors import cost_centers_on
 from telcost.exports import cdr
 from telcost.exports.writers import Column
 from telcost.usage.billing.chargeback import USAGE_TYPES, Place, chargeback_compute
+from telcost.usage.billing.device_costs import device_costs
 from telcost.usage.billing.reconciliation import overcharged_cdrs, reconciles
 from telcost.usage.billing.totals import totals_exist
-from telcost.usage.billing.device_costs import device_costs
 from telcost.usage.selectors import insights_get, totals_get
 
 _ = gettext_noop  # the titles are translated when a file is written (translated_columns)
