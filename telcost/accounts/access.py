@@ -20,6 +20,7 @@ from telcost.accounts.rules import (
     AUDIT,
     EXPORT,
     MANAGE_ADDONS,
+    MASTER_DATA,
     RECALCULATE,
     SYNC,
     VIEW,
@@ -32,6 +33,7 @@ __all__ = [
     "CUSTOMER_NOT_FOUND",
     "EXPORT",
     "MANAGE_ADDONS",
+    "MASTER_DATA",
     "RECALCULATE",
     "SYNC",
     "VIEW",
@@ -55,6 +57,7 @@ _GRANTS = {
     EXPORT: (("manager",), "either"),
     MANAGE_ADDONS: (("manager",), "partner"),
     AUDIT: (("manager",), "either"),
+    MASTER_DATA: (("manager",), "either"),
 }
 
 
