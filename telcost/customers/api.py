@@ -17,7 +17,7 @@ from telcost.accounts.access import (
     require_staff,
 )
 from telcost.core.api_schemas import CreatedId, Out, answers
-from telcost.core.paging import PageQuery, page_of
+from telcost.core.paging import PageQuery, paged
 from telcost.customers.models import CostCenter, Customer, RatePlan
 from telcost.customers.selectors import cost_centers_of, customer_as_dict
 from telcost.customers.services import (
@@ -133,7 +133,8 @@ def list_customers(request, query: Query[PageQuery]):
         .annotate(has_children=Exists(Customer.objects.filter(partner=OuterRef("pk"))))
         .order_by("name", "pk")
     )
-    return page_of(customers, query, _list_item)
+    page = paged(customers, page=query.page, page_size=query.page_size)
+    return {**page, "items": [_list_item(c) for c in page["items"]]}
 
 
 class CustomerPatch(Schema):
