@@ -180,6 +180,18 @@ def test_staff_changes_a_customer(api_client, staff_user, customer):
     body = _patch(client, customer.pk, {"kind": "standard", "partner_id": None}).json()
     assert (body["kind"], body["rate_plan"], body["partner_id"]) == ("standard", None, None)
     assert _patch(client, customer.pk, {}).json()["name"] == "Acme Holding"
+    from telcost.audit.models import AuditEntry
+
+    changes = [
+        e.changes
+        for e in AuditEntry.objects.filter(object_type="customer", action="changed").order_by("pk")
+    ]
+    assert changes[0]["name"] == ["Acme BV", "Acme Holding"] and len(changes) == 2
+    assert set(
+        AuditEntry.objects.filter(object_type="customer", action="changed").values_list(
+            "actor", flat=True
+        )
+    ) == {"staff"}
 
 
 @pytest.mark.django_db

@@ -140,8 +140,7 @@ def test_a_sync_profile_of_every_provider_kind_served_by_the_simulators(settings
     assert credentials_decrypt(http.credentials_encrypted)["api_key"].startswith("key-")
     drop = profiles.get(provider="file_drop")
     folder = Path(settings.TELCOST_DROP_ROOT) / drop.settings["path"]
-    [csv_file] = folder.glob("*.csv")
-    lines = csv_file.read_text().splitlines()
+    lines = (folder / "cdrs-2026-09.csv").read_text().splitlines()
     assert lines[0].split(",") == list(CSV_COLUMNS) and len(lines) == 201
 
 
