@@ -90,9 +90,6 @@ def main() -> int:
         simulators.append(("provider simulator", [sys.executable, *provider_args]))
 
     subprocess.run(_telcost("migrate", "--noinput", "-v", "0"), check=True, env=env, cwd=ROOT)
-    demo = subprocess.run(
-        _telcost("load_demo"), check=True, env=env, cwd=ROOT, capture_output=True, text=True
-    )
 
     processes: list[tuple[str, subprocess.Popen]] = []
 
@@ -115,8 +112,23 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    # The simulators first: the demo's sync profiles make their first run against them while the
+    # demo loads, so the sync pages show a finished sync on first login.
     for name, args in simulators:
         start(name, args)
+        _wait_for_http(f"http://127.0.0.1:{args[-1]}/_control", timeout=30)
+    try:
+        demo = subprocess.run(
+            _telcost("load_demo", "--sync"),
+            check=True,
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        print(exc.stdout, exc.stderr, sep="\n", file=sys.stderr)
+        stop()
     start("worker", _telcost("worker"))
     start("web", _telcost("runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"))
     if not _wait_for_http(f"{base_url}/login/"):

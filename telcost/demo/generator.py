@@ -134,6 +134,8 @@ class Demo:
     cdrs: int = 0
     recalculations: int = 0  # months dispatched to be calculated
     skipped: list[str] = field(default_factory=list)  # what could not be made, and why
+    new_profiles: list[SyncProfile] = field(default_factory=list)  # made by this build
+    current: dt.date | None = None  # the current month
 
 
 def _cdr_fields(rng: random.Random, start: dt.datetime, span_s: int, customer: Customer) -> dict:
@@ -316,7 +318,11 @@ def provider_simulator_url() -> str:
 
 
 def _sync_profiles(
-    customers: dict[str, Customer], current: dt.date, rng: random.Random, skipped: list[str]
+    customers: dict[str, Customer],
+    current: dt.date,
+    rng: random.Random,
+    skipped: list[str],
+    created: list[SyncProfile],
 ) -> None:
     """One profile of every provider kind; a second start on another port moves the http_api one
     to where its simulator now listens."""
@@ -335,7 +341,7 @@ def _sync_profiles(
         profile = SyncProfile.objects.filter(customer=customer, name=name).first()
         if profile is None:
             try:
-                sync_profile_create(
+                profile = sync_profile_create(
                     customer=customer,
                     name=name,
                     provider=provider,
@@ -347,6 +353,8 @@ def _sync_profiles(
                 # The simulator's loopback address needs TELCOST_ALLOW_PRIVATE_PROVIDER_URLS
                 # (make demo sets it); without it the rest of the demo still loads.
                 skipped.append(f"{customer.name}: {name}: {exc}")
+            else:
+                created.append(profile)
         elif profile.settings != settings_of:
             profile.settings = settings_of
             profile.save(update_fields=["settings"])
@@ -451,7 +459,8 @@ def build_demo(
                     seed=seed,
                 )
             demo.recalculations += _dispatch_recalculations(customer, cycles)
-    _sync_profiles(customers, current, rng, demo.skipped)
+    _sync_profiles(customers, current, rng, demo.skipped, demo.new_profiles)
+    demo.current = current
     all_customers = {**customers, **partners}
     User = get_user_model()
     for username, staff, memberships in DEMO_USERS:

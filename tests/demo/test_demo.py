@@ -225,6 +225,11 @@ def test_make_demo_runner_serves_a_working_login_and_stops_everything(tmp_path):
                 assert totals.status_code == 200, (c["name"], totals.text)
                 profiles = client.get(f"/api/customers/{c['id']}/sync-profiles").json()
                 kinds |= {p["provider"] for p in profiles}
+                for profile in profiles:
+                    # Each ran once against its simulator while the demo loaded.
+                    tasks = client.get(f"/api/sync-profiles/{profile['id']}").json()["tasks"]
+                    assert [t["status"] for t in tasks] == ["completed"], (profile, tasks)
+                    assert tasks[0]["counts"]["imported"] > 0, tasks
             assert kinds == {"file_drop", "http_api", "routit"}
         # The simulators follow TELCOST_PORT: a second demo, or this test beside a demo, fits.
         for offset, name in ((101, "Nina API simulator"), (102, "provider simulator")):

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from telcost.demo.generator import DEMO_PASSWORD, DEMO_USERS, build_demo
+from telcost.syncs.services import sync_manual_dispatch
 
 
 class Command(BaseCommand):
@@ -23,16 +24,27 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument(
+            "--sync",
+            action="store_true",
+            help="Run each new sync profile once for the current month (the simulators must be up)",
+        )
+        parser.add_argument(
             "--no-calculate",
             action="store_true",
             help="Leave the dispatched recalculations to the worker instead of running them now",
         )
 
-    def handle(self, *, devices, cdrs_per_month, months, seed, no_calculate, **options) -> None:
+    def handle(
+        self, *, devices, cdrs_per_month, months, seed, sync, no_calculate, **options
+    ) -> None:
         demo = build_demo(
             devices_per_customer=devices, cdrs_per_month=cdrs_per_month, months=months, seed=seed
         )
-        if demo.recalculations and not no_calculate:
+        if sync:
+            # Each profile's first run, so the sync pages show a finished sync on first login.
+            for profile in demo.new_profiles:
+                sync_manual_dispatch(profile=profile, cycle_start=demo.current, user=None)
+        if (demo.recalculations or (sync and demo.new_profiles)) and not no_calculate:
             # The real recalculation, by a worker in this process until nothing is left: the web
             # starts after this, so the first page a user opens shows calculated totals.
             call_command("worker", batch=True, interval=0, verbosity=0)
