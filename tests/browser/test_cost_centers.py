@@ -86,7 +86,7 @@ def test_a_manager_manages_cost_centers_in_dutch(page, live_url, login, customer
     )
     # The device's history.
     page.locator(f'tr.assign-device[data-msisdn="{phones[2].msisdn}"] .history-link').click()
-    expect(page.locator("h1")).to_contain_text("Kostenplaatsgeschiedenis")
+    expect(page.locator("h1")).to_contain_text("Kostenplaatshistorie")
     expect(page.locator("tr.history-row")).to_have_count(1)
     expect(page.locator("tr.history-row")).to_contain_text("OPS — Operations")
     expect(page.locator("tr.history-row td").nth(1)).to_have_text("nu")
