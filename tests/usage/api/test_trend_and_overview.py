@@ -235,6 +235,9 @@ def many_devices(drain_jobs, customer):
     # A later assignment after the month's last day does not count for September.
     late = customer.devices.order_by("msisdn").first()
     CostCenterAssignmentFactory(device=late, cost_center=sales, valid_from=dt.date(2026, 10, 1))
+    # A device in SALES since January is unassigned from 15 September on: none on the 30th.
+    left = customer.devices.filter(cost_center_assignments__cost_center=sales).order_by("pk")[0]
+    CostCenterAssignmentFactory(device=left, cost_center=None, valid_from=dt.date(2026, 9, 15))
     calculate(drain_jobs, customer, SEPT)
     return customer
 
@@ -311,7 +314,8 @@ def test_the_device_table_filters_by_cost_center_and_usage_type(client, viewer, 
     msisdn = dict(many_devices.devices.values_list("pk", "msisdn"))
     sales = {msisdn[d] for d, p in on_last_day.items() if p.code == "SALES"}
     assert sales and set(table_rows(client, many_devices, cost_center="SALES")) == sales
-    assigned = {msisdn[d] for d in on_last_day}
+    assigned = {msisdn[d] for d, period in on_last_day.items() if period.code}
+    assert len(assigned) == 15  # 16 assigned in January, one unassigned since 15 September
     unassigned = set(table_rows(client, many_devices, cost_center="-", page=1)) | set(
         table_rows(client, many_devices, cost_center="-", page=2)
     )
