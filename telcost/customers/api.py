@@ -1,18 +1,35 @@
-"""Rate plans and customers: POST /api/rate-plans, POST /api/customers, GET
-/api/customers[/{id}]."""
+"""Rate plans and customers: GET/POST /api/rate-plans, GET /api/rate-plans/{code}, POST
+/api/rate-plans/{code}/versions, POST /api/customers, GET /api/customers[/{id}]."""
 
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import Http404
-from ninja import Body, Field, Router, Schema, Status
+from django.core.exceptions import PermissionDenied
+from ninja import Body, Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.access import customer_for_user, customers_for, require_staff
-from telcost.core.api_schemas import CreatedId, Out, answers
-from telcost.customers.models import Customer, RatePlan
-from telcost.customers.selectors import customer_as_dict
-from telcost.customers.services import CustomerInputError, customer_create, rate_plan_create
+from telcost.accounts.access import (
+    READ_RATE_PLAN,
+    VIEW,
+    customer_for_user,
+    customers_for,
+    rate_plan_for_user,
+    rate_plans_for,
+    require_staff,
+)
+from telcost.core.api_schemas import CreatedId, Money, Out, PageQuery, answers, page_of
+from telcost.customers.models import Customer
+from telcost.customers.selectors import (
+    customer_as_dict,
+    rate_plan_as_dict,
+    rate_plan_current_version,
+)
+from telcost.customers.services import (
+    CustomerInputError,
+    customer_create,
+    rate_plan_create,
+    rate_plan_version_add,
+)
 
 router = Router(tags=["customers"])
 
@@ -61,11 +78,81 @@ def create_rate_plan(request, payload: dict = Body(...)):
 
 @router.get("/api/rate-plans/{code}", response=answers({200: dict[str, Any]}, 403, 404))
 def get_rate_plan(request, code: str):
+    """The document of the version that rates this month."""
+    plan = rate_plan_for_user(user=request.user, code=code)
+    return rate_plan_current_version(plan.pk).definition
+
+
+class RatePlanVersionOut(Out):
+    valid_from: dt.date
+    monthly_fee: Money
+    definition: dict[str, Any]
+
+
+class RatePlanOut(Out):
+    code: str
+    name: str
+    versions: list[RatePlanVersionOut]
+
+
+class RatePlanPage(Out):
+    count: int
+    page: int
+    page_size: int
+    items: list[RatePlanOut]
+
+
+@router.get("/api/rate-plans", response=answers({200: RatePlanPage}, 403))
+def list_rate_plans(request, query: Query[PageQuery]):
+    """Staff: every plan; a manager: the plans of its customers (and its partner's customers)."""
+    if not request.user.is_staff and not customers_for(request.user, READ_RATE_PLAN).exists():
+        raise PermissionDenied("Unauthorized")
+    plans = rate_plans_for(request.user).order_by("code").prefetch_related("versions")
+    answer = page_of(plans, query)
+    answer["items"] = [_money_as_text(rate_plan_as_dict(plan)) for plan in answer["items"]]
+    return answer
+
+
+def _money_as_text(plan: dict) -> dict:
+    for version in plan["versions"]:
+        version["monthly_fee"] = f"{version['monthly_fee']:.4f}"
+    return plan
+
+
+class RatePlanVersionIn(Schema):
+    valid_from: dt.date = Field(description="the first day of a month")
+    definition: dict[str, Any] = Field(description="the rate plan document of SPEC part 1")
+
+
+class RatePlanVersionCreated(Out):
+    code: str
+    valid_from: dt.date
+    monthly_fee: Money
+
+
+@router.post(
+    "/api/rate-plans/{code}/versions",
+    response=answers({201: RatePlanVersionCreated}, 403, 404, 409),
+)
+def add_rate_plan_version(request, code: str, payload: RatePlanVersionIn):
+    """Staff: a new version from its month on. Stored totals stay until a month is
+    recalculated."""
+    plan = rate_plan_for_user(user=request.user, code=code, right=VIEW)
     require_staff(request.user)
-    plan = RatePlan.objects.filter(code=code).first()
-    if plan is None:
-        raise Http404("Unknown rate plan")
-    return plan.definition
+    try:
+        version = rate_plan_version_add(
+            rate_plan=plan, valid_from=payload.valid_from, definition=payload.definition
+        )
+    except CustomerInputError as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    return Status(
+        201,
+        {
+            "code": plan.code,
+            "valid_from": version.valid_from,
+            "monthly_fee": f"{version.monthly_fee:.4f}",
+        },
+    )
 
 
 @router.post("/api/customers", response=answers({201: CreatedId}, 403, 409))

@@ -3,7 +3,11 @@
 import datetime as dt
 from typing import NamedTuple
 
-from telcost.customers.models import CostCenterAssignment, Customer
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from telcost.core.cycles import cycle_start_of
+from telcost.customers.models import CostCenterAssignment, Customer, RatePlan, RatePlanVersion
 
 
 def customer_as_dict(customer: Customer) -> dict:
@@ -65,4 +69,51 @@ def cost_centers_on(customer: Customer, day: dt.date) -> dict[int, CostCenterPer
         period.device_id: period
         for period in cost_center_periods(customer)
         if period.valid_from <= day and (period.valid_until is None or day < period.valid_until)
+    }
+
+
+def rate_plan_version_for(*, rate_plan_id: int, cycle_start: dt.date) -> RatePlanVersion | None:
+    """The version that rates the cycle: the latest valid_from on or before its start (SPEC part
+    2); None when the cycle lies before the plan's first version."""
+    return (
+        RatePlanVersion.objects.filter(rate_plan_id=rate_plan_id, valid_from__lte=cycle_start)
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def rate_plan_first_version(rate_plan_id: int) -> RatePlanVersion | None:
+    return RatePlanVersion.objects.filter(rate_plan_id=rate_plan_id).order_by("valid_from").first()
+
+
+def rate_plan_current_version(rate_plan_id: int) -> RatePlanVersion | None:
+    """The version that rates this month (Europe/Amsterdam); before the first version's month,
+    the first version."""
+    return rate_plan_version_for(
+        rate_plan_id=rate_plan_id, cycle_start=cycle_start_of(timezone.localdate())
+    ) or rate_plan_first_version(rate_plan_id)
+
+
+def rate_plan_latest_version(rate_plan_id: int) -> RatePlanVersion | None:
+    """The version with the latest valid_from (the editor starts from it)."""
+    return RatePlanVersion.objects.filter(rate_plan_id=rate_plan_id).order_by("-valid_from").first()
+
+
+def rate_plans_of(customers: QuerySet[Customer]) -> QuerySet[RatePlan]:
+    """The plans the customers are on, by code."""
+    return RatePlan.objects.filter(
+        pk__in=customers.filter(rate_plan__isnull=False).values("rate_plan_id")
+    ).order_by("code")
+
+
+def rate_plan_as_dict(plan: RatePlan) -> dict:
+    """{code, name, versions: [{valid_from, monthly_fee, definition}]}, versions oldest first
+    (uses a prefetch of `versions` when there is one)."""
+    return {
+        "code": plan.code,
+        "name": plan.name,
+        "versions": [
+            {"valid_from": v.valid_from, "monthly_fee": v.monthly_fee, "definition": v.definition}
+            for v in sorted(plan.versions.all(), key=lambda v: v.valid_from)
+        ],
     }

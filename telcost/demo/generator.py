@@ -16,6 +16,7 @@ from django.utils import timezone
 from telcost.accounts.models import Membership
 from telcost.core.cycles import cycle_bounds, cycle_start_of, previous_cycle
 from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device, RatePlan
+from telcost.customers.services import rate_plan_create
 from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR
 from telcost.usage.sql import CDR_COLUMNS
@@ -196,13 +197,9 @@ def build_demo(
     cycles = [current]
     for _ in range(months - 1):
         cycles.insert(0, previous_cycle(cycles[0]))
-    plan, _ = RatePlan.objects.get_or_create(
-        code=DEMO_RATE_PLAN["code"],
-        defaults={
-            "name": DEMO_RATE_PLAN["name"],
-            "monthly_fee": Decimal(DEMO_RATE_PLAN["monthly_fee"]),
-            "definition": DEMO_RATE_PLAN,
-        },
+    # Through the service: the plan and its first version (from 2000-01), validated.
+    plan = RatePlan.objects.filter(code=DEMO_RATE_PLAN["code"]).first() or rate_plan_create(
+        definition=DEMO_RATE_PLAN
     )
     partner, _ = Customer.objects.get_or_create(
         name="Partner Telecom", defaults={"kind": "standard", "external_ref": "RT00001"}
