@@ -1,6 +1,16 @@
-"""Pages of the customers app."""
+"""Pages of the customers app: Admin → Rate plans."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from telcost.customers import views
 
 app_name = "customers"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("admin/rate-plans/", views.rate_plans_page, name="rate_plans"),
+    path("admin/rate-plans/<slug:code>/", views.rate_plan_page, name="rate_plan"),
+    path(
+        "admin/rate-plans/<slug:code>/versions/new",
+        views.rate_plan_version_new,
+        name="rate_plan_version_new",
+    ),
+]

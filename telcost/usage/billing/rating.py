@@ -225,9 +225,7 @@ def rate_plan_of_cycle(customer: Customer, cycle_start: dt.date) -> RatePlanMode
     try:
         return rate_plan_parse(version.definition)
     except ValueError as exc:
-        raise PermanentError(
-            f"rate plan {code} (version from {version.valid_from:%Y-%m}) is invalid: {exc}"
-        ) from None
+        raise PermanentError(f"rate plan {code} is invalid: {exc}") from None
 
 
 def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
