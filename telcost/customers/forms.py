@@ -109,9 +109,9 @@ class RatePlanVersionForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, code: str, **kwargs) -> None:
+    def __init__(self, *args, code: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.code = code
+        self.plan_code = code
         # A zone left empty has no price: a CDR in it fails the month's rating, naming it.
         for prefix, _path in ZONE_PRICES:
             for zone, zone_label in ZONES:
@@ -158,7 +158,7 @@ class RatePlanVersionForm(forms.Form):
             }
 
         return {
-            "code": self.code,
+            "code": self.plan_code or data["code"],
             "name": data["name"],
             "monthly_fee": str(data["monthly_fee"]),
             "voice": {
@@ -212,3 +212,32 @@ def initial_of(definition: dict, valid_from: dt.date) -> dict:
         for zone, price in definition.get(section, {}).get(table, {}).items():
             initial[f"{prefix}_{zone}"] = Decimal(str(price))
     return initial
+
+
+class RatePlanNewForm(RatePlanVersionForm):
+    """A new plan: its code, and the sections of its first version."""
+
+    code = forms.RegexField(
+        label=_("Code"),
+        regex=RatePlanModel.model_fields["code"].metadata[-1].pattern,
+        max_length=_bound(RatePlanModel.model_fields["code"].metadata, "max_length"),
+        error_messages={"invalid": _("Use letters, digits, - and _ only.")},
+    )
+    field_order = ["code"]
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].strip()
+
+
+# What a new plan starts from: per-second billing after the first minute, data per 100 KB.
+NEW_PLAN_INITIAL = {
+    "valid_from": "2000-01",
+    "monthly_fee": Decimal("0"),
+    "voice_setup_fee": Decimal("0"),
+    "voice_initial_increment_s": 60,
+    "voice_subsequent_increment_s": 1,
+    "data_increment_kb": 100,
+    "bundle_voice_minutes": 0,
+    "bundle_sms": 0,
+    "bundle_data_mb": 0,
+}

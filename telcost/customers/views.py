@@ -26,10 +26,19 @@ from telcost.accounts.access import (
     require_staff,
 )
 from telcost.core.cycles import cycle_start_of, next_cycle
-from telcost.customers.forms import RatePlanVersionForm, initial_of
+from telcost.customers.forms import (
+    NEW_PLAN_INITIAL,
+    RatePlanNewForm,
+    RatePlanVersionForm,
+    initial_of,
+)
 from telcost.customers.models import RatePlan
 from telcost.customers.selectors import rate_plan_current_version, rate_plan_latest_version
-from telcost.customers.services import CustomerInputError, rate_plan_version_add
+from telcost.customers.services import (
+    CustomerInputError,
+    rate_plan_create,
+    rate_plan_version_add,
+)
 
 # Tables of more than 50 rows are paged (SPEC part 2).
 PAGE_SIZE = 50
@@ -112,20 +121,8 @@ def rate_plan_version_new(request, code: str):
                     request,
                     _("The new version is saved. It applies to a month once it is recalculated."),
                 )
-                target = reverse("customers:rate_plan", args=[plan.code]) + (
-                    f"#version-{version.valid_from:%Y-%m}"
-                )
-                if request.headers.get("HX-Request"):
-                    response = HttpResponse()
-                    response["HX-Redirect"] = target
-                    return response
-                return redirect(target)
-        template = (
-            "customers/_rate_plan_editor.html"
-            if request.headers.get("HX-Request")
-            else "customers/rate_plan_editor.html"
-        )
-        return render(request, template, {"plan": plan, "form": form}, status=400)
+                return _saved(request, plan.code, version.valid_from)
+        return _editor_again(request, {"plan": plan, "form": form})
     initial = initial_of(latest.definition if latest else {}, _suggested_month(plan))
     form = RatePlanVersionForm(initial=initial, code=plan.code)
     return render(
@@ -133,3 +130,47 @@ def rate_plan_version_new(request, code: str):
         "customers/rate_plan_editor.html",
         {"plan": plan, "form": form, "latest": latest},
     )
+
+
+@login_required
+def rate_plan_new(request):
+    """Staff: a new plan, its first version from the month given (2000-01: every month)."""
+    require_staff(request.user)
+    if request.method == "POST":
+        form = RatePlanNewForm(request.POST)
+        if form.is_valid():
+            try:
+                plan = rate_plan_create(
+                    definition=form.document(), valid_from=form.cleaned_data["valid_from"]
+                )
+            except CustomerInputError as exc:
+                if exc.status == 409:
+                    form.add_error("code", _("A rate plan with this code exists."))
+                else:
+                    form.refuse(str(exc))
+            else:
+                messages.success(request, _("The rate plan is saved."))
+                return _saved(request, plan.code, form.cleaned_data["valid_from"])
+        return _editor_again(request, {"form": form, "creating": True})
+    form = RatePlanNewForm(initial=NEW_PLAN_INITIAL)
+    return render(request, "customers/rate_plan_editor.html", {"form": form, "creating": True})
+
+
+def _saved(request, code: str, valid_from: dt.date):
+    """To the plan's page, at the version just saved (htmx follows HX-Redirect)."""
+    target = reverse("customers:rate_plan", args=[code]) + f"#version-{valid_from:%Y-%m}"
+    if request.headers.get("HX-Request"):
+        response = HttpResponse()
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+def _editor_again(request, context: dict):
+    """The form with its errors, nothing saved: the fragment for htmx, else the whole page."""
+    template = (
+        "customers/_rate_plan_editor.html"
+        if request.headers.get("HX-Request")
+        else "customers/rate_plan_editor.html"
+    )
+    return render(request, template, context, status=400)

@@ -1,6 +1,6 @@
-"""Admin → Rate plans: staff add a version through the editor (Dutch and English); a bad value is
-shown next to its field and nothing is saved; a manager reads its customers' plan without the
-editor; a viewer and another customer's manager are refused."""
+"""Admin → Rate plans: staff add a version through the editor (Dutch and English) and create a
+plan; a bad value is shown next to its field and nothing is saved; a manager reads its
+customers' plan without the editor; a viewer and another customer's manager are refused."""
 
 import pytest
 from playwright.sync_api import expect
@@ -117,6 +117,7 @@ def test_a_manager_reads_its_plan_and_others_are_refused(
     expect(page.locator("#rate-plan-customers")).to_contain_text("Datri")
     expect(page.locator("#rate-plan-add-version")).to_have_count(0)
     assert page.goto(f"{live_url}/admin/rate-plans/biz-2026/versions/new").status == 403
+    assert page.goto(f"{live_url}/admin/rate-plans/new").status == 403
     assert page.goto(f"{live_url}/admin/rate-plans/other-plan/").status == 404
 
     page.context.clear_cookies()
@@ -130,3 +131,29 @@ def test_a_manager_reads_its_plan_and_others_are_refused(
     assert page.goto(f"{live_url}/admin/rate-plans/biz-2026/versions/new").status == 404
     assert RatePlanVersion.objects.count() == 2  # each plan's first
     assert RatePlan.objects.get(code="biz-2026").versions.count() == 1
+
+
+def test_staff_create_a_plan_with_the_editor(page, live_url, login, datri, staff_user):
+    login(page, "staff")
+    page.goto(f"{live_url}/admin/rate-plans/")
+    page.click("#rate-plan-new")
+    expect(page.locator("#id_valid_from")).to_have_value("2000-01")
+    page.fill("#id_code", "zakelijk 2027")
+    page.fill("#id_name", "Zakelijk 2027")
+    page.fill("#id_monthly_fee", "9,95")
+    page.fill("#id_voice_per_minute_national", "0,07")
+    page.fill("#id_sms_per_message_national", "0,05")
+    page.fill("#id_data_per_mb_national", "0,01")
+    page.click("#rate-plan-editor-submit")
+    expect(page.locator("#error-code")).to_contain_text("letters")
+    assert not RatePlan.objects.filter(name="Zakelijk 2027").exists()
+    page.fill("#id_code", "biz-2026")
+    page.click("#rate-plan-editor-submit")
+    expect(page.locator("#error-code")).to_contain_text("bestaat al")
+    page.fill("#id_code", "zakelijk-2027")
+    page.click("#rate-plan-editor-submit")
+    page.wait_for_url(f"{live_url}/admin/rate-plans/zakelijk-2027/#version-2000-01")
+    expect(page.locator("#version-2000-01 .version-fee")).to_have_text("€ 9,95")
+    version = RatePlan.objects.get(code="zakelijk-2027").versions.get()
+    assert version.definition["voice"]["per_minute"] == {"national": "0.07"}
+    assert version.definition["code"] == "zakelijk-2027"
