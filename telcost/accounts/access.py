@@ -20,6 +20,7 @@ from telcost.accounts.rules import (
     AUDIT,
     EXPORT,
     MANAGE_ADDONS,
+    MASTER_DATA,
     READ_RATE_PLAN,
     RECALCULATE,
     SYNC,
@@ -27,12 +28,14 @@ from telcost.accounts.rules import (
     is_staff,
 )
 from telcost.customers.models import Customer, RatePlan
+from telcost.customers.services import DEVICE_FIELDS_MANAGER, DEVICE_FIELDS_STAFF
 
 __all__ = [
     "AUDIT",
     "CUSTOMER_NOT_FOUND",
     "EXPORT",
     "MANAGE_ADDONS",
+    "MASTER_DATA",
     "READ_RATE_PLAN",
     "RECALCULATE",
     "SYNC",
@@ -41,6 +44,7 @@ __all__ = [
     "customer_for_user",
     "customer_id_of",
     "customers_for",
+    "device_fields_editable",
     "may",
     "rate_plan_for_user",
     "rate_plans_for",
@@ -61,6 +65,7 @@ _GRANTS = {
     MANAGE_ADDONS: (("manager",), "partner"),
     AUDIT: (("manager",), "either"),
     READ_RATE_PLAN: (("manager",), "either"),
+    MASTER_DATA: (("manager",), "either"),
 }
 
 
@@ -170,3 +175,13 @@ def rate_plan_for_user(*, user, code: str, right: str = READ_RATE_PLAN) -> RateP
     if right != VIEW and not rate_plans_for(user, right).filter(pk=visible.pk).exists():
         raise PermissionDenied("Unauthorized")
     return visible
+
+
+def device_fields_editable(user, customer: Customer) -> frozenset[str]:
+    """Which fields of the customer's devices the user may change: staff all, a manager (of the
+    customer or its partner) the label and user name, anyone else none."""
+    if is_staff(user):
+        return DEVICE_FIELDS_STAFF
+    if may(user, MASTER_DATA, customer):
+        return DEVICE_FIELDS_MANAGER
+    return frozenset()

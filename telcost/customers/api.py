@@ -17,7 +17,8 @@ from telcost.accounts.access import (
     rate_plans_for,
     require_staff,
 )
-from telcost.core.api_schemas import CreatedId, Money, Out, PageQuery, answers, page_of
+from telcost.core.api_schemas import CreatedId, Money, Out, answers
+from telcost.core.paging import PageQuery, paged
 from telcost.customers.models import Customer
 from telcost.customers.selectors import (
     customer_as_dict,
@@ -108,7 +109,7 @@ def list_rate_plans(request, query: Query[PageQuery]):
     if not request.user.is_staff and not customers_for(request.user, READ_RATE_PLAN).exists():
         raise PermissionDenied("Unauthorized")
     plans = rate_plans_for(request.user).order_by("code").prefetch_related("versions")
-    answer = page_of(plans, query)
+    answer = paged(plans, page=query.page, page_size=query.page_size)
     answer["items"] = [_money_as_text(rate_plan_as_dict(plan)) for plan in answer["items"]]
     return answer
 
