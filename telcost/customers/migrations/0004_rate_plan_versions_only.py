@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
     own copies go, so rating and totals cannot read two different documents."""
 
     dependencies = [
-        ("customers", "0002_device_user_name_rate_plan_versions"),
+        ("customers", "0003_cost_center_assignment_unassigned"),
     ]
 
     operations = [
