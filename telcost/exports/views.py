@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from telcost.accounts.access import EXPORT, customer_for_user, customers_for
@@ -78,7 +79,7 @@ def export_start(request, customer_id: int):
         customer = customer_for_user(user=request.user, customer_id=customer_id, right=EXPORT)
     except PermissionDenied:
         return render(
-            request, "exports/_export_status.html", {"error": "Access denied"}, status=403
+            request, "exports/_export_status.html", {"error": _("Access denied")}, status=403
         )
     fmt, csv_dialect = file_type_of(request.POST)
     try:
