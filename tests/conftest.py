@@ -94,6 +94,9 @@ class ApiClient(Client):
     def put(self, path, data=None, content_type="application/json", **extra):
         return super().put(path, data, content_type=content_type, **self._auth(extra))
 
+    def patch(self, path, data=None, content_type="application/json", **extra):
+        return super().patch(path, data, content_type=content_type, **self._auth(extra))
+
     def delete(self, path, data=None, content_type="application/json", **extra):
         return super().delete(path, data, content_type=content_type, **self._auth(extra))
 
@@ -192,7 +195,7 @@ def start_worker(subprocess_env, tmp_path):
     teardown."""
     processes: list[subprocess.Popen] = []
 
-    def start(name: str = "w", **env_overrides) -> subprocess.Popen:
+    def start(name: str = "w", interval: float = 0.05, **env_overrides) -> subprocess.Popen:
         env = {**subprocess_env, **{k: str(v) for k, v in env_overrides.items()}}
         log = open(tmp_path / f"worker-{name}-{len(processes)}.log", "w")
         proc = subprocess.Popen(
@@ -202,7 +205,7 @@ def start_worker(subprocess_env, tmp_path):
                 "telcost.manage",
                 "worker",
                 "--interval",
-                "0.05",
+                str(interval),
                 "--worker-id",
                 f"{name}-{len(processes)}",
             ],

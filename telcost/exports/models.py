@@ -14,6 +14,7 @@ class ExportJob(models.Model):
         CDRS = "cdrs"
         COST_CENTERS = "cost_centers"
         TOTALS = "totals"
+        DEVICES = "devices"
 
     class Format(models.TextChoices):
         XLSX = "xlsx"

@@ -12,10 +12,12 @@ from typing import BinaryIO
 
 from django.utils.translation import gettext, gettext_noop
 
+from telcost.core.money import from_e4
 from telcost.customers.models import Customer, Device
 from telcost.customers.selectors import cost_centers_on
 from telcost.exports import cdr
 from telcost.exports.writers import RFC4180, Column, CsvConventions, write_csv
+from telcost.usage.billing.device_costs import device_costs
 from telcost.usage.selectors import insights_get, subscription_totals_get, totals_get
 
 _ = gettext_noop  # the titles are translated when a file is written (translated_columns)
@@ -47,13 +49,25 @@ TOTALS_COLUMNS = [
     Column(_("Volume (KB)"), "int", 12),
     Column(_("Cost"), "money", 12),
 ]
+DEVICE_COLUMNS = [
+    Column(_("Device"), "text", 15),
+    Column(_("ICCID"), "text", 22),
+    Column(_("Label"), "text", 28),
+    Column(_("User"), "text", 24),
+    Column(_("Cost center"), "text", 14),
+    Column(_("Cost center name"), "text", 24),
+    Column(_("Activated on"), "date", 12),
+    Column(_("Deactivated on"), "date", 12),
+    Column(_("Cost"), "money", 12),
+]
 SUMMARY_COLUMNS = [Column(_("Item"), "text", 34), Column(_("Value"), "value", 22)]
 # Sheet names.
-CDRS_SHEET, COST_CENTERS_SHEET, TOTALS_SHEET, SUMMARY_SHEET = (
+CDRS_SHEET, COST_CENTERS_SHEET, TOTALS_SHEET, SUMMARY_SHEET, DEVICES_SHEET = (
     _("CDRs"),
     _("Cost centers"),
     _("Totals"),
     _("Summary"),
+    _("Devices"),
 )
 _USAGE_TYPES = {"voice": _("voice"), "sms": _("sms"), "data": _("data")}
 # The record type of a device's monthly fee in the totals sheet (as in a totals backup's rows).
@@ -97,6 +111,25 @@ def cost_center_rows(customer: Customer, as_of: dt.date) -> Iterator[tuple]:
             yield (device.msisdn, device.label, "", "", None)
         else:
             yield (device.msisdn, device.label, period.code, period.name, period.valid_from)
+
+
+def device_rows(customer: Customer, cycle_start: dt.date, today: dt.date) -> Iterator[tuple]:
+    """The inventory: per device (by msisdn) its cost center today and its cost in the month."""
+    current = cost_centers_on(customer, today)
+    costs = device_costs(customer=customer, cycle_start=cycle_start)
+    for device in Device.objects.filter(customer=customer).order_by("msisdn"):
+        period = current.get(device.pk)
+        yield (
+            device.msisdn,
+            device.iccid,
+            device.label,
+            device.user_name,
+            period.code if period else "",
+            period.name if period else "",
+            device.activated_on,
+            device.deactivated_on,
+            costs.get(device.pk, from_e4(0)),
+        )
 
 
 def totals_sheets(

@@ -249,6 +249,16 @@ def _write_rows(export: ExportJob, path: str, *, max_rows: int) -> int:
                 reports.cost_center_rows(customer, export.cycle_start_date),
             )
         ]
+    elif export.kind == ExportJob.Kind.DEVICES:
+        sheets = [
+            (
+                gettext(reports.DEVICES_SHEET),
+                reports.translated_columns(reports.DEVICE_COLUMNS),
+                reports.device_rows(
+                    customer, cycle_start_of(export.cycle_start_date), timezone.localdate()
+                ),
+            )
+        ]
     else:
         try:
             sheets = reports.totals_sheets(customer, cycle_start_of(export.cycle_start_date))
@@ -307,6 +317,7 @@ _KIND_NAMES = {
     ExportJob.Kind.CDRS: translation.gettext_noop("CDRs"),
     ExportJob.Kind.COST_CENTERS: translation.gettext_noop("cost centers"),
     ExportJob.Kind.TOTALS: translation.gettext_noop("totals"),
+    ExportJob.Kind.DEVICES: translation.gettext_noop("devices"),
 }
 
 

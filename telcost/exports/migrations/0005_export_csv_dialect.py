@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("exports", "0003_export_language"),
+        ("exports", "0004_export_kind_devices"),
     ]
 
     operations = [
