@@ -158,6 +158,7 @@ def test_the_sync_history_reloads_when_the_sync_ends(page, live_url, login, mont
     page.goto(f"{live_url}/customers/{month.customer.pk}/sync-profiles/")
     row = page.locator(f"#sync-tasks tr[data-task-id='{running.pk}']")
     expect(row.locator("[data-status-code]")).to_have_attribute("data-status-code", "running")
+    expect(page.locator("#start-sync-button")).to_have_count(0)  # one sync at a time
     SyncTask.objects.filter(pk=running.pk).update(
         status=SyncTask.Status.COMPLETED, imported=4321, finished_at=timezone.now()
     )
@@ -167,3 +168,4 @@ def test_the_sync_history_reloads_when_the_sync_ends(page, live_url, login, mont
     )
     expect(row).to_contain_text("4.321")
     expect(page.locator("#sync-tasks")).to_contain_text("planning")  # the fixture's sync
+    expect(page.locator("#start-sync-button")).to_be_visible()  # and a next one may start

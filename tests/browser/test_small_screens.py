@@ -112,7 +112,7 @@ def test_every_main_page_fits_390_and_1366_px_for_every_role(browser, live_url, 
                 ) else context.add_cookies(
                     [{"name": "django_language", "value": "en", "url": live_url}]
                 )
-            for path in main_pages(month):
+            for path in [*main_pages(month), f"/customers/{month.customer.pk}/devices/"]:
                 page.goto(f"{live_url}{path}")
                 expect(page.locator("html")).to_have_attribute("lang", language)
                 overflow = page.evaluate(_OVERFLOW)
