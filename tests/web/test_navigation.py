@@ -270,7 +270,7 @@ def test_a_rate_limited_addon_says_when_to_try_again(customer, manager, staff_us
 
 def test_the_cost_center_pages_are_in_a_managers_menu(customer, manager, viewer):
     page = logged_in(manager).get(f"/customers/{customer.pk}/usage/").content.decode()
-    assert f'href="/admin/cost-centers/{customer.pk}/" id="cost-centers-link"' in page
+    assert f'href="/admin/cost-centers/{customer.pk}/" id="cost-center-details-link"' in page
     assert logged_in(manager).get(f"/admin/cost-centers/{customer.pk}/").status_code == 200
     page = logged_in(viewer).get(f"/customers/{customer.pk}/usage/").content.decode()
-    assert 'id="cost-centers-link"' not in page
+    assert 'id="cost-center-details-link"' not in page
