@@ -177,6 +177,9 @@ def test_a_dutch_page_asks_for_excel_nl_an_english_one_for_rfc4180(rated):
     client.force_login(user)
     page = client.get(f"/customers/{rated.pk}/usage/?month=2026-09").content.decode()
     assert 'value="csv:excel-nl"' in page and "csv voor Nederlandse Excel" in page
+    details = client.get(f"/admin/cost-centers/{rated.pk}/").content.decode()
+    dialog = details[details.index('id="export-dialog"') :]
+    assert 'id="cost-center-file-type"' in dialog and 'value="csv:excel-nl"' in dialog
     start = f"/customers/{rated.pk}/exports/start"
     form = {"date": "2026-09-01", "kind": "totals"}
     assert client.post(start, {**form, "file_type": "csv:excel-nl"}).status_code == 200
