@@ -160,6 +160,7 @@ def test_the_menus_fold_behind_a_button_at_390_px_and_escape_closes_them(browser
     page.locator("#customer-menu summary").click()
     expect(page.locator("#cost-center-details-link")).to_be_visible()
     assert page.evaluate(_OVERFLOW) <= 0
+    page.screenshot(path=str(_screens_dir() / "nl-manager-phone-menu-open.png"))
     page.keyboard.press("Escape")  # first the open menu
     expect(page.locator("#cost-center-details-link")).to_be_hidden()
     page.keyboard.press("Escape")  # then the folded bar
