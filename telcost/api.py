@@ -107,6 +107,7 @@ def _register_routers() -> None:
     from telcost.exports.api import router as exports_router
     from telcost.jobs.api import router as jobs_router
     from telcost.syncs.api import router as syncs_router
+    from telcost.usage.api.cost_control import router as cost_control_router
     from telcost.usage.api.imports import router as imports_router
     from telcost.usage.api.partner import router as partner_router
     from telcost.usage.api.totals import router as usage_router
@@ -121,6 +122,7 @@ def _register_routers() -> None:
     api.add_router("", syncs_router)
     api.add_router("", exports_router)
     api.add_router("", audit_router)
+    api.add_router("", cost_control_router)
     api.add_router("", devices_router)
 
 

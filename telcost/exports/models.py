@@ -15,6 +15,8 @@ class ExportJob(models.Model):
         COST_CENTERS = "cost_centers"
         TOTALS = "totals"
         DEVICES = "devices"
+        RECONCILIATION = "reconciliation"
+        CHARGEBACK = "chargeback"
 
     class Format(models.TextChoices):
         XLSX = "xlsx"

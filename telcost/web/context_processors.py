@@ -1,6 +1,6 @@
 """What every page's layout needs: the menus, the switcher's customers, the current customer."""
 
-from telcost.accounts.access import AUDIT, EXPORT, admin_menu_visible, customers_for, may
+from telcost.accounts.access import AUDIT, admin_menu_visible, customers_for, may
 from telcost.web.current import current_customer
 
 # A staff switcher lists at most this many customers; the overview lists them all.
@@ -15,7 +15,6 @@ def navigation(request) -> dict:
     return {
         "current_customer": customer,
         "may_audit_current": customer is not None and may(user, AUDIT, customer),
-        "may_export_current": customer is not None and may(user, EXPORT, customer),
         "switchable_customers": customers_for(user).order_by("name", "pk")[:SWITCHER_LIMIT],
         "show_admin_menu": admin_menu_visible(user),
     }

@@ -158,11 +158,11 @@ def test_the_menus_fold_behind_a_button_at_390_px_and_escape_closes_them(browser
     expect(page.locator("#main-menu")).to_be_visible()
     expect(page.locator("#logout-form")).to_be_visible()
     page.locator("#customer-menu summary").click()
-    expect(page.locator("#cost-center-details-link")).to_be_visible()
+    expect(page.locator("#cost-centers-link")).to_be_visible()
     assert page.evaluate(_OVERFLOW) <= 0
     page.screenshot(path=str(_screens_dir() / "nl-manager-phone-menu-open.png"))
     page.keyboard.press("Escape")  # first the open menu
-    expect(page.locator("#cost-center-details-link")).to_be_hidden()
+    expect(page.locator("#cost-centers-link")).to_be_hidden()
     page.keyboard.press("Escape")  # then the folded bar
     expect(page.locator("#main-menu")).to_be_hidden()
     expect(toggle).to_be_focused()

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("exports", "0004_export_kind_devices"),
+        ("exports", "0005_export_kinds_reconciliation_chargeback"),
     ]
 
     operations = [
