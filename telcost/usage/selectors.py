@@ -78,6 +78,15 @@ def totals_get(*, customer: Customer, cycle_start: dt.date) -> dict | None:
     }
 
 
+def subscription_totals_get(*, customer: Customer, cycle_start: dt.date) -> list[tuple]:
+    """(msisdn, monthly fee) of each device with a fee in the cycle, by msisdn."""
+    return list(
+        SubscriptionTotal.objects.filter(customer=customer, cycle_start=cycle_start)
+        .order_by("device__msisdn", "pk")
+        .values_list("device__msisdn", "cost")
+    )
+
+
 def insights_get(*, customer: Customer, cycle_start: dt.date) -> dict | None:
     insight = BillingInsight.objects.filter(customer=customer, cycle_start=cycle_start).first()
     if insight is None:
