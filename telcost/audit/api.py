@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from django.core.paginator import Paginator
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
@@ -14,19 +13,17 @@ from telcost.audit.selectors import (
     audit_entries_of_customer,
     audit_filters,
 )
-from telcost.core.api_schemas import answers
+from telcost.core.api_schemas import PageQuery, answers, paged
 
 router = Router(tags=["audit"])
 
 
-class AuditQuery(Schema):
+class AuditQuery(PageQuery):
     customer_id: int | None = Field(default=None, ge=1, le=2**62)
     object_type: str | None = Field(default=None, max_length=40)
     actor: str | None = Field(default=None, max_length=150)
     since: dt.date | None = None
     until: dt.date | None = None
-    page: int = Field(default=1, ge=1, le=2**31)
-    page_size: int = Field(default=50, ge=1, le=500)
 
 
 class AuditEntryOut(Schema):
@@ -62,13 +59,4 @@ def audit_log(request, query: Query[AuditQuery]):
         entries = audit_entries_of_customer(customer.pk)
     else:
         entries = audit_entries_for(request.user)
-    paginator = Paginator(audit_entries_filtered(entries, filters), query.page_size)
-    items = (
-        list(paginator.page(query.page).object_list) if query.page <= paginator.num_pages else []
-    )
-    return {
-        "count": paginator.count,
-        "page": query.page,
-        "page_size": query.page_size,
-        "items": items,
-    }
+    return paged(audit_entries_filtered(entries, filters), query)

@@ -1,12 +1,52 @@
 """Reads of the syncs app. Credentials are never part of any answer."""
 
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext
 
 from telcost.jobs.models import Job
 from telcost.syncs.models import SyncProfile, SyncTask
+from telcost.syncs.schedule import schedule_next_run
+
+
+def sync_profiles_of(customer) -> list[SyncProfile]:
+    """The customer's profiles (not the deleted ones), each with `last_task` (None if it never
+    ran) and its job and the job's creator: two queries whatever their number."""
+    profiles = list(
+        SyncProfile.objects.filter(customer=customer).annotate(
+            last_task_id=Subquery(
+                SyncTask.objects.filter(profile=OuterRef("pk")).order_by("-id").values("id")[:1]
+            )
+        )
+    )
+    tasks = SyncTask.objects.select_related("job__created_by").in_bulk(
+        [p.last_task_id for p in profiles if p.last_task_id]
+    )
+    for profile in profiles:
+        profile.last_task = tasks.get(profile.last_task_id)
+    return profiles
+
+
+def sync_task_summary(task: SyncTask | None) -> dict | None:
+    """When a task was made, by whom (None: the schedule) and how it went."""
+    if task is None:
+        return None
+    return {
+        "id": task.pk,
+        "cycle_start": task.cycle_start,
+        "status": sync_task_effective_status(task),
+        "manual_trigger": task.manual_trigger,
+        "by": task.job.created_by.get_username() if task.job and task.job.created_by else None,
+        "created_at": task.created_at,
+        "finished_at": task.finished_at,
+        "error": error_in_reader_language(task.error),
+    }
 
 
 def sync_profile_as_dict(profile: SyncProfile) -> dict:
+    """A profile as the API shows it: whether it has credentials, never what they are.
+    last_task is read from `profile.last_task` when sync_profiles_of set it."""
+    if not hasattr(profile, "last_task"):
+        profile.last_task = profile.tasks.select_related("job__created_by").first()
     return {
         "id": profile.pk,
         "name": profile.name,
@@ -15,6 +55,8 @@ def sync_profile_as_dict(profile: SyncProfile) -> dict:
         "schedule": profile.schedule,
         "active": profile.active,
         "has_credentials": bool(profile.credentials_encrypted),
+        "last_task": sync_task_summary(profile.last_task),
+        "next_run": schedule_next_run(profile),
     }
 
 
