@@ -97,6 +97,9 @@ class ApiClient(Client):
     def delete(self, path, data=None, content_type="application/json", **extra):
         return super().delete(path, data, content_type=content_type, **self._auth(extra))
 
+    def patch(self, path, data=None, content_type="application/json", **extra):
+        return super().patch(path, data, content_type=content_type, **self._auth(extra))
+
 
 @pytest.fixture
 def api_client():
