@@ -71,7 +71,6 @@ SENTENCES = [
     # A sync profile's form and connection test (telcost.syncs.profiles): the message after the
     # field it names ("settings.path: …"), shown beside that field.
     pgettext_lazy("stored message", "Sync profile not found"),
-    pgettext_lazy("stored message", "Access denied"),
     pgettext_lazy("stored message", "the sync profile was deleted"),
     pgettext_lazy(
         "stored message",
@@ -85,9 +84,7 @@ SENTENCES = [
     pgettext_lazy("stored message", "the URL names no host"),
     pgettext_lazy("stored message", "file_drop needs the folder to read"),
     pgettext_lazy("stored message", "http_api needs an API key"),
-    pgettext_lazy(
-        "stored message", "seconds to wait for a page, more than 0 and at most 300"
-    ),
+    pgettext_lazy("stored message", "seconds to wait for a page, more than 0 and at most 300"),
 ]
 
 # Messages with values, in the order they are tried.
@@ -149,9 +146,7 @@ PATTERNS = [
         "e.g. 0 3 * * *: %(value)s",
     ),
     pgettext_lazy("stored message", "names no time that ever comes: %(value)s"),
-    pgettext_lazy(
-        "stored message", "the provider answered with %(count)s records for %(month)s"
-    ),
+    pgettext_lazy("stored message", "the first page of %(month)s holds %(count)s records"),
     pgettext_lazy("stored message", "the drop folder holds %(count)s CSV files"),
     pgettext_lazy("stored message", "the drop folder %(path)s cannot be read"),
 ]

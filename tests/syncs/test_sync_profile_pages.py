@@ -194,7 +194,7 @@ def test_the_schedule_preview_names_the_next_runs(staff_user):
 
 def test_the_connection_test_fragment_in_both_languages(profile, staff_user):
     nl = browser(staff_user).post(f"/sync-profiles/{profile.pk}/test").content.decode()
-    assert 'data-ok="1"' in nl and "Verbinding werkt" in nl and "de provider antwoordde" in nl
+    assert 'data-ok="1"' in nl and "Verbinding werkt" in nl and "de eerste pagina van" in nl
     SyncProfile.objects.filter(pk=profile.pk).update(settings={"base_url": "http://127.0.0.1:9"})
     en = browser(staff_user, "en").post(f"/sync-profiles/{profile.pk}/test").content.decode()
     assert 'data-ok="0"' in en and "the provider could not be reached" in en

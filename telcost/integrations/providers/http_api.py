@@ -245,7 +245,7 @@ class PagedJsonProvider(Provider):
             raise ProviderError(
                 "the provider's answer was not a page of records", transient=False
             ) from None
-        return f"the provider answered with {len(page.records)} records for {cycle_start:%Y-%m}"
+        return f"the first page of {cycle_start:%Y-%m} holds {len(page.records)} records"
 
     def pages(
         self,
