@@ -1,6 +1,7 @@
 """Reads of the syncs app. Credentials are never part of any answer."""
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from telcost.jobs.models import Job
@@ -8,14 +9,30 @@ from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.schedule import schedule_next_run
 
 
-def sync_profiles_of(customer) -> list[SyncProfile]:
-    """The customer's profiles (not the deleted ones), each with `last_task` (None if it never
-    ran) and its job and the job's creator: two queries whatever their number."""
+def sync_profiles_of(customer, *, deleted: bool = False) -> list[SyncProfile]:
+    """The customer's profiles (deleted: only the deleted ones, whose syncs stay in history), each
+    with `last_task` (None if it never ran) with its job and the job's creator, and `task_count`:
+    two queries whatever their number."""
+    profiles = (
+        SyncProfile.with_deleted.filter(customer=customer, deleted_at__isnull=False).order_by(
+            "-deleted_at"
+        )
+        if deleted
+        else SyncProfile.objects.filter(customer=customer)
+    )
+    tasks_of_profile = SyncTask.objects.filter(profile=OuterRef("pk"))
     profiles = list(
-        SyncProfile.objects.filter(customer=customer).annotate(
-            last_task_id=Subquery(
-                SyncTask.objects.filter(profile=OuterRef("pk")).order_by("-id").values("id")[:1]
-            )
+        profiles.annotate(
+            last_task_id=Subquery(tasks_of_profile.order_by("-id").values("id")[:1]),
+            task_count=Coalesce(
+                Subquery(
+                    tasks_of_profile.order_by()
+                    .values("profile")
+                    .annotate(n=Count("id"))
+                    .values("n")
+                ),
+                0,
+            ),
         )
     )
     tasks = SyncTask.objects.select_related("job__created_by").in_bulk(

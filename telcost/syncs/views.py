@@ -53,6 +53,9 @@ def profiles_page(request, customer_id: int):
     for p in profiles:
         p.summary = sync_task_summary(p.last_task)
         p.upcoming = schedule_upcoming(p, count=PREVIEW_RUNS)
+    deleted = sync_profiles_of(customer, deleted=True)
+    for p in deleted:
+        p.summary = sync_task_summary(p.last_task)
     selected = next(
         (p for p in profiles if str(p.pk) == request.GET.get("profile")),
         profiles[0] if profiles else None,
@@ -77,6 +80,7 @@ def profiles_page(request, customer_id: int):
         {
             "customer": customer,
             "profiles": profiles,
+            "deleted_profiles": deleted,
             "selected": selected,
             "selected_fields": _shown_fields(selected) if selected else [],
             "tasks": tasks,

@@ -178,6 +178,9 @@ def test_deactivate_activate_and_delete(profile, customer, staff_user, manager):
     assert not SyncProfile.objects.exists() and SyncTask.objects.filter(pk=task.pk).exists()
     page = client.get(response["Location"]).content.decode()
     assert "Nog geen syncprofielen." in page and "blijven in de geschiedenis" in page
+    # Its history stays readable: the deleted profile, how many syncs it had, the last one.
+    assert 'id="deleted-profiles"' in page and "Verwijderde syncprofielen (1)" in page
+    assert "Provider X" in page and "manager" in page
 
 
 def test_the_schedule_preview_names_the_next_runs(staff_user):
