@@ -149,6 +149,9 @@ JOBS_HEARTBEAT_SECONDS = env.env_float("TELCOST_JOBS_HEARTBEAT_SECONDS", 5.0, mi
 JOBS_STALE_AFTER_SECONDS = env.env_float("TELCOST_JOBS_STALE_AFTER_SECONDS", 60.0, minimum=0.1)
 JOBS_SWEEP_SECONDS = env.env_float("TELCOST_JOBS_SWEEP_SECONDS", 5.0, minimum=0.05)
 JOBS_WORKER_INTERVAL = env.env_float("TELCOST_JOBS_WORKER_INTERVAL", 0.1, minimum=0.0)
+# PostgreSQL: idle workers LISTEN for queued steps (jobs/wakeup.py); off behind a pooler in
+# transaction mode, where a session's LISTEN is lost.
+JOBS_LISTEN = env.env_bool("TELCOST_JOBS_LISTEN", True)
 # The engine's test steps (Probe, Noop): only for the workers of tests and benchmarks.
 JOBS_DIAGNOSTIC_STEPS = env.env_bool("TELCOST_JOBS_DIAGNOSTIC_STEPS", False)
 # Finished django-tasks-db rows are kept this long for debugging, then deleted by a timer.

@@ -195,7 +195,7 @@ def start_worker(subprocess_env, tmp_path):
     teardown."""
     processes: list[subprocess.Popen] = []
 
-    def start(name: str = "w", **env_overrides) -> subprocess.Popen:
+    def start(name: str = "w", interval: float = 0.05, **env_overrides) -> subprocess.Popen:
         env = {**subprocess_env, **{k: str(v) for k, v in env_overrides.items()}}
         log = open(tmp_path / f"worker-{name}-{len(processes)}.log", "w")
         proc = subprocess.Popen(
@@ -205,7 +205,7 @@ def start_worker(subprocess_env, tmp_path):
                 "telcost.manage",
                 "worker",
                 "--interval",
-                "0.05",
+                str(interval),
                 "--worker-id",
                 f"{name}-{len(processes)}",
             ],

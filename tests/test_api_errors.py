@@ -13,7 +13,7 @@ def test_malformed_json_is_400(api_client, staff_user):
 
 @pytest.mark.django_db
 def test_wrong_method_is_405_json(api_client, staff_user):
-    response = api_client(staff_user).get("/api/users")
+    response = api_client(staff_user).delete("/api/users")  # GET and POST it has, not DELETE
     assert response.status_code == 405 and response.json() == {"error": "Method not allowed"}
 
 

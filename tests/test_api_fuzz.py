@@ -68,6 +68,7 @@ def fuzz_tokens(rated_customer, drain_jobs, tmp_path) -> dict[str, str]:
         "viewer": UserFactory(username="fuzz-viewer"),
         "outsider": UserFactory(username="fuzz-outsider"),
     }
+    UserFactory(username="fuzz-target")  # for PATCH /api/users/{id} to change (the dictionary)
     MembershipFactory(user=users["manager"], customer=partner, role="manager")
     MembershipFactory(user=users["viewer"], customer=customer, role="viewer")
     for _ in range(2):  # two versions of the totals, for versions and diff
@@ -91,6 +92,8 @@ def _dictionaries_config(path: Path) -> Path:
     of objects that exist (random ids are nearly always a 404 that never reaches the code behind
     it), and inputs that once were 500s (NUL characters, '³' as an id, months at the ends of the
     calendar), which random generation finds too rarely in 25 examples."""
+    from django.contrib.auth import get_user_model
+
     from telcost.customers.models import Customer, RatePlan
     from telcost.exports.models import ExportJob
     from telcost.jobs.models import Job
@@ -105,6 +108,9 @@ def _dictionaries_config(path: Path) -> Path:
         "exports": ids(ExportJob),
         "profiles": ids(SyncProfile),
         "tasks": ids(SyncTask),
+        "users": list(
+            get_user_model().objects.filter(username="fuzz-target").values_list("pk", flat=True)
+        ),
         "months": [f"{MONTH:%Y-%m}", "9999-12", "0001-01", "2030-01", "2026-09\u0000"],
         "dates": [
             f"{MONTH:%Y-%m-%d}",
@@ -124,6 +130,7 @@ def _dictionaries_config(path: Path) -> Path:
         "exports": ["path.export_id"],
         "profiles": ["path.profile_id", "body.sync_profile_id"],
         "tasks": ["path.task_id"],
+        "users": ["path.user_id"],
         "months": ["query.month"],
         "dates": [
             "path.date",

@@ -13,7 +13,8 @@ from telcost.audit.selectors import (
     audit_entries_of_customer,
     audit_filters,
 )
-from telcost.core.api_schemas import PageQuery, answers, paged
+from telcost.core.api_schemas import answers
+from telcost.core.paging import PageQuery, paged
 
 router = Router(tags=["audit"])
 
@@ -59,4 +60,6 @@ def audit_log(request, query: Query[AuditQuery]):
         entries = audit_entries_of_customer(customer.pk)
     else:
         entries = audit_entries_for(request.user)
-    return paged(audit_entries_filtered(entries, filters), query)
+    return paged(
+        audit_entries_filtered(entries, filters), page=query.page, page_size=query.page_size
+    )

@@ -7,7 +7,6 @@ OpenAPI schema at /api/openapi.json describes the API and the fuzzer in the suit
 
 from typing import Annotated
 
-from django.core.paginator import Paginator
 from ninja import Schema
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,23 +58,3 @@ def answers(ok: dict, *statuses: int) -> dict:
     """An operation's responses: `ok` ({200: Schema}) and the error statuses, always 400 (bad input,
     a NUL character anywhere) and 401 (no token or session)."""
     return {**ok, **errors(400, 401, *statuses)}
-
-
-class PageQuery(Schema):
-    """?page=1&page_size=50 (at most 500): every list the API answers is paged."""
-
-    page: int = Field(default=1, ge=1, le=2**31)
-    page_size: int = Field(default=50, ge=1, le=500)
-
-
-def paged(items, query: PageQuery) -> dict:
-    """`{count, page, page_size, items}` of a sequence or ordered queryset; a page past the last
-    has no items."""
-    paginator = Paginator(items, query.page_size)
-    page = list(paginator.page(query.page).object_list) if query.page <= paginator.num_pages else []
-    return {
-        "count": paginator.count,
-        "page": query.page,
-        "page_size": query.page_size,
-        "items": page,
-    }

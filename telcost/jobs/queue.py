@@ -11,6 +11,7 @@ from datetime import datetime
 from django.tasks import Task
 
 from telcost.jobs.models import Step
+from telcost.jobs.wakeup import step_queued_notify
 
 _step_task: Task | None = None
 
@@ -33,3 +34,5 @@ def enqueue_step(step: Step, *, run_after: datetime | None = None) -> None:
         status=Step.Status.QUEUED, run_after=run_after, task_id=str(result.id)
     )
     step.status, step.run_after, step.task_id = Step.Status.QUEUED, run_after, str(result.id)
+    if run_after is None:
+        step_queued_notify()

@@ -9,8 +9,9 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.access import SYNC, customer_for_user, require_right, require_staff
-from telcost.core.api_schemas import CreatedId, CycleDate, Out, PageQuery, answers, paged
+from telcost.core.api_schemas import CreatedId, CycleDate, Out, answers
 from telcost.core.cycles import BadCycle, requested_month
+from telcost.core.paging import PageQuery, paged
 from telcost.customers.models import Customer
 from telcost.idempotency.decorators import idempotent
 from telcost.syncs.models import SyncProfile, SyncTask
@@ -144,7 +145,11 @@ def create_sync_profile(request, payload: SyncProfileIn):
 )
 def list_sync_profiles(request, customer_id: int, query: Query[PageQuery]):
     customer = customer_for_user(user=request.user, customer_id=customer_id)
-    return paged([sync_profile_as_dict(p) for p in sync_profiles_of(customer)], query)
+    return paged(
+        [sync_profile_as_dict(p) for p in sync_profiles_of(customer)],
+        page=query.page,
+        page_size=query.page_size,
+    )
 
 
 PROFILE_NOT_FOUND = "Sync profile not found"

@@ -40,7 +40,11 @@ from telcost.syncs.profiles import SyncInputError, sync_profile_create  # noqa: 
 from telcost.syncs.providers import provider_for
 from telcost.syncs.schedule import schedule_next_run
 from telcost.syncs.synced_pages import synced_page_record, synced_pages
-from telcost.usage.imports.pipeline import cdrs_import_rows, cdrs_rows_prepare
+from telcost.usage.imports.pipeline import (
+    cdrs_import_rows,
+    cdrs_rows_prepare,
+    cdrs_statistics_refresh,
+)
 from telcost.usage.recalculation.services import recalculation_dispatch
 
 MAX_TASK_ERRORS = 200
@@ -186,6 +190,9 @@ def sync_run(
         raise PermanentError(str(exc)) from None
     except KeyError as exc:
         raise PermanentError(f"the sync profile's settings lack {exc}") from None
+    # Its pages committed one by one: what they added together decides (an import of the month
+    # right after a sync reads it, as after an upload).
+    cdrs_statistics_refresh(imported=task.imported)
     return sync_counts(task)
 
 

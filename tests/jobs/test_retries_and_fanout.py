@@ -27,7 +27,12 @@ def run_due_backoffs():
 
 
 @pytest.mark.django_db
-def test_transient_failure_is_retried_with_backoff_then_succeeds(customer, drain_jobs):
+def test_transient_failure_is_retried_with_backoff_then_succeeds(customer, drain_jobs, monkeypatch):
+    # Probe's own backoff (25-50 ms) could pass while drain_jobs is still looking on a loaded
+    # machine, which then ran the retry too: a backoff no drain outlasts.
+    monkeypatch.setattr(
+        "telcost.jobs.registry.StepDefinition.backoff_seconds", lambda self, attempt: 600.0
+    )
     job = job_dispatch(
         kind=PROBE_KIND, steps=[StepSpec("Probe", {"transient_failures": 2})], customer=customer
     ).job

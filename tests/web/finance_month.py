@@ -151,5 +151,7 @@ def main_pages(month: FinanceMonth) -> list[str]:
         "/admin/syncs/recalculate-totals/",
         f"/admin/sim-cards/simacties/?customer_id={c}",
         f"/customers/{c}/audit/",
+        "/users/",
+        "/account/",
         "/no-such-page/",
     ]

@@ -22,9 +22,16 @@ from telcost.core.cdr_format import Row, csv_rows
 from telcost.customers.models import Customer
 from telcost.usage.imports.postgres import copy_batch, import_batch_postgres
 from telcost.usage.imports.sqlite import import_batch_sqlite
+from telcost.usage.models import CDR
+from telcost.usage.sql import dialect
 
 BATCH_SIZE = 20_000
 MAX_REPORTED_ERRORS = 1000
+# From this many new records on, an import refreshes the planner's statistics of the CDR table
+# when it commits. A new customer-month is invisible to the planner until the next ANALYZE, and
+# autovacuum gets there after the user's next click: an export right after a 300,000-CDR
+# import took 11.7 s against 1.2 s with fresh statistics. Fewer records move no plan.
+ANALYZE_AFTER_IMPORTED = 10_000
 
 
 class _Dialect(NamedTuple):
@@ -146,10 +153,20 @@ def cdrs_import_csv(
     writes too (a step's heartbeat), or both wait on each other.
     """
     with transaction.atomic():
-        return cdrs_import_rows(
+        result = cdrs_import_rows(
             customer=customer,
             rows=csv_rows(stream),
             cycle_start=cycle_start,
             progress=progress,
             own_devices_only=own_devices_only,
         )
+    cdrs_statistics_refresh(imported=result.imported)
+    return result
+
+
+def cdrs_statistics_refresh(*, imported: int) -> None:
+    """After an import of `imported` new records commits (at once outside a transaction): the
+    planner's statistics of the CDR table refreshed if the import was big enough to move a plan
+    (ANALYZE_AFTER_IMPORTED). A refresh that fails is logged, never the import's failure."""
+    if imported >= ANALYZE_AFTER_IMPORTED:
+        transaction.on_commit(lambda: dialect().statistics_refresh(CDR._meta.db_table), robust=True)

@@ -68,22 +68,24 @@ class PostgresSql:
         """In how many parts to rate: several only on PostgreSQL, and only when no caller's
         transaction is open.
 
-        A PostgreSQL statement runs on one core, and the rating UPDATE cannot use parallel workers,
-        so on
-        a 2-core machine two parts in two connections rate a 1M-CDR month in 2.9 s instead of 4.8 s.
-        Each
-        part commits on its own. That is safe because rating is idempotent and a device's costs are
-        all in
-        one part: a failed or killed step is simply rated again, and a reader sees every device
-        either
-        rated or not. Inside a caller's transaction the parts could not see its uncommitted rows,
-        nor be
-        rolled back with it, so there it is one statement. SQLite has one writer at a time: one
-        statement.
+        A PostgreSQL statement runs on one core, and the rating UPDATE cannot use parallel
+        workers, so on a 2-core machine two parts in two connections rate a 1M-CDR month in 2.9 s
+        instead of 4.8 s. Each part commits on its own. That is safe because rating is idempotent
+        and a device's costs are all in one part: a failed or killed step is simply rated again,
+        and a reader sees every device either rated or not. Inside a caller's transaction the
+        parts could not see its uncommitted rows, nor be rolled back with it, so there it is one
+        statement. SQLite has one writer at a time: one statement.
         """
         if connection.in_atomic_block:
             return 1
         return settings.RATING_PARALLEL_PARTS
+
+    @staticmethod
+    def statistics_refresh(table: str) -> None:
+        """ANALYZE: a sample of the table (30,000 rows at the default statistics target), so about
+        as long for 10 million rows as for 1 million."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
     @staticmethod
     def insert_rows(cursor, table: str, columns: Sequence[str], rows: list) -> None:

@@ -46,6 +46,12 @@ class SqliteSql:
         return 1
 
     @staticmethod
+    def statistics_refresh(table: str) -> None:
+        """Nothing: telcost's SQLite has no statistics (sqlite_stat1) and plans from its indexes
+        alone, which holds however many rows an import adds; statistics once taken would have to
+        be kept fresh from then on."""
+
+    @staticmethod
     def insert_rows(cursor, table: str, columns: Sequence[str], rows: list) -> None:
         """Rows already adapted (sql/bulk.py): SQLite's executemany is already in-process and
         fast."""

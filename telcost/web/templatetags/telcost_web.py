@@ -160,6 +160,11 @@ def addon_action_label(code: str) -> str:
 
 
 @register.filter
+def role_label(code: str) -> str:
+    return str(ROLE_LABELS.get(code, code))
+
+
+@register.filter
 def audit_value(value, field: str) -> str:
     """An audited field's old or new value as a page names it: codes as labels, dates and money
     formatted."""

@@ -21,6 +21,7 @@ from django_tasks_db.utils import exclusive_transaction
 
 from telcost.core.timers import run_due_timers
 from telcost.jobs import runner
+from telcost.jobs.wakeup import IdleWait
 
 logger = logging.getLogger("telcost.jobs")
 
@@ -32,6 +33,13 @@ class SupervisedWorker(Worker):
 
     def run(self) -> None:
         logger.info("worker %s started (interval %.2fs)", self.worker_id, self.interval)
+        idle = IdleWait()
+        try:
+            self._loop(idle)
+        finally:
+            idle.close()
+
+    def _loop(self, idle: IdleWait) -> None:
         failures = 0
         while self.running:
             try:
@@ -59,7 +67,7 @@ class SupervisedWorker(Worker):
             if self.batch and not ran:
                 return
             if self.running and not ran:
-                time.sleep(self.interval)
+                idle.wait(self.interval)
 
     def _tick(self) -> bool:
         if self.manage_connections:
