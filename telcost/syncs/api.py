@@ -22,7 +22,12 @@ from telcost.syncs.profiles import (
     sync_profile_test,
     sync_profile_update,
 )
-from telcost.syncs.selectors import sync_profile_as_dict, sync_profiles_of, sync_task_status
+from telcost.syncs.selectors import (
+    sync_profile_as_dict,
+    sync_profile_for_user,
+    sync_profiles_of,
+    sync_task_status,
+)
 from telcost.syncs.services import sync_manual_dispatch
 
 router = Router(tags=["syncs"])
@@ -152,24 +157,9 @@ def list_sync_profiles(request, customer_id: int, query: Query[PageQuery]):
     )
 
 
-PROFILE_NOT_FOUND = "Sync profile not found"
-
-
-def _profile(request, profile_id: int, *, staff: bool = False) -> SyncProfile:
-    """The profile under access.py's policy: 404 unless its customer is visible, then 403 for
-    what only staff do."""
-    profile = SyncProfile.objects.select_related("customer").filter(pk=profile_id).first()
-    require_right(
-        user=request.user, customer=profile and profile.customer, not_found=PROFILE_NOT_FOUND
-    )
-    if staff:
-        require_staff(request.user)
-    return profile
-
-
 @router.get("/api/sync-profiles/{profile_id}", response=answers({200: SyncProfileDetail}, 404))
 def get_sync_profile(request, profile_id: int):
-    profile = _profile(request, profile_id)
+    profile = sync_profile_for_user(user=request.user, profile_id=profile_id)
     tasks = profile.tasks.select_related("job")[:10]
     return {
         **sync_profile_as_dict(profile),
@@ -181,7 +171,7 @@ def get_sync_profile(request, profile_id: int):
 
 @router.patch("/api/sync-profiles/{profile_id}", response=answers({200: SyncProfileOut}, 403, 404))
 def update_sync_profile(request, profile_id: int, payload: SyncProfilePatch):
-    profile = _profile(request, profile_id, staff=True)
+    profile = sync_profile_for_user(user=request.user, profile_id=profile_id, staff=True)
     given = payload.model_dump(exclude_unset=True)
     for field in ("name", "settings", "credentials", "active"):
         if field in given and given[field] is None:
@@ -195,7 +185,8 @@ def update_sync_profile(request, profile_id: int, payload: SyncProfilePatch):
 
 @router.delete("/api/sync-profiles/{profile_id}", response=answers({204: None}, 403, 404))
 def delete_sync_profile(request, profile_id: int):
-    sync_profile_delete(profile=_profile(request, profile_id, staff=True))
+    profile = sync_profile_for_user(user=request.user, profile_id=profile_id, staff=True)
+    sync_profile_delete(profile=profile)
     return Status(204, None)
 
 
@@ -204,7 +195,8 @@ def delete_sync_profile(request, profile_id: int):
 )
 def connection_test(request, profile_id: int):
     """One bounded call to the provider, answered within 10 s."""
-    result = sync_profile_test(profile=_profile(request, profile_id, staff=True))
+    profile = sync_profile_for_user(user=request.user, profile_id=profile_id, staff=True)
+    result = sync_profile_test(profile=profile)
     return {"ok": result.ok, "message": result.message}
 
 

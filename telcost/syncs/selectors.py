@@ -4,9 +4,22 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
+from telcost.accounts.access import require_right, require_staff
 from telcost.jobs.models import Job
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.schedule import schedule_next_run
+
+PROFILE_NOT_FOUND = "Sync profile not found"
+
+
+def sync_profile_for_user(*, user, profile_id: int, staff: bool = False) -> SyncProfile:
+    """The profile (not a deleted one) under access.py's policy, for the API and the pages alike:
+    Http404 unless its customer is visible, then PermissionDenied for what only staff do."""
+    profile = SyncProfile.objects.select_related("customer").filter(pk=profile_id).first()
+    require_right(user=user, customer=profile and profile.customer, not_found=PROFILE_NOT_FOUND)
+    if staff:
+        require_staff(user)
+    return profile
 
 
 def sync_profiles_of(customer, *, deleted: bool = False) -> list[SyncProfile]:

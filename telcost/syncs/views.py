@@ -24,6 +24,8 @@ from telcost.syncs.profiles import (
 )
 from telcost.syncs.schedule import BadSchedule, schedule_preview, schedule_upcoming
 from telcost.syncs.selectors import (
+    PROFILE_NOT_FOUND,
+    sync_profile_for_user,
     sync_profiles_of,
     sync_task_effective_status,
     sync_task_status,
@@ -31,19 +33,7 @@ from telcost.syncs.selectors import (
 )
 from telcost.syncs.services import sync_manual_dispatch
 
-PROFILE_NOT_FOUND = "Sync profile not found"
 PREVIEW_RUNS = 5
-
-
-def _profile(request, profile_id: int, *, staff: bool = False) -> SyncProfile:
-    """access.py's policy: 404 unless its customer is visible, then 403 for what only staff do."""
-    profile = SyncProfile.objects.select_related("customer").filter(pk=profile_id).first()
-    require_right(
-        user=request.user, customer=profile and profile.customer, not_found=PROFILE_NOT_FOUND
-    )
-    if staff:
-        require_staff(request.user)
-    return profile
 
 
 @login_required
@@ -206,7 +196,7 @@ def profile_new(request, customer_id: int):
 
 @login_required
 def profile_edit(request, profile_id: int):
-    profile = _profile(request, profile_id, staff=True)
+    profile = sync_profile_for_user(user=request.user, profile_id=profile_id, staff=True)
     if request.method != "POST":
         return render(
             request,
@@ -248,7 +238,7 @@ def profile_edit(request, profile_id: int):
 @login_required
 @require_POST
 def profile_active(request, profile_id: int):
-    profile = _profile(request, profile_id, staff=True)
+    profile = sync_profile_for_user(user=request.user, profile_id=profile_id, staff=True)
     active = request.POST.get("active") == "1"
     sync_profile_update(profile=profile, active=active)
     if active:
@@ -261,7 +251,7 @@ def profile_active(request, profile_id: int):
 @login_required
 @require_POST
 def profile_delete(request, profile_id: int):
-    profile = _profile(request, profile_id, staff=True)
+    profile = sync_profile_for_user(user=request.user, profile_id=profile_id, staff=True)
     sync_profile_delete(profile=profile)
     messages.success(
         request,
@@ -275,7 +265,7 @@ def profile_delete(request, profile_id: int):
 def profile_test(request, profile_id: int):
     """htmx: the connection test's outcome as a fragment (refusals too)."""
     try:
-        profile = _profile(request, profile_id, staff=True)
+        profile = sync_profile_for_user(user=request.user, profile_id=profile_id, staff=True)
     except Http404:
         return render(request, "syncs/_test_result.html", {"error": PROFILE_NOT_FOUND}, status=404)
     except PermissionDenied:
