@@ -88,9 +88,11 @@ def _register_routers() -> None:
     from telcost.addons.api import router as addons_router
     from telcost.audit.api import router as audit_router
     from telcost.customers.api import router as customers_router
+    from telcost.devices.api import router as devices_router
     from telcost.exports.api import router as exports_router
     from telcost.jobs.api import router as jobs_router
     from telcost.syncs.api import router as syncs_router
+    from telcost.usage.api.cost_control import router as cost_control_router
     from telcost.usage.api.imports import router as imports_router
     from telcost.usage.api.partner import router as partner_router
     from telcost.usage.api.totals import router as usage_router
@@ -105,6 +107,8 @@ def _register_routers() -> None:
     api.add_router("", syncs_router)
     api.add_router("", exports_router)
     api.add_router("", audit_router)
+    api.add_router("", cost_control_router)
+    api.add_router("", devices_router)
 
 
 _register_routers()

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "telcost.addons",
     "telcost.syncs",
     "telcost.exports",
+    "telcost.devices",
     "telcost.idempotency",
     "telcost.integrations",
     "telcost.simulators",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("telcost.exports.urls")),
     path("", include("telcost.customers.urls")),
     path("", include("telcost.audit.urls")),
+    path("", include("telcost.devices.urls")),
     path("", include("telcost.accounts.urls")),
     path("", api.urls),
 ]

@@ -94,11 +94,11 @@ class ApiClient(Client):
     def put(self, path, data=None, content_type="application/json", **extra):
         return super().put(path, data, content_type=content_type, **self._auth(extra))
 
-    def delete(self, path, data=None, content_type="application/json", **extra):
-        return super().delete(path, data, content_type=content_type, **self._auth(extra))
-
     def patch(self, path, data=None, content_type="application/json", **extra):
         return super().patch(path, data, content_type=content_type, **self._auth(extra))
+
+    def delete(self, path, data=None, content_type="application/json", **extra):
+        return super().delete(path, data, content_type=content_type, **self._auth(extra))
 
 
 @pytest.fixture

@@ -56,7 +56,11 @@ def _body_properties(schema, name):
     ("operation", "field", "values"),
     [
         ("POST /api/customers", "kind", ["standard", "rateplan"]),
-        ("POST /api/exports", "kind", ["cdrs", "cost_centers", "totals"]),
+        (
+            "POST /api/exports",
+            "kind",
+            ["cdrs", "cost_centers", "totals", "devices", "reconciliation", "chargeback"],
+        ),
         ("POST /api/exports", "format", ["xlsx", "csv"]),
         ("POST /api/sync-profiles", "provider", ["file_drop", "http_api", "routit"]),
         (

@@ -20,18 +20,21 @@ from telcost.accounts.rules import (
     AUDIT,
     EXPORT,
     MANAGE_ADDONS,
+    MASTER_DATA,
     RECALCULATE,
     SYNC,
     VIEW,
     is_staff,
 )
 from telcost.customers.models import Customer
+from telcost.customers.services import DEVICE_FIELDS_MANAGER, DEVICE_FIELDS_STAFF
 
 __all__ = [
     "AUDIT",
     "CUSTOMER_NOT_FOUND",
     "EXPORT",
     "MANAGE_ADDONS",
+    "MASTER_DATA",
     "RECALCULATE",
     "SYNC",
     "VIEW",
@@ -39,6 +42,7 @@ __all__ = [
     "customer_for_user",
     "customer_id_of",
     "customers_for",
+    "device_fields_editable",
     "may",
     "require_right",
     "require_staff",
@@ -55,6 +59,7 @@ _GRANTS = {
     EXPORT: (("manager",), "either"),
     MANAGE_ADDONS: (("manager",), "partner"),
     AUDIT: (("manager",), "either"),
+    MASTER_DATA: (("manager",), "either"),
 }
 
 
@@ -143,3 +148,13 @@ def imports_own_devices_only(user) -> bool:
     """Whether a CDR import by this user may touch only the customer's own devices: a manager's
     may not create devices or move them from another customer; staff's may."""
     return not is_staff(user)
+
+
+def device_fields_editable(user, customer: Customer) -> frozenset[str]:
+    """Which fields of the customer's devices the user may change: staff all, a manager (of the
+    customer or its partner) the label and user name, anyone else none."""
+    if is_staff(user):
+        return DEVICE_FIELDS_STAFF
+    if may(user, MASTER_DATA, customer):
+        return DEVICE_FIELDS_MANAGER
+    return frozenset()

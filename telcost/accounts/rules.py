@@ -16,6 +16,9 @@ SYNC = "customers.sync"
 EXPORT = "customers.export"
 MANAGE_ADDONS = "customers.manage_addons"
 AUDIT = "customers.audit"  # read the customer's audit log
+# Edit the customer's master data a manager looks after (SPEC part 2 "Master data"): cost centers,
+# assignments, device labels and user names. The rest of a device is staff's.
+MASTER_DATA = "customers.master_data"
 
 _RANK = {"viewer": 1, "manager": 2}
 
@@ -63,3 +66,4 @@ rules.add_perm(SYNC, is_staff | is_manager)
 rules.add_perm(EXPORT, is_staff | is_manager)
 rules.add_perm(MANAGE_ADDONS, is_staff | is_partner_manager)
 rules.add_perm(AUDIT, is_staff | is_manager)
+rules.add_perm(MASTER_DATA, is_staff | is_manager)

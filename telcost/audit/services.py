@@ -119,6 +119,19 @@ def audit_request(request):
         _request.reset(token)
 
 
+@contextmanager
+def audit_as(user):
+    """Outside a request (a worker's step), entries name `user` as the actor: whoever dispatched
+    the job whose writes these are."""
+    with audit_request(_ActingUser(user)):
+        yield
+
+
+@dataclass(frozen=True)
+class _ActingUser:
+    user: object
+
+
 def _actor(user=None) -> tuple[int | None, str]:
     if user is None:
         request = _request.get()

@@ -103,6 +103,11 @@ def _storable(values: RawValues) -> None:
         raise ValueError("the record contains text that is not valid Unicode") from None
 
 
+def msisdn_valid(text: str) -> bool:
+    """An msisdn as devices and CDRs carry it: 6 to 20 ASCII digits."""
+    return text.isascii() and text.isdigit() and 6 <= len(text) <= 20
+
+
 def parse_row(line: int, values: RawValues, zone=None) -> ParsedRow:
     """Check and type one record; ValueError with a reason a person can act on."""
     (
@@ -121,7 +126,7 @@ def parse_row(line: int, values: RawValues, zone=None) -> ParsedRow:
         raise ValueError("external_id is empty")
     if len(external_id) > 100:
         raise ValueError("external_id is longer than 100 characters")
-    if not msisdn.isdigit() or not msisdn.isascii() or not 6 <= len(msisdn) <= 20:
+    if not msisdn_valid(msisdn):
         raise ValueError(f"msisdn must be 6 to 20 digits, got {values[1]!r}")
     try:
         started_at = dt.datetime.fromisoformat(started_text)

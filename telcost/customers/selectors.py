@@ -41,6 +41,10 @@ class CostCenterPeriod(NamedTuple):
     code: str
     name: str
 
+    def holds_on(self, day: dt.date) -> bool:
+        """Whether this is the device's assignment on the (local) day."""
+        return self.valid_from <= day and (self.valid_until is None or day < self.valid_until)
+
 
 def cost_center_periods(customer: Customer) -> list[CostCenterPeriod]:
     """The customer's cost center periods, by device and valid_from."""
@@ -62,7 +66,5 @@ def cost_centers_on(customer: Customer, day: dt.date) -> dict[int, CostCenterPer
     """Per device id, the period valid on the day: the assignment with the latest valid_from on or
     before it."""
     return {
-        period.device_id: period
-        for period in cost_center_periods(customer)
-        if period.valid_from <= day and (period.valid_until is None or day < period.valid_until)
+        period.device_id: period for period in cost_center_periods(customer) if period.holds_on(day)
     }

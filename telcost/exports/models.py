@@ -9,6 +9,9 @@ class ExportJob(models.Model):
         CDRS = "cdrs"
         COST_CENTERS = "cost_centers"
         TOTALS = "totals"
+        DEVICES = "devices"
+        RECONCILIATION = "reconciliation"
+        CHARGEBACK = "chargeback"
 
     class Format(models.TextChoices):
         XLSX = "xlsx"

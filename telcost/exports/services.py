@@ -45,6 +45,7 @@ from telcost.jobs.errors import PermanentError, StepError
 from telcost.jobs.kinds import JobKind, register
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
+from telcost.usage.billing.reconciliation import reconciles
 
 PART_SUFFIX = ".part"
 _PART_OF_STEP = re.compile(r"\.s(\d+)-a(\d+)\.part$")
@@ -102,6 +103,8 @@ def export_request(
         requested_month(cycle_start_date)
     except BadCycle as exc:
         raise ExportRequestError(str(exc)) from None
+    if kind == ExportJob.Kind.RECONCILIATION and not reconciles(customer):
+        raise ExportRequestError(f"kind: {reports.NO_CONTRACT}")
     # The same request (customer, month — or date of the cost center settings —, kind, format,
     # requester) while one is pending or running is that one: the jobs app's dedupe key decides.
     asked = cycle_start_date
@@ -236,15 +239,45 @@ def _write_rows(export: ExportJob, path: str, *, max_rows: int) -> int:
                 reports.cost_center_rows(customer, export.cycle_start_date),
             )
         ]
+    elif export.kind == ExportJob.Kind.DEVICES:
+        sheets = [
+            (
+                gettext(reports.DEVICES_SHEET),
+                reports.translated_columns(reports.DEVICE_COLUMNS),
+                reports.device_rows(
+                    customer, cycle_start_of(export.cycle_start_date), timezone.localdate()
+                ),
+            )
+        ]
     else:
-        try:
-            sheets = reports.totals_sheets(customer, cycle_start_of(export.cycle_start_date))
-        except reports.NothingToExport as exc:
-            raise PermanentError(str(exc)) from None
+        sheets = _sheets(export)
     if csv_format:
         with open(path, "wb") as stream:
             return write_csv(stream, sheets[0][1], sheets[0][2])
     return write_xlsx(path, sheets, max_rows=max_rows)
+
+
+def _sheets(export: ExportJob) -> list:
+    """The sheets of the kinds that read a calculated month (totals, reconciliation, chargeback).
+
+    A csv file holds the first: the totals' detail, the overcharged CDRs, the chargeback's
+    overview.
+    """
+    customer, cycle_start = export.customer, cycle_start_of(export.cycle_start_date)
+    try:
+        if export.kind == ExportJob.Kind.RECONCILIATION:
+            return [
+                (
+                    gettext(reports.OVERCHARGED_SHEET),
+                    reports.translated_columns(reports.RECONCILIATION_COLUMNS),
+                    reports.reconciliation_rows(customer, cycle_start),
+                )
+            ]
+        if export.kind == ExportJob.Kind.CHARGEBACK:
+            return reports.chargeback_sheets(customer, cycle_start)
+        return reports.totals_sheets(customer, cycle_start)
+    except reports.NothingToExport as exc:
+        raise PermanentError(str(exc)) from None
 
 
 def export_mail(
@@ -294,6 +327,9 @@ _KIND_NAMES = {
     ExportJob.Kind.CDRS: translation.gettext_noop("CDRs"),
     ExportJob.Kind.COST_CENTERS: translation.gettext_noop("cost centers"),
     ExportJob.Kind.TOTALS: translation.gettext_noop("totals"),
+    ExportJob.Kind.DEVICES: translation.gettext_noop("devices"),
+    ExportJob.Kind.RECONCILIATION: translation.gettext_noop("reconciliation"),
+    ExportJob.Kind.CHARGEBACK: translation.gettext_noop("chargeback"),
 }
 
 

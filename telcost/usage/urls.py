@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from telcost.usage.views import admin_recalculate, usage_page
+from telcost.usage.views import admin_recalculate, cost_control, usage_page
 
 app_name = "usage"
 urlpatterns = [
@@ -19,6 +19,14 @@ urlpatterns = [
         name="recalculate_status",
     ),
     path("customers/<int:customer_id>/usage/diff", usage_page.usage_versions_diff, name="diff"),
+    path(
+        "customers/<int:customer_id>/reconciliation/",
+        cost_control.reconciliation_page,
+        name="reconciliation",
+    ),
+    path(
+        "customers/<int:customer_id>/chargeback/", cost_control.chargeback_page, name="chargeback"
+    ),
     path(
         "admin/syncs/recalculate-totals/",
         admin_recalculate.admin_recalculate,

@@ -85,6 +85,17 @@ SENTENCES = [
     pgettext_lazy("stored message", "file_drop needs the folder to read"),
     pgettext_lazy("stored message", "http_api needs an API key"),
     pgettext_lazy("stored message", "seconds to wait for a page, more than 0 and at most 300"),
+    # A device refused (telcost.customers.services) or an inventory line rejected
+    # (telcost.customers.device_imports).
+    pgettext_lazy("stored message", "msisdn is already a device"),
+    pgettext_lazy("stored message", "msisdn: must be 6 to 20 digits"),
+    pgettext_lazy("stored message", "msisdn: on an earlier line of this file too"),
+    pgettext_lazy("stored message", "activated_on: required"),
+    pgettext_lazy("stored message", "activated_on: required for a new device"),
+    pgettext_lazy("stored message", "deactivated_on: before activated_on"),
+    pgettext_lazy("stored message", "iccid: only digits"),
+    pgettext_lazy("stored message", "file: the file is empty"),
+    pgettext_lazy("stored message", "file: not UTF-8 text"),
 ]
 
 # Messages with values, in the order they are tried.
@@ -149,6 +160,13 @@ PATTERNS = [
     pgettext_lazy("stored message", "the first page of %(month)s holds %(count)s records"),
     pgettext_lazy("stored message", "the drop folder holds %(count)s CSV files"),
     pgettext_lazy("stored message", "the drop folder %(path)s cannot be read"),
+    pgettext_lazy("stored message", "%(field)s: not a date (YYYY-MM-DD): %(value)s"),
+    pgettext_lazy("stored message", "cost_center_code: no cost center %(code)s"),
+    pgettext_lazy("stored message", "%(field)s: longer than %(limit)s characters"),
+    pgettext_lazy("stored message", "%(field)s: contains a NUL character"),
+    pgettext_lazy("stored message", "line: %(expected)s columns expected, found %(found)s"),
+    pgettext_lazy("stored message", "file: the first line must be %(columns)s"),
+    pgettext_lazy("stored message", "file: not CSV (%(reason)s)"),
 ]
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")

@@ -12,6 +12,7 @@ from telcost.accounts.access import (
     CUSTOMER_NOT_FOUND,
     EXPORT,
     MANAGE_ADDONS,
+    MASTER_DATA,
     RECALCULATE,
     SYNC,
     VIEW,
@@ -23,7 +24,7 @@ from telcost.accounts.access import (
 from telcost.customers.models import Customer
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 
-RIGHTS = [VIEW, RECALCULATE, SYNC, EXPORT, MANAGE_ADDONS, AUDIT]
+RIGHTS = [VIEW, RECALCULATE, SYNC, EXPORT, MANAGE_ADDONS, AUDIT, MASTER_DATA]
 
 
 def member(customer, role, user=None):

@@ -95,6 +95,8 @@ _RAW_NUMBER = re.compile(r"\d\.\d{4}\b|\b\d{5,}\b(?! ?(?:KB|MB|GB))")  # 7482.30
 _TEXT_OF_PAGE = """() => {
   const body = document.body.cloneNode(true);
   body.querySelectorAll("#language-switcher").forEach((e) => e.remove());
+  // Scripts are never shown: a json_script's data (a chart's config) is for the code.
+  body.querySelectorAll("script").forEach((e) => e.remove());
   const labels = [...document.querySelectorAll("[aria-label], [placeholder], [title]")]
     .filter((e) => !e.closest("#language-switcher"))
     .map((e) => ["aria-label", "placeholder", "title"].map((n) => e.getAttribute(n)).join(" "));

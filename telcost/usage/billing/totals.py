@@ -129,6 +129,11 @@ def _sum_e4(table: str, customer_id: int, cycle_start: dt.date) -> int:
         return int(cursor.fetchone()[0])
 
 
+def totals_exist(*, customer: Customer, cycle_start: dt.date) -> bool:
+    """Whether the month was calculated: what reads of a calculated month answer 404 before."""
+    return CycleTotals.objects.filter(customer=customer, cycle_start=cycle_start).exists()
+
+
 def totals_calculate(
     *, customer: Customer, cycle_start: dt.date, run_key: str | None = None
 ) -> dict:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from telcost.core.money import E4
 
@@ -79,6 +79,25 @@ class PostgresSql:
         if connection.in_atomic_block:
             return 1
         return settings.RATING_PARALLEL_PARTS
+
+    @staticmethod
+    def read_scope():
+        """A transaction around a big read, for big_statement's SET LOCAL settings."""
+        return transaction.atomic()
+
+    @staticmethod
+    def periods_relation(cursor, periods: Sequence[tuple]) -> tuple[str, list]:
+        """(SQL of a relation (device_id, valid_from, valid_until, period), its parameters).
+
+        `periods` are (device id, UTC instant it begins, UTC instant it ends or None, number).
+        They travel as array parameters (as in the CDR export), which parallel workers can read.
+        """
+        columns = [list(column) for column in zip(*periods, strict=True)] or [[], [], [], []]
+        return (
+            "(SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], "
+            "%s::int[]) AS u(device_id, valid_from, valid_until, period))",
+            columns,
+        )
 
     @staticmethod
     def statistics_refresh(table: str) -> None:
