@@ -1,4 +1,5 @@
-"""`make demo`: migrate, load demo data, start web + worker (+ simulators) on 127.0.0.1.
+"""`make demo`: migrate, start the simulators, load the demo data (its months calculated, its
+sync profiles run once against the simulators), then start web + worker on 127.0.0.1.
 
 Ctrl-C (or SIGTERM) stops everything it started. Ports: TELCOST_PORT (8000),
 the Nina simulator TELCOST_PORT+101 and the provider simulator TELCOST_PORT+102 when those
@@ -90,9 +91,6 @@ def main() -> int:
         simulators.append(("provider simulator", [sys.executable, *provider_args]))
 
     subprocess.run(_telcost("migrate", "--noinput", "-v", "0"), check=True, env=env, cwd=ROOT)
-    demo = subprocess.run(
-        _telcost("load_demo"), check=True, env=env, cwd=ROOT, capture_output=True, text=True
-    )
 
     processes: list[tuple[str, subprocess.Popen]] = []
 
@@ -100,7 +98,7 @@ def main() -> int:
         # Own process group per child, so a stop reaches whatever each one spawns.
         processes.append((name, subprocess.Popen(args, env=env, cwd=ROOT, start_new_session=True)))
 
-    def stop(*_args) -> None:
+    def stop(*_args, code: int = 0) -> None:
         for _, proc in processes:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -111,17 +109,32 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         print("\ntelcost demo stopped.", flush=True)
-        sys.exit(0)
+        sys.exit(code)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    # The simulators first: the demo's sync profiles make their first run against them while the
+    # demo loads, so the sync pages show a finished sync on first login.
     for name, args in simulators:
         start(name, args)
+        _wait_for_http(f"http://127.0.0.1:{args[-1]}/_control", timeout=30)
+    try:
+        demo = subprocess.run(
+            _telcost("load_demo", "--sync"),
+            check=True,
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        print(exc.stdout, exc.stderr, sep="\n", file=sys.stderr)
+        stop(code=1)
     start("worker", _telcost("worker"))
     start("web", _telcost("runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"))
     if not _wait_for_http(f"{base_url}/login/"):
         print("the web server did not come up", file=sys.stderr)
-        stop()
+        stop(code=1)
     mail = (
         f"SMTP {env['EMAIL_HOST']}:{env.get('EMAIL_PORT', '25')}"
         if env.get("EMAIL_HOST")
@@ -139,7 +152,7 @@ def main() -> int:
         for name, proc in processes:
             if proc.poll() is not None:
                 print(f"{name} exited with {proc.returncode}; stopping.", file=sys.stderr)
-                stop()
+                stop(code=1)
         time.sleep(1)
 
 

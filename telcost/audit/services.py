@@ -42,7 +42,9 @@ class Audited:
 
 
 def _assignment_name(a) -> str:
-    return f"{a.device.msisdn} → {a.cost_center.code} ({a.valid_from:%d-%m-%Y})"
+    # No cost center: the device is unassigned from valid_from on.
+    code = a.cost_center.code if a.cost_center_id else "—"
+    return f"{a.device.msisdn} → {code} ({a.valid_from:%d-%m-%Y})"
 
 
 AUDITED = [

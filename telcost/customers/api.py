@@ -1,18 +1,36 @@
-"""Rate plans and customers: POST /api/rate-plans, POST /api/customers, GET
-/api/customers[/{id}]."""
+"""Rate plans, customers and cost centers: POST /api/rate-plans, POST/GET/PATCH /api/customers,
+the cost centers of a customer and their dated assignments (SPEC part 2 "Master data")."""
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from django.db.models import Exists, OuterRef
 from django.http import Http404
-from ninja import Body, Field, Router, Schema, Status
+from ninja import Body, Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from telcost.accounts.access import customer_for_user, customers_for, require_staff
+from telcost.accounts.access import (
+    MASTER_DATA,
+    customer_for_user,
+    customers_for,
+    require_right,
+    require_staff,
+)
 from telcost.core.api_schemas import CreatedId, Out, answers
-from telcost.customers.models import Customer, RatePlan
-from telcost.customers.selectors import customer_as_dict
-from telcost.customers.services import CustomerInputError, customer_create, rate_plan_create
+from telcost.core.paging import PageQuery, paged
+from telcost.customers.models import CostCenter, Customer, RatePlan
+from telcost.customers.selectors import cost_centers_of, customer_as_dict
+from telcost.customers.services import (
+    MAX_ASSIGNED_DEVICES,
+    CustomerInputError,
+    cost_center_create,
+    cost_center_delete,
+    cost_center_rename,
+    cost_centers_assign,
+    customer_create,
+    customer_update,
+    rate_plan_create,
+)
 
 router = Router(tags=["customers"])
 
@@ -78,9 +96,67 @@ def create_customer(request, payload: CustomerIn):
     return Status(201, {"id": customer.pk})
 
 
-@router.get("/api/customers", response=answers({200: list[CustomerOut]}))
-def list_customers(request):
-    return [customer_as_dict(c) for c in customers_for(request.user).select_related("rate_plan")]
+class CustomerListItem(Out):
+    id: int
+    name: str
+    kind: Literal[tuple(Customer.Kind.values)]
+    partner_id: int | None
+    rate_plan: str | None
+    is_partner: bool
+    external_ref: str
+
+
+class CustomerPage(Out):
+    count: int
+    page: int
+    page_size: int
+    items: list[CustomerListItem]
+
+
+def _list_item(customer: Customer) -> dict:
+    return {
+        "id": customer.pk,
+        "name": customer.name,
+        "kind": customer.kind,
+        "partner_id": customer.partner_id,
+        "rate_plan": customer.rate_plan.code if customer.rate_plan_id else None,
+        "is_partner": customer.has_children,
+        "external_ref": customer.external_ref,
+    }
+
+
+@router.get("/api/customers", response=answers({200: CustomerPage}))
+def list_customers(request, query: Query[PageQuery]):
+    customers = (
+        customers_for(request.user)
+        .select_related("rate_plan")
+        .annotate(has_children=Exists(Customer.objects.filter(partner=OuterRef("pk"))))
+        .order_by("name", "pk")
+    )
+    page = paged(customers, page=query.page, page_size=query.page_size)
+    return {**page, "items": [_list_item(c) for c in page["items"]]}
+
+
+class CustomerPatch(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: Literal["standard", "rateplan"] | None = None
+    rate_plan: str | None = Field(default=None, max_length=64)
+    partner_id: int | None = Field(default=None, ge=1, le=2**62)
+
+
+@router.patch("/api/customers/{customer_id}", response=answers({200: CustomerOut}, 403, 404))
+def update_customer(request, customer_id: int, payload: CustomerPatch):
+    customer = customer_for_user(user=request.user, customer_id=customer_id)
+    require_staff(request.user)
+    given = payload.dict(exclude_unset=True)
+    for name in ("name", "kind"):
+        if name in given and given[name] is None:
+            raise HttpError(400, f"{name}: may not be null")
+    try:
+        customer = customer_update(customer=customer, **given)
+    except CustomerInputError as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    return customer_as_dict(customer)
 
 
 @router.get("/api/customers/{customer_id}", response=answers({200: CustomerOut}, 404))
@@ -89,3 +165,109 @@ def get_customer(request, customer_id: int):
     return customer_as_dict(
         customer_for_user(user=request.user, customer_id=customer_id, queryset=customers)
     )
+
+
+# Cost centers and their dated assignments.
+
+
+class CostCenterOut(Out):
+    id: int
+    code: str
+    name: str
+    devices_now: int
+    assignments: int = Field(description="assignments naming it; it can be deleted at 0")
+
+
+class CostCenterIn(Schema):
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CostCenterPatch(Schema):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class AssignmentIn(Schema):
+    msisdns: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
+        min_length=1, max_length=MAX_ASSIGNED_DEVICES
+    )
+    cost_center_code: str | None = Field(max_length=64)
+    valid_from: dt.date
+
+
+class Assigned(Out):
+    assigned: int
+
+
+def _cost_center_for_user(user, cost_center_id: int, right: str) -> CostCenter:
+    """The cost center under the customer's policy: 404 unless its customer is visible."""
+    center = CostCenter.objects.select_related("customer").filter(pk=cost_center_id).first()
+    require_right(
+        user=user,
+        customer=center.customer if center else None,
+        right=right,
+        not_found="Cost center not found",
+    )
+    return center
+
+
+@router.get(
+    "/api/customers/{customer_id}/cost-centers", response=answers({200: list[CostCenterOut]}, 404)
+)
+def list_cost_centers(request, customer_id: int):
+    customer = customer_for_user(user=request.user, customer_id=customer_id)
+    return [row._asdict() for row in cost_centers_of(customer)]
+
+
+@router.post(
+    "/api/customers/{customer_id}/cost-centers",
+    response=answers({201: CreatedId}, 403, 404, 409),
+)
+def create_cost_center(request, customer_id: int, payload: CostCenterIn):
+    customer = customer_for_user(user=request.user, customer_id=customer_id, right=MASTER_DATA)
+    try:
+        center = cost_center_create(customer=customer, code=payload.code, name=payload.name)
+    except CustomerInputError as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    return Status(201, {"id": center.pk})
+
+
+@router.patch(
+    "/api/cost-centers/{cost_center_id}", response=answers({200: CostCenterOut}, 403, 404)
+)
+def rename_cost_center(request, cost_center_id: int, payload: CostCenterPatch):
+    center = _cost_center_for_user(request.user, cost_center_id, MASTER_DATA)
+    try:
+        center = cost_center_rename(cost_center=center, name=payload.name)
+    except CustomerInputError as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    row = next(r for r in cost_centers_of(center.customer) if r.id == center.pk)
+    return row._asdict()
+
+
+@router.delete("/api/cost-centers/{cost_center_id}", response=answers({204: None}, 403, 404, 409))
+def delete_cost_center(request, cost_center_id: int):
+    center = _cost_center_for_user(request.user, cost_center_id, MASTER_DATA)
+    try:
+        cost_center_delete(cost_center=center)
+    except CustomerInputError as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    return Status(204, None)
+
+
+@router.post(
+    "/api/customers/{customer_id}/cost-center-assignments",
+    response=answers({201: Assigned}, 403, 404),
+)
+def assign_cost_center(request, customer_id: int, payload: AssignmentIn):
+    customer = customer_for_user(user=request.user, customer_id=customer_id, right=MASTER_DATA)
+    try:
+        assigned = cost_centers_assign(
+            customer=customer,
+            msisdns=payload.msisdns,
+            cost_center_code=payload.cost_center_code,
+            valid_from=payload.valid_from,
+        )
+    except CustomerInputError as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    return Status(201, {"assigned": assigned})

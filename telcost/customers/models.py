@@ -123,13 +123,18 @@ class CostCenter(models.Model):
 
 
 class CostCenterAssignment(models.Model):
-    """A device belongs to a cost center from valid_from on, until a later assignment."""
+    """A device belongs to a cost center from valid_from on, until a later assignment.
+
+    An assignment without a cost center says "unassigned from valid_from on": it ends the
+    device's previous period and starts none (customers.selectors.cost_center_periods).
+    A cost center an assignment names cannot be deleted (PROTECT): its history would change.
+    """
 
     device = models.ForeignKey(
         Device, on_delete=models.CASCADE, related_name="cost_center_assignments"
     )
     cost_center = models.ForeignKey(
-        CostCenter, on_delete=models.CASCADE, related_name="assignments"
+        CostCenter, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
     )
     valid_from = models.DateField()
 

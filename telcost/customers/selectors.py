@@ -3,7 +3,10 @@
 import datetime as dt
 from typing import NamedTuple
 
-from telcost.customers.models import CostCenterAssignment, Customer
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device
 
 
 def customer_as_dict(customer: Customer) -> dict:
@@ -47,7 +50,13 @@ class CostCenterPeriod(NamedTuple):
 
 
 def cost_center_periods(customer: Customer) -> list[CostCenterPeriod]:
-    """The customer's cost center periods, by device and valid_from."""
+    """The customer's cost center periods, by device and valid_from.
+
+    The one definition of validity: everything that asks which cost center a device had on a day
+    (the CDR export on both databases, the cost center export, the pages) reads these periods.
+    An assignment without a cost center ("unassigned from valid_from on") ends the period before
+    it and is no period itself.
+    """
     assignments = list(
         CostCenterAssignment.objects.filter(device__customer=customer)
         .order_by("device_id", "valid_from")
@@ -57,6 +66,8 @@ def cost_center_periods(customer: Customer) -> list[CostCenterPeriod]:
     for (device_id, valid_from, code, name), following in zip(
         assignments, [*assignments[1:], None], strict=False
     ):
+        if code is None:
+            continue
         valid_until = following[1] if following is not None and following[0] == device_id else None
         periods.append(CostCenterPeriod(device_id, valid_from, valid_until, code, name))
     return periods
@@ -68,3 +79,62 @@ def cost_centers_on(customer: Customer, day: dt.date) -> dict[int, CostCenterPer
     return {
         period.device_id: period for period in cost_center_periods(customer) if period.holds_on(day)
     }
+
+
+class CostCenterRow(NamedTuple):
+    id: int
+    code: str
+    name: str
+    devices_now: int
+    assignments: int  # how many assignments name it: while any do, it cannot be deleted
+
+
+def cost_centers_of(customer: Customer, today: dt.date | None = None) -> list[CostCenterRow]:
+    """The customer's cost centers by code, each with the number of devices in it today."""
+    now: dict[str, int] = {}
+    for period in cost_centers_on(customer, today or timezone.localdate()).values():
+        now[period.code] = now.get(period.code, 0) + 1
+    return [
+        CostCenterRow(center.pk, center.code, center.name, now.get(center.code, 0), center.n)
+        for center in CostCenter.objects.filter(customer=customer)
+        .annotate(n=Count("assignments"))
+        .order_by("code")
+    ]
+
+
+class HistoryRow(NamedTuple):
+    """One assignment of a device: code and name None for "unassigned from valid_from on"."""
+
+    valid_from: dt.date
+    valid_until: dt.date | None
+    code: str | None
+    name: str | None
+
+    @property
+    def last_day(self) -> dt.date | None:
+        """The last day it holds (valid_until is the next one's first day)."""
+        return None if self.valid_until is None else self.valid_until - dt.timedelta(days=1)
+
+
+def device_cost_center_history(device: Device) -> list[HistoryRow]:
+    """The device's assignments, newest first, each valid until the next one begins."""
+    rows = list(
+        device.cost_center_assignments.order_by("valid_from").values_list(
+            "valid_from", "cost_center__code", "cost_center__name"
+        )
+    )
+    history = [
+        HistoryRow(valid_from, following[0] if following else None, code, name)
+        for (valid_from, code, name), following in zip(rows, [*rows[1:], None], strict=False)
+    ]
+    return history[::-1]
+
+
+def devices_for_assigning(customer: Customer, q: str = "", limit: int = 200) -> list[Device]:
+    """The customer's devices a search for msisdn, label or user name finds, by msisdn."""
+    devices = Device.objects.filter(customer=customer)
+    if q:
+        devices = devices.filter(
+            Q(msisdn__icontains=q) | Q(label__icontains=q) | Q(user_name__icontains=q)
+        )
+    return list(devices.order_by("msisdn")[:limit])

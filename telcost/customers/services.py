@@ -1,12 +1,16 @@
-"""Writes of the customers app: rate plans, customers and devices."""
+"""Writes of the customers app: rate plans, customers, devices, cost centers and their
+assignments."""
 
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from telcost.core.cdr_format import msisdn_valid
-from telcost.customers.models import Customer, Device, RatePlan
+from telcost.core.cycles import EARLIEST_REQUESTED_MONTH, MAX_YEAR
+from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device, RatePlan
 from telcost.customers.rate_plans import rate_plan_document, rate_plan_parse
 
 
@@ -40,15 +44,10 @@ def rate_plan_create(*, definition: dict) -> RatePlan:
         raise CustomerInputError(f"rate plan {plan.code!r} exists", status=409) from None
 
 
-@transaction.atomic
-def customer_create(
-    *,
-    name: str,
-    kind: str,
-    rate_plan: str | None = None,
-    partner_id: int | None = None,
-    external_ref: str = "",
-) -> Customer:
+def _plan_and_partner(
+    *, kind: str, rate_plan: str | None, partner_id: int | None, customer: Customer | None = None
+) -> tuple[RatePlan | None, Customer | None]:
+    """The rate plan and partner a customer of this kind may have (create and update alike)."""
     plan = None
     if kind == Customer.Kind.RATEPLAN:
         if not rate_plan:
@@ -67,9 +66,195 @@ def customer_create(
             raise CustomerInputError(f"partner_id: unknown customer {partner_id}")
         if partner.partner_id is not None:
             raise CustomerInputError("partner_id: a partner's customer cannot itself be a partner")
+        if customer is not None:
+            if partner.pk == customer.pk:
+                raise CustomerInputError("partner_id: a customer cannot be its own partner")
+            if customer.children.exists():
+                raise CustomerInputError(
+                    "partner_id: a partner cannot itself have a partner (one level only)"
+                )
+    return plan, partner
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    name: str,
+    kind: str,
+    rate_plan: str | None = None,
+    partner_id: int | None = None,
+    external_ref: str = "",
+) -> Customer:
+    plan, partner = _plan_and_partner(kind=kind, rate_plan=rate_plan, partner_id=partner_id)
     return Customer.objects.create(
         name=name, kind=kind, rate_plan=plan, partner=partner, external_ref=external_ref
     )
+
+
+UNCHANGED = object()  # a field a partial update leaves as it is
+
+
+@transaction.atomic
+def customer_update(
+    *, customer: Customer, name=UNCHANGED, kind=UNCHANGED, rate_plan=UNCHANGED, partner_id=UNCHANGED
+) -> Customer:
+    """Change what is given; the result must be a valid customer as customer_create sees one.
+
+    A customer that becomes standard drops its rate plan unless one is given (which is refused).
+    Totals are not touched: they change when a month is recalculated (SPEC part 2).
+    """
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if name is not UNCHANGED:
+        name = (name or "").strip()
+        if not name:
+            raise CustomerInputError("name: a customer needs a name")
+        customer.name = name
+    kind = customer.kind if kind is UNCHANGED else kind
+    if rate_plan is UNCHANGED:
+        rate_plan = (
+            customer.rate_plan.code
+            if kind == Customer.Kind.RATEPLAN and customer.rate_plan_id
+            else None
+        )
+    partner_id = customer.partner_id if partner_id is UNCHANGED else partner_id
+    plan, partner = _plan_and_partner(
+        kind=kind, rate_plan=rate_plan, partner_id=partner_id, customer=customer
+    )
+    customer.kind, customer.rate_plan, customer.partner = kind, plan, partner
+    customer.save()
+    return customer
+
+
+# Cost centers and their dated assignments (SPEC part 2 "Master data"). Each row is saved on its
+# own, not in bulk: the audit log's signals then write one entry per change (customers sits below
+# audit and cannot call audit_record itself).
+
+
+def _code_and_name(code: str, name: str) -> tuple[str, str]:
+    code, name = (code or "").strip(), (name or "").strip()
+    if not code:
+        raise CustomerInputError(_("code: a cost center needs a code"))
+    if len(code) > CostCenter._meta.get_field("code").max_length:
+        raise CustomerInputError(_("code: at most 64 characters"))
+    return code, _cost_center_name(name)
+
+
+def _cost_center_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise CustomerInputError(_("name: a cost center needs a name"))
+    if len(name) > CostCenter._meta.get_field("name").max_length:
+        raise CustomerInputError(_("name: at most 200 characters"))
+    return name
+
+
+def _code_taken(code: str) -> CustomerInputError:
+    return CustomerInputError(
+        _("code: cost center %(code)s already exists") % {"code": code}, status=409
+    )
+
+
+@transaction.atomic
+def cost_center_create(*, customer: Customer, code: str, name: str) -> CostCenter:
+    code, name = _code_and_name(code, name)
+    if CostCenter.objects.filter(customer=customer, code=code).exists():
+        raise _code_taken(code)
+    try:
+        with transaction.atomic():
+            return CostCenter.objects.create(customer=customer, code=code, name=name)
+    except IntegrityError:  # created meanwhile by another request
+        raise _code_taken(code) from None
+
+
+@transaction.atomic
+def cost_center_rename(*, cost_center: CostCenter, name: str) -> CostCenter:
+    cost_center.name = _cost_center_name(name)
+    cost_center.save(update_fields=["name"])
+    return cost_center
+
+
+@transaction.atomic
+def cost_center_delete(*, cost_center: CostCenter) -> None:
+    """Refused (409) while any assignment, past or future, names it: its history would change."""
+    cost_center = CostCenter.objects.select_for_update().get(pk=cost_center.pk)
+    named = cost_center.assignments.count()
+    if named:
+        raise CustomerInputError(_in_use(cost_center.code), status=409)
+    try:
+        with transaction.atomic():
+            cost_center.delete()
+    except ProtectedError:  # assigned meanwhile
+        raise CustomerInputError(_in_use(cost_center.code), status=409) from None
+
+
+def _in_use(code: str) -> str:
+    return _(
+        "Cost center %(code)s cannot be deleted while devices were, are or will be assigned to "
+        "it: it stays in their history. Create a new cost center instead, or rename this one."
+    ) % {"code": code}
+
+
+# valid_from of an assignment: from the first month a user may ask for; the upper end only keeps
+# the date within what every date computation (local day starts, cycles) can hold.
+ASSIGNMENT_FIRST_DAY = EARLIEST_REQUESTED_MONTH
+ASSIGNMENT_LAST_DAY = dt.date(MAX_YEAR, 12, 31)
+MAX_ASSIGNED_DEVICES = 5000
+
+
+@transaction.atomic
+def cost_centers_assign(
+    *, customer: Customer, msisdns: list[str], cost_center_code: str | None, valid_from: dt.date
+) -> int:
+    """Put the devices in the cost center from valid_from on (None: in none from then on).
+
+    All or nothing: a msisdn that is not a device of this customer is a 400 naming it. A device
+    that already has an assignment on that day has it changed; the assignments before and after
+    stay, so a later move still ends this one. Returns how many devices were assigned.
+    """
+    wanted = list(dict.fromkeys(m.strip() for m in msisdns))
+    if not wanted or any(not m for m in wanted):
+        raise CustomerInputError(_("msisdns: choose at least one device"))
+    if len(wanted) > MAX_ASSIGNED_DEVICES:
+        raise CustomerInputError(
+            _("msisdns: at most %(count)s devices at a time") % {"count": MAX_ASSIGNED_DEVICES}
+        )
+    if not ASSIGNMENT_FIRST_DAY <= valid_from <= ASSIGNMENT_LAST_DAY:
+        raise CustomerInputError(
+            _("valid_from: a date from %(day)s on") % {"day": ASSIGNMENT_FIRST_DAY.isoformat()}
+        )
+    center = None
+    if cost_center_code is not None:
+        center = CostCenter.objects.filter(customer=customer, code=cost_center_code).first()
+        if center is None:
+            raise CustomerInputError(
+                _("cost_center_code: %(code)s is not a cost center of this customer")
+                % {"code": cost_center_code}
+            )
+    devices = {
+        d.msisdn: d
+        for d in Device.objects.select_for_update().filter(customer=customer, msisdn__in=wanted)
+    }
+    strangers = [m for m in wanted if m not in devices]
+    if strangers:
+        shown = ", ".join(strangers[:10]) + (" …" if len(strangers) > 10 else "")
+        raise CustomerInputError(
+            _("msisdns: not a device of this customer: %(msisdns)s") % {"msisdns": shown}
+        )
+    existing = {
+        a.device_id: a
+        for a in CostCenterAssignment.objects.filter(
+            device__in=devices.values(), valid_from=valid_from
+        )
+    }
+    for device in devices.values():
+        assignment = existing.get(device.pk)
+        if assignment is None:
+            assignment = CostCenterAssignment(device=device, valid_from=valid_from)
+        elif assignment.cost_center_id == (center.pk if center else None):
+            continue
+        assignment.cost_center = center
+        assignment.save()
+    return len(devices)
 
 
 MSISDN_TAKEN = "msisdn is already a device"  # never whose: msisdns cannot be probed for owners

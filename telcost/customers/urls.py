@@ -1,6 +1,36 @@
-"""Pages of the customers app."""
+"""Pages of the customers app: Customer menu → Cost centers."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from telcost.customers import views
 
 app_name = "customers"
-urlpatterns: list = []
+urlpatterns = [
+    path(
+        "customers/<int:customer_id>/cost-centers/",
+        views.cost_centers_page,
+        name="cost_centers",
+    ),
+    path(
+        "customers/<int:customer_id>/cost-centers/create",
+        views.cost_center_add,
+        name="cost_center_create",
+    ),
+    path(
+        "customers/<int:customer_id>/cost-centers/devices",
+        views.assign_devices,
+        name="assign_devices",
+    ),
+    path(
+        "customers/<int:customer_id>/cost-centers/assign",
+        views.assignments_add,
+        name="assign",
+    ),
+    path(
+        "customers/<int:customer_id>/cost-centers/devices/<int:device_id>/",
+        views.device_history,
+        name="device_cost_centers",
+    ),
+    path("cost-centers/<int:cost_center_id>/rename", views.cost_center_edit, name="rename"),
+    path("cost-centers/<int:cost_center_id>/delete", views.cost_center_remove, name="delete"),
+]

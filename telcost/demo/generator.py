@@ -1,23 +1,46 @@
-"""Deterministic demo data: a partner with its customers, devices, cost centers, CDRs, users.
+"""Deterministic demo data: two partners with their customers, devices (labels, users), cost
+centers with history, rate plans with versions, a sync profile of every provider kind, CDRs,
+users, and the recalculations of every month dispatched (load_demo runs them before the web
+starts, so the first login shows real totals).
 
-The same seed gives the same data. Sizes are parameters so benchmarks can ask for
-millions of CDRs; generate_cdrs bulk-inserts in batches (COPY on PostgreSQL).
+The same seed gives the same data, and a second build adds nothing. Sizes are parameters so
+benchmarks can ask for millions of CDRs; generate_cdrs bulk-inserts in batches (COPY on
+PostgreSQL).
 """
 
+import copy
 import datetime as dt
+import os
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from telcost.accounts.models import Membership
-from telcost.core.cycles import cycle_bounds, cycle_start_of, previous_cycle
-from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device, RatePlan
+from telcost.core.cdr_format import CSV_COLUMNS
+from telcost.core.cycles import (
+    EARLIEST_REQUESTED_MONTH,
+    cycle_bounds,
+    cycle_start_of,
+    previous_cycle,
+)
+from telcost.customers.models import (
+    CostCenter,
+    CostCenterAssignment,
+    Customer,
+    Device,
+    RatePlan,
+    RatePlanVersion,
+)
+from telcost.syncs.models import SyncProfile
+from telcost.syncs.services import SyncInputError, sync_profile_create
 from telcost.usage.billing.cost import cost_rule
-from telcost.usage.models import CDR
+from telcost.usage.models import CDR, CycleTotals
+from telcost.usage.recalculation.services import recalculation_dispatch
 from telcost.usage.sql import CDR_COLUMNS
 from telcost.usage.sql.bulk import rows_insert
 
@@ -39,6 +62,30 @@ DEMO_RATE_PLAN = {
     "bundle": {"voice_minutes": 300, "sms": 100, "data_mb": 5120, "zones": ["national", "eu"]},
 }
 
+# Two more plans, and each plan's later version: (code, valid_from as months before the current
+# one, the changes of that version). Versions are written as rows (RatePlanVersion): the service
+# that adds them (h-rateplans' rate_plan_version_add) is not on main yet.
+FLEX_RATE_PLAN = {
+    **copy.deepcopy(DEMO_RATE_PLAN),
+    "code": "flex-2026",
+    "name": "Flex 2026",
+    "monthly_fee": "8.00",
+    "bundle": {"voice_minutes": 100, "sms": 50, "data_mb": 2048, "zones": ["national"]},
+}
+IOT_RATE_PLAN = {
+    **copy.deepcopy(DEMO_RATE_PLAN),
+    "code": "iot-2026",
+    "name": "IoT 2026",
+    "monthly_fee": "2.50",
+    "bundle": {"voice_minutes": 0, "sms": 10, "data_mb": 500, "zones": ["national", "eu"]},
+}
+DEMO_RATE_PLANS = [DEMO_RATE_PLAN, FLEX_RATE_PLAN, IOT_RATE_PLAN]
+LATER_VERSIONS = [
+    ("biz-2026", 0, {"monthly_fee": "13.50", "name": "Business 2026 (new fee)"}),
+    ("flex-2026", 1, {"monthly_fee": "9.00"}),
+    ("iot-2026", 1, {"monthly_fee": "2.00"}),
+]
+
 DEMO_PASSWORD = "telcost-demo"
 DEMO_USERS = [
     # username, staff, [(customer key, role)]
@@ -47,18 +94,48 @@ DEMO_USERS = [
     ("viewer", False, [("rateplan", "viewer")]),
     ("standard", False, [("standard", "manager")]),
     ("partner", False, [("partner", "manager")]),
+    ("partner2", False, [("partner2", "manager")]),
 ]
+# The partners and their customers: key -> (name, kind, rate plan code, external ref, partner).
+DEMO_PARTNERS = {
+    "partner": ("Partner Telecom", "RT00001"),
+    "partner2": ("Noord Connect", "RT00010"),
+}
+DEMO_CUSTOMERS = {
+    "rateplan": ("Datri Logistics", "rateplan", "biz-2026", "RT00002", "partner"),
+    "standard": ("Bakkerij Jansen", "standard", None, "RT00003", "partner"),
+    "third": ("Zorggroep Noord", "rateplan", "biz-2026", "RT00004", "partner"),
+    "installer": ("Installatiebedrijf De Vries", "rateplan", "flex-2026", "RT00011", "partner2"),
+    "council": ("Gemeente Veendam", "rateplan", "iot-2026", "RT00012", "partner2"),
+}
+# A sync profile of every provider kind, each served by the demo's simulators.
+DEMO_SYNC_PROFILES = [
+    # customer key, name, provider
+    ("rateplan", "Provider API", "http_api"),
+    ("standard", "Routit (Nina)", "routit"),
+    ("third", "Bestanden (file drop)", "file_drop"),
+    ("installer", "Routit (Nina)", "routit"),
+]
+DEMO_SCHEDULE = "0 3 * * *"  # every night at 03:00
+_FIRST_NAMES = ["Anna", "Bram", "Chantal", "Daan", "Eva", "Finn", "Greet", "Hugo", "Iris", "Joost"]
+_LAST_NAMES = ["de Jong", "Jansen", "de Vries", "van Dijk", "Bakker", "Visser", "Smit", "Meijer"]
+_DEVICE_KINDS = ["iPhone", "Samsung", "Laptop", "Tablet", "Router", "Bus"]
 _ZONES = ["national"] * 8 + ["eu"] * 2 + ["international"]
 _TYPES = ["voice"] * 5 + ["sms"] * 2 + ["data"] * 3
 
 
 @dataclass
 class Demo:
-    partner: Customer
+    partner: Customer  # the first partner (partners holds both)
     customers: dict[str, Customer]
+    partners: dict[str, Customer] = field(default_factory=dict)
     devices: dict[str, list[Device]] = field(default_factory=dict)
     users: dict[str, object] = field(default_factory=dict)
     cdrs: int = 0
+    recalculations: int = 0  # months dispatched to be calculated
+    skipped: list[str] = field(default_factory=list)  # what could not be made, and why
+    new_profiles: list[SyncProfile] = field(default_factory=list)  # made by this build
+    current: dt.date | None = None  # the current month
 
 
 def _cdr_fields(rng: random.Random, start: dt.datetime, span_s: int, customer: Customer) -> dict:
@@ -135,25 +212,34 @@ def generate_cdrs(
 def _devices(
     customer: Customer, count: int, first_msisdn: int, activated_on: dt.date, rng: random.Random
 ) -> list[Device]:
-    Device.objects.bulk_create(
-        [
+    rows = []
+    for i in range(count):
+        kind = _DEVICE_KINDS[i % len(_DEVICE_KINDS)]
+        # Routers and buses are nobody's: no user name, as in a real inventory.
+        user = (
+            ""
+            if kind in ("Router", "Bus")
+            else f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
+        )
+        rows.append(
             Device(
                 msisdn=str(first_msisdn + i),
                 iccid=f"8931{first_msisdn + i:015d}",
-                label=f"{customer.name} SIM {i + 1}",
+                label=f"{kind} {i + 1:03d}",
+                user_name=user,
                 customer=customer,
                 activated_on=activated_on - dt.timedelta(days=rng.randrange(0, 400)),
                 # A few SIMs were switched off last month: they still cost in their last cycle.
                 deactivated_on=(activated_on - dt.timedelta(days=1)) if i % 37 == 36 else None,
             )
-            for i in range(count)
-        ],
-        ignore_conflicts=True,
-    )
+        )
+    Device.objects.bulk_create(rows, ignore_conflicts=True)
     return list(Device.objects.filter(customer=customer).order_by("msisdn"))
 
 
-def _cost_centers(customer: Customer, devices: list[Device], first_cycle: dt.date) -> None:
+def _cost_centers(customer: Customer, devices: list[Device], cycles: list[dt.date]) -> None:
+    """Four cost centers; every device in one from the first month, some moving later and a few
+    unassigned from the current month (an assignment without a cost center): a history to show."""
     centers = [
         CostCenter.objects.get_or_create(customer=customer, code=code, defaults={"name": name})[0]
         for code, name in [
@@ -163,6 +249,7 @@ def _cost_centers(customer: Customer, devices: list[Device], first_cycle: dt.dat
             ("IT", "IT"),
         ]
     ]
+    first_cycle = cycles[0]
     assignments = []
     for i, device in enumerate(devices):
         assignments.append(
@@ -177,7 +264,147 @@ def _cost_centers(customer: Customer, devices: list[Device], first_cycle: dt.dat
                     valid_from=first_cycle + dt.timedelta(days=45),
                 )
             )
+        if i % 20 == 0 and cycles[-1] > first_cycle + dt.timedelta(days=45):
+            # ... and a few moved twice, the second time at the start of the current month.
+            assignments.append(
+                CostCenterAssignment(
+                    device=device, cost_center=centers[(i + 2) % 4], valid_from=cycles[-1]
+                )
+            )
+        if i % 37 == 36 or i == len(devices) - 1:
+            # The switched-off SIMs, and the last (idle) one: in no cost center from this month.
+            assignments.append(
+                CostCenterAssignment(device=device, cost_center=None, valid_from=cycles[-1])
+            )
     CostCenterAssignment.objects.bulk_create(assignments, ignore_conflicts=True)
+
+
+def _rate_plans(current: dt.date) -> dict[str, RatePlan]:
+    """The demo's plans, each with a first version from the first month a user may ask for and a
+    later one (LATER_VERSIONS). The plan's own definition and fee stay the first version's."""
+    plans = {}
+    for document in DEMO_RATE_PLANS:
+        plan, _ = RatePlan.objects.get_or_create(
+            code=document["code"],
+            defaults={
+                "name": document["name"],
+                "monthly_fee": Decimal(document["monthly_fee"]),
+                "definition": document,
+            },
+        )
+        _version(plan, EARLIEST_REQUESTED_MONTH, document)
+        plans[plan.code] = plan
+    documents = {document["code"]: document for document in DEMO_RATE_PLANS}
+    for code, months_back, changes in LATER_VERSIONS:
+        valid_from = current
+        for _ in range(months_back):
+            valid_from = previous_cycle(valid_from)
+        _version(plans[code], valid_from, {**copy.deepcopy(documents[code]), **changes})
+    return plans
+
+
+def _version(plan: RatePlan, valid_from: dt.date, document: dict) -> RatePlanVersion:
+    return RatePlanVersion.objects.get_or_create(
+        rate_plan=plan,
+        valid_from=valid_from,
+        defaults={"definition": document, "monthly_fee": Decimal(document["monthly_fee"])},
+    )[0]
+
+
+def provider_simulator_url() -> str:
+    """Where the demo's provider simulator listens (demo_runner: TELCOST_PORT + 102)."""
+    port = int(os.environ.get("TELCOST_PORT", "8000")) + 102
+    return os.environ.get("PROVIDER_SIMULATOR_URL") or f"http://127.0.0.1:{port}"
+
+
+def _sync_profiles(
+    customers: dict[str, Customer],
+    current: dt.date,
+    rng: random.Random,
+    skipped: list[str],
+    created: list[SyncProfile],
+) -> None:
+    """One profile of every provider kind; a second start on another port moves the http_api one
+    to where its simulator now listens."""
+    for key, name, provider in DEMO_SYNC_PROFILES:
+        customer = customers[key]
+        settings_of = {
+            "http_api": {"base_url": provider_simulator_url(), "timeout_s": 15},
+            "routit": {},
+            "file_drop": {"path": f"demo/{customer.external_ref}"},
+        }[provider]
+        credentials = {"api_key": f"key-demo-{customer.external_ref.lower()}"}
+        if provider != "http_api":
+            credentials = {}
+        if provider == "file_drop":
+            _drop_file(customer, current, settings_of["path"], rng)
+        profile = SyncProfile.objects.filter(customer=customer, name=name).first()
+        if profile is None:
+            try:
+                profile = sync_profile_create(
+                    customer=customer,
+                    name=name,
+                    provider=provider,
+                    settings=settings_of,
+                    credentials=credentials,
+                    schedule=DEMO_SCHEDULE,
+                )
+            except SyncInputError as exc:
+                # The simulator's loopback address needs TELCOST_ALLOW_PRIVATE_PROVIDER_URLS
+                # (make demo sets it); without it the rest of the demo still loads.
+                skipped.append(f"{customer.name}: {name}: {exc}")
+            else:
+                created.append(profile)
+        elif profile.settings != settings_of:
+            profile.settings = settings_of
+            profile.save(update_fields=["settings"])
+
+
+def _drop_file(customer: Customer, cycle_start: dt.date, path: str, rng: random.Random) -> None:
+    """The month's CDR file in the file_drop profile's folder (written once), for its devices."""
+    folder = os.path.join(settings.TELCOST_DROP_ROOT, path)
+    target = os.path.join(folder, f"cdrs-{cycle_start:%Y-%m}.csv")
+    if os.path.exists(target):
+        return
+    os.makedirs(folder, exist_ok=True)
+    devices = list(customer.devices.order_by("msisdn").values_list("msisdn", flat=True)[:20])
+    start, end = cycle_bounds(cycle_start)
+    # Only up to now: a provider delivers what has happened.
+    end = min(end, timezone.now())
+    span = max(1, int((end - start).total_seconds()))
+    lines = [",".join(CSV_COLUMNS)]
+    for i in range(200 if devices else 0):
+        f = _cdr_fields(rng, start, span, customer)
+        lines.append(
+            ",".join(
+                [
+                    f"drop-{customer.external_ref}-{cycle_start:%Y%m}-{i}",
+                    devices[i % len(devices)],
+                    f["started_at"].isoformat(),
+                    f["record_type"],
+                    f["zone"],
+                    f["destination"],
+                    str(f["duration_s"]),
+                    str(f["volume_kb"]),
+                    str(f["provider_cost"]),
+                ]
+            )
+        )
+    partial = f"{target}.part"
+    with open(partial, "w", encoding="utf-8") as stream:
+        stream.write("\n".join(lines) + "\n")
+    os.replace(partial, target)  # a sync never reads half a file
+
+
+def _dispatch_recalculations(customer: Customer, cycles: list[dt.date]) -> int:
+    """Each month without totals gets the real recalculation (load_demo runs them at once)."""
+    done = set(CycleTotals.objects.filter(customer=customer).values_list("cycle_start", flat=True))
+    dispatched = 0
+    for cycle_start in cycles:
+        if cycle_start not in done:
+            recalculation_dispatch(customer=customer, cycle_start=cycle_start, reason="demo")
+            dispatched += 1
+    return dispatched
 
 
 @transaction.atomic
@@ -196,40 +423,31 @@ def build_demo(
     cycles = [current]
     for _ in range(months - 1):
         cycles.insert(0, previous_cycle(cycles[0]))
-    plan, _ = RatePlan.objects.get_or_create(
-        code=DEMO_RATE_PLAN["code"],
-        defaults={
-            "name": DEMO_RATE_PLAN["name"],
-            "monthly_fee": Decimal(DEMO_RATE_PLAN["monthly_fee"]),
-            "definition": DEMO_RATE_PLAN,
-        },
-    )
-    partner, _ = Customer.objects.get_or_create(
-        name="Partner Telecom", defaults={"kind": "standard", "external_ref": "RT00001"}
-    )
-    specs = {
-        "rateplan": ("Datri Logistics", "rateplan", plan, "RT00002"),
-        "standard": ("Bakkerij Jansen", "standard", None, "RT00003"),
-        "third": ("Zorggroep Noord", "rateplan", plan, "RT00004"),
+    plans = _rate_plans(current)
+    partners = {
+        key: Customer.objects.get_or_create(
+            name=name, defaults={"kind": "standard", "external_ref": ref}
+        )[0]
+        for key, (name, ref) in DEMO_PARTNERS.items()
     }
     customers = {}
-    for key, (name, kind, rate_plan, ref) in specs.items():
+    for key, (name, kind, plan_code, ref, partner_key) in DEMO_CUSTOMERS.items():
         customers[key], _ = Customer.objects.get_or_create(
             name=name,
             defaults={
                 "kind": kind,
-                "rate_plan": rate_plan,
-                "partner": partner,
+                "rate_plan": plans[plan_code] if plan_code else None,
+                "partner": partners[partner_key],
                 "external_ref": ref,
             },
         )
-    demo = Demo(partner=partner, customers=customers)
+    demo = Demo(partner=partners["partner"], customers=customers, partners=partners)
     for n, (key, customer) in enumerate(customers.items()):
         fresh = not customer.devices.exists()
         devices = _devices(customer, devices_per_customer, 31610000000 + n * 100000, cycles[0], rng)
         demo.devices[key] = devices
         if fresh:
-            _cost_centers(customer, devices, cycles[0])
+            _cost_centers(customer, devices, cycles)
             # A few devices stay idle: they cost a monthly fee and show up in the insights.
             active = devices[: max(1, len(devices) - 5)]
             for cycle_start in cycles:
@@ -240,7 +458,10 @@ def build_demo(
                     count=cdrs_per_month,
                     seed=seed,
                 )
-    all_customers = {**customers, "partner": partner}
+            demo.recalculations += _dispatch_recalculations(customer, cycles)
+    _sync_profiles(customers, current, rng, demo.skipped, demo.new_profiles)
+    demo.current = current
+    all_customers = {**customers, **partners}
     User = get_user_model()
     for username, staff, memberships in DEMO_USERS:
         user = User.objects.filter(username=username).first()

@@ -125,8 +125,126 @@ def test_customer_list_is_what_the_user_may_view(api_client, customer):
     CustomerFactory(name="Unrelated")
     user = UserFactory()
     MembershipFactory(user=user, customer=partner, role="viewer")
-    names = {c["name"] for c in api_client(user).get("/api/customers").json()}
-    assert names == {"P", "C"} and child.pk
+    body = api_client(user).get("/api/customers").json()
+    assert {c["name"] for c in body["items"]} == {"P", "C"} and body["count"] == 2
+    assert {c["name"]: c["is_partner"] for c in body["items"]} == {"P": True, "C": False}
+    assert [c["partner_id"] for c in body["items"] if c["name"] == "C"] == [partner.pk]
+    assert child.pk
+
+
+@pytest.mark.django_db
+def test_the_customer_list_is_paged_by_name(api_client, staff_user):
+    for name in ["D", "B", "A", "C", "E"]:
+        CustomerFactory(name=name)
+    client = api_client(staff_user)
+    first = client.get("/api/customers?page=1&page_size=2").json()
+    assert first["count"] == 5 and first["page_size"] == 2
+    assert [c["name"] for c in first["items"]] == ["A", "B"]
+    third = client.get("/api/customers", {"page": 3, "page_size": 2}).json()
+    assert [c["name"] for c in third["items"]] == ["E"]
+    assert client.get("/api/customers?page=9&page_size=2").json()["items"] == []
+    for bad in ("page=0", "page_size=501", "page_size=0", "page=x"):
+        response = client.get(f"/api/customers?{bad}")
+        assert response.status_code == 400 and bad.split("=")[0] in response.json()["error"]
+    assert api_client().get("/api/customers").status_code == 401
+
+
+def _patch(client, customer_id, body):
+    return client.patch(f"/api/customers/{customer_id}", body, content_type="application/json")
+
+
+@pytest.mark.django_db
+def test_staff_changes_a_customer(api_client, staff_user, customer):
+    RatePlanFactory()
+    partner = CustomerFactory(name="Partner")
+    client = api_client(staff_user)
+    response = _patch(
+        client,
+        customer.pk,
+        {
+            "name": "Acme Holding",
+            "kind": "rateplan",
+            "rate_plan": "biz-2026",
+            "partner_id": partner.pk,
+        },
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["name"], body["kind"], body["rate_plan"], body["partner_id"]) == (
+        "Acme Holding",
+        "rateplan",
+        "biz-2026",
+        partner.pk,
+    )
+    # Back to standard: the rate plan goes with it; partner_id null takes the partner away.
+    body = _patch(client, customer.pk, {"kind": "standard", "partner_id": None}).json()
+    assert (body["kind"], body["rate_plan"], body["partner_id"]) == ("standard", None, None)
+    assert _patch(client, customer.pk, {}).json()["name"] == "Acme Holding"
+    from telcost.audit.models import AuditEntry
+
+    changes = [
+        e.changes
+        for e in AuditEntry.objects.filter(object_type="customer", action="changed").order_by("pk")
+    ]
+    assert changes[0]["name"] == ["Acme BV", "Acme Holding"] and len(changes) == 2
+    assert set(
+        AuditEntry.objects.filter(object_type="customer", action="changed").values_list(
+            "actor", flat=True
+        )
+    ) == {"staff"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": None}, "name"),
+        ({"kind": None}, "kind"),
+        ({"kind": "gold"}, "kind"),
+        ({"kind": "rateplan"}, "rate_plan"),
+        ({"kind": "rateplan", "rate_plan": "nope"}, "rate_plan"),
+        ({"rate_plan": "biz-2026"}, "rate_plan"),
+        ({"partner_id": 987654}, "partner_id"),
+        ({"partner_id": 0}, "partner_id"),
+        ({"partner_id": "self"}, "partner_id"),
+        ({"partner_id": "child-partner"}, "partner_id"),
+        ({"partner_id": "nested"}, "partner_id"),
+    ],
+)
+def test_bad_customer_changes_are_a_400_and_change_nothing(
+    api_client, staff_user, customer, body, field
+):
+    RatePlanFactory()
+    top = CustomerFactory(name="Top")
+    middle = CustomerFactory(name="Middle", partner=top)
+    special = {"self": customer.pk, "nested": middle.pk}
+    if body.get("partner_id") == "child-partner":
+        # A customer that is itself a partner cannot be put under one.
+        CustomerFactory(name="Child", partner=customer)
+        body = {"partner_id": top.pk}
+    elif body.get("partner_id") in special:
+        body = {"partner_id": special[body["partner_id"]]}
+    response = _patch(api_client(staff_user), customer.pk, body)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]
+    customer.refresh_from_db()
+    assert (customer.name, customer.kind, customer.rate_plan_id, customer.partner_id) == (
+        "Acme BV",
+        "standard",
+        None,
+        None,
+    )
+
+
+@pytest.mark.django_db
+def test_only_staff_change_customers(api_client, customer, manager, viewer, outsider):
+    assert _patch(api_client(manager), customer.pk, {"name": "x"}).status_code == 403
+    assert _patch(api_client(viewer), customer.pk, {"name": "x"}).status_code == 403
+    assert _patch(api_client(outsider), customer.pk, {"name": "x"}).status_code == 404
+    assert _patch(api_client(), customer.pk, {"name": "x"}).status_code == 401
+    customer.refresh_from_db()
+    assert customer.name == "Acme BV"
 
 
 @pytest.mark.django_db

@@ -65,18 +65,21 @@ class _CostCenterDays(dict):
     def __init__(self, customer: Customer, missing: str | None = None, shown=None) -> None:
         super().__init__()
         self.missing = missing
-        self.periods: dict[int, tuple[list[str], list[str]]] = {}
+        self.periods: dict[int, tuple[list[str], list[str | None], list[str]]] = {}
         for period in cost_center_periods(customer):  # by device and valid_from: bisectable
-            dates, codes = self.periods.setdefault(period.device_id, ([], []))
+            dates, untils, codes = self.periods.setdefault(period.device_id, ([], [], []))
             dates.append(period.valid_from.isoformat())
+            # A period can end without a next one ("unassigned from"): its end is kept too.
+            untils.append(None if period.valid_until is None else period.valid_until.isoformat())
             codes.append(shown(period.code) if shown else period.code)
 
     def __missing__(self, key: tuple[int, str]) -> str | None:
         code = self.missing
         if key[0] in self.periods:
-            dates, codes = self.periods[key[0]]
+            dates, untils, codes = self.periods[key[0]]
             index = bisect.bisect_right(dates, key[1]) - 1
-            code = codes[index] if index >= 0 else self.missing
+            if index >= 0 and (untils[index] is None or key[1] < untils[index]):
+                code = codes[index]
         self[key] = code
         return code
 

@@ -29,6 +29,14 @@
     }
   });
 
+  // <input type="checkbox" data-check-all="NAME">: ticks or clears every NAME checkbox of its form.
+  document.addEventListener("change", function (event) {
+    var all = event.target;
+    if (!all.matches || !all.matches("[data-check-all]") || !all.form) return;
+    all.form.querySelectorAll('input[type="checkbox"][name="' + all.dataset.checkAll + '"]')
+      .forEach(function (box) { box.checked = all.checked; });
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") closeMenus(null);
   });
