@@ -110,18 +110,13 @@ def api_client():
 @pytest.fixture
 def rated_customer(db):
     """rated_customer(definition=None, **fields) -> a rate-plan customer on its own plan."""
-    from decimal import Decimal
-
-    from telcost.customers.models import RatePlan
+    from tests.factories import RatePlanFactory
     from tests.usage.helpers import plan_with
 
     def make(definition: dict | None = None, **kwargs):
         definition = definition or plan_with()
-        plan = RatePlan.objects.create(
-            code=definition["code"],
-            name=definition["name"],
-            monthly_fee=Decimal(definition["monthly_fee"]),
-            definition=definition,
+        plan = RatePlanFactory(
+            code=definition["code"], name=definition["name"], definition=definition
         )
         return CustomerFactory(kind="rateplan", rate_plan=plan, **kwargs)
 

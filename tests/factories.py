@@ -8,7 +8,14 @@ import factory
 from django.contrib.auth import get_user_model
 
 from telcost.accounts.models import Membership
-from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device, RatePlan
+from telcost.customers.models import (
+    CostCenter,
+    CostCenterAssignment,
+    Customer,
+    Device,
+    RatePlan,
+    RatePlanVersion,
+)
 from telcost.demo.generator import DEMO_RATE_PLAN
 
 # SPEC's rate plan, the same document the demo loads.
@@ -32,14 +39,28 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class RatePlanFactory(factory.django.DjangoModelFactory):
+    """SPEC's plan with its document (or `definition=`) as its one version, from 2000-01, as
+    rate_plan_create makes it."""
+
     class Meta:
         model = RatePlan
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = "biz-2026"
     name = "Business 2026"
-    monthly_fee = Decimal("12.50")
-    definition = factory.LazyFunction(lambda: copy.deepcopy(RATE_PLAN_DEFINITION))
+
+    @factory.post_generation
+    def definition(plan, create, extracted, **kwargs):
+        if create and not plan.versions.exists():
+            document = copy.deepcopy(extracted or RATE_PLAN_DEFINITION)
+            document["code"] = plan.code
+            RatePlanVersion.objects.create(
+                rate_plan=plan,
+                valid_from=dt.date(2000, 1, 1),
+                definition=document,
+                monthly_fee=Decimal(document["monthly_fee"]),
+            )
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):

@@ -21,12 +21,13 @@ from telcost.accounts.rules import (
     EXPORT,
     MANAGE_ADDONS,
     MASTER_DATA,
+    READ_RATE_PLAN,
     RECALCULATE,
     SYNC,
     VIEW,
     is_staff,
 )
-from telcost.customers.models import Customer
+from telcost.customers.models import Customer, RatePlan
 from telcost.customers.services import DEVICE_FIELDS_MANAGER, DEVICE_FIELDS_STAFF
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "EXPORT",
     "MANAGE_ADDONS",
     "MASTER_DATA",
+    "READ_RATE_PLAN",
     "RECALCULATE",
     "SYNC",
     "VIEW",
@@ -44,11 +46,14 @@ __all__ = [
     "customers_for",
     "device_fields_editable",
     "may",
+    "rate_plan_for_user",
+    "rate_plans_for",
     "require_right",
     "require_staff",
 ]
 
 CUSTOMER_NOT_FOUND = "Customer not found"
+RATE_PLAN_NOT_FOUND = "Rate plan not found"
 
 # The roles that grant each right: on the customer itself or on its partner ("either"), or only
 # on its partner ("partner"); staff have every right. The same as the predicates of rules.py.
@@ -59,6 +64,7 @@ _GRANTS = {
     EXPORT: (("manager",), "either"),
     MANAGE_ADDONS: (("manager",), "partner"),
     AUDIT: (("manager",), "either"),
+    READ_RATE_PLAN: (("manager",), "either"),
     MASTER_DATA: (("manager",), "either"),
 }
 
@@ -148,6 +154,27 @@ def imports_own_devices_only(user) -> bool:
     """Whether a CDR import by this user may touch only the customer's own devices: a manager's
     may not create devices or move them from another customer; staff's may."""
     return not is_staff(user)
+
+
+def rate_plans_for(user, right: str = READ_RATE_PLAN) -> QuerySet[RatePlan]:
+    """The plans the user may read: staff all (a plan no customer is on yet too), others the
+    plans of the customers on which they have `right`."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return RatePlan.objects.none()
+    if user.is_staff or user.is_superuser:
+        return RatePlan.objects.all()
+    return RatePlan.objects.filter(pk__in=customers_for(user, right).values("rate_plan_id"))
+
+
+def rate_plan_for_user(*, user, code: str, right: str = READ_RATE_PLAN) -> RatePlan:
+    """The plan by code under the one policy: Http404 unless it is a plan of a customer the user
+    may VIEW (staff: any plan), PermissionDenied when the user sees it but lacks `right`."""
+    visible = rate_plans_for(user, VIEW).filter(code=code).first()
+    if visible is None:
+        raise Http404(RATE_PLAN_NOT_FOUND)
+    if right != VIEW and not rate_plans_for(user, right).filter(pk=visible.pk).exists():
+        raise PermissionDenied("Unauthorized")
+    return visible
 
 
 def device_fields_editable(user, customer: Customer) -> frozenset[str]:

@@ -16,6 +16,7 @@ SYNC = "customers.sync"
 EXPORT = "customers.export"
 MANAGE_ADDONS = "customers.manage_addons"
 AUDIT = "customers.audit"  # read the customer's audit log
+READ_RATE_PLAN = "customers.read_rate_plan"  # read the customer's rate plan and its versions
 # Edit the customer's master data a manager looks after (SPEC part 2 "Master data"): cost centers,
 # assignments, device labels and user names. The rest of a device is staff's.
 MASTER_DATA = "customers.master_data"
@@ -66,4 +67,5 @@ rules.add_perm(SYNC, is_staff | is_manager)
 rules.add_perm(EXPORT, is_staff | is_manager)
 rules.add_perm(MANAGE_ADDONS, is_staff | is_partner_manager)
 rules.add_perm(AUDIT, is_staff | is_manager)
+rules.add_perm(READ_RATE_PLAN, is_staff | is_manager)
 rules.add_perm(MASTER_DATA, is_staff | is_manager)

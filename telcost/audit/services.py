@@ -85,6 +85,13 @@ AUDITED = [
         ignored=frozenset({"created_at"}),
     ),
     Audited(
+        "customers.RatePlanVersion",
+        "rate_plan_version",
+        lambda v: f"{v.rate_plan.code} {v.valid_from:%Y-%m}",
+        lambda v: None,
+        ignored=frozenset({"created_at"}),
+    ),
+    Audited(
         "syncs.SyncProfile",
         "sync_profile",
         lambda p: p.name,

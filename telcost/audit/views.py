@@ -23,6 +23,7 @@ OBJECT_TYPE_LABELS = {
     "cost_center": _("Cost center"),
     "cost_center_assignment": _("Cost center assignment"),
     "rate_plan": _("Rate plan"),
+    "rate_plan_version": _("Rate plan version"),
     "sync_profile": _("Sync profile"),
     "user": _("User"),
     "membership": _("Membership"),

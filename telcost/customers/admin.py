@@ -1,11 +1,40 @@
 from django.contrib import admin
 
-from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device, RatePlan
+from telcost.customers.models import (
+    CostCenter,
+    CostCenterAssignment,
+    Customer,
+    Device,
+    RatePlan,
+    RatePlanVersion,
+)
+
+
+class RatePlanVersionInline(admin.TabularInline):
+    """Versions are read here; they are added through the rate plan editor (/admin/rate-plans/)
+    or the API, which validate the document (rate_plan_version_add)."""
+
+    model = RatePlanVersion
+    fields = ("valid_from", "monthly_fee", "definition", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(RatePlan)
 class RatePlanAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "monthly_fee")
+    """A plan without a version rates nothing: plans are created through the API or the editor
+    (rate_plan_create makes the first version); here they are renamed or read."""
+
+    list_display = ("code", "name")
+    readonly_fields = ("code",)
+    inlines = [RatePlanVersionInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(Customer)

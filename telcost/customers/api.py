@@ -1,25 +1,35 @@
-"""Rate plans, customers and cost centers: POST /api/rate-plans, POST/GET/PATCH /api/customers,
-the cost centers of a customer and their dated assignments (SPEC part 2 "Master data")."""
+"""Rate plans, customers and cost centers: GET/POST /api/rate-plans, GET /api/rate-plans/{code},
+POST /api/rate-plans/{code}/versions, POST/GET/PATCH /api/customers, the cost centers of a
+customer and their dated assignments (SPEC part 2 "Master data")."""
 
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.http import Http404
 from ninja import Body, Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.access import (
     MASTER_DATA,
+    READ_RATE_PLAN,
+    VIEW,
     customer_for_user,
     customers_for,
+    rate_plan_for_user,
+    rate_plans_for,
     require_right,
     require_staff,
 )
-from telcost.core.api_schemas import CreatedId, Out, answers
+from telcost.core.api_schemas import CreatedId, Money, Out, answers
 from telcost.core.paging import PageQuery, paged
-from telcost.customers.models import CostCenter, Customer, RatePlan
-from telcost.customers.selectors import cost_centers_of, customer_as_dict
+from telcost.customers.models import CostCenter, Customer
+from telcost.customers.selectors import (
+    cost_centers_of,
+    customer_as_dict,
+    rate_plan_as_dict,
+    rate_plan_current_version,
+)
 from telcost.customers.services import (
     MAX_ASSIGNED_DEVICES,
     CustomerInputError,
@@ -30,6 +40,7 @@ from telcost.customers.services import (
     customer_create,
     customer_update,
     rate_plan_create,
+    rate_plan_version_add,
 )
 
 router = Router(tags=["customers"])
@@ -79,11 +90,81 @@ def create_rate_plan(request, payload: dict = Body(...)):
 
 @router.get("/api/rate-plans/{code}", response=answers({200: dict[str, Any]}, 403, 404))
 def get_rate_plan(request, code: str):
+    """The document of the version that rates this month."""
+    plan = rate_plan_for_user(user=request.user, code=code)
+    return rate_plan_current_version(plan.pk).definition
+
+
+class RatePlanVersionOut(Out):
+    valid_from: dt.date
+    monthly_fee: Money
+    definition: dict[str, Any]
+
+
+class RatePlanOut(Out):
+    code: str
+    name: str
+    versions: list[RatePlanVersionOut]
+
+
+class RatePlanPage(Out):
+    count: int
+    page: int
+    page_size: int
+    items: list[RatePlanOut]
+
+
+@router.get("/api/rate-plans", response=answers({200: RatePlanPage}, 403))
+def list_rate_plans(request, query: Query[PageQuery]):
+    """Staff: every plan; a manager: the plans of its customers (and its partner's customers)."""
+    if not request.user.is_staff and not customers_for(request.user, READ_RATE_PLAN).exists():
+        raise PermissionDenied("Unauthorized")
+    plans = rate_plans_for(request.user).order_by("code").prefetch_related("versions")
+    answer = paged(plans, page=query.page, page_size=query.page_size)
+    answer["items"] = [_money_as_text(rate_plan_as_dict(plan)) for plan in answer["items"]]
+    return answer
+
+
+def _money_as_text(plan: dict) -> dict:
+    for version in plan["versions"]:
+        version["monthly_fee"] = f"{version['monthly_fee']:.4f}"
+    return plan
+
+
+class RatePlanVersionIn(Schema):
+    valid_from: dt.date = Field(description="the first day of a month")
+    definition: dict[str, Any] = Field(description="the rate plan document of SPEC part 1")
+
+
+class RatePlanVersionCreated(Out):
+    code: str
+    valid_from: dt.date
+    monthly_fee: Money
+
+
+@router.post(
+    "/api/rate-plans/{code}/versions",
+    response=answers({201: RatePlanVersionCreated}, 403, 404, 409),
+)
+def add_rate_plan_version(request, code: str, payload: RatePlanVersionIn):
+    """Staff: a new version from its month on. Stored totals stay until a month is
+    recalculated."""
+    plan = rate_plan_for_user(user=request.user, code=code, right=VIEW)
     require_staff(request.user)
-    plan = RatePlan.objects.filter(code=code).first()
-    if plan is None:
-        raise Http404("Unknown rate plan")
-    return plan.definition
+    try:
+        version = rate_plan_version_add(
+            rate_plan=plan, valid_from=payload.valid_from, definition=payload.definition
+        )
+    except CustomerInputError as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    return Status(
+        201,
+        {
+            "code": plan.code,
+            "valid_from": version.valid_from,
+            "monthly_fee": f"{version.monthly_fee:.4f}",
+        },
+    )
 
 
 @router.post("/api/customers", response=answers({201: CreatedId}, 403, 409))

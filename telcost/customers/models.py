@@ -1,18 +1,15 @@
 """Customers, their devices (SIMs), cost centers and rate plans."""
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import models
 
 
 class RatePlan(models.Model):
-    """A rate plan as SPEC.md's JSON; `definition` keeps the whole document."""
+    """A rate plan: its code and name. What it costs lives in its versions (RatePlanVersion),
+    the one source of truth for rating and totals; `name` follows the latest version's."""
 
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
-    monthly_fee = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0"))
-    definition = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -6,7 +6,15 @@ from typing import NamedTuple
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device
+from telcost.core.cycles import cycle_start_of
+from telcost.customers.models import (
+    CostCenter,
+    CostCenterAssignment,
+    Customer,
+    Device,
+    RatePlan,
+    RatePlanVersion,
+)
 
 
 def customer_as_dict(customer: Customer) -> dict:
@@ -138,3 +146,43 @@ def devices_for_assigning(customer: Customer, q: str = "", limit: int = 200) -> 
             Q(msisdn__icontains=q) | Q(label__icontains=q) | Q(user_name__icontains=q)
         )
     return list(devices.order_by("msisdn")[:limit])
+
+
+def rate_plan_version_for(*, rate_plan_id: int, cycle_start: dt.date) -> RatePlanVersion | None:
+    """The version that rates the cycle: the latest valid_from on or before its start (SPEC part
+    2); None when the cycle lies before the plan's first version."""
+    return (
+        RatePlanVersion.objects.filter(rate_plan_id=rate_plan_id, valid_from__lte=cycle_start)
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def rate_plan_first_version(rate_plan_id: int) -> RatePlanVersion | None:
+    return RatePlanVersion.objects.filter(rate_plan_id=rate_plan_id).order_by("valid_from").first()
+
+
+def rate_plan_current_version(rate_plan_id: int) -> RatePlanVersion | None:
+    """The version that rates this month (Europe/Amsterdam); before the first version's month,
+    the first version."""
+    return rate_plan_version_for(
+        rate_plan_id=rate_plan_id, cycle_start=cycle_start_of(timezone.localdate())
+    ) or rate_plan_first_version(rate_plan_id)
+
+
+def rate_plan_latest_version(rate_plan_id: int) -> RatePlanVersion | None:
+    """The version with the latest valid_from (the editor starts from it)."""
+    return RatePlanVersion.objects.filter(rate_plan_id=rate_plan_id).order_by("-valid_from").first()
+
+
+def rate_plan_as_dict(plan: RatePlan) -> dict:
+    """{code, name, versions: [{valid_from, monthly_fee, definition}]}, versions oldest first
+    (uses a prefetch of `versions` when there is one)."""
+    return {
+        "code": plan.code,
+        "name": plan.name,
+        "versions": [
+            {"valid_from": v.valid_from, "monthly_fee": v.monthly_fee, "definition": v.definition}
+            for v in sorted(plan.versions.all(), key=lambda v: v.valid_from)
+        ],
+    }

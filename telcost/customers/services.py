@@ -1,5 +1,5 @@
-"""Writes of the customers app: rate plans, customers, devices, cost centers and their
-assignments."""
+"""Writes of the customers app: rate plans and their versions, customers, devices, cost centers
+and their assignments."""
 
 import datetime as dt
 
@@ -10,8 +10,15 @@ from pydantic import ValidationError
 
 from telcost.core.cdr_format import msisdn_valid
 from telcost.core.cycles import EARLIEST_REQUESTED_MONTH, MAX_YEAR
-from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device, RatePlan
-from telcost.customers.rate_plans import rate_plan_document, rate_plan_parse
+from telcost.customers.models import (
+    CostCenter,
+    CostCenterAssignment,
+    Customer,
+    Device,
+    RatePlan,
+    RatePlanVersion,
+)
+from telcost.customers.rate_plans import RatePlanModel, rate_plan_document, rate_plan_parse
 
 
 class CustomerInputError(ValueError):
@@ -24,24 +31,99 @@ def _pydantic_message(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
-@transaction.atomic
-def rate_plan_create(*, definition: dict) -> RatePlan:
+# The first month a user may ask for (core/cycles.py): a plan's first version holds from it
+# unless its creator says otherwise, so every cycle a user can recalculate has rates.
+FIRST_VERSION_FROM = EARLIEST_REQUESTED_MONTH
+# Versions may be written ahead (a new price from next year), but not into another century.
+LAST_VERSION_FROM = dt.date(2099, 12, 1)
+
+
+def _parsed(definition) -> RatePlanModel:
+    if not isinstance(definition, dict):
+        raise CustomerInputError("definition: must be a rate plan document (a JSON object)")
     try:
-        plan = rate_plan_parse(definition)
+        return rate_plan_parse(definition)
     except ValidationError as exc:
         raise CustomerInputError(_pydantic_message(exc)) from None
+
+
+def _checked_valid_from(valid_from) -> dt.date:
+    if isinstance(valid_from, dt.datetime) or not isinstance(valid_from, dt.date):
+        raise CustomerInputError("valid_from: must be a date (the first day of a month)")
+    if valid_from.day != 1:
+        raise CustomerInputError(
+            f"valid_from: must be the first day of a month, not {valid_from.isoformat()}"
+        )
+    if not FIRST_VERSION_FROM <= valid_from <= LAST_VERSION_FROM:
+        raise CustomerInputError(
+            f"valid_from: must lie between {FIRST_VERSION_FROM:%Y-%m} and {LAST_VERSION_FROM:%Y-%m}"
+        )
+    return valid_from
+
+
+def _version_create(plan: RatePlan, valid_from: dt.date, parsed: RatePlanModel) -> RatePlanVersion:
+    # monthly_fee mirrors the document's fee (written here only), so a list can show it unparsed.
+    return RatePlanVersion.objects.create(
+        rate_plan=plan,
+        valid_from=valid_from,
+        definition=rate_plan_document(parsed),
+        monthly_fee=parsed.monthly_fee,
+    )
+
+
+@transaction.atomic
+def rate_plan_create(*, definition: dict, valid_from: dt.date = FIRST_VERSION_FROM) -> RatePlan:
+    """A new plan with the document as its first version, valid from `valid_from` (2000-01 by
+    default: the plan rates every month a user may recalculate)."""
+    plan = _parsed(definition)
+    valid_from = _checked_valid_from(valid_from)
     if RatePlan.objects.filter(code=plan.code).exists():
         raise CustomerInputError(f"rate plan {plan.code!r} exists", status=409)
     try:
         with transaction.atomic():
-            return RatePlan.objects.create(
-                code=plan.code,
-                name=plan.name,
-                monthly_fee=plan.monthly_fee,
-                definition=rate_plan_document(plan),
-            )
+            created = RatePlan.objects.create(code=plan.code, name=plan.name)
     except IntegrityError:
         raise CustomerInputError(f"rate plan {plan.code!r} exists", status=409) from None
+    _version_create(created, valid_from, plan)
+    return created
+
+
+@transaction.atomic
+def rate_plan_version_add(
+    *, rate_plan: RatePlan | str, valid_from: dt.date, definition: dict
+) -> RatePlanVersion:
+    """A new version of the plan from `valid_from` (the first day of a month) on.
+
+    Stored totals stay as they are: a month uses the version when it is next recalculated.
+    The document's code must be the plan's; 409 when the month already has a version.
+    The plan's name follows its latest version.
+    """
+    if isinstance(rate_plan, str):
+        found = RatePlan.objects.filter(code=rate_plan).first()
+        if found is None:
+            raise CustomerInputError(f"rate plan {rate_plan!r} does not exist", status=404)
+        rate_plan = found
+    valid_from = _checked_valid_from(valid_from)
+    parsed = _parsed(definition)
+    if parsed.code != rate_plan.code:
+        raise CustomerInputError(
+            f"code: the document's code {parsed.code!r} is not the plan's ({rate_plan.code!r})"
+        )
+    # The plan's row, locked: two versions of one plan are added one after the other.
+    RatePlan.objects.select_for_update().filter(pk=rate_plan.pk).first()
+    taken = f"rate plan {rate_plan.code} already has a version from {valid_from:%Y-%m}"
+    if RatePlanVersion.objects.filter(rate_plan=rate_plan, valid_from=valid_from).exists():
+        raise CustomerInputError(taken, status=409)
+    try:
+        with transaction.atomic():
+            version = _version_create(rate_plan, valid_from, parsed)
+    except IntegrityError:
+        raise CustomerInputError(taken, status=409) from None
+    later = RatePlanVersion.objects.filter(rate_plan=rate_plan, valid_from__gt=valid_from)
+    if not later.exists() and rate_plan.name != parsed.name:
+        rate_plan.name = parsed.name
+        rate_plan.save(update_fields=["name"])
+    return version
 
 
 def _plan_and_partner(

@@ -1,4 +1,4 @@
-"""Pages of the customers app: Customer menu → Cost centers."""
+"""Pages of the customers app: Customer menu → Cost centers; Admin → Rate plans."""
 
 from django.urls import path
 
@@ -33,4 +33,12 @@ urlpatterns = [
     ),
     path("cost-centers/<int:cost_center_id>/rename", views.cost_center_edit, name="rename"),
     path("cost-centers/<int:cost_center_id>/delete", views.cost_center_remove, name="delete"),
+    path("admin/rate-plans/", views.rate_plans_page, name="rate_plans"),
+    path("admin/rate-plans/new", views.rate_plan_new, name="rate_plan_new"),
+    path("admin/rate-plans/<slug:code>/", views.rate_plan_page, name="rate_plan"),
+    path(
+        "admin/rate-plans/<slug:code>/versions/new",
+        views.rate_plan_version_new,
+        name="rate_plan_version_new",
+    ),
 ]

@@ -23,7 +23,6 @@ from django.utils import timezone
 from telcost.accounts.models import Membership
 from telcost.core.cdr_format import CSV_COLUMNS
 from telcost.core.cycles import (
-    EARLIEST_REQUESTED_MONTH,
     cycle_bounds,
     cycle_start_of,
     previous_cycle,
@@ -36,6 +35,7 @@ from telcost.customers.models import (
     RatePlan,
     RatePlanVersion,
 )
+from telcost.customers.services import rate_plan_create, rate_plan_version_add
 from telcost.syncs.models import SyncProfile
 from telcost.syncs.services import SyncInputError, sync_profile_create
 from telcost.usage.billing.cost import cost_rule
@@ -280,35 +280,28 @@ def _cost_centers(customer: Customer, devices: list[Device], cycles: list[dt.dat
 
 
 def _rate_plans(current: dt.date) -> dict[str, RatePlan]:
-    """The demo's plans, each with a first version from the first month a user may ask for and a
-    later one (LATER_VERSIONS). The plan's own definition and fee stay the first version's."""
+    """The demo's plans through the services, each with a first version from the first month a
+    user may ask for (rate_plan_create) and a later one (LATER_VERSIONS, rate_plan_version_add),
+    both validated as the editor's are. Idempotent: what exists is kept."""
     plans = {}
     for document in DEMO_RATE_PLANS:
-        plan, _ = RatePlan.objects.get_or_create(
-            code=document["code"],
-            defaults={
-                "name": document["name"],
-                "monthly_fee": Decimal(document["monthly_fee"]),
-                "definition": document,
-            },
-        )
-        _version(plan, EARLIEST_REQUESTED_MONTH, document)
-        plans[plan.code] = plan
+        plans[document["code"]] = RatePlan.objects.filter(
+            code=document["code"]
+        ).first() or rate_plan_create(definition=document)
     documents = {document["code"]: document for document in DEMO_RATE_PLANS}
     for code, months_back, changes in LATER_VERSIONS:
         valid_from = current
         for _ in range(months_back):
             valid_from = previous_cycle(valid_from)
-        _version(plans[code], valid_from, {**copy.deepcopy(documents[code]), **changes})
+        if not RatePlanVersion.objects.filter(
+            rate_plan=plans[code], valid_from=valid_from
+        ).exists():
+            rate_plan_version_add(
+                rate_plan=plans[code],
+                valid_from=valid_from,
+                definition={**copy.deepcopy(documents[code]), **changes},
+            )
     return plans
-
-
-def _version(plan: RatePlan, valid_from: dt.date, document: dict) -> RatePlanVersion:
-    return RatePlanVersion.objects.get_or_create(
-        rate_plan=plan,
-        valid_from=valid_from,
-        defaults={"definition": document, "monthly_fee": Decimal(document["monthly_fee"])},
-    )[0]
 
 
 def provider_simulator_url() -> str:

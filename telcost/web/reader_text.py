@@ -124,6 +124,11 @@ PATTERNS = [
     pgettext_lazy("stored message", "at most %(limit)s months at once, asked for %(asked)s"),
     pgettext_lazy("stored message", "rate plan %(plan)s has no price for %(names)s"),
     pgettext_lazy("stored message", "rate plan %(plan)s is invalid: %(reason)s"),
+    pgettext_lazy(
+        "stored message",
+        "rate plan %(plan)s has no version for %(month)s: its first version holds from %(first)s",
+    ),
+    pgettext_lazy("stored message", "rate plan %(plan)s has no version for %(month)s"),
     pgettext_lazy("stored message", "customer %(customer)s has no rate plan"),
     pgettext_lazy(
         "stored message",

@@ -13,6 +13,7 @@ from telcost.accounts.access import (
     EXPORT,
     MANAGE_ADDONS,
     MASTER_DATA,
+    READ_RATE_PLAN,
     RECALCULATE,
     SYNC,
     VIEW,
@@ -24,7 +25,7 @@ from telcost.accounts.access import (
 from telcost.customers.models import Customer
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 
-RIGHTS = [VIEW, RECALCULATE, SYNC, EXPORT, MANAGE_ADDONS, AUDIT, MASTER_DATA]
+RIGHTS = [VIEW, RECALCULATE, SYNC, EXPORT, MANAGE_ADDONS, AUDIT, MASTER_DATA, READ_RATE_PLAN]
 
 
 def member(customer, role, user=None):

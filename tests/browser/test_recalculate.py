@@ -49,7 +49,7 @@ def test_a_failed_recalculation_shows_its_reason(
     page, live_url, login, datri, start_worker, staff_user
 ):
     CDR.objects.update(zone="international")
-    plan = datri.rate_plan
+    plan = datri.rate_plan.versions.get()  # the plan's one version
     del plan.definition["voice"]["per_minute"]["international"]
     plan.save()
     login(page, "staff")

@@ -1,4 +1,6 @@
 import copy
+import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -21,9 +23,9 @@ def test_staff_creates_a_rate_plan_and_gets_it_back(api_client, staff_user):
     assert response.json() == {"code": "biz-2026"}
     stored = client.get("/api/rate-plans/biz-2026").json()
     assert stored["voice"]["per_minute"]["international"] == "0.80"
-    assert RatePlan.objects.get().monthly_fee == RatePlan._meta.get_field("monthly_fee").to_python(
-        "12.50"
-    )
+    # The document is the plan's first version, from the first month a user may ask for.
+    version = RatePlan.objects.get().versions.get()
+    assert (version.valid_from, version.monthly_fee) == (dt.date(2000, 1, 1), Decimal("12.50"))
     assert client.post("/api/rate-plans", RATE_PLAN_DEFINITION).status_code == 409
 
 

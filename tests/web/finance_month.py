@@ -151,6 +151,7 @@ def main_pages(month: FinanceMonth) -> list[str]:
         "/admin/syncs/recalculate-totals/",
         f"/admin/sim-cards/simacties/?customer_id={c}",
         f"/customers/{c}/audit/",
+        "/admin/rate-plans/",
         "/users/",
         "/account/",
         "/no-such-page/",

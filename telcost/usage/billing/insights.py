@@ -13,9 +13,9 @@ from django.utils import timezone
 from telcost.core.cycles import cycle_end_of, previous_cycle
 from telcost.core.money import e4_of, from_e4, to_e4
 from telcost.customers.models import Customer, Device
-from telcost.customers.rate_plans import rate_plan_parse
 from telcost.jobs.errors import PermanentError
 from telcost.usage.billing.cost import cost_rule
+from telcost.usage.billing.rating import rate_plan_of_cycle
 from telcost.usage.models import BillingInsight, CycleTotals, SubscriptionTotal, UsageTotal
 
 ANOMALY_FLOOR = Decimal("10.00")
@@ -66,7 +66,7 @@ def _out_of_bundle_e4(customer: Customer, cycle_start: dt.date) -> dict[int, int
     """Per device, what its usage cost beyond the setup fees: the part the bundle did not cover."""
     if not cost_rule(customer).rates or customer.rate_plan_id is None:
         return {}
-    setup_e4 = to_e4(rate_plan_parse(customer.rate_plan.definition).voice.setup_fee)
+    setup_e4 = to_e4(rate_plan_of_cycle(customer, cycle_start).voice.setup_fee)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""

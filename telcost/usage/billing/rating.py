@@ -14,6 +14,7 @@ from django.db.models import Q
 from telcost.core.money import e4_of, half_up_div, to_micro
 from telcost.customers.models import Customer
 from telcost.customers.rate_plans import RatePlanModel, rate_plan_parse
+from telcost.customers.selectors import rate_plan_first_version, rate_plan_version_for
 from telcost.jobs.errors import PermanentError
 from telcost.usage.models import CDR
 from telcost.usage.sql import dialect
@@ -206,17 +207,33 @@ def _rate_statement_in_own_connection(sql: str, params: list) -> int:
         connection.close()
 
 
+def rate_plan_of_cycle(customer: Customer, cycle_start: dt.date) -> RatePlanModel:
+    """The plan that rates the cycle and sets its fee: the customer's plan's version valid at the
+    cycle's start, the one source for rating and totals (SPEC part 2).
+
+    A cycle before the plan's first version has no rates: it fails, naming the first month that
+    has them, rather than borrowing a version that was never meant for it.
+    """
+    if customer.rate_plan_id is None:
+        raise PermanentError(f"customer {customer.name} has no rate plan")
+    version = rate_plan_version_for(rate_plan_id=customer.rate_plan_id, cycle_start=cycle_start)
+    code = customer.rate_plan.code
+    if version is None:
+        first = rate_plan_first_version(customer.rate_plan_id)
+        since = f": its first version holds from {first.valid_from:%Y-%m}" if first else ""
+        raise PermanentError(f"rate plan {code} has no version for {cycle_start:%Y-%m}{since}")
+    try:
+        return rate_plan_parse(version.definition)
+    except ValueError as exc:
+        raise PermanentError(f"rate plan {code} is invalid: {exc}") from None
+
+
 def cdrs_rate(*, customer: Customer, cycle_start: dt.date) -> dict:
     """Price the cycle's CDRs of a rate-plan customer. Idempotent: re-rating gives the same
     costs."""
     from telcost.addons.selectors import data_boost_mb_for_cycle
 
-    if customer.rate_plan_id is None:
-        raise PermanentError(f"customer {customer.name} has no rate plan")
-    try:
-        plan = rate_plan_parse(customer.rate_plan.definition)
-    except ValueError as exc:
-        raise PermanentError(f"rate plan {customer.rate_plan.code} is invalid: {exc}") from None
+    plan = rate_plan_of_cycle(customer, cycle_start)
     _check_zones(plan, customer.pk, cycle_start)
     boost_mb = data_boost_mb_for_cycle(customer_id=customer.pk, cycle_start=cycle_start)
     parts = dialect().rating_parts()

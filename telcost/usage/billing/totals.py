@@ -16,6 +16,7 @@ from telcost.core.cycles import cycle_end_of
 from telcost.core.money import e4_of, from_e4, to_e4
 from telcost.customers.models import Customer, Device
 from telcost.usage.billing.cost import cost_rule
+from telcost.usage.billing.rating import rate_plan_of_cycle
 from telcost.usage.models import CDR, CycleTotals, SubscriptionTotal, TotalsBackup, UsageTotal
 from telcost.usage.sql import dialect
 from telcost.usage.sql.bulk import rows_insert
@@ -104,7 +105,8 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
 def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
     if not cost_rule(customer).rates or customer.rate_plan_id is None:
         return
-    fee_e4 = to_e4(customer.rate_plan.monthly_fee)
+    # The fee of the version valid for the cycle, the same version that rated its CDRs.
+    fee_e4 = to_e4(rate_plan_of_cycle(customer, cycle_start).monthly_fee)
     subscription, device = SubscriptionTotal._meta.db_table, Device._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

@@ -30,8 +30,9 @@ register = template.Library()
 
 
 @register.filter
-def money(value) -> str:
-    return formatting.money_text(value, number_style())
+def money(value, places=2) -> str:
+    # places: 2 for amounts; a price list (per minute, per MB) shows 4 (`price|money:4`).
+    return formatting.money_text(value, number_style(), int(places))
 
 
 @register.filter

@@ -35,7 +35,6 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from telcost.addons.models import CustomerAddon
-from telcost.customers.models import RatePlan
 from telcost.usage.billing.rating import cdrs_rate
 from telcost.usage.billing.totals import totals_calculate
 from telcost.usage.models import CDR
@@ -44,6 +43,7 @@ from tests.factories import (
     CostCenterFactory,
     CustomerFactory,
     DeviceFactory,
+    RatePlanFactory,
 )
 from tests.usage.helpers import plan_with
 
@@ -77,12 +77,7 @@ def october(name: str = "Datri") -> dict:
         bundle={"voice_minutes": 0, "sms": 0, "data_mb": 1, "zones": ["national", "eu"]},
         data={"increment_kb": 1},
     )
-    plan = RatePlan.objects.create(
-        code=definition["code"],
-        name=definition["name"],
-        monthly_fee=Decimal(definition["monthly_fee"]),
-        definition=definition,
-    )
+    plan = RatePlanFactory(code=definition["code"], name=definition["name"], definition=definition)
     customer = CustomerFactory(name=name, kind="rateplan", rate_plan=plan)
     sales = CostCenterFactory(customer=customer, code="SALES", name="Sales")
     ops = CostCenterFactory(customer=customer, code="OPS", name="Operations")

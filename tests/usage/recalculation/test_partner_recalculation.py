@@ -74,7 +74,7 @@ def test_a_failing_child_is_named_and_can_be_retried_alone(
     ).__class__.objects.filter(customer=rated).update(
         cycle_start=dt.date(2026, 8, 1), zone="international"
     )
-    plan = rated.rate_plan
+    plan = rated.rate_plan.versions.get()  # the plan's one version
     del plan.definition["voice"]["per_minute"]["international"]
     plan.save()
     parent = Job.objects.get(pk=post(api_client(staff_user), partner.pk).json()["job_id"])

@@ -215,7 +215,7 @@ def test_a_missing_zone_fails_the_job_naming_it_and_keeps_the_old_totals(
     client = api_client(staff_user)
     recalc(client, datri.pk)
     drain_jobs()
-    plan = datri.rate_plan
+    plan = datri.rate_plan.versions.get()  # the plan's one version
     del plan.definition["data"]["per_mb"]["international"]
     plan.save()
     job = Job.objects.get(pk=recalc(client, datri.pk).json()["job_id"])
@@ -336,7 +336,7 @@ def test_a_failed_recalculation_says_so_in_the_customers_status(
     client = api_client(staff_user)
     recalc(client, datri.pk)
     drain_jobs()
-    plan = datri.rate_plan
+    plan = datri.rate_plan.versions.get()  # the plan's one version
     del plan.definition["voice"]["per_minute"]["national"]
     plan.save()
     recalc(client, datri.pk)
