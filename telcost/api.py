@@ -6,6 +6,7 @@ OpenAPI at /api/docs.
 """
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
@@ -65,7 +66,21 @@ def on_validation_error(request, exc: ValidationError):
 
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request, exc):
+    if _browser_opening_a_file(request):
+        # An emailed download link opened while logged out: through the login and back to the
+        # file. A token client (or a script) still gets the JSON 401.
+        return redirect_to_login(request.get_full_path())
     return _error(request, "Not logged in", 401)
+
+
+def _browser_opening_a_file(request) -> bool:
+    """A browser's GET of a /download/ link: no Authorization header, asking for a page."""
+    return (
+        request.method in ("GET", "HEAD")
+        and request.path.startswith("/download/")
+        and "HTTP_AUTHORIZATION" not in request.META
+        and "text/html" in request.headers.get("Accept", "")
+    )
 
 
 @api.exception_handler(PermissionDenied)

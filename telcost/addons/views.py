@@ -1,9 +1,12 @@
 """Admin → SIM Cards → Simacties: the addons action, its result as soon as the job ends."""
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telcost.accounts.access import (
@@ -17,6 +20,7 @@ from telcost.accounts.access import (
 from telcost.addons.models import ADDON_CATALOGUE, AddonType
 from telcost.addons.selectors import addon_label, addons_of_customer
 from telcost.addons.services import AddonRequestError, addon_change_dispatch
+from telcost.core.page import page_customer_set
 from telcost.jobs.selectors import job_as_dict, job_get_for_user
 
 
@@ -29,6 +33,8 @@ def simacties(request):
         (c for c in customers if str(c.pk) == request.GET.get("customer_id")),
         customers[0] if customers else None,
     )
+    if selected is not None:
+        page_customer_set(request, selected)
     return render(
         request,
         "addons/simacties.html",
@@ -36,7 +42,7 @@ def simacties(request):
             "customers": customers,
             "selected": selected,
             "addon_types": [(t.value, ADDON_CATALOGUE[t]["label"]) for t in AddonType],
-            "overview": addons_of_customer(customer_id=selected.pk) if selected else None,
+            "overview": _overview(selected) if selected else None,
         },
     )
 
@@ -97,9 +103,14 @@ def _refused(request, exc: AddonRequestError, addon_type: str):
 @login_required
 def simacties_overview(request, customer_id: int):
     customer = customer_for_user(user=request.user, customer_id=customer_id, right=MANAGE_ADDONS)
-    return render(
-        request, "addons/_overview.html", {"overview": addons_of_customer(customer_id=customer.pk)}
-    )
+    return render(request, "addons/_overview.html", {"overview": _overview(customer)})
+
+
+def _overview(customer) -> dict:
+    """ "Current addons" are the active ones; the cancelled and failed are in the history."""
+    overview = addons_of_customer(customer_id=customer.pk)
+    overview["active"] = [a for a in overview["addons"] if a["status"] == "active"]
+    return overview
 
 
 @login_required
@@ -108,9 +119,16 @@ def simacties_result(request, job_id: int):
     data = job_as_dict(job)
     # The step name is for the log; the person wants the seed's message.
     message = data["error"].split(": ", 1)[1] if ": " in data["error"] else data["error"]
+    retry_at = None
     if message == "Too many requests":
+        # The provider takes 10 requests a minute: a minute after the refusal there is room again.
         message = _("Too many requests")
-    response = render(request, "addons/_result.html", {"job": data, "message": message})
+        # Shown to the minute, so rounded up: "after 14:06", never a minute too early.
+        retry_at = (job.finished_at or timezone.now()) + dt.timedelta(seconds=60 + 59)
+        retry_at = retry_at.replace(second=0, microsecond=0)
+    response = render(
+        request, "addons/_result.html", {"job": data, "message": message, "retry_at": retry_at}
+    )
     if not job.is_active:
         response["HX-Trigger"] = "addons-changed"
     return response

@@ -12,7 +12,7 @@ from ninja.errors import HttpError
 from telcost.accounts.access import EXPORT, customer_for_user
 from telcost.core.api_schemas import Out, answers
 from telcost.core.cycles import BadCycle, requested_month
-from telcost.exports.models import ExportJob
+from telcost.exports.models import CsvDialect, ExportJob
 from telcost.exports.selectors import export_for_user
 from telcost.exports.services import ExportRequestError, export_request
 from telcost.idempotency.decorators import idempotent
@@ -30,6 +30,12 @@ class ExportIn(Schema):
     cycle_start_date: dt.date
     kind: Literal[tuple(ExportJob.Kind.values)]
     format: Literal[tuple(ExportJob.Format.values)] = ExportJob.Format.XLSX.value
+    csv_dialect: Literal[tuple(CsvDialect.values)] = Field(
+        CsvDialect.RFC4180.value,
+        description="How a csv is written: rfc4180 (the default: ',' and '7482.3056') or excel-nl "
+        "(';', a decimal comma '7482,3056' and a UTF-8 byte order mark, as Dutch Excel opens it). "
+        "An xlsx ignores it.",
+    )
     language: Literal["en", "nl"] = Field(
         "en",
         description="The file's column headers and sheet names and the link's mail: English (the "
@@ -49,6 +55,7 @@ class ExportOut(Out):
     status: Literal[tuple(ExportJob.Status.values)]
     kind: Literal[tuple(ExportJob.Kind.values)]
     format: Literal[tuple(ExportJob.Format.values)]
+    csv_dialect: Literal[tuple(CsvDialect.values)]
     job_id: int | None
     rows: int
     error: str
@@ -87,6 +94,7 @@ def create_export(request, payload: ExportIn):
             kind=payload.kind,
             fmt=payload.format,
             language=payload.language,
+            csv_dialect=payload.csv_dialect,
         )
     except ExportRequestError as exc:
         raise HttpError(exc.status, str(exc)) from None
@@ -117,6 +125,7 @@ def export_detail(request, export_id: int):
         "status": export.status,
         "kind": export.kind,
         "format": export.format,
+        "csv_dialect": export.csv_dialect,
         "job_id": export.job_id,
         "rows": export.rows,
         "error": export.error,

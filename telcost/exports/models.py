@@ -4,6 +4,11 @@ from django.conf import settings
 from django.db import models
 
 
+class CsvDialect(models.TextChoices):
+    RFC4180 = "rfc4180"
+    EXCEL_NL = "excel-nl"
+
+
 class ExportJob(models.Model):
     class Kind(models.TextChoices):
         CDRS = "cdrs"
@@ -44,6 +49,11 @@ class ExportJob(models.Model):
     # from a page, what the API request says (English by default, the API's documented names).
     language = models.CharField(
         max_length=8, choices=settings.LANGUAGES, default="en", db_default="en"
+    )
+    # How a csv file is written (exports.writers.CSV_DIALECTS): the API's default rfc4180, or
+    # excel-nl (";", decimal comma, BOM) as Dutch pages offer. An xlsx keeps the default.
+    csv_dialect = models.CharField(
+        max_length=16, choices=CsvDialect.choices, default=CsvDialect.RFC4180, db_default="rfc4180"
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"

@@ -17,12 +17,12 @@ from telcost.core.money import from_e4
 from telcost.customers.models import Customer, Device
 from telcost.customers.selectors import cost_centers_on
 from telcost.exports import cdr
-from telcost.exports.writers import Column
+from telcost.exports.writers import RFC4180, Column, CsvConventions, write_csv
 from telcost.usage.billing.chargeback import USAGE_TYPES, Place, chargeback_compute
 from telcost.usage.billing.device_costs import device_costs
 from telcost.usage.billing.reconciliation import overcharged_cdrs, reconciles
 from telcost.usage.billing.totals import totals_exist
-from telcost.usage.selectors import insights_get, totals_get
+from telcost.usage.selectors import insights_get, subscription_totals_get, totals_get
 
 _ = gettext_noop  # the titles are translated when a file is written (translated_columns)
 
@@ -96,7 +96,7 @@ DEVICE_COLUMNS = [
     Column(_("Deactivated on"), "date", 12),
     Column(_("Cost"), "money", 12),
 ]
-SUMMARY_COLUMNS = [Column(_("Item"), "text", 34), Column(_("Value"), "text", 22)]
+SUMMARY_COLUMNS = [Column(_("Item"), "text", 34), Column(_("Value"), "value", 22)]
 # Sheet names.
 CDRS_SHEET, COST_CENTERS_SHEET, TOTALS_SHEET, SUMMARY_SHEET, DEVICES_SHEET = (
     _("CDRs"),
@@ -112,6 +112,8 @@ OVERCHARGED_SHEET, OVERVIEW_SHEET, UNASSIGNED, TOTAL = (
     _("Total"),
 )
 _USAGE_TYPES = {"voice": _("voice"), "sms": _("sms"), "data": _("data")}
+# The record type of a device's monthly fee in the totals sheet (as in a totals backup's rows).
+SUBSCRIPTION = "subscription"
 
 
 def translated_columns(columns: list[Column]) -> list[Column]:
@@ -135,11 +137,15 @@ def cdr_rows(customer: Customer, cycle_start: dt.date, *, for_xlsx: bool) -> Ite
     return cdr.rows(customer, cycle_start, for_xlsx=for_xlsx)
 
 
-def write_cdr_csv(stream: BinaryIO, customer: Customer, cycle_start: dt.date) -> int:
-    """The CDRs as csv: through PostgreSQL's COPY there, as lines Python writes directly on
-    SQLite."""
-    header = [c.title for c in translated_columns(CDR_COLUMNS)]
-    return cdr.write_csv(customer, cycle_start, stream, header)
+def write_cdr_csv(
+    stream: BinaryIO, customer: Customer, cycle_start: dt.date, dialect: CsvConventions = RFC4180
+) -> int:
+    """The CDRs as csv: rfc4180 through PostgreSQL's COPY there, as lines Python writes directly
+    on SQLite; another dialect row by row through the csv module (slower, on both)."""
+    columns = translated_columns(CDR_COLUMNS)
+    if dialect is RFC4180:
+        return cdr.write_csv(customer, cycle_start, stream, [c.title for c in columns])
+    return write_csv(stream, columns, cdr.rows(customer, cycle_start, for_xlsx=False), dialect)
 
 
 def cost_center_rows(customer: Customer, as_of: dt.date) -> Iterator[tuple]:
@@ -181,41 +187,45 @@ def totals_sheets(
     if totals is None:
         raise NothingToExport(NOT_CALCULATED)
     insights = insights_get(customer=customer, cycle_start=cycle_start) or {}
-    detail = [
-        (
-            r["msisdn"],
-            r["record_type"],
-            r["zone"],
-            r["count"],
-            r["duration_s"],
-            r["volume_kb"],
-            r["cost"],
-        )
-        for r in totals["devices"]
-    ]
+    detail = _with_subscriptions(
+        [
+            (
+                r["msisdn"],
+                r["record_type"],
+                r["zone"],
+                r["count"],
+                r["duration_s"],
+                r["volume_kb"],
+                Decimal(r["cost"]),
+            )
+            for r in totals["devices"]
+        ],
+        subscription_totals_get(customer=customer, cycle_start=cycle_start),
+    )
     summary = [
         (gettext("Customer"), customer.name),
         (gettext("Month"), cycle_start.strftime("%Y-%m")),
-        (gettext("Version"), str(totals["version"])),
-        (gettext("Total cost"), totals["total_cost"]),
-        (gettext("Subscription cost"), totals["subscription_cost"]),
+        (gettext("Version"), int(totals["version"])),
+        (gettext("Total cost"), _number(totals["total_cost"])),
+        (gettext("Subscription cost"), _number(totals["subscription_cost"])),
     ]
     summary += [
-        (gettext("Cost %(type)s") % {"type": gettext(_USAGE_TYPES.get(rt, rt))}, v["cost"])
+        (gettext("Cost %(type)s") % {"type": gettext(_USAGE_TYPES.get(rt, rt))}, _number(v["cost"]))
         for rt, v in totals["by_type"].items()
     ]
     if insights:
         change = insights.get("change") or {}
+        idle = insights.get("idle_devices") or {}
         summary += [
-            (gettext("Change against previous month"), change.get("absolute", "")),
-            (gettext("Roaming cost"), insights.get("roaming_cost", "")),
-            (gettext("Idle devices"), str(insights.get("idle_devices", {}).get("count", ""))),
-            (gettext("Idle devices' fees"), insights.get("idle_devices", {}).get("fees_cost", "")),
+            (gettext("Change against previous month"), _number(change.get("absolute"))),
+            (gettext("Roaming cost"), _number(insights.get("roaming_cost"))),
+            (gettext("Idle devices"), _count(idle.get("count"))),
+            (gettext("Idle devices' fees"), _number(idle.get("fees_cost"))),
             (
                 gettext("Devices out of bundle"),
-                str(insights.get("out_of_bundle", {}).get("count", "")),
+                _count((insights.get("out_of_bundle") or {}).get("count")),
             ),
-            (gettext("Anomalies"), str(len(insights.get("anomalies", [])))),
+            (gettext("Anomalies"), len(insights.get("anomalies", []))),
         ]
     return [
         (gettext(TOTALS_SHEET), translated_columns(TOTALS_COLUMNS), detail),
@@ -301,3 +311,26 @@ def chargeback_sheets(
             for name, place in zip(names[1:], places, strict=True)
         ),
     ]
+
+
+def _number(value) -> Decimal | None:
+    """A stored amount ("7482.3056") as the number a spreadsheet sums; None when there is none."""
+    if value is None or value == "":
+        return None
+    return Decimal(str(value))
+
+
+def _count(value) -> int | None:
+    return None if value is None or value == "" else int(value)
+
+
+def _with_subscriptions(usage: list[tuple], fees: list[tuple[str, Decimal]]) -> list[tuple]:
+    """The usage rows with each device's monthly fee after its usage (a device without usage
+    too), so the sheet's cost column adds up to the month's total."""
+    rows = usage + [_fee_row(msisdn, cost) for msisdn, cost in fees]
+    rows.sort(key=lambda row: row[0] or "")  # stable: a device's usage, then its fee
+    return rows
+
+
+def _fee_row(msisdn: str, cost: Decimal) -> tuple:
+    return (msisdn, SUBSCRIPTION, "", None, None, None, cost)

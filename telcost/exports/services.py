@@ -38,8 +38,8 @@ from django.utils.translation import gettext_lazy as _
 from telcost.core.cycles import BadCycle, cycle_start_of, requested_month
 from telcost.customers.models import Customer
 from telcost.exports import reports
-from telcost.exports.models import ExportJob
-from telcost.exports.writers import write_csv
+from telcost.exports.models import CsvDialect, ExportJob
+from telcost.exports.writers import CSV_DIALECTS, RFC4180, write_csv
 from telcost.exports.xlsx import XLSX_MAX_ROWS, write_xlsx
 from telcost.jobs.errors import PermanentError, StepError
 from telcost.jobs.kinds import JobKind, register
@@ -90,6 +90,7 @@ def export_request(
     kind: str,
     fmt: str,
     language: str = "en",
+    csv_dialect: str = CsvDialect.RFC4180,
 ) -> ExportJob:
     """An export of the month (or, for cost centers, of the day) in `language`: its headers, sheet
     names and mail (English by default, as the API documents; a page passes its reader's)."""
@@ -99,6 +100,10 @@ def export_request(
         raise ExportRequestError(f"kind must be one of {', '.join(ExportJob.Kind.values)}")
     if fmt not in ExportJob.Format.values:
         raise ExportRequestError(f"format must be one of {', '.join(ExportJob.Format.values)}")
+    if csv_dialect not in CsvDialect.values:
+        raise ExportRequestError(f"csv_dialect must be one of {', '.join(CsvDialect.values)}")
+    if fmt != ExportJob.Format.CSV:
+        csv_dialect = CsvDialect.RFC4180  # an xlsx has no dialect: the same request whatever
     try:
         requested_month(cycle_start_date)
     except BadCycle as exc:
@@ -117,6 +122,7 @@ def export_request(
         kind=kind,
         format=fmt,
         language=language,
+        csv_dialect=csv_dialect,
     )
     job, joined = job_dispatch(
         kind=EXPORT_KIND,
@@ -124,7 +130,7 @@ def export_request(
         created_by=user,
         params=ExportParams(export_id=export.pk),
         steps=[StepSpec("GenerateCustomerExcelReportCommand"), StepSpec("SendExportMailCommand")],
-        dedupe_key=f"export:{customer.pk}:{asked:%Y-%m-%d}:{kind}:{fmt}:{user.pk}",
+        dedupe_key=_dedupe_key(customer, asked, kind, fmt, csv_dialect, user),
     )
     if joined:
         export.delete()  # never seen by anyone: the answer is the export already under way
@@ -132,6 +138,12 @@ def export_request(
     ExportJob.objects.filter(pk=export.pk).update(job=job)
     export.job = job
     return export
+
+
+def _dedupe_key(customer, asked: dt.date, kind: str, fmt: str, csv_dialect: str, user) -> str:
+    # The rfc4180 csv keeps the key it had before there were dialects.
+    dialect = f":{csv_dialect}" if csv_dialect != CsvDialect.RFC4180 else ""
+    return f"export:{customer.pk}:{asked:%Y-%m-%d}:{kind}:{fmt}{dialect}:{user.pk}"
 
 
 def export_file_name(export: ExportJob) -> str:
@@ -219,11 +231,12 @@ def _write_file(export: ExportJob, path: str, *, max_rows: int) -> int:
 
 def _write_rows(export: ExportJob, path: str, *, max_rows: int) -> int:
     customer, csv_format = export.customer, export.format == ExportJob.Format.CSV
+    dialect = CSV_DIALECTS.get(export.csv_dialect, RFC4180)
     if export.kind == ExportJob.Kind.CDRS:
         cycle_start = cycle_start_of(export.cycle_start_date)
         if csv_format:
             with open(path, "wb") as stream:
-                return reports.write_cdr_csv(stream, customer, cycle_start)
+                return reports.write_cdr_csv(stream, customer, cycle_start, dialect)
         sheets = [
             (
                 gettext(reports.CDRS_SHEET),
@@ -253,7 +266,7 @@ def _write_rows(export: ExportJob, path: str, *, max_rows: int) -> int:
         sheets = _sheets(export)
     if csv_format:
         with open(path, "wb") as stream:
-            return write_csv(stream, sheets[0][1], sheets[0][2])
+            return write_csv(stream, sheets[0][1], sheets[0][2], dialect)
     return write_xlsx(path, sheets, max_rows=max_rows)
 
 

@@ -15,6 +15,7 @@ float; a float in a money column is refused.
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 STYLE_HEADER, STYLE_MONEY, STYLE_DATETIME, STYLE_DATE = (
@@ -90,9 +91,25 @@ def _refuse_float(value):
     raise TypeError(f"money must be a Decimal or its decimal text, never a float ({value!r})")
 
 
+def value_cell(value) -> str:
+    """A cell of a column of mixed values (a summary's): a number as a number (a Decimal styled
+    as money), anything else as text."""
+    if value is None or value == "":
+        return "<c/>"
+    if value.__class__ is int:
+        return f"<c><v>{value}</v></c>"
+    if isinstance(value, Decimal):
+        return f'<c s="{STYLE_MONEY}"><v>{value}</v></c>'
+    if isinstance(value, float):
+        _refuse_float(value)
+    return text_cell(value)
+
+
 def _cell_expression(kind: str, v: str, index: int) -> str:
     if kind == "text":
         return f"{{text{index}[{v}]}}"
+    if kind == "value":
+        return f"{{value_cell({v})}}"
     empty = f"EMPTY if {v} is None or {v} == NOTHING else "
     if kind == "int":
         return f'{{{empty}f"{{INT_OPEN}}{{{v}}}{{NUMBER_CLOSE}}"}}'
@@ -122,7 +139,9 @@ def compile_row_renderer(kinds: list[str]) -> Callable[[Iterator[tuple], int], l
         f"        append(f'{{ROW_OPEN}}{{number}}{{ROW_MID}}{cells}{{ROW_CLOSE}}')\n"
         "    return out\n"
     )
-    namespace = dict(_NAMESPACE, excel_serial=excel_serial, refuse_float=_refuse_float)
+    namespace = dict(
+        _NAMESPACE, excel_serial=excel_serial, refuse_float=_refuse_float, value_cell=value_cell
+    )
     namespace.update({f"text{i}": TextCells() for i, kind in enumerate(kinds) if kind == "text"})
     exec(compile(source, f"<xlsx row renderer {','.join(kinds)}>", "exec"), namespace)  # noqa: S102 - our own source
     return namespace["render"]

@@ -21,6 +21,7 @@ class Progress(Out):
 
 class JobProgress(Progress):
     failed: int
+    cancelled: int  # a fan-out's parts cancelled (with it, or one by one); not among failures
 
 
 class StepOut(Out):

@@ -1,5 +1,6 @@
 """Reads of the jobs app: what the API and the live view show of a job."""
 
+from django.db.models import Count, Q
 from django.http import Http404
 
 from telcost.accounts.access import RECALCULATE, VIEW, may
@@ -31,7 +32,30 @@ def job_may_operate(*, user, job: Job) -> bool:
 
 
 def job_progress(job: Job) -> dict:
-    return {"done": job.progress_done, "failed": job.progress_failed, "total": job.progress_total}
+    """Parts done, failed and cancelled of the total.
+
+    A fan-out parent's parts are counted from its children: children cancelled with their parent
+    end after it, so its own counters never saw them ("0/108" for a cancelled range).
+    """
+    counts = job.children.aggregate(
+        n=Count("pk"),
+        done=Count("pk", filter=Q(status__in=Job.DONE_STATES)),
+        failed=Count("pk", filter=Q(status=Job.Status.FAILED)),
+        cancelled=Count("pk", filter=Q(status=Job.Status.CANCELLED)),
+    )
+    if not counts["n"]:
+        return {
+            "done": job.progress_done,
+            "failed": job.progress_failed,
+            "cancelled": 0,
+            "total": job.progress_total,
+        }
+    return {
+        "done": counts["done"],
+        "failed": counts["failed"],
+        "cancelled": counts["cancelled"],
+        "total": max(job.progress_total, counts["n"]),
+    }
 
 
 def job_as_dict(job: Job) -> dict:
@@ -58,7 +82,8 @@ def job_as_dict(job: Job) -> dict:
                 "month": job_month(c),
                 "error": c.error,
             }
-            for c in job.children.filter(status__in=Job.FAILED_STATES)
+            # Cancelled parts are not failures: the progress counts them apart.
+            for c in job.children.filter(status=Job.Status.FAILED)
             .select_related("customer")
             .order_by("pk")[:100]
         ],

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
+from telcost.core.page import page_customer_set
 from telcost.jobs.selectors import job_as_dict, job_get_for_user, job_may_operate
 from telcost.jobs.services import job_cancel, job_retry_failed
 
@@ -16,6 +17,8 @@ def _fragment(request, job, *, actions: bool):
 @login_required
 def job_page(request, job_id: int):
     job = job_get_for_user(user=request.user, job_id=job_id)
+    if job.customer_id:
+        page_customer_set(request, job.customer)
     return render(
         request,
         "jobs/job_page.html",

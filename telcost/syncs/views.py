@@ -306,7 +306,7 @@ def start_sync(request, profile_id: int):
         task = sync_manual_dispatch(profile=profile, cycle_start=month, user=request.user)
     except (BadCycle, SyncInputError) as exc:
         return render(request, "syncs/_task_status.html", {"error": str(exc)}, status=400)
-    return render(request, "syncs/_task_status.html", {"task": sync_task_status(task)})
+    return _status_fragment(request, task)
 
 
 @login_required
@@ -315,4 +315,13 @@ def task_status(request, task_id: int):
     require_right(
         user=request.user, customer=task and task.profile.customer, not_found="Sync task not found"
     )
-    return render(request, "syncs/_task_status.html", {"task": sync_task_status(task)})
+    return _status_fragment(request, task)
+
+
+def _status_fragment(request, task: SyncTask):
+    """The task's live status; once it has ended, the page's history reloads (HX-Trigger)."""
+    status = sync_task_status(task)
+    response = render(request, "syncs/_task_status.html", {"task": status})
+    if status["status"] not in (SyncTask.Status.PENDING, SyncTask.Status.RUNNING):
+        response["HX-Trigger"] = "sync-ended"
+    return response

@@ -10,6 +10,7 @@ from telcost.usage.models import (
     CDR,
     BillingInsight,
     CycleTotals,
+    SubscriptionTotal,
     TotalsBackup,
     TotalsBackupRow,
     UsageTotal,
@@ -71,6 +72,15 @@ def totals_get(*, customer: Customer, cycle_start: dt.date) -> dict | None:
         "by_type": by_type,
         "devices": devices,
     }
+
+
+def subscription_totals_get(*, customer: Customer, cycle_start: dt.date) -> list[tuple]:
+    """(msisdn, monthly fee) of each device with a fee in the cycle, by msisdn."""
+    return list(
+        SubscriptionTotal.objects.filter(customer=customer, cycle_start=cycle_start)
+        .order_by("device__msisdn", "pk")
+        .values_list("device__msisdn", "cost")
+    )
 
 
 def insights_get(*, customer: Customer, cycle_start: dt.date) -> dict | None:

@@ -1,8 +1,9 @@
 """The customer a user is looking at, kept in the session, always re-checked against VIEW.
 
 Which customer is "current", strongest first:
-1. the customer of the page itself (a URL with a `customer_id`), when the user may view it:
-   following a link to another customer's page makes that one current;
+1. the customer of the page itself (a URL with a `customer_id`, or the one its view names with
+   core.page.page_customer_set: a job's customer), when the user may view it: following a link
+   to another customer's page makes that one current;
 2. the one stored in the session by the switcher (or by 1.), when still viewable;
 3. the first customer the user may view (not stored: it is a default, not a choice).
 
@@ -10,6 +11,7 @@ The result is cached on the request: the menu, the page and the switcher agree.
 """
 
 from telcost.accounts.access import VIEW, customer_id_of, customers_for, may
+from telcost.core.page import page_customer_of
 from telcost.customers.models import Customer
 
 SESSION_KEY = "telcost_customer_id"
@@ -24,6 +26,9 @@ def _viewable(user, customer_id) -> Customer | None:
 
 
 def _customer_of_url(request) -> Customer | None:
+    shown = page_customer_of(request)
+    if shown is not None:
+        return _viewable(request.user, shown.pk)
     match = getattr(request, "resolver_match", None)
     if match is None or "customer_id" not in match.kwargs:
         return None
@@ -45,8 +50,10 @@ def chosen_customer(request) -> Customer | None:
 
 def current_customer(request) -> Customer | None:
     """A customer the user may VIEW (see the module's order), or None when they may view none."""
-    if hasattr(request, _CACHE_ATTR):
-        return getattr(request, _CACHE_ATTR)
+    cached = getattr(request, _CACHE_ATTR, None)
+    shown = page_customer_of(request)
+    if hasattr(request, _CACHE_ATTR) and (shown is None or (cached and cached.pk == shown.pk)):
+        return cached
     user = request.user
     customer = None
     if user.is_authenticated:

@@ -24,6 +24,7 @@ def test_activate_cancel_and_too_many_requests(
     page.select_option("#addon-type", "data_boost")
     page.select_option("#addon-action", "activate")
     page.click("#addon-submit")
+    page.click("#addon-confirm-agree")  # a paid addon asks first
     expect(page.locator(".addon-success")).to_be_visible(timeout=20_000)
     expect(page.locator("#addons-table .addon-active")).to_have_count(1)
     page.select_option("#addon-action", "cancel")
@@ -31,12 +32,15 @@ def test_activate_cancel_and_too_many_requests(
     expect(page.locator(".addon-success")).to_contain_text(
         "opgezegd", timeout=20_000
     )  # "cancelled", in Dutch
-    expect(page.locator("#addons-table .addon-cancelled")).to_have_count(1)
+    # "Current addons" are the active ones: the cancelled one is in the history.
+    expect(page.locator("#addons-table .addon-active")).to_have_count(0)
+    expect(page.locator("#addon-history")).to_contain_text("opzegging")
     NinaRequestLimit.objects.bulk_create(
         [NinaRequestLimit(customer=customer, request_time=timezone.now()) for _ in range(10)]
     )
     page.select_option("#addon-action", "activate")
     page.click("#addon-submit")
+    page.click("#addon-confirm-agree")
     expect(page.locator(".addon-result.error")).to_have_text(
         re.compile(
             r"Te veel verzoeken: maximaal 10 per minuut\. Probeer het over (59|60) seconden "
@@ -53,6 +57,7 @@ def test_api_failure_is_shown(page, live_url, login, nina, reseller_world, start
     login(page, "reseller")
     page.goto(f"{live_url}/admin/sim-cards/simacties/?customer_id={customer.pk}")
     page.click("#addon-submit")
+    page.click("#addon-confirm-agree")
     expect(page.locator(".addon-failed")).to_contain_text("API failure", timeout=20_000)
 
 
@@ -67,7 +72,8 @@ def test_a_double_click_sends_one_request_and_the_button_waits_for_its_end(
     _, customer, _ = reseller_world
     login(page, "reseller")
     page.goto(f"{live_url}/admin/sim-cards/simacties/?customer_id={customer.pk}")
-    page.dblclick("#addon-submit")
+    page.click("#addon-submit")
+    page.dblclick("#addon-confirm-agree")  # a paid addon asks first; the answer double-clicked
     expect(page.locator(".addon-pending")).to_be_visible()
     # No worker yet: the request stays pending, and so does the button.
     expect(page.locator("#addon-submit")).to_be_disabled()

@@ -9,9 +9,8 @@ from ninja.errors import HttpError
 from telcost.accounts.access import RECALCULATE, customer_for_user
 from telcost.core.api_schemas import Out, answers
 from telcost.idempotency.decorators import idempotent
-from telcost.jobs.kinds import job_params
+from telcost.jobs.kinds import job_params, kind_of
 from telcost.usage.recalculation.partner import (
-    PARTNER_RECALCULATION_KIND,
     BadRange,
     partner_recalculation_dispatch,
 )
@@ -57,7 +56,7 @@ def partner_recalculate(request, customer_id: int, payload: RangeIn):
         )
     except BadRange as exc:
         raise HttpError(400, str(exc)) from None
-    months = job_params(dispatched.job, PARTNER_RECALCULATION_KIND).months
+    months = job_params(dispatched.job, kind_of(dispatched.job.kind)).months
     return Status(
         202,
         {

@@ -68,6 +68,17 @@ PARTNER_RECALCULATION_KIND = register(
 )
 
 
+# The same workflow for a customer without customers of its own: not a partner's run, so not
+# labelled as one ("Partnerherberekening" for one customer's months misled).
+RANGE_RECALCULATION_KIND = register(
+    JobKind(
+        name="range_recalculation",
+        label=_("Recalculation of months"),
+        params=PartnerRecalculationParams,
+    )
+)
+
+
 def partner_recalculation_months(*, start_date: dt.date, end_date: dt.date) -> list[dt.date]:
     try:
         start_date, end_date = requested_month(start_date), requested_month(end_date)
@@ -117,8 +128,9 @@ def partner_recalculation_dispatch(
             )
     # The seed's flag: these customers' totals are being recalculated.
     Customer.objects.filter(pk__in=[t.pk for t in targets]).update(calculate_totals=True)
+    alone = [t.pk for t in targets] == [customer.pk]  # a customer without customers
     return job_dispatch_fanout(
-        kind=PARTNER_RECALCULATION_KIND,
+        kind=RANGE_RECALCULATION_KIND if alone else PARTNER_RECALCULATION_KIND,
         customer=customer,
         created_by=user,
         params=PartnerRecalculationParams(

@@ -47,7 +47,7 @@ def test_a_partner_range_is_one_child_per_customer_month(
     assert parent.status == "completed" and (parent.progress_done, parent.progress_total) == (6, 6)
     assert CycleTotals.objects.count() == 6
     progress = api_client(staff_user).get(f"/api/jobs/{parent.pk}").json()["progress"]
-    assert progress == {"done": 6, "failed": 0, "total": 6}
+    assert progress == {"done": 6, "failed": 0, "cancelled": 0, "total": 6}
 
 
 def test_the_partner_itself_is_included_when_it_has_devices(api_client, staff_user, partner):
@@ -146,9 +146,12 @@ def test_a_cancelled_range_can_be_retried_and_its_counters_stay_true(
     parent = Job.objects.get(pk=post(api_client(staff_user), partner.pk).json()["job_id"])
     cancel = api_client(staff_user).post(f"/api/jobs/{parent.pk}/cancel")
     assert cancel.json()["status"] == "cancelled"
+    # Its parts are counted as cancelled, not as failures (the page said "0/6", 6 failed parts).
+    assert cancel.json()["progress"] == {"done": 0, "failed": 0, "cancelled": 6, "total": 6}
+    assert cancel.json()["failures"] == []
     retry = api_client(staff_user).post(f"/api/jobs/{parent.pk}/retry-failed")
     assert retry.status_code == 202 and len(retry.json()["retried"]) == 6
-    assert retry.json()["progress"] == {"done": 0, "failed": 0, "total": 6}
+    assert retry.json()["progress"] == {"done": 0, "failed": 0, "cancelled": 0, "total": 6}
     drain_jobs()
     parent.refresh_from_db()
     assert (parent.status, parent.progress_done, parent.progress_failed) == ("completed", 6, 0)
