@@ -97,7 +97,8 @@ AUDITED = [
         lambda p: p.name,
         lambda p: p.customer_id,
         masked=frozenset({"credentials_encrypted"}),
-        ignored=frozenset({"last_scheduled_run_at", "created_at"}),
+        # deleted_at: a deleted profile's entry is "deleted" (audit_soft_deleted), not a change.
+        ignored=frozenset({"last_scheduled_run_at", "created_at", "deleted_at"}),
     ),
     Audited(
         settings.AUTH_USER_MODEL,
@@ -292,6 +293,21 @@ def _receivers(audited: Audited):
         )
 
     return before_save, after_save, after_delete
+
+
+def audit_soft_deleted(instance) -> AuditEntry:
+    """The entry a delete writes, for an object kept as a row but deleted for everyone (a sync
+    profile keeps its tasks' history): the caller marks it with an UPDATE, which sends no signal.
+    """
+    audited = next(a for a in AUDITED if apps.get_model(a.label) is type(instance))
+    return audit_record(
+        action=AuditEntry.Action.DELETED,
+        object_type=audited.object_type,
+        object_id=instance.pk,
+        object_name=audited.name(instance),
+        customer_id=audited.customer_id(instance),
+        changes=_changes(audited, _values(audited, instance), None),
+    )
 
 
 def _job_dispatched(sender, instance, created, raw=False, **kwargs):

@@ -5,6 +5,7 @@ import functools
 import ipaddress
 import socket
 import ssl
+import time
 
 import httpx
 
@@ -90,12 +91,43 @@ def _pinned(url: str, kwargs: dict) -> tuple[httpx.URL, dict]:
     return parsed.copy_with(host=address), {**kwargs, "headers": headers, "extensions": extensions}
 
 
+class _Deadline(httpx.SyncByteStream):
+    """A body that stops arriving at a moment: httpx's timeouts hold for each read, so a server
+    sending a byte now and then would keep the call open without one."""
+
+    def __init__(self, stream, deadline: float) -> None:
+        self.stream, self.deadline = stream, deadline
+
+    def __iter__(self):
+        for chunk in self.stream:
+            if time.monotonic() > self.deadline:
+                raise httpx.ReadTimeout("the answer did not arrive in time")
+            yield chunk
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _request(client: httpx.Client, method: str, url, deadline_s: float | None, **kwargs):
+    if deadline_s is None:
+        return client.request(method, url, **kwargs)
+    deadline = time.monotonic() + deadline_s
+    response = client.send(client.build_request(method, url, **kwargs), stream=True)
+    try:
+        response.stream = _Deadline(response.stream, deadline)
+        response.read()
+    finally:
+        response.close()
+    return response
+
+
 def send(
     method: str,
     url: str,
     *,
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
     public_only: bool = False,
+    deadline_s: float | None = None,
     **kwargs,
 ) -> httpx.Response:
     """Send a request; a 2xx answer is returned, anything else raised as an OutboundError.
@@ -103,13 +135,16 @@ def send(
     public_only: the host is resolved and checked here, and the request sent to that address
     (for URLs that staff typed, which must not reach the internal network). Redirects are
     never followed, so an answer cannot send the request elsewhere.
+    deadline_s: the body must have arrived this many seconds after the request went out (a
+    timeout otherwise), whatever the pace of its bytes; with `timeout` (each connect and read)
+    it bounds the whole call.
     """
     target = url
     if public_only:
         target, kwargs = _pinned(url, kwargs)
     try:
         with httpx.Client(timeout=timeout, verify=_ssl_context()) as client:
-            response = client.request(method, target, **kwargs)
+            response = _request(client, method, target, deadline_s, **kwargs)
     except httpx.TimeoutException as exc:
         raise TransientOutboundError("timeout", detail=f"{type(exc).__name__}: {exc}") from None
     except httpx.TransportError as exc:

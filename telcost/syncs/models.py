@@ -4,7 +4,18 @@ month)."""
 from django.db import models
 
 
+class LiveProfiles(models.Manager):
+    """Profiles that were not deleted: what every page, endpoint and the scheduler see."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class SyncProfile(models.Model):
+    """A deleted profile stays as a row (deleted_at) so its tasks keep their history; only
+    `with_deleted` still finds it, and a task's `profile` (Django reads foreign keys through the
+    plain base manager)."""
+
     class Provider(models.TextChoices):
         FILE_DROP = "file_drop"
         HTTP_API = "http_api"
@@ -20,12 +31,20 @@ class SyncProfile(models.Model):
     credentials_encrypted = models.TextField(blank=True, default="")
     schedule = models.CharField(max_length=100, blank=True, default="")  # cron, e.g. "0 3 * * *"
     active = models.BooleanField(default=True)
+    # The scheduler's anchor (telcost.syncs.schedule): its last run, or when the schedule was set
+    # or the profile activated.
     last_scheduled_run_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    with_deleted = models.Manager()
+    objects = LiveProfiles()
 
     class Meta:
         db_table = "sync_profile"
         ordering = ["name", "id"]
+        base_manager_name = "with_deleted"
+        default_manager_name = "objects"
 
     def __str__(self) -> str:
         return self.name

@@ -2,18 +2,86 @@
 
 import datetime as dt
 
-from django.db.models import Max
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
-from telcost.accounts.access import customers_for
+from telcost.accounts.access import customers_for, require_right, require_staff
 from telcost.core.cycles import previous_cycle
 from telcost.customers.models import Customer
 from telcost.jobs.models import Job
 from telcost.syncs.models import SyncProfile, SyncTask
+from telcost.syncs.schedule import schedule_next_run
 from telcost.usage.selectors import month_totals_of
+
+PROFILE_NOT_FOUND = "Sync profile not found"
+
+
+def sync_profile_for_user(*, user, profile_id: int, staff: bool = False) -> SyncProfile:
+    """The profile (not a deleted one) under access.py's policy, for the API and the pages alike:
+    Http404 unless its customer is visible, then PermissionDenied for what only staff do."""
+    profile = SyncProfile.objects.select_related("customer").filter(pk=profile_id).first()
+    require_right(user=user, customer=profile and profile.customer, not_found=PROFILE_NOT_FOUND)
+    if staff:
+        require_staff(user)
+    return profile
+
+
+def sync_profiles_of(customer, *, deleted: bool = False) -> list[SyncProfile]:
+    """The customer's profiles (deleted: only the deleted ones, whose syncs stay in history), each
+    with `last_task` (None if it never ran) with its job and the job's creator, and `task_count`:
+    two queries whatever their number."""
+    profiles = (
+        SyncProfile.with_deleted.filter(customer=customer, deleted_at__isnull=False).order_by(
+            "-deleted_at"
+        )
+        if deleted
+        else SyncProfile.objects.filter(customer=customer)
+    )
+    tasks_of_profile = SyncTask.objects.filter(profile=OuterRef("pk"))
+    profiles = list(
+        profiles.annotate(
+            last_task_id=Subquery(tasks_of_profile.order_by("-id").values("id")[:1]),
+            task_count=Coalesce(
+                Subquery(
+                    tasks_of_profile.order_by()
+                    .values("profile")
+                    .annotate(n=Count("id"))
+                    .values("n")
+                ),
+                0,
+            ),
+        )
+    )
+    tasks = SyncTask.objects.select_related("job__created_by").in_bulk(
+        [p.last_task_id for p in profiles if p.last_task_id]
+    )
+    for profile in profiles:
+        profile.last_task = tasks.get(profile.last_task_id)
+    return profiles
+
+
+def sync_task_summary(task: SyncTask | None) -> dict | None:
+    """When a task was made, by whom (None: the schedule) and how it went."""
+    if task is None:
+        return None
+    return {
+        "id": task.pk,
+        "cycle_start": task.cycle_start,
+        "status": sync_task_effective_status(task),
+        "manual_trigger": task.manual_trigger,
+        "by": task.job.created_by.get_username() if task.job and task.job.created_by else None,
+        "created_at": task.created_at,
+        "finished_at": task.finished_at,
+        "error": error_in_reader_language(task.error),
+    }
 
 
 def sync_profile_as_dict(profile: SyncProfile) -> dict:
+    """A profile as the API shows it: whether it has credentials, never what they are.
+    last_task is read from `profile.last_task` when sync_profiles_of set it."""
+    if not hasattr(profile, "last_task"):
+        profile.last_task = profile.tasks.select_related("job__created_by").first()
     return {
         "id": profile.pk,
         "name": profile.name,
@@ -22,6 +90,8 @@ def sync_profile_as_dict(profile: SyncProfile) -> dict:
         "schedule": profile.schedule,
         "active": profile.active,
         "has_credentials": bool(profile.credentials_encrypted),
+        "last_task": sync_task_summary(profile.last_task),
+        "next_run": schedule_next_run(profile),
     }
 
 

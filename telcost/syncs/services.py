@@ -13,9 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
-import httpx
-from croniter import croniter
-from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,16 +20,13 @@ from django.utils.translation import gettext_lazy as _
 from telcost.addons.limits import nina_request_limiter
 from telcost.core.cycles import cycle_start_of, previous_cycle
 from telcost.customers.models import Customer
-from telcost.integrations.http import OutboundError, RefusedAddressError, public_address
 from telcost.integrations.providers import ProviderError
 from telcost.integrations.providers.base import Page
-from telcost.integrations.providers.file_drop import under_drop_root
 from telcost.integrations.providers.read_ahead import read_ahead
 from telcost.jobs.errors import PermanentError, TransientError
 from telcost.jobs.kinds import JobKind, register
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
-from telcost.syncs.credentials import credentials_encrypt
 from telcost.syncs.drop_files import (
     DropFileCounts,
     skipped_file_note,
@@ -40,7 +34,11 @@ from telcost.syncs.drop_files import (
     synced_files,
 )
 from telcost.syncs.models import SyncedPage, SyncProfile, SyncTask
+
+# Profiles are kept in telcost.syncs.profiles; sync_profile_create is imported from here too.
+from telcost.syncs.profiles import SyncInputError, sync_profile_create  # noqa: F401
 from telcost.syncs.providers import provider_for
+from telcost.syncs.schedule import schedule_next_run
 from telcost.syncs.synced_pages import synced_page_record, synced_pages
 from telcost.usage.imports.pipeline import (
     cdrs_import_rows,
@@ -50,89 +48,6 @@ from telcost.usage.imports.pipeline import (
 from telcost.usage.recalculation.services import recalculation_dispatch
 
 MAX_TASK_ERRORS = 200
-
-
-class SyncInputError(ValueError):
-    pass
-
-
-def sync_profile_settings_check(*, provider: str, settings: dict, credentials: dict) -> None:
-    """SyncInputError naming the field, for settings a profile of the provider cannot have.
-
-    For create and update alike. The paths and URLs are staff's to type, so they are held to
-    the drop root and to public addresses (the provider checks both again when it connects).
-    """
-    if provider not in SyncProfile.Provider.values:
-        raise SyncInputError(f"provider must be one of {', '.join(SyncProfile.Provider.values)}")
-    if provider == "file_drop":
-        path = settings.get("path", "")
-        if not isinstance(path, str) or not path.strip():
-            raise SyncInputError("settings.path: file_drop needs the folder to read")
-        if under_drop_root(path) is None:
-            raise SyncInputError(
-                f"settings.path: the drop folder must lie under the drop root "
-                f"{django_settings.TELCOST_DROP_ROOT} (links resolved)"
-            )
-    if provider == "http_api":
-        _check_base_url(settings.get("base_url"))
-        if not credentials.get("api_key"):
-            raise SyncInputError("credentials.api_key: http_api needs an API key")
-        timeout_s = settings.get("timeout_s", 15)
-        if (
-            isinstance(timeout_s, bool)
-            or not isinstance(timeout_s, int | float)
-            or not 0 < timeout_s <= 300
-        ):
-            raise SyncInputError(
-                "settings.timeout_s: seconds to wait for a page, more than 0 and at most 300"
-            )
-
-
-def _check_base_url(base_url) -> None:
-    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-        raise SyncInputError("settings.base_url: http_api needs an http(s) URL")
-    try:
-        url = httpx.URL(base_url)
-    except httpx.InvalidURL:
-        raise SyncInputError("settings.base_url: not a URL") from None
-    if not url.host:
-        raise SyncInputError("settings.base_url: the URL names no host")
-    if django_settings.TELCOST_ALLOW_PRIVATE_PROVIDER_URLS:
-        return
-    try:
-        public_address(url.host, url.port or (443 if url.scheme == "https" else 80))
-    except RefusedAddressError:
-        raise SyncInputError(
-            f"settings.base_url: {url.host} is a loopback, link-local or "
-            "private address, which providers may not be "
-            "(TELCOST_ALLOW_PRIVATE_PROVIDER_URLS)"
-        ) from None
-    except OutboundError:
-        raise SyncInputError(f"settings.base_url: {url.host} does not resolve") from None
-
-
-def sync_profile_create(
-    *,
-    customer: Customer,
-    name: str,
-    provider: str,
-    settings: dict,
-    credentials: dict,
-    schedule: str = "",
-    active: bool = True,
-) -> SyncProfile:
-    sync_profile_settings_check(provider=provider, settings=settings, credentials=credentials)
-    if schedule and not croniter.is_valid(schedule):
-        raise SyncInputError(f"schedule: not a cron expression: {schedule!r}")
-    return SyncProfile.objects.create(
-        customer=customer,
-        name=name or f"{provider} sync",
-        provider=provider,
-        settings=settings,
-        credentials_encrypted=credentials_encrypt(credentials),
-        schedule=schedule,
-        active=active,
-    )
 
 
 @dataclass(frozen=True)
@@ -221,10 +136,15 @@ def sync_run(
     commits, progress_in_transaction(fetched) between a file's pages, inside its transaction
     (see StepContext.progress_in_transaction).
     """
+    profile = task.profile
+    # Deleted or deactivated after this sync was queued: it does not run.
+    if profile.deleted_at is not None:
+        raise PermanentError("the sync profile was deleted")
+    if not profile.active:
+        raise PermanentError("this sync profile is not active")
     SyncTask.objects.filter(pk=task.pk).update(
         status=SyncTask.Status.RUNNING, started_at=timezone.now()
     )
-    profile = task.profile
     known = synced_files(task=task)
     known_pages = synced_pages(task=task)
     try:
@@ -400,19 +320,22 @@ SYNC_KIND = register(
 
 
 def syncs_run_scheduled(*, now: dt.datetime | None = None) -> int:
-    """Profiles whose cron schedule came due: sync the previous and the current month.
+    """Profiles whose cron schedule came due (telcost.syncs.schedule): sync the previous and the
+    current month.
 
-    Claimed with a conditional UPDATE, so two workers never both start one.
+    Only active profiles that were not deleted (SyncProfile.objects leaves those out). Claimed
+    with a conditional UPDATE, so two workers never both start one.
     """
     now = now or timezone.now()
     started = 0
     for profile in SyncProfile.objects.filter(active=True).exclude(schedule=""):
-        last = profile.last_scheduled_run_at or profile.created_at
-        if croniter(profile.schedule, timezone.localtime(last)).get_next(dt.datetime) > now:
+        due = schedule_next_run(profile)
+        if due is None or due > now:
             continue
         with transaction.atomic():
+            # Not if another worker took it, or it was deactivated or deleted since it was read.
             if not SyncProfile.objects.filter(
-                pk=profile.pk, last_scheduled_run_at=profile.last_scheduled_run_at
+                pk=profile.pk, active=True, last_scheduled_run_at=profile.last_scheduled_run_at
             ).update(last_scheduled_run_at=now):
                 continue
             current = cycle_start_of(now)

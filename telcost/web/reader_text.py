@@ -68,6 +68,23 @@ SENTENCES = [
     pgettext_lazy("stored message", "destination is longer than 64 characters"),
     pgettext_lazy("stored message", "msisdn belongs to another customer"),
     pgettext_lazy("stored message", "msisdn is not a device of this customer"),
+    # A sync profile's form and connection test (telcost.syncs.profiles): the message after the
+    # field it names ("settings.path: …"), shown beside that field.
+    pgettext_lazy("stored message", "Sync profile not found"),
+    pgettext_lazy("stored message", "the sync profile was deleted"),
+    pgettext_lazy(
+        "stored message",
+        "the customer's Nina window (10 requests a minute) is full: try again shortly",
+    ),
+    pgettext_lazy("stored message", "may not be empty"),
+    pgettext_lazy("stored message", "must be text"),
+    pgettext_lazy("stored message", "must be an object"),
+    pgettext_lazy("stored message", "http_api needs an http(s) URL"),
+    pgettext_lazy("stored message", "not a URL"),
+    pgettext_lazy("stored message", "the URL names no host"),
+    pgettext_lazy("stored message", "file_drop needs the folder to read"),
+    pgettext_lazy("stored message", "http_api needs an API key"),
+    pgettext_lazy("stored message", "seconds to wait for a page, more than 0 and at most 300"),
     # A device refused (telcost.customers.services) or an inventory line rejected
     # (telcost.customers.device_imports).
     pgettext_lazy("stored message", "msisdn is already a device"),
@@ -128,6 +145,26 @@ PATTERNS = [
     pgettext_lazy("stored message", "kind must be one of %(choices)s"),
     pgettext_lazy("stored message", "format must be one of %(choices)s"),
     pgettext_lazy("stored message", "addon_type must be one of %(choices)s"),
+    pgettext_lazy("stored message", "at most %(count)s characters"),
+    pgettext_lazy("stored message", "not a field of a %(provider)s profile"),
+    pgettext_lazy(
+        "stored message", "the drop folder must lie under the drop root %(root)s (links resolved)"
+    ),
+    pgettext_lazy(
+        "stored message",
+        "%(host)s is a loopback, link-local or private address, which providers may not be "
+        "(TELCOST_ALLOW_PRIVATE_PROVIDER_URLS)",
+    ),
+    pgettext_lazy("stored message", "%(host)s does not resolve"),
+    pgettext_lazy(
+        "stored message",
+        "not a cron expression of five fields (minute hour day month weekday), "
+        "e.g. 0 3 * * *: %(value)s",
+    ),
+    pgettext_lazy("stored message", "names no time that ever comes: %(value)s"),
+    pgettext_lazy("stored message", "the first page of %(month)s holds %(count)s records"),
+    pgettext_lazy("stored message", "the drop folder holds %(count)s CSV files"),
+    pgettext_lazy("stored message", "the drop folder %(path)s cannot be read"),
     pgettext_lazy("stored message", "%(field)s: not a date (YYYY-MM-DD): %(value)s"),
     pgettext_lazy("stored message", "cost_center_code: no cost center %(code)s"),
     pgettext_lazy("stored message", "%(field)s: longer than %(limit)s characters"),

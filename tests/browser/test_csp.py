@@ -73,6 +73,8 @@ def test_the_main_pages_run_without_csp_violations(watched, live_url, login, cus
         "/overview/",
         f"/customers/{customer.pk}/usage/",
         f"/customers/{customer.pk}/sync-profiles/?profile={profile.pk}",
+        f"/customers/{customer.pk}/sync-profiles/new",
+        f"/sync-profiles/{profile.pk}/edit",
         "/admin/syncs/recalculate-totals/",
         f"/admin/sim-cards/simacties/?customer_id={customer.pk}",
         "/admin/cost-centers/",

@@ -223,7 +223,7 @@ def test_make_demo_runner_serves_a_working_login_and_stops_everything(tmp_path):
                     continue
                 totals = client.get(f"/api/customers/{c['id']}/totals?month={this_month}")
                 assert totals.status_code == 200, (c["name"], totals.text)
-                profiles = client.get(f"/api/customers/{c['id']}/sync-profiles").json()
+                profiles = client.get(f"/api/customers/{c['id']}/sync-profiles").json()["items"]
                 kinds |= {p["provider"] for p in profiles}
                 for profile in profiles:
                     # Each ran once against its simulator while the demo loaded.

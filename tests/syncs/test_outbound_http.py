@@ -2,9 +2,12 @@
 dropped."""
 
 import gc
+import time
 import weakref
 
-from telcost.integrations.http import send
+import pytest
+
+from telcost.integrations.http import TransientOutboundError, send
 
 
 def test_a_read_response_is_freed_without_the_cyclic_collector(provider_sim):
@@ -95,3 +98,33 @@ def test_addresses_that_are_not_public():
         assert not _is_public(address), address
     for address in ("93.184.215.14", "8.8.8.8", "2a00:1450:4001:830::200e"):
         assert _is_public(address), address
+
+
+def test_a_deadline_bounds_a_body_that_trickles_in():
+    """httpx's timeouts hold for each read: a server sending a byte every 0.3 s would keep a call
+    open for as long as it likes. With deadline_s the whole answer must have arrived in time."""
+    from telcost.simulators.base import JsonHandler, start_in_thread
+
+    class Trickle(JsonHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "20")
+            self.end_headers()
+            for _ in range(20):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.3)
+
+    base_url, stop = start_in_thread(Trickle)
+    try:
+        started = time.monotonic()
+        with pytest.raises(TransientOutboundError) as refused:
+            send("GET", base_url, timeout=2.0, deadline_s=1.0)
+        assert time.monotonic() - started < 2.5 and str(refused.value) == "timeout"
+        # Without one, the same call waits for the whole body (each byte is within the timeout).
+        started = time.monotonic()
+        assert send("GET", base_url, timeout=2.0).content == b" " * 20
+        assert time.monotonic() - started > 5
+    finally:
+        stop()

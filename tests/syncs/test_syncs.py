@@ -244,7 +244,7 @@ def test_credentials_are_encrypted_at_rest_and_never_shown(
     stored = SyncProfile.objects.get(pk=response.json()["id"])
     assert "key-super-secret" not in stored.credentials_encrypted and stored.credentials_encrypted
     listing = api_client(staff_user).get(f"/api/customers/{customer.pk}/sync-profiles").json()
-    assert "key-super-secret" not in json.dumps(listing) and listing[0]["has_credentials"]
+    assert "key-super-secret" not in json.dumps(listing) and listing["items"][0]["has_credentials"]
 
 
 @pytest.mark.parametrize(

@@ -82,3 +82,8 @@ class Provider:
         (the others ignore it).
         """
         raise NotImplementedError
+
+    def probe(self, *, cycle_start: dt.date) -> str:
+        """A connection test: one bounded look at the month's records, not retried. What it
+        found, in a sentence; ProviderError (the sentence a sync would fail with) otherwise."""
+        raise NotImplementedError

@@ -110,6 +110,21 @@ class FileDropProvider(Provider):
                 continue
             yield from self._file_pages(file, name, digest, sorted(done_files - {name}))
 
+    def probe(self, *, cycle_start: dt.date) -> str:
+        folder = under_drop_root(self.path)
+        if folder is None:
+            raise ProviderError(OUTSIDE_DROP_ROOT, transient=False)
+        if not folder.is_dir():
+            raise ProviderError(f"the drop folder {self.path} does not exist", transient=False)
+        try:  # scandir, as glob would answer an unreadable folder with no files
+            with os.scandir(folder) as entries:
+                files = sum(1 for e in entries if e.name.endswith(".csv") and e.is_file())
+        except OSError:
+            raise ProviderError(
+                f"the drop folder {self.path} cannot be read", transient=False
+            ) from None
+        return f"the drop folder holds {files} CSV files"
+
     def _file_pages(
         self, file: Path, name: str, digest: str, done_before: list[str]
     ) -> Iterator[Page]:

@@ -27,7 +27,7 @@ from django.conf import settings
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, TypeAdapter, ValidationError
 
 from telcost.core.cdr_format import CSV_COLUMNS
-from telcost.integrations.http import OutboundError, RefusedAddressError, send
+from telcost.integrations.http import OutboundError, send
 from telcost.integrations.providers.base import UNREACHABLE, Page, PageRead, Provider, ProviderError
 
 logger = logging.getLogger("telcost.integrations")
@@ -35,6 +35,10 @@ logger = logging.getLogger("telcost.integrations")
 RETRIES = 4
 BACKOFF_S = 0.25
 DEFAULT_TIMEOUT_S = 15.0
+# A connection test answers within 10 s: a connect and a read of at most 3 s each, and the
+# whole body within 6 s of the request (worst case about 9 s).
+PROBE_TIMEOUT_S = 3.0
+PROBE_DEADLINE_S = 6.0
 
 
 class CdrPage(BaseModel):
@@ -151,6 +155,19 @@ def page_of_values(content: bytes) -> tuple[CdrPage, list[tuple[str, ...] | str]
     return page, records_values(page.records)
 
 
+def _failure(exc: OutboundError) -> ProviderError:
+    """What a call that did not give a usable answer means to the sync (and to its reader)."""
+    if exc.status in (401, 403):
+        return ProviderError(
+            f"the provider refused the credentials (HTTP {exc.status})", transient=False
+        )
+    if exc.status is None:
+        return ProviderError(UNREACHABLE, transient=exc.transient)
+    if not exc.transient:
+        return ProviderError(f"the provider answered {exc}", transient=False)
+    return ProviderError(f"the provider is unavailable: {exc}", transient=True)
+
+
 class PagedJsonProvider(Provider):
     """Shared by http_api and routit: only the address and the key header differ."""
 
@@ -183,33 +200,52 @@ class PagedJsonProvider(Provider):
                     public_only=self.public_only,
                 )
             except OutboundError as exc:
-                if exc.status in (401, 403):
-                    raise ProviderError(
-                        f"the provider refused the credentials (HTTP {exc.status})", transient=False
-                    ) from None
-                if exc.status is None:
-                    # Refused, hung up, timed out, not resolved, an internal address: to users one
-                    # sentence, whatever happened on the wire (they would tell an open port from a
-                    # closed one); the operator reads the detail in the log.
-                    logger.warning(
-                        "provider at %s could not be reached (attempt %s): %s",
-                        self.url(),
-                        attempt,
-                        exc.detail,
-                    )
-                    if isinstance(exc, RefusedAddressError) or attempt == RETRIES:
-                        raise ProviderError(UNREACHABLE, transient=exc.transient) from None
-                elif not exc.transient:
-                    raise ProviderError(f"the provider answered {exc}", transient=False) from None
-                elif attempt == RETRIES:
-                    raise ProviderError(
-                        f"the provider is unavailable: {exc}", transient=True
-                    ) from None
+                self._log_unreached(exc, attempt)
+                if attempt == RETRIES or not exc.transient:
+                    raise _failure(exc) from None
                 time.sleep(delay)
                 delay *= 2
                 continue
             return response.content
         raise AssertionError("unreachable")
+
+    def _log_unreached(self, exc: OutboundError, attempt: int) -> None:
+        if exc.status is None:
+            # Refused, hung up, timed out, not resolved, an internal address: to users one
+            # sentence, whatever happened on the wire (they would tell an open port from a
+            # closed one); the operator reads the detail in the log.
+            logger.warning(
+                "provider at %s could not be reached (attempt %s): %s",
+                self.url(),
+                attempt,
+                exc.detail,
+            )
+
+    def probe(self, *, cycle_start: dt.date) -> str:
+        """One request for the month's first page, not retried, over within PROBE_DEADLINE_S:
+        what it found, or ProviderError with the sentence a sync would fail with."""
+        url = self.url()
+        self.before_request()
+        try:
+            response = send(
+                "GET",
+                url,
+                params={"month": f"{cycle_start:%Y-%m}", "page": 1},
+                headers=self.headers(),
+                timeout=min(self.timeout, PROBE_TIMEOUT_S),
+                deadline_s=PROBE_DEADLINE_S,
+                public_only=self.public_only,
+            )
+        except OutboundError as exc:
+            self._log_unreached(exc, 1)
+            raise _failure(exc) from None
+        try:
+            page = CdrPage.model_validate(json.loads(response.content, parse_float=Decimal))
+        except (ValueError, ValidationError):
+            raise ProviderError(
+                "the provider's answer was not a page of records", transient=False
+            ) from None
+        return f"the first page of {cycle_start:%Y-%m} holds {len(page.records)} records"
 
     def pages(
         self,
