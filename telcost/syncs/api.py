@@ -9,8 +9,8 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from telcost.accounts.access import SYNC, customer_for_user, require_right, require_staff
-from telcost.core.api_schemas import CreatedId, CycleDate, Out, answers
-from telcost.core.cycles import BadCycle, requested_month
+from telcost.core.api_schemas import CreatedId, CycleDate, Money, Month, Out, answers
+from telcost.core.cycles import BadCycle, recent_cycles, requested_month
 from telcost.core.paging import PageQuery, paged
 from telcost.customers.models import Customer
 from telcost.idempotency.decorators import idempotent
@@ -23,6 +23,7 @@ from telcost.syncs.profiles import (
     sync_profile_update,
 )
 from telcost.syncs.selectors import (
+    partner_overview,
     sync_profile_as_dict,
     sync_profile_for_user,
     sync_profiles_of,
@@ -230,3 +231,31 @@ def sync_task_status_endpoint(request, task_id: int):
         not_found="Sync task not found",
     )
     return sync_task_status(task)
+
+
+class PartnerCustomerOut(Out):
+    customer_id: int
+    name: str
+    total_cost: Money | None
+    previous_total_cost: Money | None
+    alerts: int
+    last_sync_at: dt.datetime | None
+    calculated: bool
+
+
+@router.get(
+    "/api/partners/{partner_id}/overview",
+    response=answers({200: list[PartnerCustomerOut]}, 404),
+    operation_id="telcost_syncs_api_partner_overview",
+)
+def partner_overview_get(request, partner_id: int, month: Month | None = None):
+    """SPEC part 2: the partner's customers this month (or ?month=) against the month before.
+    VIEW on the partner; a customer that is no partner has no overview (404)."""
+    partner = customer_for_user(user=request.user, customer_id=partner_id)
+    if not partner.is_partner:
+        raise HttpError(404, "Not a partner")
+    try:
+        cycle_start = requested_month(month, month_only=True) if month else recent_cycles(1)[0]
+    except BadCycle as exc:
+        raise HttpError(400, str(exc)) from None
+    return partner_overview(user=request.user, partner=partner, month=cycle_start)

@@ -1,13 +1,18 @@
 """Reads of the syncs app. Credentials are never part of any answer."""
 
-from django.db.models import Count, OuterRef, Subquery
+import datetime as dt
+
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
-from telcost.accounts.access import require_right, require_staff
+from telcost.accounts.access import customers_for, require_right, require_staff
+from telcost.core.cycles import previous_cycle
+from telcost.customers.models import Customer
 from telcost.jobs.models import Job
 from telcost.syncs.models import SyncProfile, SyncTask
 from telcost.syncs.schedule import schedule_next_run
+from telcost.usage.selectors import month_totals_of
 
 PROFILE_NOT_FOUND = "Sync profile not found"
 
@@ -134,3 +139,45 @@ def sync_task_status(task: SyncTask) -> dict:
         "errors": task.errors[:50],
         "job_id": task.job_id,
     }
+
+
+def last_syncs_of(*, customer_ids: list[int]) -> dict[int, dt.datetime]:
+    """{customer id: when its latest completed sync finished}, over all its profiles."""
+    return dict(
+        SyncTask.objects.filter(
+            profile__customer_id__in=customer_ids,
+            status=SyncTask.Status.COMPLETED,
+            finished_at__isnull=False,
+        )
+        .values("profile__customer_id")
+        .annotate(last=Max("finished_at"))
+        .values_list("profile__customer_id", "last")
+    )
+
+
+def partner_overview(*, user, partner: Customer, month: dt.date) -> list[dict]:
+    """SPEC part 2: every customer of the partner (that the user may see) with the month's total,
+    the previous month's, its alerts, its last sync and whether the month was calculated. Here
+    in syncs because it joins the usage totals below with the syncs' own history; four queries
+    whatever the number of customers."""
+    customers = list(
+        customers_for(user).filter(partner=partner).order_by("name", "pk").values_list("pk", "name")
+    )
+    ids = [pk for pk, _name in customers]
+    previous = previous_cycle(month)
+    totals = month_totals_of(customer_ids=ids, months=[month, previous])
+    syncs = last_syncs_of(customer_ids=ids)
+    return [
+        {
+            "customer_id": pk,
+            "name": name,
+            "total_cost": totals.get((pk, month)),
+            "previous_total_cost": totals.get((pk, previous)),
+            # A count of the month's fired alerts: 0 until alert rules exist (issue 18), which
+            # then counts them here.
+            "alerts": 0,
+            "last_sync_at": syncs.get(pk),
+            "calculated": (pk, month) in totals,
+        }
+        for pk, name in customers
+    ]

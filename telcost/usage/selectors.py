@@ -2,10 +2,14 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import Count, Sum
 
-from telcost.customers.models import Customer
+from telcost.core.cycles import cycle_end_of, recent_cycles
+from telcost.core.money import e4_of, from_e4
+from telcost.customers.models import CostCenter, CostCenterAssignment, Customer, Device
 from telcost.usage.models import (
     CDR,
     BillingInsight,
@@ -174,3 +178,240 @@ def cdr_counts_by_cycle(*, customer: Customer) -> dict[dt.date, int]:
         .annotate(n=Count("id"))
         .values_list("cycle_start", "n")
     )
+
+
+# --- The usage page's trend and per-device table (issue 17) -----------------------------------
+
+USAGE_TYPES = ("voice", "sms", "data")
+
+
+def _trend_empty(month: dt.date) -> dict:
+    # A month never calculated: every value null, so a chart leaves a gap instead of a false 0.
+    return {
+        "month": month.strftime("%Y-%m"),
+        "total_cost": None,
+        "by_type": dict.fromkeys((*USAGE_TYPES, "subscription")),
+        "roaming_cost": None,
+    }
+
+
+def cost_trend(*, customer: Customer, months: int, today: dt.date | None = None) -> list[dict]:
+    """SPEC part 2 "Trend": the last `months` months up to the current one, oldest first, each
+    `{month, total_cost, by_type: {voice, sms, data, subscription}, roaming_cost}` from the
+    month's current totals; values null for a month never calculated. Two grouped queries
+    whatever the number of months; sums in exact e4 integers as the totals are."""
+    wanted = list(reversed(recent_cycles(months, today)))
+    headers = {
+        h.cycle_start: h
+        for h in CycleTotals.objects.filter(customer=customer, cycle_start__in=wanted)
+    }
+    usage: dict[dt.date, dict[str, int]] = {}
+    if headers:
+        marks = ", ".join(["%s"] * len(headers))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT cycle_start, record_type, "
+                f"CASE WHEN zone IN ('eu', 'international') THEN 1 ELSE 0 END, "
+                f"SUM({e4_of('cost')}) FROM {UsageTotal._meta.db_table} "
+                f"WHERE customer_id = %s AND cycle_start IN ({marks}) "
+                "GROUP BY cycle_start, record_type, "
+                "CASE WHEN zone IN ('eu', 'international') THEN 1 ELSE 0 END",
+                [customer.pk, *headers],
+            )
+            for cycle_start, record_type, roaming, e4 in cursor.fetchall():
+                # SQLite answers a date column as text here (no converter on a raw cursor).
+                month = dt.date.fromisoformat(str(cycle_start))
+                sums = usage.setdefault(month, {"voice": 0, "sms": 0, "data": 0, "roaming": 0})
+                sums[record_type] += int(e4)
+                if roaming:
+                    sums["roaming"] += int(e4)
+    answer = []
+    for month in wanted:
+        header = headers.get(month)
+        if header is None:
+            answer.append(_trend_empty(month))
+            continue
+        sums = usage.get(month, {"voice": 0, "sms": 0, "data": 0, "roaming": 0})
+        answer.append(
+            {
+                "month": month.strftime("%Y-%m"),
+                "total_cost": _money(header.total_cost),
+                "by_type": {
+                    **{t: str(from_e4(sums[t])) for t in USAGE_TYPES},
+                    "subscription": _money(header.subscription_cost),
+                },
+                "roaming_cost": str(from_e4(sums["roaming"])),
+            }
+        )
+    return answer
+
+
+# The per-device table's columns a user may sort by, as SQL over the query below. Text sorts
+# case-insensitively and a missing cost center as "" on both databases (NULLs sort first in
+# SQLite and last in PostgreSQL); the msisdn breaks ties, so pages never overlap.
+DEVICE_SORTS = {
+    "msisdn": "msisdn",
+    "label": "LOWER(label)",
+    "user_name": "LOWER(user_name)",
+    "cost_center": "LOWER(COALESCE(code, ''))",
+    "voice_duration_s": "voice_duration_s",
+    "voice_cost": "voice_e4",
+    "sms_count": "sms_count",
+    "sms_cost": "sms_e4",
+    "data_volume_kb": "data_volume_kb",
+    "data_cost": "data_e4",
+    "subscription_cost": "subscription_e4",
+    "total_cost": "total_e4",
+}
+DEFAULT_DEVICE_SORT = "-total_cost"
+# The cost-center filter's value for devices without one on the day.
+UNASSIGNED = "-"
+
+
+class DeviceTableQuery(NamedTuple):
+    q: str = ""
+    cost_center: str = ""  # a code, UNASSIGNED, or "" for all
+    usage_type: str = ""  # voice | sms | data: devices that used it; "" for all
+    sort: str = DEFAULT_DEVICE_SORT
+    page: int = 1
+    page_size: int = 50
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def device_costs_page(*, customer: Customer, cycle_start: dt.date, query: DeviceTableQuery) -> dict:
+    """One page of the month's devices, one row each: label, user, the cost center it had on the
+    cycle's last day (where its monthly fee goes, SPEC "Chargeback"), its calls, texts and data
+    with their costs, its fee and its total. The devices are those in the month's totals (usage
+    or a fee). Filtering, sorting and paging happen in one SQL statement (plus its count), the
+    same on SQLite and PostgreSQL. `query.sort` must be a DEVICE_SORTS key, optionally with "-".
+    Answers {count, page, last_page, page_size, sort, items}; a page past the end is the last."""
+    descending = query.sort.startswith("-")
+    key = query.sort.lstrip("-")
+    order = DEVICE_SORTS[key] + (" DESC" if descending else " ASC")
+    last_day = cycle_end_of(cycle_start)
+    usage_table, fee_table = UsageTotal._meta.db_table, SubscriptionTotal._meta.db_table
+    assignments = CostCenterAssignment._meta.db_table
+    centers, devices = CostCenter._meta.db_table, Device._meta.db_table
+
+    def kind(record_type: str, value: str) -> str:
+        return f"SUM(CASE WHEN record_type = '{record_type}' THEN {value} ELSE 0 END)"
+
+    source = f"""
+        WITH u AS (
+            SELECT device_id,
+                   {kind("voice", "duration_s")} AS voice_duration_s,
+                   {kind("voice", "count")} AS voice_count,
+                   {kind("voice", e4_of("cost"))} AS voice_e4,
+                   {kind("sms", "count")} AS sms_count,
+                   {kind("sms", e4_of("cost"))} AS sms_e4,
+                   {kind("data", "volume_kb")} AS data_volume_kb,
+                   {kind("data", "count")} AS data_count,
+                   {kind("data", e4_of("cost"))} AS data_e4
+            FROM {usage_table} WHERE customer_id = %(customer)s AND cycle_start = %(cycle)s
+            GROUP BY device_id
+        ), s AS (
+            SELECT device_id, SUM({e4_of("cost")}) AS subscription_e4
+            FROM {fee_table} WHERE customer_id = %(customer)s AND cycle_start = %(cycle)s
+            GROUP BY device_id
+        ), ids AS (
+            SELECT device_id FROM u UNION SELECT device_id FROM s
+        ), cc AS (
+            SELECT a.device_id, c.code, c.name
+            FROM {assignments} a JOIN {centers} c ON c.id = a.cost_center_id
+            WHERE c.customer_id = %(customer)s AND a.valid_from = (
+                SELECT MAX(b.valid_from) FROM {assignments} b
+                WHERE b.device_id = a.device_id AND b.valid_from <= %(last_day)s)
+        ), device_rows AS (
+            SELECT d.id, d.msisdn, d.label, d.user_name, cc.code AS code, cc.name AS cc_name,
+                   COALESCE(u.voice_duration_s, 0) AS voice_duration_s,
+                   COALESCE(u.voice_count, 0) AS voice_count,
+                   COALESCE(u.voice_e4, 0) AS voice_e4,
+                   COALESCE(u.sms_count, 0) AS sms_count,
+                   COALESCE(u.sms_e4, 0) AS sms_e4,
+                   COALESCE(u.data_volume_kb, 0) AS data_volume_kb,
+                   COALESCE(u.data_count, 0) AS data_count,
+                   COALESCE(u.data_e4, 0) AS data_e4,
+                   COALESCE(s.subscription_e4, 0) AS subscription_e4,
+                   COALESCE(u.voice_e4, 0) + COALESCE(u.sms_e4, 0) + COALESCE(u.data_e4, 0)
+                       + COALESCE(s.subscription_e4, 0) AS total_e4
+            FROM ids JOIN {devices} d ON d.id = ids.device_id
+            LEFT JOIN u ON u.device_id = ids.device_id
+            LEFT JOIN s ON s.device_id = ids.device_id
+            LEFT JOIN cc ON cc.device_id = ids.device_id
+        )
+    """
+    where, params = [], {"customer": customer.pk, "cycle": cycle_start, "last_day": last_day}
+    if query.q.strip():
+        params["q"] = _like(query.q.strip())
+        where.append(
+            "(msisdn LIKE %(q)s ESCAPE '\\' OR LOWER(label) LIKE %(q)s ESCAPE '\\' "
+            "OR LOWER(user_name) LIKE %(q)s ESCAPE '\\')"
+        )
+    if query.cost_center == UNASSIGNED:
+        where.append("code IS NULL")
+    elif query.cost_center:
+        params["cost_center"] = query.cost_center
+        where.append("code = %(cost_center)s")
+    if query.usage_type in USAGE_TYPES:
+        where.append(f"{query.usage_type}_count > 0")
+    filters = (" WHERE " + " AND ".join(where)) if where else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"{source} SELECT COUNT(*) FROM device_rows{filters}", params)
+        count = int(cursor.fetchone()[0])
+        last_page = max(1, -(-count // query.page_size))
+        page = min(max(1, query.page), last_page)
+        cursor.execute(
+            f"{source} SELECT * FROM device_rows{filters} ORDER BY {order}, msisdn ASC "
+            "LIMIT %(limit)s OFFSET %(offset)s",
+            {**params, "limit": query.page_size, "offset": (page - 1) * query.page_size},
+        )
+        found = cursor.fetchall()
+    items = [
+        {
+            "id": r[0],
+            "msisdn": r[1],
+            "label": r[2],
+            "user_name": r[3],
+            "cost_center": {"code": r[4], "name": r[5]} if r[4] is not None else None,
+            "voice_duration_s": int(r[6]),
+            "voice_count": int(r[7]),
+            "voice_cost": str(from_e4(r[8])),
+            "sms_count": int(r[9]),
+            "sms_cost": str(from_e4(r[10])),
+            "data_volume_kb": int(r[11]),
+            "data_count": int(r[12]),
+            "data_cost": str(from_e4(r[13])),
+            "subscription_cost": str(from_e4(r[14])),
+            "total_cost": str(from_e4(r[15])),
+        }
+        for r in found
+    ]
+    return {
+        "count": count,
+        "page": page,
+        "last_page": last_page,
+        "page_size": query.page_size,
+        "sort": query.sort,
+        "items": items,
+    }
+
+
+def cost_centers_list(*, customer: Customer) -> list[tuple[str, str]]:
+    """(code, name) of the customer's cost centers, by code: the device table's filter."""
+    return list(
+        CostCenter.objects.filter(customer=customer).order_by("code").values_list("code", "name")
+    )
+
+
+def month_totals_of(*, customer_ids: list[int], months: list[dt.date]) -> dict[tuple, str]:
+    """{(customer id, month): total cost} of the calculated months among those asked, one query."""
+    return {
+        (customer_id, cycle_start): _money(total)
+        for customer_id, cycle_start, total in CycleTotals.objects.filter(
+            customer_id__in=customer_ids, cycle_start__in=months
+        ).values_list("customer_id", "cycle_start", "total_cost")
+    }

@@ -13,6 +13,11 @@ def overview_customers(*, user) -> QuerySet[Customer]:
     )
 
 
+def overview_partners(*, user) -> QuerySet[Customer]:
+    """The partners the user may view: each has a partner overview."""
+    return customers_for(user).filter(children__isnull=False).distinct().order_by("name", "pk")
+
+
 def recent_jobs(*, user, limit: int = 10) -> list[Job]:
     """The latest top-level jobs the user may see: those of their customers, or started by them."""
     jobs = Job.objects.filter(parent__isnull=True).select_related("customer").order_by("-pk")

@@ -1,19 +1,23 @@
 """The shell's pages: home, the overview, and the customer switcher."""
 
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.utils import formats
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from telcost.accounts.access import admin_menu_visible, customer_for_user, customer_id_of
+from telcost.core.cycles import BadCycle, previous_cycle, recent_cycles, requested_month
 from telcost.customers.models import Customer
+from telcost.syncs.selectors import partner_overview
 from telcost.web.current import chosen_customer, set_current_customer
-from telcost.web.selectors import overview_customers, recent_jobs
+from telcost.web.selectors import overview_customers, overview_partners, recent_jobs
 
 
 @login_required
@@ -35,8 +39,76 @@ def overview(request):
         "web/home.html",
         {
             "customers": overview_customers(user=user),
+            "partners": overview_partners(user=user),
             "jobs": recent_jobs(user=user),
             "show_admin_links": admin_menu_visible(user),
+        },
+    )
+
+
+# Chart colours of the side-by-side chart (the stylesheet's palette; a config is JSON).
+_PREVIOUS_COLOUR, _CURRENT_COLOUR = "#9aa5b1", "#0b5cab"
+
+
+@login_required
+@require_safe
+def partner_overview_page(request, partner_id: int):
+    """Every customer of the partner in a month (?month=, the current one by default) against
+    the month before: totals, alerts, last sync, calculated or not, and the side-by-side chart
+    (the same rows as GET /api/partners/{id}/overview)."""
+    partner = customer_for_user(user=request.user, customer_id=partner_id)
+    if not partner.is_partner:
+        raise Http404
+    months = recent_cycles(24)
+    try:
+        month = requested_month(request.GET["month"], month_only=True)
+    except (KeyError, BadCycle):
+        month = months[0]
+    if month not in months:
+        months.append(month)
+    rows = partner_overview(user=request.user, partner=partner, month=month)
+    previous = previous_cycle(month)
+    chart = {
+        "type": "bar",
+        "data": {
+            "labels": [r["name"] for r in rows],
+            "datasets": [
+                {
+                    "label": formats.date_format(previous, "F Y"),
+                    "data": [r["previous_total_cost"] for r in rows],
+                    "backgroundColor": _PREVIOUS_COLOUR,
+                },
+                {
+                    "label": formats.date_format(month, "F Y"),
+                    "data": [r["total_cost"] for r in rows],
+                    "backgroundColor": _CURRENT_COLOUR,
+                },
+            ],
+        },
+        "options": {
+            "telcostMoney": True,
+            "responsive": True,
+            "maintainAspectRatio": False,
+            "animation": False,
+            "scales": {"y": {"beginAtZero": True}},
+        },
+    }
+    for row in rows:
+        row["change"] = (
+            Decimal(row["total_cost"]) - Decimal(row["previous_total_cost"])
+            if row["total_cost"] is not None and row["previous_total_cost"] is not None
+            else None
+        )
+    return render(
+        request,
+        "web/partner_overview.html",
+        {
+            "partner": partner,
+            "month": month,
+            "previous": previous,
+            "months": months,
+            "rows": rows,
+            "chart": chart,
         },
     )
 

@@ -142,6 +142,7 @@ def main_pages(month: FinanceMonth) -> list[str]:
     c = month.customer.pk
     return [
         "/overview/",
+        f"/partners/{month.partner.pk}/overview/?month=2026-09",
         f"/customers/{c}/usage/?month=2026-09",
         f"/jobs/{month.job.pk}/",
         f"/jobs/{month.failed_job.pk}/",

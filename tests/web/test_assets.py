@@ -44,3 +44,13 @@ def test_the_shell_references_only_local_assets_that_are_served(client, viewer):
     for asset in assets:
         response = client.get(asset)
         assert response.status_code == 200, asset
+
+
+def test_vendored_chartjs_is_the_pinned_release_with_its_licence():
+    readme = (STATIC / "README.md").read_text()
+    version = re.search(r"Chart\.js \*\*(\d+\.\d+\.\d+)\*\*", readme).group(1)
+    checksum = re.search(r"chart\.js sha256 `([0-9a-f]{64})`", readme).group(1)
+    script = (STATIC / "vendor" / "chart.umd.min.js").read_bytes()
+    assert hashlib.sha256(script).hexdigest() == checksum
+    assert f"Chart.js v{version}".encode() in script[:200]
+    assert "MIT License" in (STATIC / "vendor" / "chart.js.LICENSE.md").read_text()

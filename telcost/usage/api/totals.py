@@ -4,8 +4,9 @@ import datetime as dt
 from typing import Literal
 
 from django.http import Http404
-from ninja import Router, Status
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import Field
 
 from telcost.accounts.access import RECALCULATE, customer_for_user, customer_id_of
 from telcost.core.api_schemas import CycleDate, Money, Month, Out, answers
@@ -13,6 +14,7 @@ from telcost.core.cycles import BadCycle, requested_month
 from telcost.idempotency.decorators import idempotent
 from telcost.usage.recalculation.services import recalculation_dispatch, valid_version
 from telcost.usage.selectors import (
+    cost_trend,
     insights_get,
     totals_get,
     totals_versions_diff,
@@ -107,6 +109,26 @@ class VersionsDiffOut(Out):
     changes: list[VersionChange]
 
 
+class TrendByType(Out):
+    voice: Money | None
+    sms: Money | None
+    data: Money | None
+    subscription: Money | None
+
+
+class TrendMonth(Out):
+    """A month's cost; every value null when the month was never calculated."""
+
+    month: Month
+    total_cost: Money | None
+    by_type: TrendByType
+    roaming_cost: Money | None
+
+
+class TrendQuery(Schema):
+    months: int = Field(default=12, ge=1, le=36)
+
+
 def _month(month: str):
     try:
         return requested_month(month, month_only=True)
@@ -197,3 +219,14 @@ def versions_diff(request, customer_id: int, month: Month, a: int, b: int):
     if changes is None:
         raise Http404("Unknown version")
     return {"version_a": a, "version_b": b, "changes": changes}
+
+
+@router.get(
+    "/api/customers/{customer_id}/trend",
+    response=answers({200: list[TrendMonth]}, 404),
+    operation_id="telcost_usage_api_trend",
+)
+def trend(request, customer_id: int, query: Query[TrendQuery]):
+    """SPEC part 2 "Trend": the last `months` (1-36) months up to the current one, oldest first."""
+    customer = customer_for_user(user=request.user, customer_id=customer_id)
+    return cost_trend(customer=customer, months=query.months)
