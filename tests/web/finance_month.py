@@ -140,10 +140,16 @@ def finance_month(drain_jobs) -> FinanceMonth:
 def main_pages(month: FinanceMonth) -> list[str]:
     """The main pages every role opens; a role refused one sees the 403 page, checked too."""
     c = month.customer.pk
+    device = month.customer.devices.order_by("msisdn").first()
     return [
         "/overview/",
         f"/partners/{month.partner.pk}/overview/?month=2026-09",
         f"/customers/{c}/usage/?month=2026-09",
+        f"/customers/{c}/devices/",
+        f"/devices/{device.pk}/?month=2026-09",
+        f"/customers/{c}/cost-centers/",
+        f"/customers/{c}/chargeback/?month=2026-09",
+        f"/customers/{c}/reconciliation/?month=2026-09",
         f"/jobs/{month.job.pk}/",
         f"/jobs/{month.failed_job.pk}/",
         f"/customers/{c}/sync-profiles/",
