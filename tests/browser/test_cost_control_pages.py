@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from telcost.usage.billing.chargeback import chargeback_get
+from tests.browser.charts import chart_data
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 from tests.usage.cost_control.helpers import OCT, calculate, cdr, local, october
 
@@ -109,6 +110,11 @@ def test_chargeback_page_and_usage_section_in_dutch_then_english(
         [row["by_type"]["data"] for row in rows],
         [row["subscription_cost"] for row in rows],
     ]
+    # And drawn: the page loads the chart library, not only the chart's data.
+    drawn = chart_data(page, "chargeback-chart")
+    assert drawn["labels"] == chart["data"]["labels"]
+    assert drawn["datasets"] == [d["data"] for d in chart["data"]["datasets"]]
+    assert drawn["tick"] == "€ 7.482,31"  # the value axis in euros, as the page writes money
     page.screenshot(path=str(tmp_path / "chargeback-nl.png"), full_page=True)
     page.goto(f"{live_url}/customers/{customer.pk}/usage/?month=2026-10")
     section = page.locator("#cost-centers-section")

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from telcost.customers.models import Device
 from telcost.usage.models import CDR
 from telcost.usage.recalculation.services import recalculation_dispatch
+from tests.browser.charts import chart_data
 from tests.factories import CustomerFactory, DeviceFactory, MembershipFactory, UserFactory
 from tests.usage.helpers import SEPT, add_cdr
 from tests.web.finance_month import finance_month
@@ -58,25 +59,6 @@ def database_order(customer, key) -> list[str]:
     )
     devices = [d for d in Device.objects.filter(customer=customer) if d.pk in totals]
     return [d.msisdn for d in sorted(devices, key=lambda d: key(d, totals[d.pk]))]
-
-
-def chart_data(page, chart_id: str) -> dict:
-    canvas = f'canvas[data-chart="{chart_id}"]'
-    page.wait_for_function(
-        f"() => window.Chart && Chart.getChart(document.querySelector('{canvas}'))"
-    )
-    return page.evaluate(
-        f"""() => {{
-          const chart = Chart.getChart(document.querySelector('{canvas}'));
-          const axis = chart.options.indexAxis === "y" ? "x" : "y";
-          return {{
-            labels: chart.data.labels,
-            datasets: chart.data.datasets.map(d => d.data),
-            // Money as the value axis and the tooltips write it, in the page's language.
-            tick: chart.options.scales[axis].ticks.callback(7482.3056).replace(/\\u00a0/g, " "),
-          }};
-        }}"""
-    )
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])

@@ -31,6 +31,7 @@ def chargeback_chart(chargeback: dict) -> dict:
             "datasets": [{"label": label, "data": data} for label, data in series],
         },
         "options": {
+            "telcostMoney": True,  # euros on the value axis and in the tooltips (charts.js)
             "responsive": True,
             "scales": {"x": {"stacked": True}, "y": {"stacked": True, "beginAtZero": True}},
         },
