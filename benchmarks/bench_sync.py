@@ -86,7 +86,8 @@ def run(kind: str, n: int, folder: str) -> dict:
     from telcost.core.cdr_format import CSV_COLUMNS
     from telcost.customers.models import Customer
     from telcost.syncs.models import SyncTask
-    from telcost.syncs.services import sync_profile_create, sync_run
+    from telcost.syncs.profiles import sync_profile_create
+    from telcost.syncs.services import sync_run
 
     customer = Customer.objects.create(name=f"bench {kind}")
     if kind == "file_drop":

@@ -37,7 +37,7 @@ from telcost.customers.models import (
 )
 from telcost.customers.services import rate_plan_create, rate_plan_version_add
 from telcost.syncs.models import SyncProfile
-from telcost.syncs.services import SyncInputError, sync_profile_create
+from telcost.syncs.profiles import SyncInputError, sync_profile_create
 from telcost.usage.billing.cost import cost_rule
 from telcost.usage.models import CDR, CycleTotals
 from telcost.usage.recalculation.services import recalculation_dispatch

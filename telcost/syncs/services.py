@@ -34,9 +34,7 @@ from telcost.syncs.drop_files import (
     synced_files,
 )
 from telcost.syncs.models import SyncedPage, SyncProfile, SyncTask
-
-# Profiles are kept in telcost.syncs.profiles; sync_profile_create is imported from here too.
-from telcost.syncs.profiles import SyncInputError, sync_profile_create  # noqa: F401
+from telcost.syncs.profiles import SyncInputError  # profiles are kept in telcost.syncs.profiles
 from telcost.syncs.providers import provider_for
 from telcost.syncs.schedule import schedule_next_run
 from telcost.syncs.synced_pages import synced_page_record, synced_pages

@@ -226,7 +226,7 @@ def test_the_eleventh_request_accepted_within_a_minute_is_429_at_once(
 def test_routit_sync_calls_count_in_the_window_and_wait_for_a_slot(
     api_client, nina, reseller_world, drain_jobs
 ):
-    from telcost.syncs.services import sync_profile_create
+    from telcost.syncs.profiles import sync_profile_create
 
     partner, customer, _ = reseller_world
     staff = UserFactory(is_staff=True)

@@ -14,7 +14,7 @@ from telcost.jobs.diagnostics import PROBE_KIND
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.syncs.credentials import credentials_encrypt
 from telcost.syncs.models import SyncProfile
-from telcost.syncs.services import sync_profile_create
+from telcost.syncs.profiles import sync_profile_create
 from tests.factories import (
     CostCenterAssignmentFactory,
     CostCenterFactory,

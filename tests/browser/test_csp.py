@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from telcost.syncs.services import sync_profile_create
+from telcost.syncs.profiles import sync_profile_create
 from tests.factories import (
     CostCenterAssignmentFactory,
     CostCenterFactory,

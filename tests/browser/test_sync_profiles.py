@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from telcost.syncs.services import sync_profile_create
+from telcost.syncs.profiles import sync_profile_create
 from tests.syncs.conftest import provider_sim  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

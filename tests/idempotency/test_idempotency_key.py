@@ -12,7 +12,7 @@ from django.utils import timezone
 from telcost.idempotency.models import IdempotencyKey
 from telcost.idempotency.services import idempotency_keys_delete_expired
 from telcost.jobs.models import Job
-from telcost.syncs.services import sync_profile_create
+from telcost.syncs.profiles import sync_profile_create
 from tests.factories import UserFactory
 
 CSV = (

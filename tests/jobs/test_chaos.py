@@ -33,7 +33,8 @@ from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.simulators.nina import start_nina_simulator
 from telcost.simulators.provider import start_provider_simulator
-from telcost.syncs.services import sync_manual_dispatch, sync_profile_create
+from telcost.syncs.profiles import sync_profile_create
+from telcost.syncs.services import sync_manual_dispatch
 from telcost.usage.models import CDR, CycleTotals, TotalsBackup
 from telcost.usage.recalculation.services import recalculation_dispatch
 from telcost.usage.selectors import totals_get

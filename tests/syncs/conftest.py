@@ -2,7 +2,7 @@ import httpx
 import pytest
 
 from telcost.simulators.provider import start_provider_simulator
-from telcost.syncs.services import sync_profile_create
+from telcost.syncs.profiles import sync_profile_create
 
 
 class Provider:

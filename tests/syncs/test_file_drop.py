@@ -8,7 +8,8 @@ import pytest
 from telcost.core.cdr_format import CSV_COLUMNS
 from telcost.integrations.providers.file_drop import FileDropProvider
 from telcost.syncs.models import SyncedFile, SyncTask
-from telcost.syncs.services import sync_profile_create, sync_run
+from telcost.syncs.profiles import sync_profile_create
+from telcost.syncs.services import sync_run
 from telcost.usage.models import CDR
 from tests.factories import CustomerFactory, DeviceFactory
 

@@ -14,7 +14,8 @@ from telcost.jobs.errors import PermanentError
 from telcost.jobs.models import Job
 from telcost.syncs import services
 from telcost.syncs.models import SyncedFile, SyncTask
-from telcost.syncs.services import sync_manual_dispatch, sync_profile_create
+from telcost.syncs.profiles import sync_profile_create
+from telcost.syncs.services import sync_manual_dispatch
 from telcost.usage.models import CDR, UsageTotal
 from tests.conftest import wait_for
 from tests.factories import CustomerFactory, UserFactory

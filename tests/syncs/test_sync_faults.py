@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from telcost.jobs.models import Job
 from telcost.syncs.models import SyncProfile, SyncTask
-from telcost.syncs.services import sync_profile_create
+from telcost.syncs.profiles import sync_profile_create
 from telcost.usage.models import CDR
 from tests.syncs.test_syncs import run_all, status, sync
 

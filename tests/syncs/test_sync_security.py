@@ -10,7 +10,7 @@ import pytest
 from telcost.core.cdr_format import CSV_COLUMNS
 from telcost.integrations.nina.client import NinaClient, NinaFailure
 from telcost.syncs.models import SyncProfile, SyncTask
-from telcost.syncs.services import sync_profile_create
+from telcost.syncs.profiles import sync_profile_create
 from telcost.usage.models import CDR
 from tests.conftest import wait_for
 from tests.syncs.test_syncs import run_all, status, sync

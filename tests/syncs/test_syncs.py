@@ -10,7 +10,8 @@ from django_tasks_db.models import DBTaskResult
 from telcost.core.cdr_format import CSV_COLUMNS
 from telcost.jobs.models import Job
 from telcost.syncs.models import SyncProfile, SyncTask
-from telcost.syncs.services import sync_profile_create, syncs_run_scheduled
+from telcost.syncs.profiles import sync_profile_create
+from telcost.syncs.services import syncs_run_scheduled
 from telcost.usage.models import CDR, CycleTotals
 
 pytestmark = pytest.mark.django_db

@@ -58,7 +58,8 @@ def test_a_sync_that_imports_many_records_analyzes_the_cdr_table(on_postgres, tm
     import datetime as dt
 
     from telcost.syncs.models import SyncTask
-    from telcost.syncs.services import sync_profile_create, sync_run
+    from telcost.syncs.profiles import sync_profile_create
+    from telcost.syncs.services import sync_run
 
     (tmp_path / "september.csv").write_bytes(_csv(ANALYZE_AFTER_IMPORTED).getvalue())
     profile = sync_profile_create(
