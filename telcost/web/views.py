@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from telcost.accounts.access import admin_menu_visible, customer_for_user, customer_id_of
+from telcost.core.charts import money_chart
 from telcost.core.cycles import BadCycle, previous_cycle, recent_cycles, requested_month
 from telcost.customers.models import Customer
 from telcost.syncs.selectors import partner_overview
@@ -68,31 +69,23 @@ def partner_overview_page(request, partner_id: int):
         months.append(month)
     rows = partner_overview(user=request.user, partner=partner, month=month)
     previous = previous_cycle(month)
-    chart = {
-        "type": "bar",
-        "data": {
-            "labels": [r["name"] for r in rows],
-            "datasets": [
-                {
-                    "label": formats.date_format(previous, "F Y"),
-                    "data": [r["previous_total_cost"] for r in rows],
-                    "backgroundColor": _PREVIOUS_COLOUR,
-                },
-                {
-                    "label": formats.date_format(month, "F Y"),
-                    "data": [r["total_cost"] for r in rows],
-                    "backgroundColor": _CURRENT_COLOUR,
-                },
-            ],
-        },
-        "options": {
-            "telcostMoney": True,
-            "responsive": True,
-            "maintainAspectRatio": False,
-            "animation": False,
-            "scales": {"y": {"beginAtZero": True}},
-        },
-    }
+    chart = money_chart(
+        "bar",
+        [r["name"] for r in rows],
+        [
+            {
+                "label": formats.date_format(previous, "F Y"),
+                "data": [r["previous_total_cost"] for r in rows],
+                "backgroundColor": _PREVIOUS_COLOUR,
+            },
+            {
+                "label": formats.date_format(month, "F Y"),
+                "data": [r["total_cost"] for r in rows],
+                "backgroundColor": _CURRENT_COLOUR,
+            },
+        ],
+        scales={"y": {"beginAtZero": True}},
+    )
     for row in rows:
         row["change"] = (
             Decimal(row["total_cost"]) - Decimal(row["previous_total_cost"])

@@ -7,6 +7,7 @@ change: the section reads the chargeback of the month on screen itself.
 from django import template
 from django.utils.translation import gettext
 
+from telcost.core.charts import money_chart
 from telcost.usage.billing.chargeback import chargeback_get
 
 register = template.Library()
@@ -24,18 +25,14 @@ def chargeback_chart(chargeback: dict) -> dict:
         (gettext("Data"), [row["by_type"]["data"] for row in rows]),
         (gettext("Subscriptions"), [row["subscription_cost"] for row in rows]),
     ]
-    return {
-        "type": "bar",
-        "data": {
-            "labels": labels,
-            "datasets": [{"label": label, "data": data} for label, data in series],
-        },
-        "options": {
-            "telcostMoney": True,  # euros on the value axis and in the tooltips (charts.js)
-            "responsive": True,
-            "scales": {"x": {"stacked": True}, "y": {"stacked": True, "beginAtZero": True}},
-        },
-    }
+    return money_chart(
+        "bar",
+        labels,
+        [{"label": label, "data": data} for label, data in series],
+        # The chart sizes itself from its width, as the page's card gives it no height.
+        maintainAspectRatio=True,
+        scales={"x": {"stacked": True}, "y": {"stacked": True, "beginAtZero": True}},
+    )
 
 
 @register.inclusion_tag("usage/_cost_centers_table.html")

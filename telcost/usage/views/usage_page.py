@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from telcost.accounts.access import EXPORT, RECALCULATE, VIEW, customer_for_user, may
+from telcost.core.charts import money_chart
 from telcost.core.cycles import (
     BadCycle,
     cycle_end_of,
@@ -130,21 +131,6 @@ def _sort_headers(customer: Customer, month: dt.date, query: DeviceTableQuery) -
     return headers
 
 
-def _money_chart(kind: str, labels: list[str], datasets: list[dict], **options) -> dict:
-    """A Chart.js config for web/charts.js: euros on the value axis and in the tooltips."""
-    return {
-        "type": kind,
-        "data": {"labels": labels, "datasets": datasets},
-        "options": {
-            "telcostMoney": True,
-            "responsive": True,
-            "maintainAspectRatio": False,
-            "animation": False,
-            **options,
-        },
-    }
-
-
 def _trend_charts(customer: Customer) -> dict:
     """The twelve months' cost stacked by usage type and subscriptions, and the roaming cost:
     exactly the values of GET /api/customers/{id}/trend (null where never calculated)."""
@@ -156,7 +142,7 @@ def _trend_charts(customer: Customer) -> dict:
         "data": _("Data"),
         "subscription": _("Subscriptions"),
     }
-    stacked = _money_chart(
+    stacked = money_chart(
         "bar",
         labels,
         [
@@ -170,7 +156,7 @@ def _trend_charts(customer: Customer) -> dict:
         ],
         scales={"x": {"stacked": True}, "y": {"stacked": True, "beginAtZero": True}},
     )
-    roaming = _money_chart(
+    roaming = money_chart(
         "bar",
         labels,
         [
@@ -216,7 +202,7 @@ def _content_context(request, customer: Customer, month: dt.date) -> dict:
         usage_types=[("voice", _("Voice")), ("sms", "SMS"), ("data", _("Data"))],
         cost_center_day=cycle_end_of(month),
         top_devices=top,
-        top_chart=_money_chart(
+        top_chart=money_chart(
             "bar",
             [d["label"] or d["msisdn"] for d in top],
             [
