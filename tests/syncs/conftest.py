@@ -29,3 +29,20 @@ def api_profile(db, customer, provider_sim):
         settings={"base_url": provider_sim.base_url},
         credentials={"api_key": "key-acme"},
     )
+
+
+# An http_api profile with credentials and a nightly schedule, for the profile API and pages:
+# its secret must never appear in an answer or a page.
+PROFILE_SECRET = "key-very-secret-1234"
+
+
+@pytest.fixture
+def profile(customer, provider_sim):
+    return sync_profile_create(
+        customer=customer,
+        name="Provider X",
+        provider="http_api",
+        settings={"base_url": provider_sim.base_url},
+        credentials={"api_key": PROFILE_SECRET},
+        schedule="0 3 * * *",
+    )

@@ -8,24 +8,12 @@ from django.test import Client
 
 from telcost.syncs.credentials import credentials_decrypt
 from telcost.syncs.models import SyncProfile, SyncTask
-from telcost.syncs.profiles import sync_profile_create
 from telcost.syncs.services import sync_manual_dispatch
+from tests.syncs.conftest import PROFILE_SECRET
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "key-page-secret-9876"
-
-
-@pytest.fixture
-def profile(customer, provider_sim):
-    return sync_profile_create(
-        customer=customer,
-        name="Provider X",
-        provider="http_api",
-        settings={"base_url": provider_sim.base_url},
-        credentials={"api_key": SECRET},
-        schedule="0 3 * * *",
-    )
+SECRET = PROFILE_SECRET
 
 
 def browser(user, language="nl") -> Client:
