@@ -117,44 +117,53 @@ def assign_devices(request, customer_id: int):
     )
 
 
+def _written(request, customer_id: int, write, success: str):
+    """A cost-center write from a form: its refusal (CustomerInputError) or `success` as the
+    message on the customer's cost-center page, where the browser goes back to."""
+    try:
+        write()
+    except CustomerInputError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return _page(customer_id)
+
+
 @login_required
 @require_POST
 def cost_center_add(request, customer_id: int):
     customer = customer_for_user(user=request.user, customer_id=customer_id, right=MASTER_DATA)
     code = request.POST.get("code", "")
-    try:
-        cost_center_create(customer=customer, code=code, name=request.POST.get("name", ""))
-    except CustomerInputError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Cost center %(code)s created.") % {"code": code.strip()})
-    return _page(customer.pk)
+    return _written(
+        request,
+        customer.pk,
+        lambda: cost_center_create(customer=customer, code=code, name=request.POST.get("name", "")),
+        _("Cost center %(code)s created.") % {"code": code.strip()},
+    )
 
 
 @login_required
 @require_POST
 def cost_center_edit(request, cost_center_id: int):
     center = _cost_center(request, cost_center_id)
-    try:
-        cost_center_rename(cost_center=center, name=request.POST.get("name", ""))
-    except CustomerInputError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Cost center %(code)s renamed.") % {"code": center.code})
-    return _page(center.customer_id)
+    return _written(
+        request,
+        center.customer_id,
+        lambda: cost_center_rename(cost_center=center, name=request.POST.get("name", "")),
+        _("Cost center %(code)s renamed.") % {"code": center.code},
+    )
 
 
 @login_required
 @require_POST
 def cost_center_remove(request, cost_center_id: int):
     center = _cost_center(request, cost_center_id)
-    try:
-        cost_center_delete(cost_center=center)
-    except CustomerInputError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Cost center %(code)s deleted.") % {"code": center.code})
-    return _page(center.customer_id)
+    return _written(
+        request,
+        center.customer_id,
+        lambda: cost_center_delete(cost_center=center),
+        _("Cost center %(code)s deleted.") % {"code": center.code},
+    )
 
 
 @login_required
