@@ -17,6 +17,7 @@ from django.test import Client
 
 import telcost.jobs.diagnostics  # noqa: F401 - registers Probe and Noop in the test process
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
+from tests.mail import Inbox, free_port, smtp_mailers, start_smtp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -229,3 +230,16 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05, message: 
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on loopback; settings point Django's mail at it."""
+    inbox = Inbox()
+    port = free_port()
+    controller = start_smtp(port, inbox)
+    inbox.port = port
+    settings.MAILERS = smtp_mailers(port)
+    yield inbox
+    inbox.release.set()
+    controller.stop()

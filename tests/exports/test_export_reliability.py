@@ -25,8 +25,8 @@ from telcost.jobs.errors import StepError
 from telcost.jobs.models import Job, Step
 from telcost.jobs.runner import StepContext
 from tests.conftest import ROOT, wait_for
-from tests.exports.conftest import Inbox, free_port, start_smtp
 from tests.factories import CostCenterAssignmentFactory, CostCenterFactory, DeviceFactory
+from tests.mail import Inbox, free_port, start_smtp
 from tests.usage.helpers import SEPT
 
 FAST_RECOVERY = {
@@ -335,7 +335,7 @@ def test_the_mail_timer_waits_for_the_job_claims_once_and_gives_up_after_the_win
     from django.utils import timezone
 
     from telcost.exports.services import exports_mail_retry
-    from tests.exports.conftest import smtp_mailers
+    from tests.mail import smtp_mailers
 
     settings.MAILERS = smtp_mailers(free_port(), timeout=1)  # down
     export = small_export()

@@ -15,7 +15,6 @@ from telcost.exports.writers import Column
 from telcost.exports.xlsx import write_xlsx
 from telcost.jobs.models import Job
 from telcost.usage.recalculation.services import recalculation_dispatch
-from tests.exports.conftest import smtp_mailers
 from tests.factories import (
     CostCenterAssignmentFactory,
     CostCenterFactory,
@@ -24,6 +23,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
+from tests.mail import smtp_mailers
 from tests.usage.helpers import SEPT, add_cdr
 
 pytestmark = pytest.mark.django_db

@@ -39,8 +39,8 @@ from telcost.usage.models import CDR, CycleTotals, TotalsBackup
 from telcost.usage.recalculation.services import recalculation_dispatch
 from telcost.usage.selectors import totals_get
 from tests.conftest import wait_for
-from tests.exports.conftest import Inbox, free_port, start_smtp
 from tests.factories import CustomerFactory, DeviceFactory, UserFactory
+from tests.mail import Inbox, free_port, start_smtp
 from tests.usage.helpers import SEPT, plan_with
 
 pytestmark = [

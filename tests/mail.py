@@ -1,8 +1,9 @@
+"""A real SMTP server (aiosmtpd) on loopback, for the tests of every mail."""
+
 import asyncio
 import socket
 import threading
 
-import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -62,14 +63,3 @@ def start_smtp(port: int, inbox: Inbox | None = None) -> Controller:
     return controller
 
 
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server on loopback; settings point Django's mail at it."""
-    inbox = Inbox()
-    port = free_port()
-    controller = start_smtp(port, inbox)
-    inbox.port = port
-    settings.MAILERS = smtp_mailers(port)
-    yield inbox
-    inbox.release.set()
-    controller.stop()
