@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "telcost.devices",
     "telcost.idempotency",
     "telcost.integrations",
+    "telcost.outbox",
     "telcost.simulators",
 ]
 
