@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("telcost.audit.urls")),
     path("", include("telcost.devices.urls")),
     path("", include("telcost.accounts.urls")),
+    path("", include("telcost.alerts.urls")),
     path("", api.urls),
 ]
 
