@@ -29,6 +29,7 @@ from telcost.customers.models import CostCenter, Customer, Device
 from telcost.outbox.services import mail_queue
 
 MAX_RECIPIENTS = 20
+FOUR_PLACES = Decimal("0.0001")
 MAX_THRESHOLD = Decimal("9999999999.9999")  # what the column (14 digits, 4 places) holds
 FIELDS = ("name", "metric", "scope", "target", "threshold", "recipients", "language", "active")
 
@@ -70,8 +71,10 @@ def _threshold(value, errors: dict) -> Decimal | None:
         errors["threshold"] = _("may not be negative")
     elif number > MAX_THRESHOLD:
         errors["threshold"] = _("at most %(max)s") % {"max": MAX_THRESHOLD}
-    elif number != number.quantize(Decimal("0.0001")):
+    elif number != number.quantize(FOUR_PLACES):
         errors["threshold"] = _("at most 4 decimals")
+    else:
+        return number.quantize(FOUR_PLACES)  # as the column stores it (and the audit shows it)
     return number
 
 
