@@ -2,11 +2,32 @@
 writes it, recipients one per line); the service checks the rule and has the last word, its
 messages shown beside the fields."""
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from telcost.alerts.models import Language, Metric, Scope
 from telcost.alerts.services import MAX_THRESHOLD
+from telcost.core.formatting import number_style
+
+
+class AmountField(forms.DecimalField):
+    """A decimal as the reader's language writes it, thousands separators included: "1.500,50"
+    in Dutch, "1,500.50" in English. (Django drops them only when USE_THOUSAND_SEPARATOR is on;
+    without that a Dutch "1.500" would be one and a half.)"""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            style = number_style()
+            text = value.strip().replace(" ", "")
+            thousands, decimal = map(
+                re.escape, (style.thousands_separator, style.decimal_separator)
+            )
+            if thousands and re.fullmatch(rf"\d{{1,3}}({thousands}\d{{3}})+({decimal}\d*)?", text):
+                text = text.replace(style.thousands_separator, "")
+            value = text
+        return super().to_python(value)
 
 
 class AlertRuleForm(forms.Form):
@@ -19,7 +40,7 @@ class AlertRuleForm(forms.Form):
         max_length=64,
         help_text=_("Empty: the whole customer, or each cost center or each device on its own."),
     )
-    threshold = forms.DecimalField(
+    threshold = AmountField(
         label=_("Threshold (€, or MB for data)"),
         min_value=0,
         max_value=MAX_THRESHOLD,
