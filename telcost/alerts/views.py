@@ -144,6 +144,7 @@ def alert_rule_edit(request, customer_id: int, rule_id: int):
         {
             "customer": rule.customer,
             "rule": rule,
+            "month": _month(request) if request.GET.get("month") else None,
             "form": form,
             "cost_center_codes": CostCenter.objects.filter(customer=rule.customer)
             .order_by("code")
