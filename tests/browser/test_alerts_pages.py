@@ -176,3 +176,6 @@ def test_the_partner_overview_counts_the_alerts(page, live_url, login, month):
     _shot(page, "nl-partner-overview")
     cell.locator("a").click()
     expect(page.locator("#alerts-table tbody tr")).to_have_count(5)
+    # A partner's manager edits its customers' rules.
+    expect(page.locator("#rule-create")).to_be_visible()
+    _shot(page, "nl-reseller-1280")
