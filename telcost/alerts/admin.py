@@ -12,6 +12,11 @@ class AlertRuleAdmin(admin.ModelAdmin):
     search_fields = ("name", "customer__name", "target")
     readonly_fields = ("created_by", "created_at", "updated_at", "deleted_at")
 
+    def has_delete_permission(self, request, obj=None):
+        # A delete would take the rule's fired alerts with it: the alerts page deletes a rule
+        # and keeps them.
+        return False
+
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
@@ -25,4 +30,7 @@ class AlertAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
