@@ -34,10 +34,14 @@ def test_a_sync_ends_with_the_alerts_and_their_mail(
     provider_sim.control(records=40, page_size=20)
     task = sync_manual_dispatch(profile=api_profile, cycle_start=SEPT, user=manager)
     start_worker("sync", **mail_env(smtp))
+    # The mail goes out when the step's transaction commits, just before the step is recorded.
     wait_for(
-        lambda: OutgoingMail.objects.filter(state="sent").exists(),
+        lambda: (
+            OutgoingMail.objects.filter(state="sent").exists()
+            and Job.objects.filter(kind="recalculate_totals", status="completed").exists()
+        ),
         timeout=90,
-        message="the alert's mail",
+        message="the alert's mail and the end of the chain",
     )
     task.refresh_from_db()
     assert task.status == "completed", task.error
