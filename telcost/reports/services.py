@@ -48,6 +48,10 @@ from telcost.reports.selectors import MonthSummary, month_summary
 from telcost.usage.billing.totals import totals_exist
 
 LANGUAGES = dict(settings.LANGUAGES)
+# The API answers in English; a page shows it in its reader's language (views.py).
+ALREADY_SUBSCRIBED = translation.gettext_noop(
+    "You already receive the monthly report of this customer"
+)
 
 
 class ReportError(Exception):
@@ -96,7 +100,7 @@ def subscription_create(
                 active=bool(active),
             )
     except IntegrityError:
-        raise ReportError("You already receive the monthly report of this customer", 409) from None
+        raise ReportError(ALREADY_SUBSCRIBED, 409) from None
 
 
 def subscription_update(

@@ -7,33 +7,79 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0004_rate_plan_versions_only'),
-        ('jobs', '0003_job_reacted_at'),
+        ("customers", "0004_rate_plan_versions_only"),
+        ("jobs", "0003_job_reacted_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportSubscription',
+            name="ReportSubscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day_of_month', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(28)])),
-                ('language', models.CharField(choices=[('nl', 'Dutch'), ('en', 'English')], max_length=8)),
-                ('active', models.BooleanField(default=True)),
-                ('last_sent_cycle', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('last_job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='report_subscriptions', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "day_of_month",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(28),
+                        ]
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(choices=[("nl", "Dutch"), ("en", "English")], max_length=8),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("last_sent_cycle", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "last_job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jobs.job",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="report_subscriptions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer__name', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'customer'), name='report_subscription_once'), models.CheckConstraint(condition=models.Q(('day_of_month__gte', 1), ('day_of_month__lte', 28)), name='report_subscription_day')],
+                "ordering": ["customer__name", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "customer"), name="report_subscription_once"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("day_of_month__gte", 1), ("day_of_month__lte", 28)),
+                        name="report_subscription_day",
+                    ),
+                ],
             },
         ),
     ]
