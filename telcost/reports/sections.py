@@ -17,7 +17,9 @@ LANGUAGES = [("nl", gettext_lazy("Dutch")), ("en", gettext_lazy("English"))]
 
 
 class SubscribeForm(forms.Form):
-    customer = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Customer"))
+    customer = forms.ModelChoiceField(
+        queryset=None, label=gettext_lazy("Customer"), empty_label=gettext_lazy("choose a customer")
+    )
     day_of_month = forms.TypedChoiceField(
         choices=DAYS, coerce=int, initial=1, label=gettext_lazy("Day of the month")
     )
@@ -38,7 +40,7 @@ class ChangeForm(forms.Form):
 
 
 def section_context(
-    request: HttpRequest, form: SubscribeForm | None = None, error: str = ""
+    request: HttpRequest, form: SubscribeForm | None = None, error: str = "", done: str = ""
 ) -> dict:
     today = timezone.localdate()
     rows = [
@@ -52,6 +54,7 @@ def section_context(
         "languages": LANGUAGES,
         "last_day": LAST_DAY,
         "error": error,
+        "done": done,
     }
 
 

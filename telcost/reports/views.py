@@ -26,7 +26,9 @@ from telcost.reports.services import (
 def _answer(request: HttpRequest, *, error: str = "", form=None, done: str = "") -> HttpResponse:
     if request.htmx:
         html = render_to_string(
-            "reports/_subscriptions.html", section_context(request, form, error), request=request
+            "reports/_subscriptions.html",
+            section_context(request, form, error, done),
+            request=request,
         )
         return HttpResponse(html, status=400 if error else 200)
     if error:
