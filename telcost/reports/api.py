@@ -96,7 +96,7 @@ def _own(request, subscription_id: int) -> ReportSubscription:
     return subscription
 
 
-@router.get("/api/report-subscriptions", response=answers({200: SubscriptionPage}, 403))
+@router.get("/api/report-subscriptions", response=answers({200: SubscriptionPage}, 403, 404))
 def list_subscriptions(request, query: Query[ListQuery]):
     """Your own subscriptions; staff may list another user's with ?user=."""
     rows = ReportSubscription.objects.select_related("customer")
