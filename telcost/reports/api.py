@@ -113,7 +113,7 @@ def list_subscriptions(request, query: Query[ListQuery]):
     return {**page, "items": [as_dict(row, today) for row in page["items"]]}
 
 
-@router.post("/api/report-subscriptions", response=answers({201: CreatedId}, 404, 409))
+@router.post("/api/report-subscriptions", response=answers({201: CreatedId}, 403, 404, 409))
 def create_subscription(request, payload: SubscriptionIn):
     try:
         subscription = subscription_create(
@@ -129,7 +129,8 @@ def create_subscription(request, payload: SubscriptionIn):
 
 
 @router.patch(
-    "/api/report-subscriptions/{subscription_id}", response=answers({200: SubscriptionOut}, 404)
+    "/api/report-subscriptions/{subscription_id}",
+    response=answers({200: SubscriptionOut}, 403, 404),
 )
 def update_subscription(request, subscription_id: int, payload: SubscriptionPatch):
     subscription = _own(request, subscription_id)
@@ -143,7 +144,9 @@ def update_subscription(request, subscription_id: int, payload: SubscriptionPatc
     return as_dict(subscription)
 
 
-@router.delete("/api/report-subscriptions/{subscription_id}", response=answers({204: None}, 404))
+@router.delete(
+    "/api/report-subscriptions/{subscription_id}", response=answers({204: None}, 403, 404)
+)
 def delete_subscription(request, subscription_id: int):
     subscription_delete(subscription=_own(request, subscription_id))
     return Status(204, None)
