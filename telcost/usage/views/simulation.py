@@ -121,7 +121,9 @@ def _result_context(request, customer: Customer, job: Job) -> dict:
                     "data": [result["current_total"], *[plan["total"] for plan in priced]],
                 }
             ],
+            # Sized from its width, as the card gives it no height; flatter than the default.
             maintainAspectRatio=True,
+            aspectRatio=3,
             plugins={"legend": {"display": False}},
             scales={"y": {"beginAtZero": True}},
         )
