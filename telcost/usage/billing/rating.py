@@ -61,18 +61,60 @@ def _check_zones(plan: RatePlanModel, customer_id: int, cycle_start: dt.date) ->
         raise PermanentError(f"rate plan {plan.code} has no price for {missing}")
 
 
-def _rate_case(plan: RatePlanModel, params: list) -> str:
+# How a CDR's record type and zone are named: as stored (reading the CDR row), or as the small
+# integers the chain carries through its sort (after it).
+_STORED = {
+    "type": "record_type",
+    "zone": "zone",
+    "types": {"voice": "'voice'", "sms": "'sms'", "data": "'data'"},
+    "zones": {"national": "'national'", "eu": "'eu'", "international": "'international'"},
+}
+_CODED = {
+    "type": "type_code",
+    "zone": "zone_code",
+    "types": {"voice": "1", "sms": "2", "data": "3"},
+    "zones": {"national": "1", "eu": "2", "international": "3"},
+}
+
+
+def _rate_case(plan: RatePlanModel, params: list, names: dict = _CODED) -> str:
+    """SQL: the CDR's price per unit (minute, message, MB) in micro-euros; 0 where unpriced."""
     parts = []
     for record_type in ("voice", "sms", "data"):
         for zone in ZONES:
             price = plan.price_of(record_type, zone)
             if price is not None:
                 parts.append(
-                    f"WHEN record_type = '{record_type}' AND zone = '{zone}' THEN CAST(%s AS "
-                    f"BIGINT)"
+                    f"WHEN {names['type']} = {names['types'][record_type]} AND "
+                    f"{names['zone']} = {names['zones'][zone]} THEN CAST(%s AS BIGINT)"
                 )
                 params.append(to_micro(price))
     return "CASE " + " ".join(parts) + " ELSE 0 END"
+
+
+def _billable_sql(plan: RatePlanModel, names: dict) -> str:
+    """SQL: the CDR's billable units (SPEC "Rating"): seconds, 1 message, or KB."""
+    init, sub = plan.voice.initial_increment_s, plan.voice.subsequent_increment_s
+    inc = plan.data.increment_kb
+    kind, kinds = names["type"], names["types"]
+    return f"""CASE
+                     WHEN {kind} = {kinds["voice"]} THEN
+                       CASE WHEN duration_s = 0 THEN 0
+                            WHEN duration_s <= {init} THEN {init}
+                            ELSE {init} + ((duration_s - {init} + {sub} - 1) / {sub}) * {sub} END
+                     WHEN {kind} = {kinds["sms"]} THEN 1
+                     ELSE ((volume_kb + {inc} - 1) / {inc}) * {inc}
+                   END"""
+
+
+def _allowance_sql(plan: RatePlanModel, data_boost_mb: int, names: dict) -> str:
+    """SQL: the bundle's allowance of the CDR's type for the cycle; 0 outside its zones."""
+    zones = ", ".join(names["zones"][z] for z in plan.bundle.zones) or "NULL"
+    kind, kinds = names["type"], names["types"]
+    return f"""CASE WHEN {names["zone"]} NOT IN ({zones}) THEN 0
+                        WHEN {kind} = {kinds["voice"]} THEN {plan.bundle.voice_minutes * 60}
+                        WHEN {kind} = {kinds["sms"]} THEN {plan.bundle.sms}
+                        ELSE {(plan.bundle.data_mb + data_boost_mb) * 1024} END"""
 
 
 # The running sum is the hot loop of rating. Summing INTEGER (a BIGINT result) is much
@@ -137,15 +179,12 @@ def pricing_sql(
     rate_params: list = []
     units, taking, used, covered, priced = [], [], [], [], []
     for n, plan in enumerate(plans):
-        init, sub = plan.voice.initial_increment_s, plan.voice.subsequent_increment_s
-        inc = plan.data.increment_kb
-        zones_sql = ", ".join(f"'{z}'" for z in plan.bundle.zones) or "NULL"
-        allowance_of = {
-            "voice": plan.bundle.voice_minutes * 60,
-            "sms": plan.bundle.sms,
-            "data": (plan.bundle.data_mb + data_boost_mb) * 1024,
-        }
-        sum_type = "INTEGER" if max(allowance_of.values()) + 1 <= INT_MAX else "BIGINT"
+        allowance_max = max(
+            plan.bundle.voice_minutes * 60,
+            plan.bundle.sms,
+            (plan.bundle.data_mb + data_boost_mb) * 1024,
+        )
+        sum_type = "INTEGER" if allowance_max + 1 <= INT_MAX else "BIGINT"
         setup_micro = to_micro(plan.voice.setup_fee)
         billable, allowance, rate = f"billable_{n}", f"allowance_{n}", f"rate_micro_{n}"
         take, used_before, cover = f"take_{n}", f"used_before_{n}", f"covered_{n}"
@@ -156,29 +195,21 @@ def pricing_sql(
             f" + ({billable} - {cover}) * {rate}"
         )
         units.append(
-            f"""CASE
-                     WHEN record_type = 'voice' THEN
-                       CASE WHEN duration_s = 0 THEN 0
-                            WHEN duration_s <= {init} THEN {init}
-                            ELSE {init} + ((duration_s - {init} + {sub} - 1) / {sub}) * {sub} END
-                     WHEN record_type = 'sms' THEN 1
-                     ELSE ((volume_kb + {inc} - 1) / {inc}) * {inc}
-                   END AS {billable},
+            f"""{_billable_sql(plan, _STORED)} AS {billable},
                    -- Outside the bundle's zones nothing is covered: an allowance of 0.
-                   CASE WHEN zone NOT IN ({zones_sql}) THEN 0
-                        WHEN record_type = 'voice' THEN {allowance_of["voice"]}
-                        WHEN record_type = 'sms' THEN {allowance_of["sms"]}
-                        ELSE {allowance_of["data"]} END AS {allowance},
-                   {_rate_case(plan, rate_params)} AS {rate}"""
+                   {_allowance_sql(plan, data_boost_mb, _STORED)} AS {allowance}"""
         )
         taking.append(
-            f"""{billable}, {allowance}, {rate},
-                   CAST(CASE WHEN {allowance} = 0 THEN 0
+            f"""CAST(CASE WHEN {allowance} = 0 THEN 0
                              WHEN {billable} > {allowance} THEN {allowance} + 1
                              ELSE {billable} END AS {sum_type}) AS {take}"""
         )
+        # After the sort the billable units, allowance and rate are computed again from the
+        # few integers that went through it: every byte of a sorted row costs, times the plans.
         used.append(
-            f"""{billable}, {allowance}, {rate},
+            f"""{_billable_sql(plan, _CODED)} AS {billable},
+                   {_allowance_sql(plan, data_boost_mb, _CODED)} AS {allowance},
+                   {_rate_case(plan, rate_params)} AS {rate},
                    -- What the device's earlier CDRs of this type took from this plan's bundle.
                    SUM({take}) OVER (PARTITION BY device_id, type_code
                                      ORDER BY started_at, external_id{byte_order}
@@ -205,17 +236,17 @@ def pricing_sql(
     sql = f"""
         WITH units AS (
             SELECT {", ".join(_carried_source(c) for c in carried)},
-                   {columns(*keys)}duration_s,
+                   {columns(*keys)}duration_s, volume_kb,
                    CASE record_type WHEN 'voice' THEN 1 WHEN 'sms' THEN 2 ELSE 3 END AS type_code,
-                   -- Only integers and the sort keys go on: every byte of a row is carried
-                   -- through the sort.
+                   CASE zone WHEN 'national' THEN 1 WHEN 'eu' THEN 2 ELSE 3 END AS zone_code,
                    {", ".join(units)}
             FROM {CDR._meta.db_table}
             WHERE customer_id = %s AND cycle_start = %s {"AND device_id %% %s = %s" if part else ""}
             {fence}
         ),
+        -- Only integers and the sort keys go on: every byte of a row is carried through the sort.
         taking AS (
-            SELECT {columns(*carried, *keys)}type_code, duration_s,
+            SELECT {columns(*carried, *keys)}type_code, zone_code, duration_s, volume_kb,
                    {", ".join(taking)}
             FROM units {fence}
         ),
@@ -234,7 +265,8 @@ def pricing_sql(
             FROM covered {fence}
         )"""
     part_params = [part[1], part[0]] if part else []
-    return sql, [*rate_params, customer_id, cycle_start, *part_params]
+    # In the order the statement names them: the month's rows, then the plans' rates.
+    return sql, [customer_id, cycle_start, *part_params, *rate_params]
 
 
 def rating_sql(
