@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from telcost.addons.models import CustomerAddon
 from telcost.core.cycles import next_cycle
+from telcost.customers.rate_plans import rate_plan_parse
 from telcost.jobs.models import Job
-from telcost.usage.billing.simulation import plan_simulation_run
+from telcost.usage.billing.simulation import plan_simulation_run, usage_e4_by_device
 from telcost.usage.models import CDR, CycleTotals, SubscriptionTotal, UsageTotal
 from tests.factories import CustomerFactory, DeviceFactory, MembershipFactory, RatePlanFactory
 from tests.usage.cost_control.helpers import OCT, calculate, october, plan
@@ -464,6 +465,20 @@ def test_property_simulating_the_own_plan_gives_exactly_the_calculated_totals(
             )
         calculate(customer, SEPT)
         _own_plan_matches_totals(customer, SEPT)
+        # Several plans in one statement (their figures computed again after the sort) price
+        # each CDR as that plan alone does (computed before it, as rating does).
+        other = plan_with(
+            bundle={"voice_minutes": sms, "sms": voice_minutes, "data_mb": 1, "zones": ["eu"]},
+            data={"increment_kb": 7},
+            sms={"per_message": {"national": "0.03", "eu": "0.05", "international": "0.7"}},
+        )
+        plans = [rate_plan_parse(definition), rate_plan_parse(other)]
+        month = {"customer_id": customer.pk, "cycle_start": SEPT, "data_boost_mb": boost_mb}
+        together = usage_e4_by_device(plans, **month)
+        alone = [usage_e4_by_device([p], **month) for p in plans]
+        assert together == {
+            device: [alone[0][device][0], alone[1][device][0]] for device in together
+        }
         transaction.set_rollback(True)
 
 
