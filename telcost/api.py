@@ -107,6 +107,7 @@ def _register_routers() -> None:
     from telcost.devices.api import router as devices_router
     from telcost.exports.api import router as exports_router
     from telcost.jobs.api import router as jobs_router
+    from telcost.reports.api import router as reports_router
     from telcost.syncs.api import router as syncs_router
     from telcost.usage.api.cost_control import router as cost_control_router
     from telcost.usage.api.imports import router as imports_router
@@ -126,6 +127,7 @@ def _register_routers() -> None:
     api.add_router("", cost_control_router)
     api.add_router("", devices_router)
     api.add_router("", alerts_router)
+    api.add_router("", reports_router)
 
 
 _register_routers()

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "telcost.syncs",
     "telcost.exports",
     "telcost.devices",
+    "telcost.reports",
     "telcost.idempotency",
     "telcost.integrations",
     "telcost.outbox",

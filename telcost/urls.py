@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("telcost.customers.urls")),
     path("", include("telcost.audit.urls")),
     path("", include("telcost.devices.urls")),
+    path("", include("telcost.reports.urls")),
     path("", include("telcost.accounts.urls")),
     path("", include("telcost.alerts.urls")),
     path("", api.urls),

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 
@@ -177,7 +178,8 @@ def subprocess_env(transactional_db, tmp_path):
     """Environment for telcost subprocesses (workers, servers) that share the test database."""
     env = dict(os.environ)
     env["DATABASE_URL"] = database_url_of_test_db()
-    env.setdefault("TELCOST_VAR_DIR", str(tmp_path / "var"))
+    # The test process's own: files a page stored (an upload) are where the worker looks.
+    env.setdefault("TELCOST_VAR_DIR", str(django_settings.VAR_DIR))
     env["PYTHONUNBUFFERED"] = "1"
     for name, value in TEST_PROVIDER_SETTINGS.items():
         env.setdefault(name, value)

@@ -61,5 +61,3 @@ def start_smtp(port: int, inbox: Inbox | None = None) -> Controller:
     controller = Controller(inbox or Inbox(), hostname="127.0.0.1", port=port)
     controller.start()
     return controller
-
-

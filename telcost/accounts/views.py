@@ -26,6 +26,7 @@ from telcost.accounts.forms import (
     UserEditForm,
     add_service_error,
 )
+from telcost.accounts.sections import account_sections_html
 from telcost.accounts.selectors import (
     api_tokens_live,
     password_set_path,
@@ -303,7 +304,11 @@ def account_page(request):
     return render(
         request,
         "accounts/account.html",
-        {"form": form, **_tokens_context(request.user)},
+        {
+            "form": form,
+            **_tokens_context(request.user),
+            "sections": account_sections_html(request),
+        },
         status=400 if form.errors else 200,
     )
 

@@ -73,8 +73,9 @@ class DevicePage(Out):
 
 
 class CostCenterPeriodOut(Out):
-    code: str
-    name: str
+    # code and name null: unassigned from valid_from on.
+    code: str | None
+    name: str | None
     valid_from: dt.date
     valid_until: dt.date | None
 

@@ -18,7 +18,11 @@ from telcost.accounts.access import require_right
 from telcost.addons.models import CustomerAddon
 from telcost.addons.selectors import addon_label
 from telcost.customers.models import Customer, Device
-from telcost.customers.selectors import CostCenterPeriod, cost_center_periods, cost_centers_on
+from telcost.customers.selectors import (
+    CostCenterPeriod,
+    cost_centers_on,
+)
+from telcost.customers.selectors import device_cost_center_history as assignment_history
 from telcost.usage.billing.device_costs import device_costs
 
 DEVICE_NOT_FOUND = "Device not found"
@@ -170,11 +174,11 @@ def device_for_user(*, user, device_id: int, right: str) -> Device:
 
 
 def device_cost_center_history(device: Device) -> list[dict]:
-    """Its cost centers, newest first."""
-    periods = [p for p in cost_center_periods(device.customer) if p.device_id == device.pk]
+    """Its assignments, newest first, an "unassigned from" stretch included with code None: the
+    history the cost-center pages show (customers.selectors.device_cost_center_history)."""
     return [
-        {"code": p.code, "name": p.name, "valid_from": p.valid_from, "valid_until": p.valid_until}
-        for p in reversed(periods)
+        {"code": h.code, "name": h.name, "valid_from": h.valid_from, "valid_until": h.valid_until}
+        for h in assignment_history(device)
     ]
 
 

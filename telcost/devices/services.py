@@ -1,7 +1,7 @@
 """The bulk device import: store the upload, dispatch its job (the import itself is
 customers.device_imports, run by the step)."""
 
-import logging
+import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,15 +10,15 @@ from typing import Any, Self
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from telcost.customers.device_imports import device_import_header_check
 from telcost.customers.models import Customer
+from telcost.jobs.files import job_file_delete, job_files_expire
 from telcost.jobs.kinds import Dispatched, JobKind, register
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
-
-logger = logging.getLogger("telcost.devices")
 
 UPLOADS_FOLDER = "device-imports"
 _HEADER_PROBE_BYTES = 64 * 1024
@@ -67,10 +67,15 @@ def device_import_dispatch(*, customer: Customer, upload: File, user) -> Dispatc
 def device_import_ended(job: Job, params: DeviceImportParams) -> None:
     """The job ended (any outcome): its file goes. May run more than once: a file already gone is
     nothing to do."""
-    try:
-        default_storage.delete(params.file)
-    except OSError:
-        logger.warning("could not remove the device import %s", params.file, exc_info=True)
+    job_file_delete(params.file)
+
+
+def device_imports_sweep(*, now: dt.datetime | None = None) -> int:
+    """Remove the stored imports nothing needs: a dispatch that rolled back after storing its
+    file, or a file its job's end could not remove (the worker's timer)."""
+    return job_files_expire(
+        folder=UPLOADS_FOLDER, kind=DEVICE_IMPORT_KIND.name, now=now or timezone.now()
+    )
 
 
 DEVICE_IMPORT_KIND = register(

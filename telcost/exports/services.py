@@ -94,22 +94,7 @@ def export_request(
 ) -> ExportJob:
     """An export of the month (or, for cost centers, of the day) in `language`: its headers, sheet
     names and mail (English by default, as the API documents; a page passes its reader's)."""
-    if language not in dict(settings.LANGUAGES):
-        language = "en"
-    if kind not in ExportJob.Kind.values:
-        raise ExportRequestError(f"kind must be one of {', '.join(ExportJob.Kind.values)}")
-    if fmt not in ExportJob.Format.values:
-        raise ExportRequestError(f"format must be one of {', '.join(ExportJob.Format.values)}")
-    if csv_dialect not in CsvDialect.values:
-        raise ExportRequestError(f"csv_dialect must be one of {', '.join(CsvDialect.values)}")
-    if fmt != ExportJob.Format.CSV:
-        csv_dialect = CsvDialect.RFC4180  # an xlsx has no dialect: the same request whatever
-    try:
-        requested_month(cycle_start_date)
-    except BadCycle as exc:
-        raise ExportRequestError(str(exc)) from None
-    if kind == ExportJob.Kind.RECONCILIATION and not reconciles(customer):
-        raise ExportRequestError(f"kind: {reports.NO_CONTRACT}")
+    language, csv_dialect = _checked(customer, cycle_start_date, kind, fmt, language, csv_dialect)
     # The same request (customer, month — or date of the cost center settings —, kind, format,
     # requester) while one is pending or running is that one: the jobs app's dedupe key decides.
     asked = cycle_start_date
@@ -138,6 +123,62 @@ def export_request(
     ExportJob.objects.filter(pk=export.pk).update(job=job)
     export.job = job
     return export
+
+
+def _checked(
+    customer: Customer, cycle_start_date: dt.date, kind: str, fmt: str, language: str, dialect: str
+) -> tuple[str, str]:
+    """The request's language and csv dialect, or ExportRequestError for what cannot be asked."""
+    if language not in dict(settings.LANGUAGES):
+        language = "en"
+    if kind not in ExportJob.Kind.values:
+        raise ExportRequestError(f"kind must be one of {', '.join(ExportJob.Kind.values)}")
+    if fmt not in ExportJob.Format.values:
+        raise ExportRequestError(f"format must be one of {', '.join(ExportJob.Format.values)}")
+    if dialect not in CsvDialect.values:
+        raise ExportRequestError(f"csv_dialect must be one of {', '.join(CsvDialect.values)}")
+    if fmt != ExportJob.Format.CSV:
+        dialect = CsvDialect.RFC4180  # an xlsx has no dialect: the same request whatever
+    try:
+        requested_month(cycle_start_date)
+    except BadCycle as exc:
+        raise ExportRequestError(str(exc)) from None
+    if kind == ExportJob.Kind.RECONCILIATION and not reconciles(customer):
+        raise ExportRequestError(f"kind: {reports.NO_CONTRACT}")
+    return language, dialect
+
+
+def export_request_within(
+    *,
+    job: Job,
+    customer: Customer,
+    user,
+    cycle_start_date: dt.date,
+    kind: str,
+    fmt: str,
+    language: str = "en",
+) -> ExportJob:
+    """An export that a step of another job makes (a monthly report): that step generates it with
+    export_generate and that job's own mail carries the link, so it has no export job and never
+    sends the "Export completed" mail (its mail state stays "not yet", which no retry picks up).
+
+    One per (job, kind): a step run again finds the export it made. `job` is shown as the
+    export's job, and the export's requester may download it as from a request of their own.
+    """
+    language, dialect = _checked(customer, cycle_start_date, kind, fmt, language, "rfc4180")
+    existing = ExportJob.objects.filter(job=job, kind=kind).order_by("pk").first()
+    if existing is not None:
+        return existing
+    return ExportJob.objects.create(
+        customer=customer,
+        requested_by=user,
+        cycle_start_date=cycle_start_of(cycle_start_date),
+        kind=kind,
+        format=fmt,
+        language=language,
+        csv_dialect=dialect,
+        job=job,
+    )
 
 
 def _dedupe_key(customer, asked: dt.date, kind: str, fmt: str, csv_dialect: str, user) -> str:

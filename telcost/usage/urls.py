@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from telcost.usage.views import admin_recalculate, cost_control, usage_page
+from telcost.usage.views import admin_recalculate, cost_control, simulation, usage_page
 
 app_name = "usage"
 urlpatterns = [
@@ -26,6 +26,17 @@ urlpatterns = [
     ),
     path(
         "customers/<int:customer_id>/chargeback/", cost_control.chargeback_page, name="chargeback"
+    ),
+    path("customers/<int:customer_id>/simulation/", simulation.simulation_page, name="simulation"),
+    path(
+        "customers/<int:customer_id>/simulation/start",
+        simulation.simulation_start,
+        name="simulation_start",
+    ),
+    path(
+        "customers/<int:customer_id>/simulation/jobs/<int:job_id>",
+        simulation.simulation_status,
+        name="simulation_status",
     ),
     path(
         "admin/syncs/recalculate-totals/",

@@ -96,6 +96,9 @@ SENTENCES = [
     pgettext_lazy("stored message", "iccid: only digits"),
     pgettext_lazy("stored message", "file: the file is empty"),
     pgettext_lazy("stored message", "file: not UTF-8 text"),
+    pgettext_lazy(
+        "stored message", "rate_plans: choose at least one plan, or leave it out for all"
+    ),
 ]
 
 # Messages with values, in the order they are tried.
@@ -130,6 +133,16 @@ PATTERNS = [
     ),
     pgettext_lazy("stored message", "rate plan %(plan)s has no version for %(month)s"),
     pgettext_lazy("stored message", "customer %(customer)s has no rate plan"),
+    # A rate-plan simulation refused, or a plan it could not price (usage/billing/simulation.py).
+    pgettext_lazy("stored message", "rate plan %(plan)s no longer exists"),
+    pgettext_lazy("stored message", "rate_plans: choose at most %(limit)s plans, got %(count)s"),
+    pgettext_lazy("stored message", "rate_plans: no such rate plan: %(codes)s"),
+    pgettext_lazy(
+        "stored message", "there are %(count)s rate plans: choose at most %(limit)s in rate_plans"
+    ),
+    pgettext_lazy("stored message", "no rate plan has a version for %(month)s"),
+    pgettext_lazy("stored message", "%(month)s has not been calculated yet: recalculate it first"),
+    pgettext_lazy("stored message", "%(month)s has not been calculated yet"),
     pgettext_lazy(
         "stored message",
         "the totals are at version %(current)s, not %(version)s: nothing to back up",

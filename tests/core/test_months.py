@@ -52,6 +52,7 @@ def _api_requests(customer, profile, month: str):
         ("get", f"/api/customers/{customer.pk}/insights?month={month}", None),
         ("get", f"/api/customers/{customer.pk}/totals/versions?month={month}", None),
         ("get", f"/api/customers/{customer.pk}/totals/diff?month={month}&a=1&b=2", None),
+        ("post", f"/api/customers/{customer.pk}/plan-simulations", {"month": month}),
     ]
 
 

@@ -5,12 +5,15 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 
 from telcost.audit.models import AuditEntry
 from telcost.customers.device_imports import devices_import_csv
 from telcost.customers.models import CostCenterAssignment, Device
+from telcost.devices.services import UPLOADS_FOLDER, device_import_dispatch, device_imports_sweep
 from telcost.jobs.models import Job
 from tests.factories import (
     CostCenterAssignmentFactory,
@@ -155,3 +158,27 @@ def test_the_step_handler_run_twice_on_its_stored_file_leaves_one_result(
     assert first == EXPECTED
     assert again == {**EXPECTED, "created": 0, "updated": 0, "unchanged": 3}
     assert list(Device.objects.values().order_by("pk")) == devices
+
+
+def test_a_file_whose_dispatch_rolled_back_is_swept_and_a_running_jobs_file_is_kept(
+    inventory, staff_user, settings, tmp_path
+):
+    # default_storage: this test's files only
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path)}},
+    }
+    upload = SimpleUploadedFile("devices.csv", FILE.encode(), content_type="text/csv")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        device_import_dispatch(customer=inventory, upload=upload, user=staff_user)
+        raise RuntimeError("the request failed after the dispatch")
+    assert not Job.objects.filter(kind="device_import").exists()
+    [orphan] = default_storage.listdir(UPLOADS_FOLDER)[1]
+    upload = SimpleUploadedFile("devices.csv", FILE.encode(), content_type="text/csv")
+    running = device_import_dispatch(customer=inventory, upload=upload, user=staff_user)
+    kept = Job.objects.get(pk=running.pk).params["file"]
+    now = timezone.now()
+    assert device_imports_sweep(now=now) == 0  # its transaction may still be committing
+    assert device_imports_sweep(now=now + dt.timedelta(hours=2)) == 1
+    assert default_storage.listdir(UPLOADS_FOLDER)[1] == [kept.rpartition("/")[2]]
+    assert orphan != kept.rpartition("/")[2]

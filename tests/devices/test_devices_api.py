@@ -4,11 +4,12 @@ the inventory's search, filters, sorts, paging and month cost come from the data
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from telcost.addons.models import CustomerAddon
 from telcost.audit.models import AuditEntry
-from telcost.customers.models import Device
+from telcost.customers.models import CostCenter, Device
 from tests.factories import (
     CostCenterAssignmentFactory,
     CostCenterFactory,
@@ -154,6 +155,35 @@ def test_pages_of_the_sorted_list(api_client, customer, viewer):
     assert beyond["items"] == [] and beyond["count"] == 7
     by_cost = listing(client, customer, page=3, page_size=3, sort="cost", month="2026-09").json()
     assert [i["msisdn"] for i in by_cost["items"]] == ["31690000006"]
+
+
+def test_an_unassigned_stretch_is_in_the_history_as_the_pages_show_it(api_client, fleet, viewer):
+    # Unassigned from 2026-10-01, then in Sales again: the API lists the stretch explicitly
+    # (code null), as the device and cost-center pages do, instead of leaving a gap.
+    bert = fleet["bert"]
+    CostCenterAssignmentFactory(device=bert, cost_center=None, valid_from=dt.date(2026, 10, 1))
+    sales = CostCenter.objects.get(customer=fleet["customer"], code="SALES")
+    CostCenterAssignmentFactory(device=bert, cost_center=sales, valid_from=dt.date(2026, 11, 1))
+    body = api_client(viewer).get(f"/api/devices/{bert.pk}").json()
+    assert body["cost_centers"] == [
+        {"code": "SALES", "name": "Sales", "valid_from": "2026-11-01", "valid_until": None},
+        {"code": None, "name": None, "valid_from": "2026-10-01", "valid_until": "2026-11-01"},
+        {
+            "code": "OPS",
+            "name": "Operations",
+            "valid_from": "2026-01-01",
+            "valid_until": "2026-10-01",
+        },
+    ]
+    # The device page lists the same three rows, the stretch in words.
+    client = Client()
+    client.force_login(viewer)
+    client.cookies["django_language"] = "en"
+    response = client.get(f"/devices/{bert.pk}/")
+    assert response.status_code == 200, response
+    page = response.content.decode()
+    assert page.count('class="history-row"') == 3
+    assert "No cost center (unassigned)" in page
 
 
 @pytest.mark.parametrize(

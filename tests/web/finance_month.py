@@ -18,6 +18,7 @@ from telcost.addons.models import AddonLog, CustomerAddon
 from telcost.customers.models import Customer
 from telcost.jobs.models import Job
 from telcost.syncs.models import SyncProfile, SyncTask
+from telcost.usage.billing.simulation import plan_simulation_dispatch
 from telcost.usage.models import CycleTotals
 from telcost.usage.recalculation.services import recalculation_dispatch
 from tests.factories import (
@@ -26,6 +27,7 @@ from tests.factories import (
     CustomerFactory,
     DeviceFactory,
     MembershipFactory,
+    RatePlanFactory,
     UserFactory,
 )
 from tests.usage.helpers import SEPT, add_cdr
@@ -132,6 +134,14 @@ def finance_month(drain_jobs) -> FinanceMonth:
         error="CalculateTotalsCommand: the totals of this month have not been calculated",
         finished_at=timezone.now(),
     )
+    # What SPEC's plan would have cost in September (the simulation page shows it).
+    RatePlanFactory()
+    simulation = plan_simulation_dispatch(
+        customer=customer, cycle_start=SEPT, rate_plans=["biz-2026"]
+    ).job
+    drain_jobs()
+    simulation.refresh_from_db()
+    assert simulation.status == "completed", simulation.error
     return FinanceMonth(
         partner=partner, customer=customer, job=job, failed_job=failed, profile=profile
     )
@@ -151,6 +161,7 @@ def main_pages(month: FinanceMonth) -> list[str]:
         f"/customers/{c}/chargeback/?month=2026-09",
         f"/customers/{c}/reconciliation/?month=2026-09",
         f"/customers/{c}/alerts/?month=2026-09",
+        f"/customers/{c}/simulation/",
         f"/jobs/{month.job.pk}/",
         f"/jobs/{month.failed_job.pk}/",
         f"/customers/{c}/sync-profiles/",

@@ -272,3 +272,25 @@ def test_the_cost_center_pages_are_in_a_managers_menu(customer, manager):
     page = logged_in(manager).get(f"/customers/{customer.pk}/usage/").content.decode()
     menu = page[page.index('id="customer-menu"') : page.index("</details>")]
     assert f'href="/customers/{customer.pk}/cost-centers/" id="cost-centers-link"' in menu
+
+
+def test_a_manager_reaches_the_customers_rate_plan_from_the_customer_menu(rated_customer):
+    customer = rated_customer()
+    manager = UserFactory(username="plan-manager")
+    viewer = UserFactory(username="plan-viewer")
+    Membership.objects.create(user=manager, customer=customer, role="manager")
+    Membership.objects.create(user=viewer, customer=customer, role="viewer")
+    link = f'href="/admin/rate-plans/{customer.rate_plan.code}/" id="rate-plan-menu-link"'
+
+    def menu(user) -> str:
+        page = logged_in(user, "en").get(f"/customers/{customer.pk}/usage/").content.decode()
+        return page[page.index('id="customer-menu"') : page.index("</details>")]
+
+    assert link in menu(manager)
+    plan_page = logged_in(manager, "en").get(f"/admin/rate-plans/{customer.rate_plan.code}/")
+    assert plan_page.status_code == 200
+    assert "rate-plan-menu-link" not in menu(viewer)  # a viewer may not read the plan
+    standard = CustomerFactory(kind="standard")
+    Membership.objects.create(user=manager, customer=standard, role="manager")
+    page = logged_in(manager).get(f"/customers/{standard.pk}/usage/").content.decode()
+    assert "rate-plan-menu-link" not in page  # no plan, no link

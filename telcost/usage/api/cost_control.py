@@ -1,16 +1,25 @@
-"""Cost control (SPEC part 2): provider reconciliation and chargeback per cost center."""
+"""Cost control (SPEC part 2): provider reconciliation, chargeback per cost center and the
+rate-plan simulation."""
 
 import datetime as dt
+from typing import Annotated
 
 from django.http import Http404
-from ninja import Router
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import Field
 
-from telcost.accounts.access import customer_for_user
+from telcost.accounts.access import MASTER_DATA, customer_for_user
 from telcost.core.api_schemas import Money, Month, Out, answers
 from telcost.core.cycles import BadCycle, requested_month
+from telcost.idempotency.decorators import idempotent
 from telcost.usage.billing.chargeback import chargeback_get
 from telcost.usage.billing.reconciliation import reconciles, reconciliation_get
+from telcost.usage.billing.simulation import (
+    MAX_PLANS,
+    SimulationRefused,
+    plan_simulation_dispatch,
+)
 
 router = Router(tags=["cost control"])
 
@@ -100,3 +109,51 @@ def cost_center_totals(request, customer_id: int, month: Month):
     if answer is None:
         raise Http404(NOT_CALCULATED)
     return answer
+
+
+class PlanSimulationIn(Schema):
+    # Checked by the service for a clear answer ("2027-03 is in the future"), not by a pattern.
+    month: str = Field(max_length=40, description="YYYY-MM, from 2000-01 to the current month")
+    rate_plans: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        None,
+        max_length=1000,
+        description=f"1 to {MAX_PLANS} rate plan codes; left out: every plan with a version for "
+        f"the month (a 400 asking to choose when there are more than {MAX_PLANS})",
+    )
+
+
+class PlanSimulationAccepted(Out):
+    job_id: int
+    status_url: str
+    # A request the same as one still pending or running joins that job.
+    joined: bool
+
+
+@router.post(
+    "/api/customers/{customer_id}/plan-simulations",
+    response=answers({202: PlanSimulationAccepted}, 403, 404, 409),
+    description="What the month would have cost on each rate plan (managers and staff). The "
+    "job's result (GET /api/jobs/{id}) is SPEC's simulation; it writes no totals or costs. "
+    "409 before the month was calculated.",
+)
+@idempotent
+def plan_simulation_start(request, customer_id: int, payload: PlanSimulationIn):
+    customer = customer_for_user(user=request.user, customer_id=customer_id, right=MASTER_DATA)
+    cycle_start = _month(payload.month)
+    try:
+        dispatched = plan_simulation_dispatch(
+            customer=customer,
+            cycle_start=cycle_start,
+            rate_plans=payload.rate_plans,
+            user=request.user,
+        )
+    except SimulationRefused as exc:
+        raise HttpError(exc.status, str(exc)) from None
+    return Status(
+        202,
+        {
+            "job_id": dispatched.pk,
+            "status_url": f"/api/jobs/{dispatched.pk}",
+            "joined": dispatched.joined,
+        },
+    )

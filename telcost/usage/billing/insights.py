@@ -10,13 +10,14 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from telcost.core.cycles import cycle_end_of, previous_cycle
+from telcost.core.cycles import previous_cycle
 from telcost.core.money import e4_of, from_e4, to_e4
 from telcost.customers.models import Customer, Device
 from telcost.jobs.errors import PermanentError
 from telcost.usage.billing.cost import cost_rule
 from telcost.usage.billing.rating import rate_plan_of_cycle
-from telcost.usage.models import BillingInsight, CycleTotals, SubscriptionTotal, UsageTotal
+from telcost.usage.billing.totals import device_totals_e4, fee_devices
+from telcost.usage.models import BillingInsight, CycleTotals, UsageTotal
 
 ANOMALY_FLOOR = Decimal("10.00")
 TOP_DEVICES = 10
@@ -24,21 +25,6 @@ TOP_DEVICES = 10
 
 def _money(e4: int) -> str:
     return str(from_e4(e4))
-
-
-def _device_costs_e4(customer_id: int, cycle_start: dt.date) -> dict[int, int]:
-    """Per device: usage plus subscription cost in e4."""
-    costs: dict[int, int] = {}
-    with connection.cursor() as cursor:
-        for table in (UsageTotal._meta.db_table, SubscriptionTotal._meta.db_table):
-            cursor.execute(
-                f"SELECT device_id, SUM({e4_of('cost')}) FROM {table} WHERE customer_id = %s AND "
-                f"cycle_start = %s GROUP BY device_id",
-                [customer_id, cycle_start],
-            )
-            for device_id, e4 in cursor.fetchall():
-                costs[device_id] = costs.get(device_id, 0) + int(e4)
-    return costs
 
 
 def _cost_by_type_e4(customer_id: int, cycle_start: dt.date) -> dict[str, int]:
@@ -102,10 +88,8 @@ def insights_calculate(*, customer: Customer, cycle_start: dt.date) -> dict:
     previous = CycleTotals.objects.filter(
         customer=customer, cycle_start=previous_cycle(cycle_start)
     ).first()
-    device_costs = _device_costs_e4(customer.pk, cycle_start)
-    active = Device.objects.filter(
-        customer=customer, activated_on__lte=cycle_end_of(cycle_start)
-    ).exclude(deactivated_on__lt=cycle_start)
+    device_costs = device_totals_e4(customer_id=customer.pk, cycle_start=cycle_start)
+    active = fee_devices(customer_id=customer.pk, cycle_start=cycle_start)
     used_ids = set(
         UsageTotal.objects.filter(customer=customer, cycle_start=cycle_start).values_list(
             "device_id", flat=True
@@ -118,7 +102,7 @@ def insights_calculate(*, customer: Customer, cycle_start: dt.date) -> dict:
     history_cycles = _previous_cycles_with_totals(customer.pk, cycle_start)
     history: dict[int, int] = {}
     for past in history_cycles:
-        for device_id, e4 in _device_costs_e4(customer.pk, past).items():
+        for device_id, e4 in device_totals_e4(customer_id=customer.pk, cycle_start=past).items():
             history[device_id] = history.get(device_id, 0) + e4
     anomalies = []
     if history_cycles:

@@ -9,7 +9,7 @@ mix. Costs are summed exactly: numeric on PostgreSQL, e4 integers on SQLite
 import datetime as dt
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from telcost.core.cycles import cycle_end_of
@@ -102,23 +102,55 @@ def _usage_totals_insert(customer: Customer, cycle_start: dt.date) -> int:
     return sum(int(group[-1]) for group in groups)
 
 
+def month_lock_key(*, customer_id: int, cycle_start: dt.date) -> str:
+    """The lock key of the jobs that work on a customer-month's CDRs and totals: they take turns."""
+    return f"totals:{customer_id}:{cycle_start:%Y-%m}"
+
+
+def fee_devices(*, customer_id: int, cycle_start: dt.date) -> QuerySet[Device]:
+    """The devices that pay the monthly fee of the cycle: those active in it, i.e. activated on or
+    before its last day and not deactivated before its first (SPEC "Rating"). The one rule of the
+    totals' subscriptions, the insights' idle devices and the rate-plan simulation."""
+    return Device.objects.filter(
+        customer_id=customer_id, activated_on__lte=cycle_end_of(cycle_start)
+    ).filter(Q(deactivated_on__isnull=True) | Q(deactivated_on__gte=cycle_start))
+
+
 def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
     if not cost_rule(customer).rates or customer.rate_plan_id is None:
         return
     # The fee of the version valid for the cycle, the same version that rated its CDRs.
     fee_e4 = to_e4(rate_plan_of_cycle(customer, cycle_start).monthly_fee)
-    subscription, device = SubscriptionTotal._meta.db_table, Device._meta.db_table
+    paying, paying_params = (
+        fee_devices(customer_id=customer.pk, cycle_start=cycle_start)
+        .values("id")
+        .query.sql_with_params()
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {subscription} (customer_id, cycle_start, device_id, cost)
-            SELECT customer_id, %s, id, {dialect().money_from_e4("%s")}
-            FROM {device}
-            WHERE customer_id = %s AND activated_on <= %s AND (deactivated_on IS NULL OR
-                deactivated_on >= %s)
+            INSERT INTO {SubscriptionTotal._meta.db_table} (customer_id, cycle_start, device_id,
+                cost)
+            SELECT %s, %s, paying.id, {dialect().money_from_e4("%s")}
+            FROM ({paying}) paying
             """,
-            [cycle_start, fee_e4, customer.pk, cycle_end_of(cycle_start), cycle_start],
+            [customer.pk, cycle_start, fee_e4, *paying_params],
         )
+
+
+def device_totals_e4(*, customer_id: int, cycle_start: dt.date) -> dict[int, int]:
+    """Per device in the cycle's calculated totals: its usage plus subscription cost, in e4."""
+    costs: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        for table in (UsageTotal._meta.db_table, SubscriptionTotal._meta.db_table):
+            cursor.execute(
+                f"SELECT device_id, SUM({e4_of('cost')}) FROM {table} WHERE customer_id = %s AND "
+                f"cycle_start = %s GROUP BY device_id",
+                [customer_id, cycle_start],
+            )
+            for device_id, e4 in cursor.fetchall():
+                costs[device_id] = costs.get(device_id, 0) + int(e4)
+    return costs
 
 
 def _sum_e4(table: str, customer_id: int, cycle_start: dt.date) -> int:
@@ -134,6 +166,11 @@ def _sum_e4(table: str, customer_id: int, cycle_start: dt.date) -> int:
 def totals_exist(*, customer: Customer, cycle_start: dt.date) -> bool:
     """Whether the month was calculated: what reads of a calculated month answer 404 before."""
     return CycleTotals.objects.filter(customer=customer, cycle_start=cycle_start).exists()
+
+
+def totals_header(*, customer: Customer, cycle_start: dt.date) -> CycleTotals | None:
+    """The month's calculated totals (version, total_cost, …), or None before it was calculated."""
+    return CycleTotals.objects.filter(customer=customer, cycle_start=cycle_start).first()
 
 
 def totals_calculate(

@@ -6,7 +6,6 @@ support): removed when the job ends, whatever the outcome, or by the worker's ti
 
 import datetime as dt
 import io
-import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,11 +22,10 @@ from ninja.errors import HttpError
 
 from telcost.core.cdr_format import ImportRefused, csv_rows
 from telcost.customers.models import Customer
+from telcost.jobs.files import job_file_delete, job_files_expire
 from telcost.jobs.kinds import Dispatched, JobKind, register
 from telcost.jobs.models import Job
 from telcost.jobs.services import StepSpec, job_dispatch
-
-logger = logging.getLogger("telcost.usage")
 
 _HEADER_PROBE_BYTES = 64 * 1024
 UPLOADS_FOLDER = "imports"
@@ -134,16 +132,7 @@ def cdr_upload_job_ended(job: Job, params: CdrImportParams) -> None:
     """
     if not params.file or settings.IMPORT_UPLOADS_KEEP_DAYS:
         return
-    _delete_upload(params.file)
-
-
-def _delete_upload(path: str) -> None:
-    try:
-        default_storage.delete(path)  # nothing to do if it is gone already
-    except OSError:
-        logger.warning(
-            "could not remove the upload %s; the uploads timer tries again", path, exc_info=True
-        )
+    job_file_delete(params.file)
 
 
 CDR_IMPORT_KIND = register(
@@ -158,35 +147,11 @@ CDR_IMPORT_KIND = register(
 
 def cdr_uploads_expire(*, now: dt.datetime | None = None) -> int:
     """Remove stored uploads whose job ended more than IMPORT_UPLOADS_KEEP_DAYS ago (the worker's
-    timer),
-    and any older than that without a job (a dispatch that rolled back after the file was
+    timer), and any older than that without a job (a dispatch that rolled back after the file was
     stored)."""
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(days=settings.IMPORT_UPLOADS_KEEP_DAYS)
-    try:
-        _folders, names = default_storage.listdir(UPLOADS_FOLDER)
-    except FileNotFoundError:
-        return 0
-    removed = 0
-    for name in names:
-        path = f"{UPLOADS_FOLDER}/{name}"
-        job = (
-            Job.objects.filter(kind=CDR_IMPORT_KIND.name, params__file=path)
-            .only("status", "finished_at")
-            .first()
-        )
-        if job is None:
-            # Stored before its job's transaction committed, or that transaction rolled back.
-            expired = default_storage.get_modified_time(path) < min(
-                cutoff, now - dt.timedelta(hours=1)
-            )
-        else:
-            expired = (
-                job.status not in Job.ACTIVE
-                and job.finished_at is not None
-                and job.finished_at <= cutoff
-            )
-        if expired:
-            _delete_upload(path)
-            removed += 1
-    return removed
+    return job_files_expire(
+        folder=UPLOADS_FOLDER,
+        kind=CDR_IMPORT_KIND.name,
+        now=now or timezone.now(),
+        keep_after_end=dt.timedelta(days=settings.IMPORT_UPLOADS_KEEP_DAYS),
+    )

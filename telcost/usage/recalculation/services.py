@@ -15,6 +15,7 @@ from telcost.jobs.kinds import Dispatched
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_dispatch
 from telcost.usage.billing.cost import cost_rule
+from telcost.usage.billing.totals import month_lock_key
 from telcost.usage.recalculation.status import RECALCULATE_TOTALS_KIND, RecalculationParams
 
 # Versions are positive and stored in a 32-bit column; anything else names no version.
@@ -26,7 +27,8 @@ def valid_version(number: int) -> bool:
 
 
 def recalculation_keys(*, customer_id: int, cycle_start: dt.date) -> tuple[str, str]:
-    key = f"totals:{customer_id}:{cycle_start:%Y-%m}"
+    # One chain per month at a time (dedupe), taking turns with every job on the month (lock).
+    key = month_lock_key(customer_id=customer_id, cycle_start=cycle_start)
     return key, key
 
 

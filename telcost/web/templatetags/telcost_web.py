@@ -130,6 +130,10 @@ RESULT_FIELDS = {
     "status": (_("Status"), "status"),
     "provider_reference": (_("Reference"), "text"),
     "mail": (_("Mail"), "text"),
+    # A rate-plan simulation's (its page shows the rest).
+    "best_plan": (_("Best plan"), "text"),
+    "best_total": (_("Total on the best plan"), "money"),
+    "savings": (_("Savings"), "money"),
 }
 
 

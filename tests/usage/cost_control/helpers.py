@@ -132,3 +132,10 @@ def calculate(customer, cycle_start: dt.date = OCT) -> None:
         with transaction.atomic():
             cdrs_rate(customer=customer, cycle_start=cycle_start)
     totals_calculate(customer=customer, cycle_start=cycle_start)
+
+
+def plan(code: str, fee: str, **changes):
+    """A plan `code`: SPEC's prices with plan_with's `changes`, one version valid since 2000-01."""
+    definition = plan_with(monthly_fee=fee, **changes)
+    definition["code"], definition["name"] = code, code.title()
+    return RatePlanFactory(code=code, name=code.title(), definition=definition)
