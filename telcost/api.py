@@ -101,6 +101,7 @@ def on_http_error(request, exc: HttpError):
 def _register_routers() -> None:
     from telcost.accounts.api import router as accounts_router
     from telcost.addons.api import router as addons_router
+    from telcost.alerts.api import router as alerts_router
     from telcost.audit.api import router as audit_router
     from telcost.customers.api import router as customers_router
     from telcost.devices.api import router as devices_router
@@ -125,6 +126,7 @@ def _register_routers() -> None:
     api.add_router("", audit_router)
     api.add_router("", cost_control_router)
     api.add_router("", devices_router)
+    api.add_router("", alerts_router)
     api.add_router("", reports_router)
 
 

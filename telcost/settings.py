@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "telcost.jobs",
     "telcost.usage",
     "telcost.addons",
+    "telcost.alerts",
     "telcost.syncs",
     "telcost.exports",
     "telcost.devices",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("telcost.devices.urls")),
     path("", include("telcost.reports.urls")),
     path("", include("telcost.accounts.urls")),
+    path("", include("telcost.alerts.urls")),
     path("", api.urls),
 ]
 

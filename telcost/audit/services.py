@@ -101,6 +101,14 @@ AUDITED = [
         ignored=frozenset({"last_scheduled_run_at", "created_at", "deleted_at"}),
     ),
     Audited(
+        "alerts.AlertRule",
+        "alert_rule",
+        lambda r: r.name,
+        lambda r: r.customer_id,
+        # deleted_at: a deleted rule's entry is "deleted" (audit_soft_deleted), not a change.
+        ignored=frozenset({"created_at", "updated_at", "deleted_at"}),
+    ),
+    Audited(
         settings.AUTH_USER_MODEL,
         "user",
         lambda u: u.get_username(),

@@ -25,6 +25,7 @@ OBJECT_TYPE_LABELS = {
     "rate_plan": _("Rate plan"),
     "rate_plan_version": _("Rate plan version"),
     "sync_profile": _("Sync profile"),
+    "alert_rule": _("Alert rule"),
     "user": _("User"),
     "membership": _("Membership"),
     "job": _("Job"),
@@ -71,6 +72,13 @@ FIELD_LABELS = {
     "is_superuser": _("Superuser"),
     "user": _("User"),
     "role": _("Role"),
+    "metric": _("Metric"),
+    "scope": _("Scope"),
+    "target": _("Target"),
+    "threshold": _("Threshold"),
+    "recipients": _("Recipients"),
+    "language": _("Language"),
+    "created_by": _("Created by"),
 }
 
 

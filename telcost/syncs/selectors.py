@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
 from telcost.accounts.access import customers_for, require_right, require_staff
+from telcost.alerts.selectors import alert_counts
 from telcost.core.cycles import previous_cycle
 from telcost.customers.models import Customer
 from telcost.jobs.models import Job
@@ -157,9 +158,9 @@ def last_syncs_of(*, customer_ids: list[int]) -> dict[int, dt.datetime]:
 
 def partner_overview(*, user, partner: Customer, month: dt.date) -> list[dict]:
     """SPEC part 2: every customer of the partner (that the user may see) with the month's total,
-    the previous month's, its alerts, its last sync and whether the month was calculated. Here
-    in syncs because it joins the usage totals below with the syncs' own history; four queries
-    whatever the number of customers."""
+    the previous month's, the month's fired alerts, its last sync and whether the month was
+    calculated. Here in syncs because it joins the usage totals and alerts below with the syncs'
+    own history; five queries whatever the number of customers."""
     customers = list(
         customers_for(user).filter(partner=partner).order_by("name", "pk").values_list("pk", "name")
     )
@@ -167,15 +168,14 @@ def partner_overview(*, user, partner: Customer, month: dt.date) -> list[dict]:
     previous = previous_cycle(month)
     totals = month_totals_of(customer_ids=ids, months=[month, previous])
     syncs = last_syncs_of(customer_ids=ids)
+    alerts = alert_counts(customer_ids=ids, cycle_start=month)
     return [
         {
             "customer_id": pk,
             "name": name,
             "total_cost": totals.get((pk, month)),
             "previous_total_cost": totals.get((pk, previous)),
-            # A count of the month's fired alerts: 0 until alert rules exist (issue 18), which
-            # then counts them here.
-            "alerts": 0,
+            "alerts": alerts.get(pk, 0),
             "last_sync_at": syncs.get(pk),
             "calculated": (pk, month) in totals,
         }

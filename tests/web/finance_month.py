@@ -160,6 +160,7 @@ def main_pages(month: FinanceMonth) -> list[str]:
         f"/customers/{c}/cost-centers/",
         f"/customers/{c}/chargeback/?month=2026-09",
         f"/customers/{c}/reconciliation/?month=2026-09",
+        f"/customers/{c}/alerts/?month=2026-09",
         f"/customers/{c}/simulation/",
         f"/jobs/{month.job.pk}/",
         f"/jobs/{month.failed_job.pk}/",

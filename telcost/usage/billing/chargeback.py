@@ -136,8 +136,9 @@ def _periods_in_cycle(
 
 def _usage_by_period(
     customer: Customer, cycle_start: dt.date, numbered: list[tuple[int, CostCenterPeriod]]
-) -> list[tuple[int | None, int, str, Decimal]]:
-    """(period number or None, device id, record type, cost) of the cycle's CDRs, in one scan."""
+) -> list[tuple[int | None, int, str, str, Decimal, int]]:
+    """(period number or None, device id, record type, zone, cost, volume KB) of the cycle's CDRs,
+    in one scan."""
     sql_dialect = dialect()
     cost = sql_dialect.exact_money(cost_rule(customer).read_sql("c"))
     rows = [
@@ -154,27 +155,95 @@ def _usage_by_period(
         relation, params = sql_dialect.periods_relation(cursor, rows)
         cursor.execute(
             f"""
-            SELECT p.period, c.device_id, c.record_type, COALESCE(SUM({cost}), 0)
+            SELECT p.period, c.device_id, c.record_type, c.zone, COALESCE(SUM({cost}), 0),
+                COALESCE(SUM(c.volume_kb), 0)
             FROM {CDR._meta.db_table} c
             LEFT JOIN {relation} p ON p.device_id = c.device_id AND c.started_at >= p.valid_from
                 AND (p.valid_until IS NULL OR c.started_at < p.valid_until)
             WHERE c.customer_id = %s AND c.cycle_start = %s
-            GROUP BY p.period, c.device_id, c.record_type
+            GROUP BY p.period, c.device_id, c.record_type, c.zone
             """,
             [*params, customer.pk, cycle_start],
         )
         found = cursor.fetchall()
     return [
-        (period, device_id, record_type, sql_dialect.money_value(total))
-        for period, device_id, record_type, total in found
+        (period, device_id, record_type, zone, sql_dialect.money_value(total), int(volume_kb))
+        for period, device_id, record_type, zone, total, volume_kb in found
     ]
+
+
+@dataclass(frozen=True)
+class UsageShare:
+    """What a device's CDRs of one type and zone cost one place; code None: unassigned."""
+
+    code: str | None
+    name: str
+    device_id: int
+    record_type: str
+    zone: str
+    cost: Decimal
+    volume_kb: int
+
+
+@dataclass(frozen=True)
+class FeeShare:
+    """A device's monthly fee and the place it goes to; code None: unassigned."""
+
+    code: str | None
+    name: str
+    device_id: int
+    fee: Decimal
+
+
+def chargeback_shares(
+    *, customer: Customer, cycle_start: dt.date
+) -> tuple[list[UsageShare], list[FeeShare]]:
+    """The month's usage and fees, each with the place the rule of this module sends it to.
+
+    The one attribution rule: the chargeback below and the cost-center alerts (alert_metrics.py)
+    both add these up.
+    """
+    periods = cost_center_periods(customer)
+
+    def place_of(period: CostCenterPeriod | None) -> tuple[str | None, str]:
+        if period is None or period.code is None:
+            return None, ""
+        return period.code, period.name
+
+    usage = [
+        UsageShare(
+            *place_of(None if number is None else periods[number]),
+            device_id,
+            record_type,
+            zone,
+            cost,
+            volume_kb,
+        )
+        for number, device_id, record_type, zone, cost, volume_kb in _usage_by_period(
+            customer, cycle_start, _periods_in_cycle(periods, cycle_start)
+        )
+    ]
+    deactivated = dict(Device.objects.filter(customer=customer).values_list("id", "deactivated_on"))
+    by_device: dict[int, list[CostCenterPeriod]] = {}
+    for period in periods:
+        by_device.setdefault(period.device_id, []).append(period)
+    last = cycle_end_of(cycle_start)
+    fees = []
+    for device_id, fee in SubscriptionTotal.objects.filter(
+        customer=customer, cycle_start=cycle_start
+    ).values_list("device_id", "cost"):
+        deactivated_on = deactivated.get(device_id)
+        # The last day of the cycle on which the device was active.
+        day = min(last, deactivated_on) if deactivated_on else last
+        period = next((p for p in by_device.get(device_id, []) if p.holds_on(day)), None)
+        fees.append(FeeShare(*place_of(period), device_id, fee))
+    return usage, fees
 
 
 def chargeback_compute(*, customer: Customer, cycle_start: dt.date) -> Chargeback | None:
     """The month split by cost center; None when the month was never calculated."""
     if not totals_exist(customer=customer, cycle_start=cycle_start):
         return None
-    periods = cost_center_periods(customer)
     places = {
         code: Place(code, name)
         for code, name in CostCenter.objects.filter(customer=customer)
@@ -183,40 +252,27 @@ def chargeback_compute(*, customer: Customer, cycle_start: dt.date) -> Chargebac
     }
     unassigned = Place(None, "")
 
-    def place_of(period: CostCenterPeriod | None) -> Place:
-        if period is None or period.code is None:
-            return unassigned
-        return places.setdefault(period.code, Place(period.code, period.name))
+    def place_of(code: str | None, name: str) -> Place:
+        return unassigned if code is None else places.setdefault(code, Place(code, name))
 
-    for number, device_id, record_type, cost in _usage_by_period(
-        customer, cycle_start, _periods_in_cycle(periods, cycle_start)
-    ):
-        share = place_of(None if number is None else periods[number]).share(device_id)
-        share.by_type[record_type] += cost
+    usage, fees = chargeback_shares(customer=customer, cycle_start=cycle_start)
+    for share in usage:
+        place_of(share.code, share.name).share(share.device_id).by_type[share.record_type] += (
+            share.cost
+        )
+    for share in fees:
+        place_of(share.code, share.name).share(share.device_id).subscription_cost += share.fee
 
     devices = {
-        device_id: (msisdn, label, user_name, deactivated_on)
-        for device_id, msisdn, label, user_name, deactivated_on in Device.objects.filter(
+        device_id: (msisdn, label, user_name)
+        for device_id, msisdn, label, user_name in Device.objects.filter(
             customer=customer
-        ).values_list("id", "msisdn", "label", "user_name", "deactivated_on")
+        ).values_list("id", "msisdn", "label", "user_name")
     }
-    by_device: dict[int, list[CostCenterPeriod]] = {}
-    for period in periods:
-        by_device.setdefault(period.device_id, []).append(period)
-    last = cycle_end_of(cycle_start)
-    for device_id, fee in SubscriptionTotal.objects.filter(
-        customer=customer, cycle_start=cycle_start
-    ).values_list("device_id", "cost"):
-        deactivated_on = devices.get(device_id, ("", "", "", None))[3]
-        # The last day of the cycle on which the device was active.
-        day = min(last, deactivated_on) if deactivated_on else last
-        period = next((p for p in by_device.get(device_id, []) if p.holds_on(day)), None)
-        place_of(period).share(device_id).subscription_cost += fee
-
     for place in [*places.values(), unassigned]:
         for share in place.devices.values():
-            share.msisdn, share.label, share.user_name, _ = devices.get(
-                share.device_id, (str(share.device_id), "", "", None)
+            share.msisdn, share.label, share.user_name = devices.get(
+                share.device_id, (str(share.device_id), "", "")
             )
     return Chargeback(
         cycle_start=cycle_start,

@@ -38,6 +38,8 @@ def recalculation_steps(*, customer: Customer, cycle_start: dt.date, user=None) 
         "BillingInsightTotalsCommand",
         "SaveStatusCommand",
         "DispatchTotalsBackupCommand",
+        # Last: every recalculation (a click, a sync, a partner range) evaluates the alert rules.
+        "EvaluateAlertsCommand",
     ]
     if cost_rule(customer).rates:
         chain.insert(0, "CalculateTotalsRateplanCommand")

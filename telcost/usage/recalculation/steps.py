@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from telcost.customers.models import Customer
 from telcost.jobs.kinds import job_params
 from telcost.jobs.registry import step
+from telcost.usage.billing.alert_metrics import alerts_evaluate
 from telcost.usage.billing.backups import totals_backup_create
 from telcost.usage.billing.insights import insights_calculate
 from telcost.usage.billing.rating import cdrs_rate
@@ -76,3 +77,11 @@ def dispatch_totals_backup(ctx) -> dict:
         user=ctx.job.created_by,
         reason=job_params(ctx.job, RECALCULATE_TOTALS_KIND).reason,
     )
+
+
+@step("EvaluateAlertsCommand", label=_("Evaluate the alerts"), **RETRY)
+def evaluate_alerts(ctx) -> dict:
+    # Last in the chain: the month's totals are written, so every rule sees the new figures; a
+    # rule fires once per month and target however often this runs (alerts/services.py).
+    customer, cycle_start = _target(ctx)
+    return alerts_evaluate(customer=customer, cycle_start=cycle_start)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from telcost.accounts.access import EXPORT, RECALCULATE, VIEW, customer_for_user, may
+from telcost.alerts.selectors import alerts_of
 from telcost.core.charts import money_chart
 from telcost.core.cycles import (
     BadCycle,
@@ -64,6 +65,7 @@ def _month(request, customer: Customer) -> dt.date:
 DEVICE_PAGE_SIZE = 50
 TREND_MONTHS = 12
 TOP_DEVICES = 10
+BANNER_ALERTS = 5
 # Chart colours: the stylesheet's palette (a config is JSON, so they are written out here).
 COLOURS = {
     "voice": "#0b5cab",
@@ -180,6 +182,9 @@ def _content_context(request, customer: Customer, month: dt.date) -> dict:
         "insights": insights_get(customer=customer, cycle_start=month),
         "versions": totals_versions_list(customer=customer, cycle_start=month),
         "page_url": f"/customers/{customer.pk}/usage/",
+        # The banner: the month's fired alerts (the first few named, the rest counted).
+        "alerts": list(alerts_of(customer, month)[:BANNER_ALERTS]),
+        "alerts_count": alerts_of(customer, month).count(),
     }
     if totals is None:
         return context

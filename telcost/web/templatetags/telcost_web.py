@@ -126,6 +126,7 @@ RESULT_FIELDS = {
     "subscription_cost": (_("Subscriptions"), "money"),
     "anomalies": (_("Anomalies"), "count"),
     "idle_devices": (_("Idle devices"), "count"),
+    "alerts_fired": (_("Alerts fired"), "count"),
     "status": (_("Status"), "status"),
     "provider_reference": (_("Reference"), "text"),
     "mail": (_("Mail"), "text"),

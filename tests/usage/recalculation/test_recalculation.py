@@ -19,6 +19,7 @@ RATEPLAN_CHAIN = [
     "BillingInsightTotalsCommand",
     "SaveStatusCommand",
     "DispatchTotalsBackupCommand",
+    "EvaluateAlertsCommand",
 ]
 
 

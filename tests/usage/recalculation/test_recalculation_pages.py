@@ -185,6 +185,7 @@ class TestAdminPage:
             "BillingInsightTotalsCommand",
             "SaveStatusCommand",
             "DispatchTotalsBackupCommand",
+            "EvaluateAlertsCommand",
         ]
         assert f'data-status="{job.status}"' in response.content.decode()
 
