@@ -21,6 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from telcost.accounts.models import Membership
+from telcost.alerts.models import AlertRule
+from telcost.alerts.services import alert_rule_create
 from telcost.core.cdr_format import CSV_COLUMNS
 from telcost.core.cycles import (
     cycle_bounds,
@@ -36,6 +38,8 @@ from telcost.customers.models import (
     RatePlanVersion,
 )
 from telcost.customers.services import rate_plan_create, rate_plan_version_add
+from telcost.reports.models import ReportSubscription
+from telcost.reports.services import subscription_create
 from telcost.syncs.models import SyncProfile
 from telcost.syncs.profiles import SyncInputError, sync_profile_create
 from telcost.usage.billing.cost import cost_rule
@@ -389,6 +393,37 @@ def _drop_file(customer: Customer, cycle_start: dt.date, path: str, rng: random.
     os.replace(partial, target)  # a sync never reads half a file
 
 
+# Alert rules of the demo (customer key, name, metric, scope, threshold): a monthly budget the
+# demo's months go over, so the usage page, the partner overview and the alerts page show fired
+# alerts; a roaming limit per device that only the busiest devices pass.
+DEMO_ALERT_RULES = [
+    ("rateplan", "Maandbudget", "total_cost", "customer", "50"),
+    ("rateplan", "Roaming per toestel", "roaming_cost", "device", "2"),
+    ("third", "Datagebruik", "data_mb", "customer", "100000"),
+]
+
+
+def _alert_rules(customers: dict[str, Customer]) -> None:
+    """Made before the months are calculated: each calculation ends by evaluating them."""
+    for key, name, metric, scope, threshold in DEMO_ALERT_RULES:
+        customer = customers[key]
+        if not AlertRule.objects.filter(customer=customer, name=name).exists():
+            alert_rule_create(
+                customer=customer,
+                name=name,
+                metric=metric,
+                scope=scope,
+                threshold=threshold,
+                recipients=["manager@telcost.demo"],
+            )
+
+
+def _report_subscription(user, customer: Customer) -> None:
+    """The manager's monthly report of their customer, on the 1st, in Dutch."""
+    if not ReportSubscription.objects.filter(user=user, customer=customer).exists():
+        subscription_create(user=user, customer=customer, day_of_month=1, language="nl")
+
+
 def _dispatch_recalculations(customer: Customer, cycles: list[dt.date]) -> int:
     """Each month without totals gets the real recalculation (load_demo runs them at once)."""
     done = set(CycleTotals.objects.filter(customer=customer).values_list("cycle_start", flat=True))
@@ -435,6 +470,7 @@ def build_demo(
             },
         )
     demo = Demo(partner=partners["partner"], customers=customers, partners=partners)
+    _alert_rules(customers)
     for n, (key, customer) in enumerate(customers.items()):
         fresh = not customer.devices.exists()
         devices = _devices(customer, devices_per_customer, 31610000000 + n * 100000, cycles[0], rng)
@@ -471,4 +507,5 @@ def build_demo(
                 user=user, customer=all_customers[key], defaults={"role": role}
             )
         demo.users[username] = user
+    _report_subscription(demo.users["manager"], customers["rateplan"])
     return demo

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from telcost.accounts.rules import MANAGE_ADDONS, RECALCULATE, VIEW
+from telcost.alerts.models import Alert, AlertRule
 from telcost.core.cdr_format import CSV_COLUMNS
 from telcost.customers.models import (
     CostCenterAssignment,
@@ -27,6 +28,8 @@ from telcost.customers.models import (
 from telcost.customers.selectors import device_cost_center_history
 from telcost.demo.generator import build_demo
 from telcost.jobs.models import Job
+from telcost.outbox.models import OutgoingMail
+from telcost.reports.models import ReportSubscription
 from telcost.syncs.credentials import credentials_decrypt
 from telcost.syncs.models import SyncProfile
 from telcost.usage.models import CDR
@@ -155,6 +158,24 @@ def test_every_month_is_calculated_by_the_real_recalculation(drain_jobs):
             assert totals is not None, (customer.name, month)
             assert Decimal(totals["total_cost"]) > 0
     assert not Job.objects.exclude(status="completed").exists()
+
+
+def test_the_demo_has_alert_rules_that_fire_and_a_monthly_report(drain_jobs):
+    demo = build_demo(**SMALL)
+    drain_jobs()
+    rateplan = demo.customers["rateplan"]
+    rules = dict(AlertRule.objects.filter(customer=rateplan).values_list("name", "metric"))
+    assert rules == {"Maandbudget": "total_cost", "Roaming per toestel": "roaming_cost"}
+    budget = Alert.objects.filter(rule__name="Maandbudget").order_by("cycle_start")
+    # Every calculated month went over the budget: each fired once, each with its mail queued.
+    assert [a.cycle_start.month for a in budget] == [7, 8, 9]
+    assert all(a.value > a.threshold for a in budget)
+    keys = set(OutgoingMail.objects.values_list("key", flat=True))
+    assert {f"alert:{a.pk}" for a in budget} <= keys
+    subscription = ReportSubscription.objects.get(customer=rateplan)
+    assert (subscription.user.username, subscription.day_of_month) == ("manager", 1)
+    build_demo(**SMALL)  # idempotent: nothing made twice
+    assert AlertRule.objects.count() == 3 and ReportSubscription.objects.count() == 1
 
 
 @pytest.mark.django_db
