@@ -15,6 +15,7 @@ RUNS = [
     ["bench_recalculation.py", "--database", "both"],
     ["bench_sync.py", "--cdrs", "1000000"],
     ["bench_flow.py", "--cdrs", "1000000", "--database", "both"],
+    ["bench_cost_control.py", "--cdrs", "1000000"],
     ["bench_partner.py"],
 ]
 
