@@ -312,7 +312,7 @@ def web_server(processes: int = 1):
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _answers(httpx, base_url), timeout=60, interval=0.1)
+        wait_until(lambda: _answers(httpx, base_url), timeout=300, interval=0.1)
         yield base_url
     finally:
         proc.terminate()
@@ -357,7 +357,14 @@ def wait_job(client, job_id: int, timeout: float = 900.0) -> dict:
 
     def ended() -> bool:
         nonlocal answer
-        answer = client.get(f"/api/jobs/{job_id}").json()
+        response = client.get(f"/api/jobs/{job_id}")
+        if response.status_code != 200:  # seen on SQLite at load 24: say so, and ask again
+            print(
+                f"GET /api/jobs/{job_id}: {response.status_code} {response.text[:200]}",
+                file=sys.stderr,
+            )
+            return False
+        answer = response.json()
         return answer["status"] not in ("pending", "running")
 
     wait_until(ended, timeout=timeout, interval=0.02)
