@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from _harness import ROOT, scratch_database_url, setup_django, wait_until, workers
+from _harness import ROOT, bench_rate_plan, scratch_database_url, setup_django, wait_until, workers
 
 
 def months(n: int) -> list[dt.date]:
@@ -27,15 +27,10 @@ def months(n: int) -> list[dt.date]:
 
 
 def build(customers: int, n_months: int, n_cdrs: int):
-    from telcost.customers.models import Customer, Device, RatePlan
-    from telcost.demo.generator import DEMO_RATE_PLAN, generate_cdrs
+    from telcost.customers.models import Customer, Device
+    from telcost.demo.generator import generate_cdrs
 
-    plan = RatePlan.objects.create(
-        code="bench",
-        name="bench",
-        monthly_fee="12.50",
-        definition={**DEMO_RATE_PLAN, "code": "bench"},
-    )
+    plan = bench_rate_plan()
     partner = Customer.objects.create(name="bench partner")
     for c in range(customers):
         customer = Customer.objects.create(

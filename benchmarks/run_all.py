@@ -14,8 +14,8 @@ RUNS = [
     ["bench_jobs.py", "--jobs", "300"],
     ["bench_recalculation.py", "--database", "both"],
     ["bench_sync.py", "--cdrs", "1000000"],
-    ["bench_exports.py", "--cdrs", "1000000", "--database", "postgres"],
-    ["bench_exports.py", "--cdrs", "1000000", "--database", "sqlite"],
+    ["bench_flow.py", "--cdrs", "1000000", "--database", "both"],
+    ["bench_cost_control.py", "--cdrs", "1000000"],
     ["bench_partner.py"],
 ]
 

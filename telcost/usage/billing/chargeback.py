@@ -151,7 +151,7 @@ def _usage_by_period(
         for number, period in numbered
     ]
     with sql_dialect.read_scope(), connection.cursor() as cursor:
-        sql_dialect.big_statement(cursor, work_mem="64MB")
+        sql_dialect.big_statement(cursor, work_mem="64MB", parallel=True)
         relation, params = sql_dialect.periods_relation(cursor, rows)
         cursor.execute(
             f"""

@@ -29,10 +29,12 @@ def devices_for_batch(
     device is activated on it, and an existing one active only later is moved back to it
     (the SIM was in use then). A few hundred devices a batch at most: the ORM is fine.
     """
-    devices = dict(
-        Device.objects.filter(msisdn__in=list(first_seen)).values_list("msisdn", "customer_id")
-    )
-    missing = [m for m in first_seen if m not in devices]
+    columns = ("msisdn", "pk", "customer_id", "activated_on")
+    # One read of the batch's devices (a batch holds up to a few thousand msisdns, each a
+    # parameter to bind); only those created here are read again below.
+    found = list(Device.objects.filter(msisdn__in=list(first_seen)).values_list(*columns))
+    known = {row[0] for row in found}
+    missing = [m for m in first_seen if m not in known]
     if missing and not own_devices_only:
         Device.objects.bulk_create(
             [Device(msisdn=m, customer=customer, activated_on=first_seen[m]) for m in missing],
@@ -58,12 +60,13 @@ def devices_for_batch(
                 for pk, msisdn, activated_on in created
             ],
         )
+    if missing:
+        # Made here, or by a concurrent import (ours, or another customer's: refused).
+        found += Device.objects.filter(msisdn__in=missing).values_list(*columns)
     usable: dict[str, int] = {}
     refused: set[str] = set()
     moved: list[tuple] = []
-    for msisdn, device_id, owner_id, activated_on in Device.objects.filter(
-        msisdn__in=list(first_seen)
-    ).values_list("msisdn", "pk", "customer_id", "activated_on"):
+    for msisdn, device_id, owner_id, activated_on in found:
         if owner_id != customer.pk:
             refused.add(msisdn)
             continue

@@ -23,7 +23,7 @@ from telcost.customers.models import Customer
 from telcost.usage.imports.postgres import copy_batch, import_batch_postgres
 from telcost.usage.imports.sqlite import import_batch_sqlite
 from telcost.usage.models import CDR
-from telcost.usage.sql import dialect
+from telcost.usage.sql import statistics_refresh_on_commit
 
 BATCH_SIZE = 20_000
 MAX_REPORTED_ERRORS = 1000
@@ -168,5 +168,6 @@ def cdrs_statistics_refresh(*, imported: int) -> None:
     """After an import of `imported` new records commits (at once outside a transaction): the
     planner's statistics of the CDR table refreshed if the import was big enough to move a plan
     (ANALYZE_AFTER_IMPORTED). A refresh that fails is logged, never the import's failure."""
-    if imported >= ANALYZE_AFTER_IMPORTED:
-        transaction.on_commit(lambda: dialect().statistics_refresh(CDR._meta.db_table), robust=True)
+    statistics_refresh_on_commit(
+        CDR._meta.db_table, written=imported, threshold=ANALYZE_AFTER_IMPORTED
+    )

@@ -7,7 +7,7 @@ and the totals keep both measured algorithms without a check of their own.
 
 from functools import cache
 
-from django.db import connection
+from django.db import connection, transaction
 
 from telcost.usage.models import CDR
 from telcost.usage.sql.postgres import PostgresSql
@@ -28,3 +28,15 @@ def dialect() -> UsageSql:
 @cache
 def _dialect_of(vendor: str) -> UsageSql:
     return PostgresSql() if vendor == "postgresql" else SqliteSql()
+
+
+def statistics_refresh_on_commit(table: str, *, written: int, threshold: int) -> None:
+    """When the transaction that wrote `written` rows to `table` commits (at once outside one):
+    the planner's statistics of the table refreshed, if it wrote at least `threshold` rows.
+
+    What runs right after a big write (an export after an import, the usage page after a
+    recalculation) must not be planned on the statistics of before: autovacuum gets there
+    later, or never where it is off. A refresh that fails is logged, never the write's failure.
+    """
+    if written >= threshold:
+        transaction.on_commit(lambda: dialect().statistics_refresh(table), robust=True)

@@ -38,7 +38,7 @@ class PostgresSql:
         return Decimal(total).quantize(E4)
 
     @staticmethod
-    def big_statement(cursor, *, work_mem: str = "256MB") -> None:
+    def big_statement(cursor, *, work_mem: str = "256MB", parallel: bool = False) -> None:
         """Session settings for one big set-based statement.
 
         SET LOCAL: they end with the transaction, so it must run inside one.
@@ -48,6 +48,14 @@ class PostgresSql:
         # costs more than it saves on a statement planned once.
         cursor.execute(f"SET LOCAL work_mem = '{work_mem}'")
         cursor.execute("SET LOCAL jit = off")
+        if parallel:
+            # A read of a month's CDRs joined to something the planner cannot estimate (the
+            # periods of cost_center_periods as arrays): with the start-up of parallel workers
+            # costed at nothing it scans, joins and sorts the month in two workers and merges.
+            # The CDR export: 4.0 s -> 2.9 s for 1M CDRs. Chargeback hashed the whole month
+            # alone instead: 5.6 s -> 3.7 s (load 10 on 2 cores).
+            cursor.execute("SET LOCAL parallel_setup_cost = 0")
+            cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")
 
     @staticmethod
     def rating_session(cursor) -> None:

@@ -35,7 +35,7 @@ class SqliteSql:
         return from_e4(total)
 
     @staticmethod
-    def big_statement(cursor, *, work_mem: str = "256MB") -> None:
+    def big_statement(cursor, *, work_mem: str = "256MB", parallel: bool = False) -> None:
         """Nothing to set on SQLite."""
 
     @staticmethod
