@@ -147,7 +147,9 @@ def _insert_subscriptions(customer: Customer, cycle_start: dt.date) -> None:
             [customer.pk, cycle_start, fee_e4, *paying_params],
         )
         written = cursor.rowcount
-    statistics_refresh_on_commit(subscription, written=written, threshold=ANALYZE_AFTER_TOTALS_ROWS)
+    statistics_refresh_on_commit(
+        SubscriptionTotal._meta.db_table, written=written, threshold=ANALYZE_AFTER_TOTALS_ROWS
+    )
 
 
 def device_totals_e4(*, customer_id: int, cycle_start: dt.date) -> dict[int, int]:
