@@ -27,15 +27,12 @@ def months(n: int) -> list[dt.date]:
 
 
 def build(customers: int, n_months: int, n_cdrs: int):
-    from telcost.customers.models import Customer, Device, RatePlan
+    from telcost.customers.models import Customer, Device
+    from telcost.customers.services import rate_plan_create
     from telcost.demo.generator import DEMO_RATE_PLAN, generate_cdrs
 
-    plan = RatePlan.objects.create(
-        code="bench",
-        name="bench",
-        monthly_fee="12.50",
-        definition={**DEMO_RATE_PLAN, "code": "bench"},
-    )
+    # Rate plans have versions now: the service makes the plan and its first one.
+    plan = rate_plan_create(definition={**DEMO_RATE_PLAN, "code": "bench", "name": "bench"})
     partner = Customer.objects.create(name="bench partner")
     for c in range(customers):
         customer = Customer.objects.create(
