@@ -103,7 +103,9 @@ def range_of(partner, parked, n: int) -> None:
     from telcost.customers.models import Customer
 
     kids = list(
-        Customer.objects.filter(partner__in=[partner, parked]).order_by("pk").values_list("pk", flat=True)
+        Customer.objects.filter(partner__in=[partner, parked])
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     Customer.objects.filter(pk__in=kids[:n]).update(partner=partner)
     Customer.objects.filter(pk__in=kids[n:]).update(partner=parked)
@@ -170,7 +172,9 @@ def check_once(job_id: int, customer_ids: list[int], month_list, runs_so_far: di
     beyond = sum(1 for a, m in steps.values_list("attempts", "max_attempts") if a > m)
     not_done = steps.exclude(status="succeeded").count()
     if rerun or beyond or not_done:
-        problems.append(f"steps: {rerun} not run exactly once, {beyond} beyond max, {not_done} open")
+        problems.append(
+            f"steps: {rerun} not run exactly once, {beyond} beyond max, {not_done} open"
+        )
     totals = totals_of(customer_ids)
     for key in wanted:
         runs_so_far[key] = runs_so_far.get(key, 0) + 1
@@ -289,7 +293,9 @@ def report(args, r: dict) -> None:
     runs = r["runs"]
 
     def med(label, **where):
-        chosen = [x for x in runs if x["label"] == label and all(x[k] == v for k, v in where.items())]
+        chosen = [
+            x for x in runs if x["label"] == label and all(x[k] == v for k, v in where.items())
+        ]
         if not chosen:
             return None
         return {
@@ -301,7 +307,9 @@ def report(args, r: dict) -> None:
         }
 
     one_worker = med("scale-out", workers=args.workers[0])
-    print(f"scale-out, {args.customers} customers ({args.customers * args.months} customer-months):")
+    print(
+        f"scale-out, {args.customers} customers ({args.customers * args.months} customer-months):"
+    )
     for w in args.workers:
         m = med("scale-out", workers=w)
         print(
@@ -331,13 +339,19 @@ def report(args, r: dict) -> None:
             f"{pooled['seconds']:.1f} s, {pooled['per_cm_s']:.3f} s each | ratio to direct "
             f"{pooled['per_cm_s'] / direct['per_cm_s']:.2f}"
         )
-    problems = [(x["label"], x["customers"], x["workers"], x["problems"]) for x in runs if x["problems"]]
+    problems = [
+        (x["label"], x["customers"], x["workers"], x["problems"]) for x in runs if x["problems"]
+    ]
     reruns = sum(x["rerun_steps"] for x in runs)
     print(
         f"checks: {len(runs)} ranges, {sum(x['children'] for x in runs)} customer-months, "
         f"{sum(x['steps'] for x in runs)} steps, {reruns} run more than once; "
-        + ("every customer-month completed exactly once, versions and backups without a gap, "
-           "totals equal to the first run's" if not problems else f"PROBLEMS: {problems}")
+        + (
+            "every customer-month completed exactly once, versions and backups without a gap, "
+            "totals equal to the first run's"
+            if not problems
+            else f"PROBLEMS: {problems}"
+        )
     )
 
 

@@ -171,7 +171,9 @@ def test_the_app_and_its_workers_work_through_pgbouncer_in_transaction_mode(
     rated_customer, pooled_env, pgbouncer, start_worker, tmp_path
 ):
     customer = rated_customer(plan_with())
-    devices = [DeviceFactory(customer=customer, activated_on=dt.date(2026, 1, 1)) for _ in range(30)]
+    devices = [
+        DeviceFactory(customer=customer, activated_on=dt.date(2026, 1, 1)) for _ in range(30)
+    ]
     generate_cdrs(customer=customer, devices=devices, cycle_start=SEPT, count=5000, seed=3)
     user = UserFactory(username="pooled", is_staff=True, email="pooled@example.test")
     _, token = ApiToken.issue(user)
