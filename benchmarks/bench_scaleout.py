@@ -53,40 +53,45 @@ def web_processes(count: int, env: dict):
 
     from telcost.testing.pgbouncer import _free_port
 
-    servers, bases = [], []
+    servers, bases, logs = [], [], []
     try:
-        for _ in range(count):
+        for n in range(count):
             port = _free_port()
-            servers.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "gunicorn",
-                        "telcost.wsgi:application",
-                        "--bind",
-                        f"127.0.0.1:{port}",
-                        "--workers",
-                        "1",
-                        "--timeout",
-                        "120",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+            logs.append(f"/tmp/telcost-bench-web-{os.getpid()}-{n}.log")
+            with open(logs[-1], "w") as log:
+                servers.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "gunicorn",
+                            "telcost.wsgi:application",
+                            "--bind",
+                            f"127.0.0.1:{port}",
+                            "--workers",
+                            "1",
+                            "--timeout",
+                            "300",
+                        ],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
                 )
-            )
             bases.append(f"http://127.0.0.1:{port}")
-        for base in bases:
+        for base, server, log in zip(bases, servers, logs, strict=True):
 
-            def up(base=base) -> bool:
+            def up(base=base, server=server, log=log) -> bool:
+                if server.poll() is not None:
+                    raise RuntimeError(f"gunicorn stopped:\n{open(log).read()[-3000:]}")
                 try:
-                    return httpx.get(f"{base}/api/openapi.json", timeout=2).status_code == 200
+                    return httpx.get(f"{base}/api/openapi.json", timeout=5).status_code == 200
                 except httpx.TransportError:
                     return False
 
-            wait_until(up, timeout=60, interval=0.2)
+            # On a loaded machine a web process may take a minute or more to import the app.
+            wait_until(up, timeout=600, interval=0.5)
         yield bases
     finally:
         for server in servers:
@@ -96,6 +101,8 @@ def web_processes(count: int, env: dict):
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
+        for log in logs:
+            os.unlink(log)
 
 
 def range_of(partner, parked, n: int) -> None:
