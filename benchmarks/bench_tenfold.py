@@ -214,6 +214,9 @@ def main() -> None:
         raise SystemExit(1)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     scale = r["cdrs"] / 10_000_000
+    # Below the full size the targets do not scale down: a job's hand-offs and a worker's start
+    # are fixed costs. The rates per CDR are what to compare.
+    scaled = "" if scale == 1 else f" ({r['import_s'] / scale:.0f} s at this rate)"
     print(
         f"# ten-times month on PostgreSQL: {r['cdrs']:,} CDRs ({r['file_mb']} MB csv) over "
         f"{r['sims']:,} SIMs, one worker, one web process; load {r['load']:.1f}"
@@ -221,16 +224,16 @@ def main() -> None:
     print(
         f"import {r['import_s']} s ({r['imported']:,} CDRs, {r['devices']:,} devices) | csv module "
         f"reading the file {r['csv_read_s']} s | ratio {r['import_s'] / r['csv_read_s']:.1f} | "
-        f"target {60 * scale:.1f} s (60 s × {scale:g})"
+        f"target at 10,000,000 CDRs 60 s{scaled}"
     )
     print(
         f"recalculation {r['recalculation_s']} s | plain GROUP BY {r['group_by_s']} s | ratio "
-        f"{r['recalculation_s'] / r['group_by_s']:.1f} | target {20 * scale:.1f} s"
+        f"{r['recalculation_s'] / r['group_by_s']:.1f} | target at 10,000,000 CDRs 20 s"
     )
     print(
         f"xlsx export {r['xlsx_s']} s, {r['xlsx_rows']:,} rows in {r['xlsx_sheets']} sheet(s), "
         f"{r['xlsx_mb']} MB | ratio to the csv read {r['xlsx_s'] / r['csv_read_s']:.1f} | "
-        f"target {40 * scale:.1f} s"
+        "target at 10,000,000 CDRs 40 s, more than one sheet"
     )
     print(f"usage page content {r['usage_page_s']} s (median of 3) | target 1 s")
     print(f"worker peak memory {r['worker_peak_mb']} MB | target < 300 MB")
