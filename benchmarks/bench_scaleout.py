@@ -198,7 +198,16 @@ def check_once(job_id: int, customer_ids: list[int], month_list, runs_so_far: di
             problems.append(f"{key}: totals {totals[key][0]} differ from {first_totals[key]}")
             break
         first_totals.setdefault(key, totals[key][0])
+    # What the steps themselves took, against the range's wall time: on a shared machine the
+    # steps slow down with the load, so the concurrency (busy / wall) shows the scale-out apart.
+    spans = [
+        (end - start).total_seconds()
+        for start, end in steps.values_list("started_at", "finished_at")
+        if start and end
+    ]
     return {
+        "busy_s": round(sum(spans), 2),
+        "step_median_s": round(median(spans), 4) if spans else None,
         "children": children.count(),
         "steps": steps.count(),
         "rerun_steps": rerun,
@@ -256,6 +265,7 @@ def measure(args) -> dict:
             "load": os.getloadavg()[0],
             **checked,
         }
+        row["concurrency"] = round(row["busy_s"] / timing["seconds"], 2)
         out["runs"].append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
 
@@ -310,6 +320,8 @@ def report(args, r: dict) -> None:
             "per_cm_s": median([x["per_cm_s"] for x in chosen]),
             "cm_per_s": median([x["cm_per_s"] for x in chosen]),
             "n": len(chosen),
+            "concurrency": median([x["concurrency"] for x in chosen]),
+            "step_median_s": median([x["step_median_s"] for x in chosen]),
             "load": max(x["load"] for x in chosen),
         }
 
@@ -321,7 +333,8 @@ def report(args, r: dict) -> None:
         m = med("scale-out", workers=w)
         print(
             f"  {w} worker(s): {m['seconds']:.1f} s, {m['cm_per_s']:.2f} customer-months/s, "
-            f"{m['per_cm_s']:.3f} s each (median of {m['n']}; load ≤ {m['load']:.1f}) | "
+            f"{m['per_cm_s']:.3f} s each (median of {m['n']}; load ≤ {m['load']:.1f}); steps "
+            f"{m['step_median_s']:.3f} s median, {m['concurrency']:.2f} running at once | "
             f"× {m['cm_per_s'] / one_worker['cm_per_s']:.2f} of {args.workers[0]} worker | "
             f"ratio to the lone customer-month {m['per_cm_s'] / r['single_s']:.2f}"
         )
