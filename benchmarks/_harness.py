@@ -83,6 +83,30 @@ def workers(
                 p.kill()
 
 
+def workers_ready(count: int, *, command: str = "worker", timeout: float = 180.0) -> None:
+    """Until each of workers(count) has run a step: on a loaded machine a worker may take far
+    longer than workers()' 2 s to import Django, and a measurement started before would count
+    its start-up. Noop jobs are dispatched until every worker id has taken one."""
+    from telcost.jobs.diagnostics import PROBE_KIND
+    from telcost.jobs.models import Job, Step
+    from telcost.jobs.services import StepSpec, job_dispatch
+
+    wanted = {f"bench-{command}-{i}" for i in range(count)}
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while seen < wanted:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"workers {sorted(wanted - seen)} never took a step")
+        jobs = [job_dispatch(kind=PROBE_KIND, steps=[StepSpec("Noop")]).pk for _ in range(count)]
+        wait_until(
+            lambda jobs=jobs: not Job.objects.filter(pk__in=jobs, status__in=Job.ACTIVE).exists(),
+            timeout=timeout,
+            interval=0.05,
+        )
+        seen |= set(Step.objects.filter(job_id__in=jobs).values_list("worker", flat=True))
+        time.sleep(0.2)
+
+
 def wait_until(predicate, timeout: float = 300.0, interval: float = 0.01) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

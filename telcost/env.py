@@ -105,8 +105,33 @@ def env_dir(name: str, default: Path) -> Path:
     return Path(raw)
 
 
-def database_config(var_dir: Path) -> dict:
-    """DATABASE_URL (dj-database-url forms) or the embedded SQLite file under var/."""
+def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = env_str(name)
+    if not raw:
+        return default
+    if raw.lower() not in choices:
+        raise SettingsError(name, raw, f"expected one of: {', '.join(choices)}")
+    return raw.lower()
+
+
+def database_pooler() -> str:
+    """TELCOST_DB_POOLER: what stands between telcost and PostgreSQL. `transaction`: a pooler in
+    transaction mode (pgbouncer's pool_mode=transaction), which gives each transaction, or each
+    statement outside one, whichever server connection is free. `none`: a direct connection (or a
+    pooler in session mode, which is the same to telcost)."""
+    return env_choice("TELCOST_DB_POOLER", ("none", "transaction"), "none")
+
+
+def database_config(var_dir: Path, pooler: str = "none") -> dict:
+    """DATABASE_URL (dj-database-url forms) or the embedded SQLite file under var/.
+
+    Behind a pooler in transaction mode (`pooler`, database_pooler()) a server-side cursor must
+    not outlive its transaction: outside one Django declares it WITH HOLD and fetches from it in
+    later statements, which the pooler may send to another server connection. So QuerySet.iterator()
+    reads client-side there; the few big streaming reads (the CDR export) open theirs inside a
+    transaction with connection.chunked_cursor(), which this setting does not touch. Prepared
+    statements are off either way (Django's default prepare_threshold=None).
+    """
     import dj_database_url
 
     raw = env_str("DATABASE_URL")
@@ -135,6 +160,10 @@ def database_config(var_dir: Path) -> dict:
     elif engine == "django.db.backends.postgresql":
         config["CONN_MAX_AGE"] = None
         config["CONN_HEALTH_CHECKS"] = True
+        if pooler == "transaction":
+            config["DISABLE_SERVER_SIDE_CURSORS"] = True
     else:
         raise SettingsError("DATABASE_URL", raw, "only sqlite and postgres URLs are supported")
+    if pooler != "none" and engine != "django.db.backends.postgresql":
+        raise SettingsError("TELCOST_DB_POOLER", pooler, "a pooler stands only before PostgreSQL")
     return config

@@ -138,7 +138,10 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.database_config(VAR_DIR)}
+# A connection pooler in transaction mode before PostgreSQL (docs/deploy.md): no WITH HOLD cursors,
+# no LISTEN (below), per-key locks held in a transaction of their own (jobs/locks.py).
+DB_POOLER = env.database_pooler()
+DATABASES = {"default": env.database_config(VAR_DIR, DB_POOLER)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {
@@ -154,8 +157,14 @@ JOBS_STALE_AFTER_SECONDS = env.env_float("TELCOST_JOBS_STALE_AFTER_SECONDS", 60.
 JOBS_SWEEP_SECONDS = env.env_float("TELCOST_JOBS_SWEEP_SECONDS", 5.0, minimum=0.05)
 JOBS_WORKER_INTERVAL = env.env_float("TELCOST_JOBS_WORKER_INTERVAL", 0.1, minimum=0.0)
 # PostgreSQL: idle workers LISTEN for queued steps (jobs/wakeup.py); off behind a pooler in
-# transaction mode, where a session's LISTEN is lost.
-JOBS_LISTEN = env.env_bool("TELCOST_JOBS_LISTEN", True)
+# transaction mode, where a session's LISTEN is lost: there it defaults to off and cannot be on.
+JOBS_LISTEN = env.env_bool("TELCOST_JOBS_LISTEN", DB_POOLER != "transaction")
+if JOBS_LISTEN and DB_POOLER == "transaction":
+    raise env.SettingsError(
+        "TELCOST_JOBS_LISTEN",
+        "true",
+        "LISTEN cannot work behind TELCOST_DB_POOLER=transaction (the pooler drops notifications)",
+    )
 # The engine's test steps (Probe, Noop): only for the workers of tests and benchmarks.
 JOBS_DIAGNOSTIC_STEPS = env.env_bool("TELCOST_JOBS_DIAGNOSTIC_STEPS", False)
 # Finished django-tasks-db rows are kept this long for debugging, then deleted by a timer.

@@ -193,8 +193,11 @@ def start_worker(subprocess_env, tmp_path):
     teardown."""
     processes: list[subprocess.Popen] = []
 
-    def start(name: str = "w", interval: float = 0.05, **env_overrides) -> subprocess.Popen:
-        env = {**subprocess_env, **{k: str(v) for k, v in env_overrides.items()}}
+    def start(
+        name: str = "w", interval: float = 0.05, base_env: dict | None = None, **env_overrides
+    ) -> subprocess.Popen:
+        """base_env: instead of subprocess_env (pooled_env: through pgbouncer)."""
+        env = {**(base_env or subprocess_env), **{k: str(v) for k, v in env_overrides.items()}}
         log = open(tmp_path / f"worker-{name}-{len(processes)}.log", "w")
         proc = subprocess.Popen(
             [
@@ -221,6 +224,37 @@ def start_worker(subprocess_env, tmp_path):
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def pgbouncer(transactional_db):
+    """A pgbouncer of the test's own in transaction mode before the PostgreSQL test database
+    (telcost/testing/pgbouncer.py), stopped at teardown. PostgreSQL only."""
+    from telcost.testing.pgbouncer import pgbouncer_path, pgbouncer_running
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a connection pooler stands before PostgreSQL")
+    if pgbouncer_path() is None:
+        pytest.skip("pgbouncer is not installed (make pgbouncer)")
+    settings_dict = connection.settings_dict
+    with pgbouncer_running(
+        settings_dict.get("HOST") or "127.0.0.1", int(settings_dict.get("PORT") or 5432)
+    ) as bouncer:
+        bouncer.database_url = bouncer.url(
+            settings_dict.get("USER") or "postgres", settings_dict["NAME"]
+        )
+        yield bouncer
+
+
+@pytest.fixture
+def pooled_env(subprocess_env, pgbouncer):
+    """subprocess_env for workers and servers that reach the test database through pgbouncer in
+    transaction mode, set up for it (TELCOST_DB_POOLER=transaction)."""
+    return {
+        **subprocess_env,
+        "DATABASE_URL": pgbouncer.database_url,
+        "TELCOST_DB_POOLER": "transaction",
+    }
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05, message: str = "condition"):

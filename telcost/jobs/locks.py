@@ -1,6 +1,11 @@
 """Mutual exclusion per key (e.g. one customer-month) across processes and machines.
 
 PostgreSQL: a session advisory lock, released by the server if the worker dies.
+Behind a pooler in transaction mode (TELCOST_DB_POOLER=transaction) a session lock would stay
+with whichever server connection took it, and the next statement's connection, maybe another
+client's, would hold it too: there the lock is a transaction-level one, held in a transaction of
+a connection of its own that stays open while the key is held (the pooler keeps a transaction on
+one server connection, and drops that connection, and so the lock, if the worker dies).
 SQLite lives on one machine: an flock on a file beside the database, released by
 the kernel if the process dies. Either way a killed worker never leaves a lock.
 """
@@ -31,7 +36,12 @@ def exclusive(key: str) -> Iterator[None]:
         yield
         return
     # The one place the jobs app's locks ask which database they run on.
-    lock = _advisory_lock if connection.vendor == "postgresql" else _file_lock
+    if connection.vendor != "postgresql":
+        lock = _file_lock
+    elif settings.DB_POOLER == "transaction":
+        lock = _advisory_xact_lock
+    else:
+        lock = _advisory_lock
     with lock(key):
         yield
 
@@ -52,6 +62,28 @@ def _advisory_lock(key: str) -> Iterator[None]:
             # Anything else must not hide what the handler raised either, but is logged.
             if not is_lost_connection(exc):
                 logger.warning("could not release the advisory lock of %s", key, exc_info=True)
+
+
+@contextmanager
+def _advisory_xact_lock(key: str) -> Iterator[None]:
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    holder = psycopg.connect(**params, autocommit=False)
+    try:
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", [_key_number(key)])
+        yield
+    finally:
+        try:
+            # Rolled back, not just closed: the pooler then hands the server connection on clean
+            # instead of throwing it away for the transaction a vanished client left open.
+            holder.rollback()
+        except psycopg.Error:  # a lost connection holds no lock: the server ended its transaction
+            pass
+        finally:
+            holder.close()
 
 
 @contextmanager
