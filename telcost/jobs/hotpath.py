@@ -225,6 +225,11 @@ _ALONE = f"""
                   AND f.status IN {ACTIVE_SQL})"""
 
 
+# Whether active jobs follow the job (a fan-out joined it): they end with it (job_finished).
+_FOLLOWED = f"""EXISTS (SELECT 1 FROM jobs_job AS f
+            WHERE f.follows_id = {{job}} AND f.status IN {ACTIVE_SQL})"""
+
+
 @cache
 def _pg_success_sql(alone: bool) -> str:
     task = DBTaskResult._meta.db_table
@@ -252,7 +257,7 @@ WITH step AS (
         exception_class_path = '', traceback = ''
     WHERE id = %(task)s AND status = 'RUNNING' AND (%(always)s OR EXISTS (SELECT 1 FROM step))
 )
-SELECT (SELECT id FROM next), {_columns(Job, "job")} FROM job
+SELECT (SELECT id FROM next), {_FOLLOWED.format(job="job.id")}, {_columns(Job, "job")} FROM job
 """
 
 
@@ -263,8 +268,11 @@ def _sqlite_success_sql() -> tuple[str, str, str, str]:
 UPDATE jobs_step SET status = 'succeeded', finished_at = %(now)s, result = %(result)s
 WHERE id = %(step)s AND status = 'running' AND attempts = %(attempt)s
 RETURNING job_id, position"""
-    job = "SELECT status, result, (SELECT id FROM jobs_step WHERE job_id = %(job)s AND position = "
-    job += "%(next)s) FROM jobs_job WHERE id = %(job)s"
+    job = f"""
+SELECT status, result,
+    (SELECT id FROM jobs_step WHERE job_id = %(job)s AND position = %(next)s),
+    {_FOLLOWED.format(job="%(job)s")}
+FROM jobs_job WHERE id = %(job)s"""
     update = f"""
 UPDATE jobs_job SET progress_done = progress_done + 1, result = %(merged)s,
     status = CASE WHEN %(completes)s THEN 'completed' ELSE status END,
@@ -320,7 +328,7 @@ def record_success(
             row = cursor.fetchone()
         if row is None:
             return None
-        return row[0], _instance(Job, row[1:])
+        return row[0], _instance(Job, row[2:]), bool(row[1])
     step_sql, job_sql, update_sql, done_sql = _sqlite_success_sql()
     with connection.cursor() as cursor:
         cursor.execute(step_sql, params)
@@ -328,7 +336,7 @@ def record_success(
         if owned is not None:
             job_id, position = owned
             cursor.execute(job_sql, {"job": job_id, "next": position + 1})
-            status, job_result, next_id = cursor.fetchone()
+            status, job_result, next_id, followed = cursor.fetchone()
             completes = status == Job.Status.RUNNING and next_id is None
             merged = merged_result(None if job_result is None else json.loads(job_result), result)
             cursor.execute(
@@ -345,7 +353,7 @@ def record_success(
             cursor.execute(done_sql, params)
     if owned is None:
         return None
-    return next_id, job
+    return next_id, job, bool(followed)
 
 
 @cache

@@ -375,7 +375,7 @@ def _record_success(
             step, attempt, result, task_id=task_id, now=now, alone=True
         )
         if recorded is not None:
-            _, job = recorded
+            _, job, _ = recorded
             if job.status == Job.Status.COMPLETED and job.finished_at == now:
                 transaction.on_commit(partial(job_reaction_run, job.pk), robust=True)
             return
@@ -383,12 +383,12 @@ def _record_success(
         recorded = hotpath.record_success(step, attempt, result, task_id=task_id, now=now)
         if recorded is None:
             return
-        next_id, job = recorded
+        next_id, job, followed = recorded
         if job.status == Job.Status.RUNNING and next_id is not None:
             following = Step(pk=next_id, job_id=job.pk, position=step.position + 1)
             enqueue_step(following)
         elif job.status == Job.Status.COMPLETED and job.finished_at == now:
-            job_finished(job)
+            job_finished(job, followed=followed)
         # Otherwise the job was cancelled (or failed) meanwhile: the rest stays skipped.
 
 

@@ -217,18 +217,20 @@ def job_dispatch_fanout[P: JobParams](
         return Dispatched(parent, joined=False)
 
 
-def job_finished(job: Job) -> None:
+def job_finished(job: Job, *, followed: bool = True) -> None:
     """Propagate the end of a job: to jobs following it, to its parent's progress, and (after
     commit) to its kind's reaction.
 
-    Call inside the transaction that set the job's final status.
+    Call inside the transaction that set the job's final status; `followed=False` when that
+    transaction's write already found no active job following it (hotpath.record_success).
     """
     # After commit, in a transaction of its own: a reaction that fails cannot undo the job's end.
     # A worker that dies before it runs leaves reacted_at empty, and recovery runs it.
     transaction.on_commit(partial(job_reaction_run, job.pk), robust=True)
     if job.lock_key:
         _wake_next_chain(job.lock_key)
-    for follower in Job.objects.filter(follows=job, status__in=Job.ACTIVE):
+    followers = Job.objects.filter(follows=job, status__in=Job.ACTIVE) if followed else ()
+    for follower in followers:
         updated = Job.objects.filter(pk=follower.pk, status__in=Job.ACTIVE).update(
             status=job.status, error=job.error, result=job.result, finished_at=timezone.now()
         )

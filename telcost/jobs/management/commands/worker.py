@@ -73,12 +73,12 @@ class SupervisedWorker(Worker):
     def _tick(self) -> bool:
         """Claim the next task (with its step, hotpath.claim_next) and run it; False if none.
 
-        While work is waiting a tick is just that: the connection is checked (a round trip on
-        PostgreSQL) when the worker was idle, after an error, or once a second, not between
-        every two steps.
+        A tick is just that: the connection is checked (a round trip on PostgreSQL) after an
+        error or once a second, not between every two steps nor at every idle poll. A connection
+        that died in between fails the claim, which the loop survives (close, back off, retry).
         """
         if self.manage_connections and (
-            self._idle or connection.errors_occurred or time.monotonic() >= self._check_at
+            connection.errors_occurred or time.monotonic() >= self._check_at
         ):
             close_old_connections()
             self._check_at = time.monotonic() + 1.0
@@ -90,7 +90,6 @@ class SupervisedWorker(Worker):
             step_task_path=execute_step.module_path,
             now=timezone.now(),
         )
-        self._idle = claimed is None
         if claimed is None:
             return False
         task_result, step = claimed
@@ -101,7 +100,6 @@ class SupervisedWorker(Worker):
             self._run_claimed(task_result, step)
         return True
 
-    _idle = True
     _check_at = 0.0
 
     def _run_claimed(self, task_result: DBTaskResult, step) -> None:
