@@ -116,7 +116,7 @@ WITH task AS (
 ), step AS (
     UPDATE jobs_step AS s
     SET status = 'running', attempts = s.attempts + 1, heartbeat_at = %(now)s,
-        worker = %(worker)s, started_at = %(now)s, error = ''
+        worker = %(step_worker)s, started_at = %(now)s, error = ''
     FROM task, jobs_job AS j
     WHERE task.task_path = %(step_task)s
       AND s.id = (task.args_kwargs -> 'kwargs' ->> 'step_id')::bigint
@@ -146,7 +146,7 @@ WHERE id = (
 RETURNING {_columns(DBTaskResult, task)}"""
     claim_step = f"""
 UPDATE jobs_step SET status = 'running', attempts = attempts + 1, heartbeat_at = %(now)s,
-    worker = %(worker)s, started_at = %(now)s, error = ''
+    worker = %(step_worker)s, started_at = %(now)s, error = ''
 WHERE id = %(step)s AND status = 'queued' AND EXISTS (
     SELECT 1 FROM jobs_job AS j WHERE j.id = jobs_step.job_id AND j.status IN {ACTIVE_SQL}
       AND (j.lock_key = '' OR j.lock_acquired_at IS NOT NULL))
@@ -161,9 +161,17 @@ RETURNING {_columns(Job, "jobs_job")}"""
 
 
 def claim_next(
-    *, worker_id: str, backend_name: str, queue_names: list[str] | None, step_task_path: str, now
+    *,
+    worker_id: str,
+    step_worker: str,
+    backend_name: str,
+    queue_names: list[str] | None,
+    step_task_path: str,
+    now,
 ) -> tuple[DBTaskResult, Step | None] | None:
-    """Claim the next ready task row and, if it runs a step that can start now, the step.
+    """Claim the next ready task row (for `worker_id`) and, if it runs a step that can start
+    now, the step (for `step_worker`, the runner's identity, which the step's checks of its
+    ownership compare with).
 
     None: nothing is ready. (task row, None): the row is ours, its step (if any) is for the
     general code to judge. (task row, step): both are ours, the step running this worker's new
@@ -173,6 +181,7 @@ def claim_next(
     params = {
         "now": _at(now),
         "worker": worker_id,
+        "step_worker": step_worker,
         "backend": backend_name,
         "date_max": _at(get_date_max()),
         "step_task": step_task_path,

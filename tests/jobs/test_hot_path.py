@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
+from telcost.jobs import runner
 from telcost.jobs.diagnostics import PROBE_KIND
 from telcost.jobs.models import Job, Step
 from telcost.jobs.services import StepSpec, job_cancel, job_dispatch
@@ -21,7 +22,8 @@ def test_the_task_row_ends_with_its_step(customer, drain_jobs):
         assert job.status == Job.Status.COMPLETED and job.started_at and job.finished_at
         assert job.progress_done == job.progress_total and job.reacted_at is not None
         for step in job.steps.all():
-            assert step.status == "succeeded" and step.attempts == 1 and step.worker == "pytest"
+            assert step.status == "succeeded" and step.attempts == 1
+            assert step.worker == runner.WORKER_ID  # what owns_step() compares with
             row = DBTaskResult.objects.get(id=step.task_id)
             assert row.status == "SUCCESSFUL" and row.finished_at is not None
             assert row.worker_ids == ["pytest"]

@@ -85,6 +85,7 @@ class SupervisedWorker(Worker):
         run_due_timers()
         claimed = hotpath.claim_next(
             worker_id=self.worker_id,
+            step_worker=runner.WORKER_ID,
             backend_name=self.backend_name,
             queue_names=None if self.process_all_queues else self.queue_names,
             step_task_path=execute_step.module_path,
