@@ -11,7 +11,7 @@ from datetime import datetime
 from django.tasks import Task
 
 from telcost.jobs.models import Step
-from telcost.jobs.wakeup import step_queued_notify
+from telcost.jobs.wakeup import step_queued
 
 _step_task: Task | None = None
 
@@ -30,9 +30,6 @@ def enqueue_step(step: Step, *, run_after: datetime | None = None) -> None:
         )
     task = _step_task.using(run_after=run_after) if run_after else _step_task
     result = task.enqueue(step_id=step.pk)
-    Step.objects.filter(pk=step.pk).update(
-        status=Step.Status.QUEUED, run_after=run_after, task_id=str(result.id)
-    )
+    # Due now: idle workers are woken when this commits (wakeup.py), by the same statement.
+    step_queued(step.pk, task_id=str(result.id), run_after=run_after, notify=run_after is None)
     step.status, step.run_after, step.task_id = Step.Status.QUEUED, run_after, str(result.id)
-    if run_after is None:
-        step_queued_notify()

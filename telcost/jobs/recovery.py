@@ -5,7 +5,10 @@ this sweep is what makes a chain survive kill -9. A worker can die at three poin
 while it runs the handler (the step's heartbeat goes stale), between claiming the
 task row and claiming the step (the step stays queued under a task row that stays
 RUNNING), and after recording the step's outcome but before the task backend
-recorded it (the row stays RUNNING for a step that ended). Every update is
+recorded it (the row stays RUNNING for a step that ended). The worker's hot path
+(hotpath.py) claims the step with its task row and ends the row with the step's
+outcome, so the last two arise only on the general path (runner.run_step: a chain
+taking its key, a cancelled job); the sweep still covers them. Every update is
 conditional on the state it saw, so two workers sweeping at once do no harm.
 A worker that dies between a job's end and its kind's reaction leaves the reaction
 to run (recover_lost_reactions).

@@ -13,18 +13,20 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from telcost.jobs import hotpath
 from telcost.jobs.errors import JobCancelled, StepAbandoned, StepError
 from telcost.jobs.locks import exclusive
 from telcost.jobs.models import Job, Step
 from telcost.jobs.queue import enqueue_step
 from telcost.jobs.registry import StepDefinition, get_step, is_lost_connection
-from telcost.jobs.services import job_finished
+from telcost.jobs.services import job_finished, job_reaction_run
 
 logger = logging.getLogger("telcost.jobs")
 
@@ -116,23 +118,23 @@ class StepContext:
 
 
 class Heartbeat:
-    """A small thread that keeps heartbeat_at fresh while the handler runs.
+    """Keeps heartbeat_at fresh while the handler runs, beaten by the worker's beater thread.
 
-    A beat that fails closes the thread's connection, so the next one reconnects. The attempt
-    is abandoned (the handler stops at its next check) when a beat finds the step no longer
-    running this attempt, or when no beat came through for nearly the stale limit, after which
-    recovery may hand the step to another worker.
+    The attempt is abandoned (the handler stops at its next check) when a beat finds the step no
+    longer running this attempt, or when no beat came through for nearly the stale limit, after
+    which recovery may hand the step to another worker.
     """
 
     def __init__(self, step_id: int, attempt: int) -> None:
         self.step_id, self.attempt = step_id, attempt
-        self._stop = threading.Event()
         self._lost = threading.Event()
         self._last_beat = time.monotonic()
-        stale, every = settings.JOBS_STALE_AFTER_SECONDS, settings.JOBS_HEARTBEAT_SECONDS
+        self.every = settings.JOBS_HEARTBEAT_SECONDS
+        self.due_at = self._last_beat + self.every
+        self.failures = 0
+        stale = settings.JOBS_STALE_AFTER_SECONDS
         # Before recovery can act on the stale heartbeat, with a margin of two beats.
-        self._abandon_after = max(stale - 2 * every, stale / 2)
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{step_id}", daemon=True)
+        self._abandon_after = max(stale - 2 * self.every, stale / 2)
 
     def beaten(self) -> None:
         self._last_beat = time.monotonic()
@@ -148,44 +150,103 @@ class Heartbeat:
         return f"no heartbeat for {time.monotonic() - self._last_beat:.1f}s"
 
     def __enter__(self) -> "Heartbeat":
-        self._thread.start()
+        _beater.add(self)
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=settings.JOBS_HEARTBEAT_SECONDS + 35)
+        _beater.remove(self)
 
-    def _beat(self) -> None:
-        failures = 0
+    def beat(self) -> bool:
+        """One beat, in the beater thread; False when the step is no longer this attempt's."""
+        # Never back: a beat that waited for SQLite's write lock (a step's long transaction)
+        # must not replace the newer heartbeat that transaction committed with its time; such a
+        # beat changes no row, yet the step is still ours.
+        now = timezone.now()
+        this_attempt = Step.objects.filter(
+            pk=self.step_id, status=Step.Status.RUNNING, attempts=self.attempt
+        )
+        return bool(
+            this_attempt.filter(heartbeat_at__lt=now).update(heartbeat_at=now)
+            or this_attempt.exists()
+        )
+
+    def lost(self) -> None:
+        self._lost.set()
+        logger.warning("step %s attempt %s was taken over", self.step_id, self.attempt)
+
+
+class _Beater:
+    """One thread per worker process beats for the steps running in it.
+
+    A thread of its own per step cost its start and its join for every step, the join
+    milliseconds on a loaded machine: more than the rest of a short step. This one starts with
+    the first step and stays; a step joins and leaves its set without waking it (it looks at
+    least once per beat interval). A beat that fails closes the thread's connection, so the next
+    one reconnects; the connection is also closed whenever no step runs.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._beating: set[Heartbeat] = set()
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+
+    def add(self, heartbeat: Heartbeat) -> None:
+        with self._lock:
+            self._beating.add(heartbeat)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+                self._thread.start()
+
+    def remove(self, heartbeat: Heartbeat) -> None:
+        with self._lock:
+            self._beating.discard(heartbeat)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                beating = list(self._beating)
+            now = time.monotonic()
+            due = [h for h in beating if h.due_at <= now]
+            if not due:
+                if not beating:
+                    _close_quietly()
+                wait = min((h.due_at for h in beating), default=now + _idle_look()) - now
+                self._wake.wait(max(wait, 0.001))
+                continue
+            for heartbeat in due:
+                self._beat(heartbeat)
+
+    def _beat(self, heartbeat: Heartbeat) -> None:
+        heartbeat.due_at = time.monotonic() + heartbeat.every
         try:
-            while not self._stop.wait(settings.JOBS_HEARTBEAT_SECONDS):
-                try:
-                    # Never back: a beat that waited for SQLite's write lock (a step's long
-                    # transaction) must not replace the newer heartbeat that transaction committed
-                    # with its time; such a beat changes no row, yet the step is still ours.
-                    now = timezone.now()
-                    this_attempt = Step.objects.filter(
-                        pk=self.step_id, status=Step.Status.RUNNING, attempts=self.attempt
-                    )
-                    ours = (
-                        this_attempt.filter(heartbeat_at__lt=now).update(heartbeat_at=now)
-                        or this_attempt.exists()
-                    )
-                except Exception as exc:  # a locked database or a lost connection: try next time
-                    failures += 1
-                    logger.warning(
-                        "heartbeat of step %s failed %s times: %s", self.step_id, failures, exc
-                    )
-                    _close_quietly()  # a broken connection is not reused: the next beat reconnects
-                    continue
-                if not ours:
-                    self._lost.set()
-                    logger.warning("step %s attempt %s was taken over", self.step_id, self.attempt)
-                    return
-                failures = 0
-                self.beaten()
-        finally:
-            _close_quietly()
+            ours = heartbeat.beat()
+        except Exception as exc:  # a locked database or a lost connection: try next time
+            heartbeat.failures += 1
+            logger.warning(
+                "heartbeat of step %s failed %s times: %s",
+                heartbeat.step_id,
+                heartbeat.failures,
+                exc,
+            )
+            _close_quietly()  # a broken connection is not reused: the next beat reconnects
+            return
+        with self._lock:
+            if heartbeat not in self._beating:
+                return  # the step ended meanwhile: its outcome is recorded, not this beat's
+        if not ours:
+            self.remove(heartbeat)
+            heartbeat.lost()
+            return
+        heartbeat.failures = 0
+        heartbeat.beaten()
+
+
+def _idle_look() -> float:
+    return settings.JOBS_HEARTBEAT_SECONDS
+
+
+_beater = _Beater()
 
 
 def _close_quietly() -> None:
@@ -256,9 +317,21 @@ def _claim(step_id: int) -> Step | None:
 
 
 def run_step(step_id: int) -> None:
+    """Run a step by id (the task's body): claim it, then run it as run_claimed_step does."""
     step = _claim(step_id)
     if step is None:
         return
+    run_claimed_step(step)
+
+
+def run_claimed_step(step: Step, *, task_id: str | None = None) -> None:
+    """Run the handler of a step this worker claimed and record the outcome.
+
+    With `task_id` (the worker claimed the step with its task row: hotpath.claim_next) the
+    outcome ends the task row in the same write, so a worker killed in between leaves no row
+    RUNNING for a step that ended. A BaseException (SystemExit, KeyboardInterrupt) is recorded
+    and raised for the caller, which ends the task row as failed.
+    """
     definition = get_step(step.name)
     attempt = step.attempts
     heartbeat = Heartbeat(step.pk, attempt)
@@ -270,11 +343,12 @@ def run_step(step_id: int) -> None:
         if is_lost_connection(exc):
             # Retried like any transient error, on a new connection: the broken one is dropped.
             _close_quietly()
-        _record_failure(step, attempt, definition, exc)
+        ending = task_id if isinstance(exc, Exception) else None
+        _record_failure(step, attempt, definition, exc, task_id=ending)
         if not isinstance(exc, Exception):
             raise
         return
-    _record_success(step, attempt, result)
+    _record_success(step, attempt, result, task_id=task_id)
 
 
 def _still_ours(step: Step, attempt: int) -> bool:
@@ -286,38 +360,54 @@ def _still_ours(step: Step, attempt: int) -> bool:
     )
 
 
-def _record_success(step: Step, attempt: int, result: dict | None) -> None:
+def _record_success(
+    step: Step, attempt: int, result: dict | None, *, task_id: str | None = None
+) -> None:
+    """The step succeeded: its job moves on (the next step queued) or ends, in one write.
+
+    Conditional on the attempt: if recovery handed the step to another worker meanwhile, that
+    worker's outcome counts, not ours. The last step of a lone job is one statement on
+    PostgreSQL (hotpath.may_succeed_alone); anything else one transaction.
+    """
     now = timezone.now()
-    with transaction.atomic():
-        # Conditional on the attempt: if recovery handed the step to another worker
-        # meanwhile, that worker's outcome counts, not ours.
-        if not Step.objects.filter(pk=step.pk, status=Step.Status.RUNNING, attempts=attempt).update(
-            status=Step.Status.SUCCEEDED, finished_at=now, result=result
-        ):
-            return
-        job = Job.objects.select_for_update().get(pk=step.job_id)
-        merged = {**(job.result or {}), **result} if isinstance(result, dict) else job.result
-        Job.objects.filter(pk=job.pk).update(progress_done=F("progress_done") + 1, result=merged)
-        if job.status != Job.Status.RUNNING:
-            return  # cancelled meanwhile: the rest stays skipped
-        following = Step.objects.filter(job=job, position=step.position + 1).first()
-        if following is not None:
-            enqueue_step(following)
-            return
-        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
-            status=Job.Status.COMPLETED, finished_at=now
+    if hotpath.may_succeed_alone(step):
+        recorded = hotpath.record_success(
+            step, attempt, result, task_id=task_id, now=now, alone=True
         )
-        job.refresh_from_db()
-        job_finished(job)
+        if recorded is not None:
+            _, job, _ = recorded
+            if job.status == Job.Status.COMPLETED and job.finished_at == now:
+                transaction.on_commit(partial(job_reaction_run, job.pk), robust=True)
+            return
+    with transaction.atomic():
+        recorded = hotpath.record_success(step, attempt, result, task_id=task_id, now=now)
+        if recorded is None:
+            return
+        next_id, job, followed = recorded
+        if job.status == Job.Status.RUNNING and next_id is not None:
+            following = Step(pk=next_id, job_id=job.pk, position=step.position + 1)
+            enqueue_step(following)
+        elif job.status == Job.Status.COMPLETED and job.finished_at == now:
+            job_finished(job, followed=followed)
+        # Otherwise the job was cancelled (or failed) meanwhile: the rest stays skipped.
 
 
 def _record_failure(
-    step: Step, attempt: int, definition: StepDefinition, exc: BaseException
+    step: Step,
+    attempt: int,
+    definition: StepDefinition,
+    exc: BaseException,
+    *,
+    task_id: str | None = None,
 ) -> None:
     now = timezone.now()
     message = str(exc) or type(exc).__name__
     with transaction.atomic():
-        if not _still_ours(step, attempt):
+        ours = _still_ours(step, attempt)
+        if task_id:
+            # The task ran (and ends here, with the step's outcome); the step's record says how.
+            hotpath.task_row_succeeded(task_id, now)
+        if not ours:
             return
         job = Job.objects.select_for_update().get(pk=step.job_id)
         if isinstance(exc, JobCancelled) or job.status == Job.Status.CANCELLED:

@@ -15,6 +15,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from telcost.jobs.hotpath import job_reacted as hotpath_reacted
 from telcost.jobs.kinds import Dispatched, JobKind, JobParams, job_params, kind_of, registered_kinds
 from telcost.jobs.models import Job, Step
 from telcost.jobs.queue import enqueue_step
@@ -89,8 +90,7 @@ def _create_job(
         ]
     )
     if created:
-        first = Step.objects.get(job=job, position=0)
-        enqueue_step(first)
+        enqueue_step(created[0])  # both databases return the new rows' ids
     else:
         # A chain with no steps has nothing to do.
         Job.objects.filter(pk=job.pk).update(
@@ -133,21 +133,23 @@ def job_dispatch[P: JobParams](
                     continue
                 if existing is not None:
                     return Dispatched(existing, joined=True)
+            create = partial(
+                _create_job,
+                kind=kind,
+                steps=steps,
+                customer=customer,
+                created_by=created_by,
+                params=stored,
+                dedupe_key=dedupe_key,
+                lock_key=lock_key,
+                parent=parent,
+            )
+            if not dedupe_key:
+                return Dispatched(create(), joined=False)  # nothing to collide with
             try:
+                # A savepoint: the unique index may refuse the insert, and the read is retried.
                 with transaction.atomic():
-                    return Dispatched(
-                        _create_job(
-                            kind=kind,
-                            steps=steps,
-                            customer=customer,
-                            created_by=created_by,
-                            params=stored,
-                            dedupe_key=dedupe_key,
-                            lock_key=lock_key,
-                            parent=parent,
-                        ),
-                        joined=False,
-                    )
+                    return Dispatched(create(), joined=False)
             except IntegrityError:
                 if not dedupe_key:
                     raise
@@ -215,18 +217,20 @@ def job_dispatch_fanout[P: JobParams](
         return Dispatched(parent, joined=False)
 
 
-def job_finished(job: Job) -> None:
+def job_finished(job: Job, *, followed: bool = True) -> None:
     """Propagate the end of a job: to jobs following it, to its parent's progress, and (after
     commit) to its kind's reaction.
 
-    Call inside the transaction that set the job's final status.
+    Call inside the transaction that set the job's final status; `followed=False` when that
+    transaction's write already found no active job following it (hotpath.record_success).
     """
     # After commit, in a transaction of its own: a reaction that fails cannot undo the job's end.
     # A worker that dies before it runs leaves reacted_at empty, and recovery runs it.
     transaction.on_commit(partial(job_reaction_run, job.pk), robust=True)
     if job.lock_key:
         _wake_next_chain(job.lock_key)
-    for follower in Job.objects.filter(follows=job, status__in=Job.ACTIVE):
+    followers = Job.objects.filter(follows=job, status__in=Job.ACTIVE) if followed else ()
+    for follower in followers:
         updated = Job.objects.filter(pk=follower.pk, status__in=Job.ACTIVE).update(
             status=job.status, error=job.error, result=job.result, finished_at=timezone.now()
         )
@@ -260,23 +264,18 @@ def _wake_next_chain(lock_key: str) -> None:
 def job_reaction_run(job_id: int) -> bool:
     """Run the kind's on_ended for an ended job that has not had it, and record it (reacted_at).
 
-    One transaction, holding the job's row: a reaction that raises leaves reacted_at empty for
-    the recovery sweep to run again, and two runs at once (a worker and the sweep) react once.
-    Returns whether it ran now.
+    One transaction, holding the job's row from its first statement, which records the
+    reaction: a reaction that raises rolls that back, leaving reacted_at empty for the recovery
+    sweep to run again, and two runs at once (a worker and the sweep) react once. Returns
+    whether it ran now.
     """
     with transaction.atomic():
-        job = (
-            Job.objects.select_for_update()
-            .filter(pk=job_id, reacted_at__isnull=True)
-            .exclude(status__in=Job.ACTIVE)
-            .first()
-        )
+        job = hotpath_reacted(job_id, timezone.now())
         if job is None:
             return False  # reacted already, or re-opened (a retried fan-out ends again later)
         kind = registered_kinds().get(job.kind)
         if kind is not None and kind.on_ended is not None:
             kind.on_ended(job, job_params(job, kind))
-        Job.objects.filter(pk=job.pk).update(reacted_at=timezone.now())
         return True
 
 

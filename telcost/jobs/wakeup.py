@@ -15,6 +15,8 @@ import time
 from django.conf import settings
 from django.db import connection
 
+from telcost.jobs.models import Step
+
 logger = logging.getLogger("telcost.jobs")
 
 CHANNEL = "telcost_steps"
@@ -24,11 +26,20 @@ def _listens() -> bool:
     return connection.vendor == "postgresql" and settings.JOBS_LISTEN
 
 
-def step_queued_notify() -> None:
-    """In the transaction that queues a step: idle workers wake when it commits."""
-    if _listens():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
+def step_queued(step_id: int, *, task_id: str, run_after, notify: bool) -> None:
+    """Mark the step queued under its task row, in the transaction that queued the row; with
+    `notify`, idle workers wake when it commits (one statement with the update on PostgreSQL)."""
+    if not (notify and _listens()):
+        Step.objects.filter(pk=step_id).update(
+            status=Step.Status.QUEUED, run_after=run_after, task_id=task_id
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH queued AS (UPDATE jobs_step SET status = 'queued', run_after = NULL, "
+            "task_id = %s WHERE id = %s RETURNING 1) SELECT pg_notify(%s, '') FROM queued",
+            [task_id, step_id, CHANNEL],
+        )
 
 
 class IdleWait:

@@ -15,12 +15,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.db.utils import DatabaseError, InterfaceError, OperationalError
+from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
-from django_tasks_db.utils import exclusive_transaction
 
 from telcost.core.timers import run_due_timers
-from telcost.jobs import runner
+from telcost.jobs import hotpath, runner
+from telcost.jobs.tasks import execute_step
 from telcost.jobs.wakeup import IdleWait
 
 logger = logging.getLogger("telcost.jobs")
@@ -70,20 +71,49 @@ class SupervisedWorker(Worker):
                 idle.wait(self.interval)
 
     def _tick(self) -> bool:
-        if self.manage_connections:
+        """Claim the next task (with its step, hotpath.claim_next) and run it; False if none.
+
+        A tick is just that: the connection is checked (a round trip on PostgreSQL) after an
+        error or once a second, not between every two steps nor at every idle poll. A connection
+        that died in between fails the claim, which the loop survives (close, back off, retry).
+        """
+        if self.manage_connections and (
+            connection.errors_occurred or time.monotonic() >= self._check_at
+        ):
             close_old_connections()
+            self._check_at = time.monotonic() + 1.0
         run_due_timers()
-        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
-        if not self.process_all_queues:
-            tasks = tasks.filter(queue_name__in=self.queue_names)
-        with exclusive_transaction(tasks.db):
-            task_result = tasks.get_locked()
-            if task_result is not None:
-                task_result.claim(self.worker_id)
-        if task_result is None:
+        claimed = hotpath.claim_next(
+            worker_id=self.worker_id,
+            step_worker=runner.WORKER_ID,
+            backend_name=self.backend_name,
+            queue_names=None if self.process_all_queues else self.queue_names,
+            step_task_path=execute_step.module_path,
+            now=timezone.now(),
+        )
+        if claimed is None:
             return False
-        self.run_task(task_result)
+        task_result, step = claimed
+        if step is None:
+            # Another task, or a step the general code judges (runner.run_step).
+            self.run_task(task_result)
+        else:
+            self._run_claimed(task_result, step)
         return True
+
+    _check_at = 0.0
+
+    def _run_claimed(self, task_result: DBTaskResult, step) -> None:
+        """Run a step claimed with its task row; its outcome ends the row (upstream's
+        run_task would end it in a write of its own)."""
+        self.running_task = True
+        try:
+            runner.run_claimed_step(step, task_id=str(task_result.id))
+        except BaseException as exc:  # as upstream's run_task: the row says how it ended
+            task_result.set_failed(exc)
+        finally:
+            self.running_task = False
+            self._run_tasks += 1
 
 
 class Command(BaseCommand):
