@@ -16,7 +16,6 @@ csv module reading the file, and a plain GROUP BY of the month.
 """
 
 import argparse
-import csv
 import datetime as dt
 import json
 import os
@@ -26,7 +25,16 @@ import sys
 import time
 import zipfile
 
-from _harness import ROOT, median, scratch_database_url, setup_django, wait_until, workers
+from _harness import (
+    ROOT,
+    csv_read_seconds,
+    group_by_seconds,
+    median,
+    scratch_database_url,
+    setup_django,
+    wait_until,
+    workers,
+)
 from bench_scaleout import web_processes
 
 MONTH = dt.date(2026, 9, 1)
@@ -65,29 +73,6 @@ def write_month(path: str, n: int, sims: int) -> None:
         f.write("".join(chunk))
 
 
-def csv_read_once(path: str) -> float:
-    t0 = time.perf_counter()
-    with open(path, newline="") as f:
-        for _row in csv.reader(f):
-            pass
-    return time.perf_counter() - t0
-
-
-def group_by_once(customer_id: int) -> float:
-    from django.db import connection
-
-    t0 = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT device_id, record_type, zone, COUNT(*), SUM(duration_s), SUM(volume_kb), "
-            "SUM(provider_cost) FROM usage_cdr WHERE customer_id = %s AND cycle_start = %s "
-            "GROUP BY device_id, record_type, zone",
-            [customer_id, MONTH],
-        )
-        cursor.fetchall()
-    return time.perf_counter() - t0
-
-
 def peak_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -121,7 +106,7 @@ def measure(args) -> dict:
         "file_mb": round(os.path.getsize(path) / 2**20, 1),
         "written_s": round(time.perf_counter() - t0, 1),
     }
-    out["csv_read_s"] = round(csv_read_once(path), 2)
+    out["csv_read_s"] = round(csv_read_seconds(path), 2)
     env = {**os.environ}
     with web_processes(1, env) as bases, workers(1, interval=0.05) as procs:
         api = httpx.Client(
@@ -184,7 +169,7 @@ def measure(args) -> dict:
         pages.append(time.perf_counter() - t0)
         assert response.status_code == 200, response.status_code
     out["usage_page_s"] = round(median(pages), 3)
-    out["group_by_s"] = round(median([group_by_once(customer.pk) for _ in range(3)]), 3)
+    out["group_by_s"] = round(median([group_by_seconds(customer, MONTH) for _ in range(3)]), 3)
     out["load"] = os.getloadavg()[0]
     os.unlink(path)
     return out
