@@ -81,7 +81,9 @@ def test_admin_recalculates_one_customer_after_the_confirm_dialog(
     expect(page.locator(".job-status")).to_have_attribute(
         "data-status", "completed", timeout=30_000
     )
-    expect(page.locator(".job-steps li")).to_have_count(5)
+    # Rating, totals, insights, status, backup, and the alerts' evaluation that ends every chain.
+    expect(page.locator(".job-steps li")).to_have_count(6)
+    expect(page.locator(".job-steps li").last).to_contain_text("Meldingen toetsen")
 
 
 def test_partner_range_progress_bar_runs_to_the_end(page, live_url, login, start_worker):
