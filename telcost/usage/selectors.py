@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 
 from telcost.core.cycles import cycle_end_of, recent_cycles
@@ -19,6 +19,7 @@ from telcost.usage.models import (
     TotalsBackupRow,
     UsageTotal,
 )
+from telcost.usage.sql import dialect
 
 ZERO = Decimal("0.0000")
 
@@ -320,13 +321,16 @@ def device_costs_page(*, customer: Customer, cycle_start: dt.date, query: Device
         ), ids AS (
             SELECT device_id FROM u UNION SELECT device_id FROM s
         ), cc AS (
-            SELECT a.device_id, c.code, c.name
-            FROM {assignments} a JOIN {centers} c ON c.id = a.cost_center_id
-            WHERE c.customer_id = %(customer)s AND a.valid_from = (
-                SELECT MAX(b.valid_from) FROM {assignments} b
-                WHERE b.device_id = a.device_id AND b.valid_from <= %(last_day)s)
+            -- Per device its assignment on the last day: one probe of the (device, valid_from)
+            -- index each. A join of all assignments against their latest was planned as a
+            -- nested loop when the assignments had no statistics: 28 s at 20,000 devices.
+            SELECT device_id, (
+                SELECT a.cost_center_id FROM {assignments} a
+                WHERE a.device_id = ids.device_id AND a.valid_from <= %(last_day)s
+                ORDER BY a.valid_from DESC LIMIT 1) AS cost_center_id
+            FROM ids
         ), device_rows AS (
-            SELECT d.id, d.msisdn, d.label, d.user_name, cc.code AS code, cc.name AS cc_name,
+            SELECT d.id, d.msisdn, d.label, d.user_name, c.code AS code, c.name AS cc_name,
                    COALESCE(u.voice_duration_s, 0) AS voice_duration_s,
                    COALESCE(u.voice_count, 0) AS voice_count,
                    COALESCE(u.voice_e4, 0) AS voice_e4,
@@ -341,7 +345,8 @@ def device_costs_page(*, customer: Customer, cycle_start: dt.date, query: Device
             FROM ids JOIN {devices} d ON d.id = ids.device_id
             LEFT JOIN u ON u.device_id = ids.device_id
             LEFT JOIN s ON s.device_id = ids.device_id
-            LEFT JOIN cc ON cc.device_id = ids.device_id
+            JOIN cc ON cc.device_id = ids.device_id
+            LEFT JOIN {centers} c ON c.id = cc.cost_center_id AND c.customer_id = %(customer)s
         )
     """
     where, params = [], {"customer": customer.pk, "cycle": cycle_start, "last_day": last_day}
@@ -359,7 +364,10 @@ def device_costs_page(*, customer: Customer, cycle_start: dt.date, query: Device
     if query.usage_type in USAGE_TYPES:
         where.append(f"{query.usage_type}_count > 0")
     filters = (" WHERE " + " AND ".join(where)) if where else ""
-    with connection.cursor() as cursor:
+    # Settings of a big statement (SET LOCAL, so in a transaction): the CTEs' row counts are
+    # guesses, and at 20,000 devices PostgreSQL's guess set off JIT compilation, 0.8 s of 1.1 s.
+    with transaction.atomic(), connection.cursor() as cursor:
+        dialect().big_statement(cursor)
         cursor.execute(f"{source} SELECT COUNT(*) FROM device_rows{filters}", params)
         count = int(cursor.fetchone()[0])
         last_page = max(1, -(-count // query.page_size))
