@@ -28,33 +28,61 @@ def _money(value) -> str:
     return str(Decimal(value or 0).quantize(ZERO))
 
 
-def totals_get(*, customer: Customer, cycle_start: dt.date) -> dict | None:
+def totals_get(
+    *, customer: Customer, cycle_start: dt.date, with_devices: bool = True
+) -> dict | None:
+    """The month's calculated totals: the header, the sums by usage type and, unless
+    `with_devices` is False (a page that shows only the sums), every device's rows.
+
+    The sums are one GROUP BY in exact integer money, so a page of a customer of 20,000 devices
+    does not read their 100,000 rows to show three lines.
+    """
     header = CycleTotals.objects.filter(customer=customer, cycle_start=cycle_start).first()
     if header is None:
         return None
-    # Plain tuples, not model instances: a customer of 2,000 devices has 18,000 rows here.
-    rows = (
-        UsageTotal.objects.filter(customer=customer, cycle_start=cycle_start)
-        .order_by("device__msisdn", "record_type", "zone")
-        .values_list(
-            "device__msisdn", "record_type", "zone", "count", "duration_s", "volume_kb", "cost"
-        )
-    )
     by_type = {
         "voice": {"count": 0, "duration_s": 0, "cost": ZERO},
         "sms": {"count": 0, "cost": ZERO},
         "data": {"count": 0, "volume_kb": 0, "cost": ZERO},
     }
-    devices = []
-    for msisdn, record_type, zone, count, duration_s, volume_kb, cost in rows:
-        entry = by_type[record_type]
-        entry["count"] += count
-        entry["cost"] += cost
-        if record_type == "voice":
-            entry["duration_s"] += duration_s
-        elif record_type == "data":
-            entry["volume_kb"] += volume_kb
-        devices.append(
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT record_type, SUM(count), SUM(duration_s), SUM(volume_kb), SUM({e4_of("cost")})
+            FROM {UsageTotal._meta.db_table} WHERE customer_id = %s AND cycle_start = %s
+            GROUP BY record_type
+            """,
+            [customer.pk, cycle_start],
+        )
+        for record_type, count, duration_s, volume_kb, cost_e4 in cursor.fetchall():
+            entry = by_type[record_type]
+            entry["count"] = int(count)
+            entry["cost"] = from_e4(cost_e4)
+            if record_type == "voice":
+                entry["duration_s"] = int(duration_s)
+            elif record_type == "data":
+                entry["volume_kb"] = int(volume_kb)
+    for entry in by_type.values():
+        entry["cost"] = _money(entry["cost"])
+    answer = {
+        "customer_id": customer.pk,
+        "cycle_start": cycle_start.isoformat(),
+        "version": header.version,
+        "calculated_at": header.calculated_at.isoformat(),
+        "total_cost": _money(header.total_cost),
+        "subscription_cost": _money(header.subscription_cost),
+        "by_type": by_type,
+    }
+    if with_devices:
+        # Plain tuples, not model instances: a customer of 2,000 devices has 18,000 rows here.
+        rows = (
+            UsageTotal.objects.filter(customer=customer, cycle_start=cycle_start)
+            .order_by("device__msisdn", "record_type", "zone")
+            .values_list(
+                "device__msisdn", "record_type", "zone", "count", "duration_s", "volume_kb", "cost"
+            )
+        )
+        answer["devices"] = [
             {
                 "msisdn": msisdn,
                 "record_type": record_type,
@@ -64,19 +92,9 @@ def totals_get(*, customer: Customer, cycle_start: dt.date) -> dict | None:
                 "volume_kb": volume_kb,
                 "cost": _money(cost),
             }
-        )
-    for entry in by_type.values():
-        entry["cost"] = _money(entry["cost"])
-    return {
-        "customer_id": customer.pk,
-        "cycle_start": cycle_start.isoformat(),
-        "version": header.version,
-        "calculated_at": header.calculated_at.isoformat(),
-        "total_cost": _money(header.total_cost),
-        "subscription_cost": _money(header.subscription_cost),
-        "by_type": by_type,
-        "devices": devices,
-    }
+            for msisdn, record_type, zone, count, duration_s, volume_kb, cost in rows
+        ]
+    return answer
 
 
 def subscription_totals_get(*, customer: Customer, cycle_start: dt.date) -> list[tuple]:
@@ -366,18 +384,34 @@ def device_costs_page(*, customer: Customer, cycle_start: dt.date, query: Device
     filters = (" WHERE " + " AND ".join(where)) if where else ""
     # Settings of a big statement (SET LOCAL, so in a transaction): the CTEs' row counts are
     # guesses, and at 20,000 devices PostgreSQL's guess set off JIT compilation, 0.8 s of 1.1 s.
+    # The page and the count in one statement (each pass is the whole month at 20,000 devices);
+    # only a page past the end asks for the count alone, then for the last page.
+    paged = (
+        f"{source} SELECT *, COUNT(*) OVER () FROM device_rows{filters} "
+        f"ORDER BY {order}, msisdn ASC LIMIT %(limit)s OFFSET %(offset)s"
+    )
+    page = max(1, query.page)
     with transaction.atomic(), connection.cursor() as cursor:
         dialect().big_statement(cursor)
-        cursor.execute(f"{source} SELECT COUNT(*) FROM device_rows{filters}", params)
-        count = int(cursor.fetchone()[0])
-        last_page = max(1, -(-count // query.page_size))
-        page = min(max(1, query.page), last_page)
         cursor.execute(
-            f"{source} SELECT * FROM device_rows{filters} ORDER BY {order}, msisdn ASC "
-            "LIMIT %(limit)s OFFSET %(offset)s",
-            {**params, "limit": query.page_size, "offset": (page - 1) * query.page_size},
+            paged, {**params, "limit": query.page_size, "offset": (page - 1) * query.page_size}
         )
         found = cursor.fetchall()
+        if found:
+            count = int(found[0][-1])
+        else:
+            cursor.execute(f"{source} SELECT COUNT(*) FROM device_rows{filters}", params)
+            count = int(cursor.fetchone()[0])
+            if count:
+                page = -(-count // query.page_size)
+                cursor.execute(
+                    paged,
+                    {**params, "limit": query.page_size, "offset": (page - 1) * query.page_size},
+                )
+                found = cursor.fetchall()
+            else:
+                page = 1
+        last_page = max(1, -(-count // query.page_size))
     items = [
         {
             "id": r[0],

@@ -173,8 +173,12 @@ def _trend_charts(customer: Customer) -> dict:
     return {"trend": trend, "trend_chart": stacked, "roaming_chart": roaming}
 
 
-def _content_context(request, customer: Customer, month: dt.date) -> dict:
-    totals = totals_get(customer=customer, cycle_start=month)
+def _content_context(
+    request, customer: Customer, month: dt.date, *, table_only: bool = False
+) -> dict:
+    """What the month's content shows; `table_only` for the device table's own htmx request,
+    which needs neither the top ten nor their chart (each another pass over every device)."""
+    totals = totals_get(customer=customer, cycle_start=month, with_devices=False)
     context = {
         "customer": customer,
         "month": month,
@@ -190,12 +194,6 @@ def _content_context(request, customer: Customer, month: dt.date) -> dict:
         return context
     query = _device_query(request)
     table = device_costs_page(customer=customer, cycle_start=month, query=query)
-    # The most expensive devices: the table's first rows by total, so both always agree.
-    top = device_costs_page(
-        customer=customer,
-        cycle_start=month,
-        query=DeviceTableQuery(sort="-total_cost", page_size=TOP_DEVICES),
-    )["items"]
     context.update(
         query=query,
         table=table,
@@ -206,6 +204,16 @@ def _content_context(request, customer: Customer, month: dt.date) -> dict:
         unassigned=UNASSIGNED,
         usage_types=[("voice", _("Voice")), ("sms", "SMS"), ("data", _("Data"))],
         cost_center_day=cycle_end_of(month),
+    )
+    if table_only:
+        return context
+    # The most expensive devices: the table's first rows by total, so both always agree.
+    top = device_costs_page(
+        customer=customer,
+        cycle_start=month,
+        query=DeviceTableQuery(sort="-total_cost", page_size=TOP_DEVICES),
+    )["items"]
+    context.update(
         top_devices=top,
         top_chart=money_chart(
             "bar",
@@ -247,13 +255,15 @@ def usage_page(request, customer_id: int):
     months = cycles_with_data(customer=customer)
     if month not in months:
         months = sorted([*months, month], reverse=True)
-    context = _content_context(request, customer, month)
+    partial = _partial(request)
+    context = _content_context(
+        request, customer, month, table_only=partial == "usage/_device_table.html"
+    )
     context.update(
         months=months,
         may_recalculate=may(request.user, RECALCULATE, customer),
         may_export=may(request.user, EXPORT, customer),
     )
-    partial = _partial(request)
     if partial is None:
         context.update(_trend_charts(customer))
     # The filter form outside the table keeps the sort a header link chose.
