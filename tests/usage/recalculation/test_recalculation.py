@@ -83,6 +83,15 @@ def test_click_runs_the_rateplan_chain_and_the_totals_appear(
         "volume_kb": 1024,
         "cost": "5.3711",
     } in totals["devices"]
+    # The usage page reads the same sums without every device's rows.
+    from telcost.usage.selectors import totals_get
+
+    summary = totals_get(customer=datri, cycle_start=SEPT, with_devices=False)
+    # (the API writes calculated_at in its own format)
+    skip = {"devices", "calculated_at"}
+    assert {k: v for k, v in summary.items() if k not in skip} == {
+        k: v for k, v in totals.items() if k not in skip
+    }
     status = client.get(f"/api/customers/{datri.pk}").json()["status"]
     assert status["calculate_totals"] is False and status["totals_version"] == 1
     assert status["totals_calculated_by"] == "datri-manager" and status["totals_outcome"] == "ok"
