@@ -10,11 +10,18 @@ import argparse
 import datetime as dt
 import json
 import random
-import subprocess
 import sys
 import time
 
-from _harness import ROOT, median, scratch_database_url, setup_django, wait_until, workers
+from _harness import (
+    ROOT,
+    median,
+    run_child,
+    scratch_database_url,
+    setup_django,
+    wait_until,
+    workers,
+)
 
 
 def hold_backlog() -> None:
@@ -129,16 +136,7 @@ def main() -> None:
     )
     for kind in kinds:
         # One process per database: Django is configured once per process.
-        out = subprocess.run(
-            [sys.executable, __file__, "--_child", kind, "--jobs", str(args.jobs)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        if out.returncode:
-            print(out.stderr[-3000:])
-            raise SystemExit(out.returncode)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = run_child([__file__, "--_child", kind, "--jobs", str(args.jobs)])
         print(
             f"{kind:9s} dispatch→first step {r['dispatch_to_first_step_ms']:7.1f} ms (median of "
             f"20) | "

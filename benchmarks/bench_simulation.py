@@ -16,11 +16,16 @@ import argparse
 import copy
 import datetime as dt
 import json
-import subprocess
-import sys
 import time
 
-from _harness import ROOT, median, scratch_database_url, setup_django, wait_until, workers
+from _harness import (
+    median,
+    run_child,
+    scratch_database_url,
+    setup_django,
+    wait_until,
+    workers,
+)
 
 CYCLE = dt.date(2026, 9, 1)
 
@@ -97,9 +102,11 @@ def simulate_once(client, customer, codes: list[str]) -> tuple[float, float, dic
     wait_until(finished, timeout=600, interval=0.02)
     elapsed = time.perf_counter() - t0
     step = Step.objects.get(job_id=job_id)
-    return elapsed, (step.finished_at - step.started_at).total_seconds(), Job.objects.get(
-        pk=job_id
-    ).result
+    return (
+        elapsed,
+        (step.finished_at - step.started_at).total_seconds(),
+        Job.objects.get(pk=job_id).result,
+    )
 
 
 def group_by_once(customer) -> float:
@@ -160,9 +167,8 @@ def main() -> None:
         f"{args.devices:,} devices, {args.plans} plans; request to stored result through the job "
         "and 1 worker; first run, then the median of 3 more"
     )
-    run = subprocess.run(
+    r = run_child(
         [
-            sys.executable,
             __file__,
             "--_child",
             "--cdrs",
@@ -171,15 +177,8 @@ def main() -> None:
             str(args.devices),
             "--plans",
             str(args.plans),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+        ]
     )
-    if run.returncode:
-        print(run.stderr[-3000:])
-        raise SystemExit(run.returncode)
-    r = json.loads(run.stdout.strip().splitlines()[-1])
     print(
         f"postgres  simulation first {r['first_s']:6.2f} s (step {r['first_step_s']} s), median "
         f"of 3 more {r['again_s']:6.2f} s (step {r['again_step_s']} s) | plain GROUP BY "
